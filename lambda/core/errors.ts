@@ -1,0 +1,97 @@
+/**
+ * Domain errors. Each has a stable `code` from the HTTP contract; one table in
+ * `lambda/shared/http-errors.ts` maps classes to HTTP status codes. Messages are safe to show a
+ * caller: they never hold a token, a URL or an upstream error body.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export interface ValidationDetail {
+  /** JSON path of the offending field, e.g. `end` or `body`. */
+  readonly field: string;
+  readonly issue: string;
+}
+
+export class InvalidRequestError extends DomainError {
+  readonly code = 'INVALID_REQUEST';
+  constructor(
+    message: string,
+    readonly details: readonly ValidationDetail[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+  constructor(message = 'No grant allows this playback.') {
+    super(message);
+  }
+}
+
+export class NotFoundRouteError extends DomainError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class MethodNotAllowedError extends DomainError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
+export class StreamNotFoundError extends DomainError {
+  readonly code = 'STREAM_NOT_FOUND';
+  constructor(message = 'The stream does not exist or is not active.') {
+    super(message);
+  }
+}
+
+export class NoMediaError extends DomainError {
+  readonly code = 'NO_MEDIA';
+  constructor(message = 'The stream has no media for this request (offline, or nothing in the window).') {
+    super(message);
+  }
+}
+
+export class StreamNotPlayableError extends DomainError {
+  readonly code = 'STREAM_NOT_PLAYABLE';
+}
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** KVS refused our own request (e.g. NotAuthorizedException: the function's role lacks access). */
+export class UpstreamError extends DomainError {
+  readonly code = 'UPSTREAM_ERROR';
+}
+
+/** KVS, the grants store or the key set is down. */
+export class UpstreamUnavailableError extends DomainError {
+  readonly code = 'UPSTREAM_UNAVAILABLE';
+}
+
+export class UpstreamTimeoutError extends DomainError {
+  readonly code = 'UPSTREAM_TIMEOUT';
+}

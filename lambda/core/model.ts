@@ -1,0 +1,111 @@
+/**
+ * The vocabulary of the product. Pure types: no AWS SDK, no process.env, no Lambda types.
+ */
+
+export const PROTOCOLS = ['HLS', 'DASH'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const PLAYBACK_MODES = ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] as const;
+export type PlaybackMode = (typeof PLAYBACK_MODES)[number];
+
+export const TIMESTAMP_SOURCES = ['SERVER', 'PRODUCER'] as const;
+export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
+
+export const CONTAINER_FORMATS = ['FRAGMENTED_MP4', 'MPEG_TS'] as const;
+export type ContainerFormat = (typeof CONTAINER_FORMATS)[number];
+
+export const DISCONTINUITY_MODES = ['ALWAYS', 'NEVER', 'ON_DISCONTINUITY'] as const;
+export type DiscontinuityMode = (typeof DISCONTINUITY_MODES)[number];
+
+/** KVS stream names: the service's own rule, checked before anything else. */
+export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
+
+/** Session lifetimes KVS accepts (seconds). */
+export const MIN_EXPIRES_SECONDS = 300;
+export const MAX_EXPIRES_SECONDS = 43_200;
+
+/**
+ * Who is calling, after authentication. `principals` are the keys grants are stored under:
+ * `user:<sub>` plus `group:<g>` for each group claim, or `partner:<apiKeyId>`.
+ */
+export interface Caller {
+  readonly kind: 'user' | 'partner';
+  /** `sub` of the JWT, or the API key id. */
+  readonly id: string;
+  readonly principals: readonly string[];
+}
+
+/**
+ * One grant record (ARCHITECTURE.md, "Grants"). Deny by default: a request is allowed only when one
+ * grant of one of the caller's principals covers stream, protocol, mode and time window.
+ */
+export interface Grant {
+  /** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`. */
+  readonly principal: string;
+  /** Stable id of the grant within its principal (DynamoDB sort key). */
+  readonly grantId: string;
+  /** Exact stream names, or prefixes ending in `*`. */
+  readonly streams: readonly string[];
+  readonly playbackModes: readonly PlaybackMode[];
+  readonly protocols: readonly Protocol[];
+  /** Longest session this grant allows, 300..43200. */
+  readonly maxExpiresInSeconds: number;
+  /** How far back (from now) archived playback may start. Absent: no limit beyond KVS retention. */
+  readonly archiveWindowSeconds?: number;
+  /** The grant stops working at this instant (epoch ms). Absent: no end. */
+  readonly notAfter?: number;
+}
+
+/** A validated playback-url request body, defaults applied. */
+export interface PlaybackRequest {
+  readonly protocol: Protocol;
+  readonly playbackMode: PlaybackMode;
+  readonly timestampSource: TimestampSource;
+  /** Epoch ms. Required for LIVE_REPLAY and ON_DEMAND, absent for LIVE. */
+  readonly start?: number;
+  /** Epoch ms. Required for ON_DEMAND, optional for LIVE_REPLAY, absent for LIVE. */
+  readonly end?: number;
+  /** HLS only. */
+  readonly containerFormat?: ContainerFormat;
+  /** HLS only. */
+  readonly discontinuityMode?: DiscontinuityMode;
+  readonly displayFragmentTimestamp?: boolean;
+  /** DASH only. */
+  readonly displayFragmentNumber?: boolean;
+  readonly maxFragments?: number;
+  /** What the caller asked for (default 300), before clamping to the grant. */
+  readonly expiresInSeconds: number;
+}
+
+/** What the KVS port needs to mint one session URL. */
+export interface SessionUrlRequest extends Omit<PlaybackRequest, 'expiresInSeconds'> {
+  readonly streamName: string;
+  /** Already clamped to what the grants allow. */
+  readonly expiresInSeconds: number;
+}
+
+/** The result of a successful vend. `url` carries a bearer token: never log or store it. */
+export interface VendResult {
+  readonly url: string;
+  readonly protocol: Protocol;
+  readonly stream: string;
+  readonly playbackMode: PlaybackMode;
+  readonly expiresInSeconds: number;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+  readonly start?: number;
+  readonly end?: number;
+  /** Principal of the grant that allowed the vend (for the audit line). */
+  readonly grantPrincipal: string;
+}
+
+/** One entry of `GET /v1/streams`: a stream and what the caller's grants allow on it. */
+export interface PlayableStream {
+  readonly stream: string;
+  readonly playbackModes: readonly PlaybackMode[];
+  readonly protocols: readonly Protocol[];
+  readonly maxExpiresInSeconds: number;
+  readonly archiveWindowSeconds?: number;
+  /** Epoch ms. */
+  readonly notAfter?: number;
+}

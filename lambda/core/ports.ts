@@ -1,0 +1,29 @@
+import type { Grant, SessionUrlRequest } from './model';
+
+/** Where grants come from (DynamoDB in AWS and in the local stack, a static JSON file in tests). */
+export interface GrantStore {
+  /** Every grant stored under any of these principals. Throws GrantStoreUnavailableError when down. */
+  grantsFor(principals: readonly string[]): Promise<readonly Grant[]>;
+}
+
+/**
+ * The narrow view of Kinesis Video Streams the core needs. Implementations map every service
+ * failure to a domain error of `errors.ts`.
+ */
+export interface KvsPort {
+  /** Mints one HLS or DASH session URL (GetDataEndpoint + GetHLS/DASHStreamingSessionURL). */
+  getSessionUrl(request: SessionUrlRequest): Promise<string>;
+  /** Names of the ACTIVE streams whose name starts with `prefix` (all pages of ListStreams). */
+  listStreamNames(prefix: string): Promise<readonly string[]>;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export interface CoreLogger {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+}
