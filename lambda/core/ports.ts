@@ -27,3 +27,8 @@ export interface CoreLogger {
   info(message: string, attributes?: Record<string, unknown>): void;
   warn(message: string, attributes?: Record<string, unknown>): void;
 }
+
+/** Verifies a bearer token; resolves to its claims or throws UnauthenticatedError. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Readonly<Record<string, unknown>>>;
+}
