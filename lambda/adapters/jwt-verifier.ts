@@ -1,0 +1,274 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { UnauthenticatedError } from '../core/errors';
+import type { Clock, TokenVerifier } from '../core/ports';
+
+export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
+
+export interface JwtVerifierOptions {
+  issuer: string;
+  audience: string;
+  algorithms: readonly JwtAlgorithm[];
+  /** Key set of the issuer (RS256/ES256). Exactly one of jwksUrl and secret. */
+  jwksUrl?: string;
+  /** Shared HS256 secret, or a loader for it (Secrets Manager). */
+  secret?: string | (() => Promise<string>);
+  clockToleranceSeconds: number;
+  maxTokenBytes: number;
+  /** An unknown `kid` triggers at most one key set fetch per this interval. */
+  jwksRefetchIntervalSeconds: number;
+  jwksTimeoutMs?: number;
+  /** How long a fetched key set is trusted before it is refreshed (keys removed by the issuer stop working). */
+  jwksMaxAgeSeconds?: number;
+  /** How long a loaded secret is kept before the loader is asked again (rotation). */
+  secretMaxAgeSeconds?: number;
+  clock?: Clock;
+}
+
+const ASYMMETRIC: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
+/** A `kid` is an opaque label; anything outside this set is refused rather than handled. */
+const KID_PATTERN = /^[A-Za-z0-9._~+/=:-]{1,256}$/;
+const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
+const GENERIC_MESSAGE = 'The bearer token is missing, invalid or expired.';
+const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
+const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
+const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+
+interface TokenHeader {
+  alg: JwtAlgorithm;
+  kid?: string;
+}
+
+interface PublishedKey {
+  key: KeyObject;
+  /** `alg` the issuer published for this key, if any. */
+  alg?: string;
+  /** Algorithms this key can actually serve, from its type and curve. */
+  usableFor: readonly JwtAlgorithm[];
+}
+
+const fail = (): never => {
+  throw new UnauthenticatedError(GENERIC_MESSAGE);
+};
+
+/**
+ * Verifies bearer JWTs. Every failure, whatever its cause, is an UnauthenticatedError with one generic
+ * message, so nothing about the token or the key set leaks to the caller.
+ *
+ * Symmetric and asymmetric algorithms are never mixed: a verifier holds either a secret (HS256 only)
+ * or a key set (RS256/ES256 only), which rules out HS/RS key confusion by construction.
+ */
+export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
+  const hasJwks = options.jwksUrl !== undefined && options.jwksUrl !== '';
+  const hasSecret = options.secret !== undefined && options.secret !== '';
+  if (hasJwks === hasSecret) {
+    throw new Error('JWT verifier: configure exactly one of jwksUrl and secret.');
+  }
+  const family: readonly JwtAlgorithm[] = hasJwks ? ASYMMETRIC : ['HS256'];
+  const algorithms = options.algorithms.filter((alg) => family.includes(alg));
+  if (algorithms.length === 0 || algorithms.length !== options.algorithms.length) {
+    throw new Error(
+      `JWT verifier: algorithms must be a non-empty subset of ${family.join(', ')} with ${hasJwks ? 'a JWKS URL' : 'a secret'}.`,
+    );
+  }
+  if (!options.issuer || !options.audience) {
+    throw new Error('JWT verifier: issuer and audience are required.');
+  }
+  const clock = options.clock ?? { now: () => Date.now() };
+
+  const keyFor: (header: TokenHeader) => Promise<string | KeyObject> = hasJwks
+    ? createKeySet(options.jwksUrl as string, options, clock)
+    : createSecretSource(options.secret as string | (() => Promise<string>), options, clock);
+
+  return {
+    async verify(token: string): Promise<Readonly<Record<string, unknown>>> {
+      const header = readHeader(token, options.maxTokenBytes, algorithms, hasJwks);
+      const key = await keyFor(header);
+      let payload: string | jwt.JwtPayload;
+      try {
+        payload = jwt.verify(token, key, {
+          algorithms: [header.alg],
+          issuer: options.issuer,
+          audience: options.audience,
+          clockTolerance: options.clockToleranceSeconds,
+          clockTimestamp: Math.floor(clock.now() / 1000),
+        });
+      } catch {
+        return fail();
+      }
+      if (typeof payload !== 'object' || payload === null) return fail();
+      if (typeof payload.exp !== 'number') return fail();
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0) return fail();
+      return payload;
+    },
+  };
+}
+
+/**
+ * Decodes and vets the protected header before any key lookup or signature work. The size cap comes
+ * first so an oversized token is never parsed.
+ */
+function readHeader(
+  token: string,
+  maxTokenBytes: number,
+  algorithms: readonly JwtAlgorithm[],
+  needsKid: boolean,
+): TokenHeader {
+  if (typeof token !== 'string' || token.length === 0) return fail();
+  if (Buffer.byteLength(token, 'utf8') > maxTokenBytes) return fail();
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts.every((part) => BASE64URL_SEGMENT.test(part))) return fail();
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(parts[0] as string, 'base64url').toString('utf8'));
+  } catch {
+    return fail();
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail();
+  const fields = header as Record<string, unknown>;
+  // Extensions we do not implement must not be silently ignored (RFC 7515 §4.1.11).
+  if ('crit' in fields) return fail();
+  // A nested JWT would need a second verification we do not do.
+  if (typeof fields.cty === 'string' && fields.cty.toUpperCase() === 'JWT') return fail();
+  const alg = fields.alg;
+  if (typeof alg !== 'string' || !(algorithms as readonly string[]).includes(alg)) return fail();
+  const kid = fields.kid;
+  if (kid !== undefined && (typeof kid !== 'string' || !KID_PATTERN.test(kid))) return fail();
+  if (needsKid && kid === undefined) return fail();
+  // jku, x5u and x5c are deliberately never read: keys come only from the configured key set.
+  return { alg: alg as JwtAlgorithm, ...(kid !== undefined ? { kid: kid } : {}) };
+}
+
+/**
+ * The issuer's key set, fetched whole and kept by `kid`. An unknown `kid` refreshes it at most once per
+ * refetch interval (single-flight), so forged kids cannot hammer the issuer. When a refresh fails the
+ * keys already known keep working; a successful refresh replaces the set, so retired keys stop working.
+ *
+ * Keys are imported with node:crypto rather than jwks-rsa: jwks-rsa 4 pulls in jose 6, an ES-module-only
+ * package that the CommonJS test runtime cannot load, and its per-kid cache and per-minute limiter do not
+ * give the "one refetch per interval" guarantee wanted here anyway.
+ */
+function createKeySet(
+  jwksUrl: string,
+  options: JwtVerifierOptions,
+  clock: Clock,
+): (header: TokenHeader) => Promise<string | KeyObject> {
+  const timeoutMs = options.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS;
+  const refetchIntervalMs = options.jwksRefetchIntervalSeconds * 1000;
+  const maxAgeMs = (options.jwksMaxAgeSeconds ?? DEFAULT_JWKS_MAX_AGE_SECONDS) * 1000;
+  let keys = new Map<string, PublishedKey>();
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let lastSuccessAt = Number.NEGATIVE_INFINITY;
+  let inflight: Promise<void> | undefined;
+
+  const refresh = (): Promise<void> => {
+    if (inflight) return inflight;
+    lastAttemptAt = clock.now();
+    inflight = fetchKeySet(jwksUrl, timeoutMs)
+      .then((next) => {
+        keys = next;
+        lastSuccessAt = clock.now();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
+
+  const mayRefetch = (): boolean => clock.now() - lastAttemptAt >= refetchIntervalMs;
+
+  return async (header) => {
+    const kid = header.kid as string;
+    if (inflight) await inflight;
+    if ((clock.now() - lastSuccessAt >= maxAgeMs || !keys.has(kid)) && mayRefetch()) {
+      await refresh();
+    }
+    const key = keys.get(kid);
+    if (!key) return fail();
+    if (key.alg !== undefined && key.alg !== header.alg) return fail();
+    if (!key.usableFor.includes(header.alg)) return fail();
+    return key.key;
+  };
+}
+
+async function fetchKeySet(jwksUrl: string, timeoutMs: number): Promise<Map<string, PublishedKey>> {
+  const response = await fetch(jwksUrl, {
+    headers: { accept: 'application/json' },
+    redirect: 'error',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+  const body = await response.json();
+  const list = (body as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(list)) throw new Error('JWKS has no keys array');
+  const next = new Map<string, PublishedKey>();
+  for (const entry of list as unknown[]) {
+    const published = importPublishedKey(entry);
+    if (published) next.set(published.kid, published.key);
+  }
+  if (next.size === 0) throw new Error('JWKS has no usable signing keys');
+  return next;
+}
+
+/** Only public signing keys with a sane kid; anything else in the set is skipped, not trusted. */
+function importPublishedKey(entry: unknown): { kid: string; key: PublishedKey } | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  const jwk = entry as Record<string, unknown>;
+  if (typeof jwk.kid !== 'string' || !KID_PATTERN.test(jwk.kid)) return undefined;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
+  if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') return undefined;
+  if ('d' in jwk) return undefined;
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+  return {
+    kid: jwk.kid,
+    key: {
+      key,
+      usableFor: algorithmsOfKey(key),
+      ...(typeof jwk.alg === 'string' ? { alg: jwk.alg } : {}),
+    },
+  };
+}
+
+function algorithmsOfKey(key: KeyObject): readonly JwtAlgorithm[] {
+  if (key.asymmetricKeyType === 'rsa') return ['RS256'];
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return ['ES256'];
+  return [];
+}
+
+/** The HS256 secret, loaded lazily and kept for a while so a rotated secret is eventually picked up. */
+function createSecretSource(
+  secret: string | (() => Promise<string>),
+  options: JwtVerifierOptions,
+  clock: Clock,
+): () => Promise<string> {
+  if (typeof secret === 'string') return () => Promise.resolve(secret);
+  const maxAgeMs = (options.secretMaxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS) * 1000;
+  let cached: { value: string; loadedAt: number } | undefined;
+  let inflight: Promise<string> | undefined;
+  return async () => {
+    if (cached && clock.now() - cached.loadedAt < maxAgeMs) return cached.value;
+    inflight ??= secret()
+      .then((value) => {
+        if (!value) throw new Error('empty secret');
+        cached = { value, loadedAt: clock.now() };
+        return value;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    try {
+      return await inflight;
+    } catch {
+      // A stale secret beats locking every caller out while the secret store is unreachable.
+      if (cached) return cached.value;
+      return fail();
+    }
+  };
+}
