@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import {
+  MAX_EXPIRES_SECONDS,
+  MIN_EXPIRES_SECONDS,
+  PLAYBACK_MODES,
+  PROTOCOLS,
+  type Grant,
+} from '../core/model';
+
+/** A grant record that cannot be trusted. The message names the record and field, never other data. */
+export class GrantRecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GrantRecordError';
+  }
+}
+
+const PRINCIPAL = /^(user|group|partner):[^\s]{1,512}$/;
+/** An exact stream name, or a prefix (possibly empty: every stream) followed by `*`. */
+const STREAM_PATTERN = /^(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{0,255}\*)$/;
+const GRANT_ID = /^[\x21-\x7e]{1,256}$/;
+
+// Strict: a misspelt optional field (say `notafter`) would otherwise be dropped and widen the grant.
+const grantRecordSchema = z.strictObject({
+  principal: z.string().check(z.regex(PRINCIPAL, 'must be user:<sub>, group:<name> or partner:<apiKeyId>')),
+  grantId: z.optional(z.string().check(z.regex(GRANT_ID, 'must be 1-256 printable characters'))),
+  streams: z
+    .array(z.string().check(z.regex(STREAM_PATTERN, 'must be a stream name or a prefix ending in *')))
+    .check(z.minLength(1)),
+  playbackModes: z.array(z.enum(PLAYBACK_MODES)).check(z.minLength(1)),
+  protocols: z.array(z.enum(PROTOCOLS)).check(z.minLength(1)),
+  maxExpiresInSeconds: z.int().check(z.gte(MIN_EXPIRES_SECONDS), z.lte(MAX_EXPIRES_SECONDS)),
+  archiveWindowSeconds: z.optional(z.int().check(z.gte(0))),
+  notAfter: z.optional(z.iso.datetime({ offset: true })),
+});
+
+type GrantRecord = z.infer<typeof grantRecordSchema>;
+
+/**
+ * Validates one stored grant record (DynamoDB item after unmarshalling, or one entry of a grants file)
+ * and turns it into the domain `Grant`. Throws GrantRecordError.
+ */
+export function parseGrantRecord(input: unknown, label = 'grant record'): Grant {
+  const result = grantRecordSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.map(String).join('.');
+      const text = describeIssue(issue);
+      return path ? `${path}: ${text}` : text;
+    });
+    throw new GrantRecordError(`Invalid ${label}: ${problems.join('; ')}`);
+  }
+  return toGrant(result.data);
+}
+
+/** Validates an array of grant records (the grants file and the local seed). Throws on the first bad one. */
+export function parseGrantRecords(input: unknown): Grant[] {
+  if (!Array.isArray(input)) throw new GrantRecordError('Grant records must be a JSON array.');
+  return input.map((record, index) => parseGrantRecord(record, `grant record #${index}`));
+}
+
+/** zod/mini ships no message locale; say what is wrong without echoing the offending value. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown field ${issue.keys.join(', ')}`;
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return issue.format === 'regex' ? issue.message : `must be a valid ${issue.format}`;
+    default:
+      return issue.message;
+  }
+}
+
+function toGrant(record: GrantRecord): Grant {
+  return {
+    principal: record.principal,
+    grantId: record.grantId ?? defaultGrantId(record),
+    streams: [...record.streams],
+    playbackModes: [...new Set(record.playbackModes)],
+    protocols: [...new Set(record.protocols)],
+    maxExpiresInSeconds: record.maxExpiresInSeconds,
+    ...(record.archiveWindowSeconds !== undefined
+      ? { archiveWindowSeconds: record.archiveWindowSeconds }
+      : {}),
+    ...(record.notAfter !== undefined ? { notAfter: Date.parse(record.notAfter) } : {}),
+  };
+}
+
+/** Derived from the record's content, so the same file always yields the same ids. */
+function defaultGrantId(record: GrantRecord): string {
+  const canonical = JSON.stringify([
+    record.principal,
+    record.streams,
+    record.playbackModes,
+    record.protocols,
+    record.maxExpiresInSeconds,
+    record.archiveWindowSeconds ?? null,
+    record.notAfter ?? null,
+  ]);
+  return `g-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
