@@ -1,0 +1,393 @@
+import {
+  GetDataEndpointCommand,
+  KinesisVideoClient,
+  ListStreamsCommand,
+  type APIName,
+} from '@aws-sdk/client-kinesis-video';
+import {
+  GetDASHStreamingSessionURLCommand,
+  GetHLSStreamingSessionURLCommand,
+  KinesisVideoArchivedMediaClient,
+  type GetDASHStreamingSessionURLInput,
+  type GetHLSStreamingSessionURLInput,
+} from '@aws-sdk/client-kinesis-video-archived-media';
+import { LRUCache } from 'lru-cache';
+import {
+  DomainError,
+  InvalidRequestError,
+  NoMediaError,
+  RateLimitedError,
+  StreamNotFoundError,
+  StreamNotPlayableError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../core/errors';
+import type { SessionUrlRequest } from '../core/model';
+import type { Clock, KvsPort } from '../core/ports';
+import { EndpointCache, type EndpointCacheStats } from './endpoint-cache';
+
+export interface KvsAdapterOptions {
+  region: string;
+  /** Control-plane endpoint override (the local emulator). */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Longest single HTTP attempt. */
+  callTimeoutMs: number;
+  /** Longest a whole operation may take, retries of throttled calls included. */
+  retryBudgetMs: number;
+  endpointCacheTtlMs: number;
+  endpointCacheMaxEntries: number;
+  streamListCacheTtlMs: number;
+  onEndpointCacheLookup?: (hit: boolean) => void;
+  /** Called for every failed KVS attempt with the exception name (or TimeoutError / NetworkError). */
+  onKvsError?: (name: string) => void;
+  clock?: Clock;
+  /** Waits between retries; injectable so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Archived-media clients kept at most, one per data endpoint. Default 64. */
+  mediaClientMaxEntries?: number;
+}
+
+export interface KvsAdapterStats extends EndpointCacheStats {
+  mediaClients: number;
+}
+
+export type KvsAdapter = KvsPort & { endpointCacheStats(): KvsAdapterStats };
+
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_CAP_MS = 1_000;
+const LIST_PAGE_SIZE = 10_000;
+const STREAM_LIST_CACHE_ENTRIES = 256;
+const NO_FRAGMENTS = /no fragments/i;
+const THROTTLING = new Set([
+  'ClientLimitExceededException',
+  'ThrottlingException',
+  'TooManyRequestsException',
+]);
+const TIMEOUTS = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+type FailureKind = 'throttle' | 'timeout' | 'server' | 'network' | 'client';
+
+interface SdkErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** The retry budget ran out; `lastError` is what the final attempt saw. */
+class BudgetExhaustedError extends Error {
+  constructor(readonly lastError: unknown) {
+    super('KVS retry budget exhausted');
+  }
+}
+
+function classify(error: unknown): FailureKind {
+  const e = (error ?? {}) as SdkErrorLike;
+  if (error instanceof BudgetExhaustedError) return 'timeout';
+  // Already decided (e.g. an answer without a data endpoint): never retried, passed on as is.
+  if (error instanceof DomainError) return 'client';
+  if (e.name && THROTTLING.has(e.name)) return 'throttle';
+  if ((e.name && TIMEOUTS.has(e.name)) || e.code === 'ETIMEDOUT') return 'timeout';
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined)
+    return e.$fault === 'client' && e.name?.endsWith('Exception') ? 'client' : 'network';
+  if (status === 429) return 'throttle';
+  if (status >= 500) return 'server';
+  return 'client';
+}
+
+function errorName(error: unknown): string {
+  const kind = classify(error);
+  if (kind === 'network') return 'NetworkError';
+  if (kind === 'timeout') return 'TimeoutError';
+  return (error as SdkErrorLike | undefined)?.name ?? 'UnknownError';
+}
+
+/**
+ * One table from KVS failures to domain errors. Messages are ours: the upstream message is read only to
+ * tell "no fragments" from "no stream", and never passed on.
+ */
+export function toDomainError(error: unknown): DomainError {
+  const failure = error instanceof BudgetExhaustedError ? error.lastError : error;
+  if (failure instanceof DomainError) return failure;
+  const kind = classify(failure);
+  if (kind === 'throttle') {
+    return new RateLimitedError(
+      'Kinesis Video Streams is throttling requests for this stream; retry shortly.',
+      1,
+    );
+  }
+  if (kind === 'timeout' || failure === undefined) {
+    return new UpstreamTimeoutError('Kinesis Video Streams did not answer in time.');
+  }
+  if (kind === 'server' || kind === 'network') {
+    return new UpstreamUnavailableError('Kinesis Video Streams is unavailable.');
+  }
+  const { name, message } = failure as SdkErrorLike;
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return NO_FRAGMENTS.test(message ?? '') ? new NoMediaError() : new StreamNotFoundError();
+    case 'InvalidArgumentException':
+      return new InvalidRequestError(
+        'Kinesis Video Streams rejected the playback parameters (for example a time range outside the retained media).',
+      );
+    case 'UnsupportedStreamMediaTypeException':
+      return new StreamNotPlayableError(
+        'The stream is not playable: its media type is not supported for HLS/DASH (UnsupportedStreamMediaType).',
+      );
+    case 'NoDataRetentionException':
+      return new StreamNotPlayableError(
+        'The stream is not playable: it does not retain data (NoDataRetention).',
+      );
+    case 'MissingCodecPrivateDataException':
+      return new StreamNotPlayableError(
+        'The stream is not playable: its fragments lack codec private data (MissingCodecPrivateData).',
+      );
+    case 'InvalidCodecPrivateDataException':
+      return new StreamNotPlayableError(
+        'The stream is not playable: its codec private data is invalid (InvalidCodecPrivateData).',
+      );
+    default:
+      // NotAuthorizedException and any other refusal of our own call: a problem of this service, not the caller.
+      return new UpstreamError('Kinesis Video Streams refused the request of this service.');
+  }
+}
+
+const YES_NO = (value: boolean): 'ALWAYS' | 'NEVER' => (value ? 'ALWAYS' : 'NEVER');
+const SELECTOR_TYPE = { SERVER: 'SERVER_TIMESTAMP', PRODUCER: 'PRODUCER_TIMESTAMP' } as const;
+
+function timestampRange(
+  request: SessionUrlRequest,
+): { StartTimestamp: Date; EndTimestamp?: Date } | undefined {
+  if (request.start === undefined) return undefined;
+  return {
+    StartTimestamp: new Date(request.start),
+    ...(request.end !== undefined ? { EndTimestamp: new Date(request.end) } : {}),
+  };
+}
+
+export function toHlsInput(request: SessionUrlRequest): GetHLSStreamingSessionURLInput {
+  const range = timestampRange(request);
+  return {
+    StreamName: request.streamName,
+    PlaybackMode: request.playbackMode,
+    HLSFragmentSelector: {
+      FragmentSelectorType: SELECTOR_TYPE[request.timestampSource],
+      ...(range ? { TimestampRange: range } : {}),
+    },
+    Expires: request.expiresInSeconds,
+    ...(request.containerFormat ? { ContainerFormat: request.containerFormat } : {}),
+    ...(request.discontinuityMode ? { DiscontinuityMode: request.discontinuityMode } : {}),
+    ...(request.displayFragmentTimestamp !== undefined
+      ? { DisplayFragmentTimestamp: YES_NO(request.displayFragmentTimestamp) }
+      : {}),
+    ...(request.maxFragments !== undefined ? { MaxMediaPlaylistFragmentResults: request.maxFragments } : {}),
+  };
+}
+
+export function toDashInput(request: SessionUrlRequest): GetDASHStreamingSessionURLInput {
+  const range = timestampRange(request);
+  return {
+    StreamName: request.streamName,
+    PlaybackMode: request.playbackMode,
+    DASHFragmentSelector: {
+      FragmentSelectorType: SELECTOR_TYPE[request.timestampSource],
+      ...(range ? { TimestampRange: range } : {}),
+    },
+    Expires: request.expiresInSeconds,
+    ...(request.displayFragmentTimestamp !== undefined
+      ? { DisplayFragmentTimestamp: YES_NO(request.displayFragmentTimestamp) }
+      : {}),
+    ...(request.displayFragmentNumber !== undefined
+      ? { DisplayFragmentNumber: YES_NO(request.displayFragmentNumber) }
+      : {}),
+    ...(request.maxFragments !== undefined ? { MaxManifestFragmentResults: request.maxFragments } : {}),
+  };
+}
+
+/**
+ * KVS behind the `KvsPort`. Meant to be created once per process (module level): it owns the control-plane
+ * client, the data endpoint cache, one archived-media client per data endpoint and the stream list cache.
+ *
+ * Retries are ours, not the SDK's (clients run with maxAttempts 1): the SDK's strategy counts attempts,
+ * while a vend has a wall-clock budget. Throttling is retried with full-jitter backoff while the budget
+ * lasts; a data-plane failure that points at the endpoint (5xx, network, timeout) re-fetches the endpoint
+ * once instead.
+ */
+export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const clientConfig = {
+    region: options.region,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: options.callTimeoutMs, requestTimeout: options.callTimeoutMs },
+  };
+  const control = new KinesisVideoClient({
+    ...clientConfig,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
+  const mediaClients = new LRUCache<string, KinesisVideoArchivedMediaClient>({
+    max: options.mediaClientMaxEntries ?? 64,
+  });
+  const endpoints = new EndpointCache({
+    ttlMs: options.endpointCacheTtlMs,
+    maxEntries: options.endpointCacheMaxEntries,
+    clock,
+    ...(options.onEndpointCacheLookup ? { onLookup: options.onEndpointCacheLookup } : {}),
+  });
+  const streamLists = new LRUCache<string, { names: readonly string[]; expiresAt: number }>({
+    max: STREAM_LIST_CACHE_ENTRIES,
+  });
+  const streamListsInflight = new Map<string, Promise<readonly string[]>>();
+
+  const mediaClientFor = (endpoint: string): KinesisVideoArchivedMediaClient => {
+    let client = mediaClients.get(endpoint);
+    if (!client) {
+      client = new KinesisVideoArchivedMediaClient({ ...clientConfig, endpoint });
+      mediaClients.set(endpoint, client);
+    }
+    return client;
+  };
+
+  /** Runs `call` until it succeeds, fails for good, or the deadline leaves no room for another attempt. */
+  const withRetries = async <T>(
+    call: (signal: AbortSignal) => Promise<T>,
+    deadline: number,
+    retryTransient: boolean,
+  ): Promise<T> => {
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt += 1) {
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) throw new BudgetExhaustedError(lastError);
+      try {
+        return await call(AbortSignal.timeout(Math.ceil(Math.min(options.callTimeoutMs, remaining))));
+      } catch (error) {
+        lastError = error;
+        options.onKvsError?.(errorName(error));
+        const kind = classify(error);
+        const retryable = kind === 'throttle' || (retryTransient && kind !== 'client');
+        if (!retryable) throw error;
+        const delay = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        if (clock.now() + delay >= deadline) throw new BudgetExhaustedError(error);
+        await sleep(delay);
+      }
+    }
+  };
+
+  const endpointSuspect = (error: unknown): boolean => {
+    const kind = classify(error instanceof BudgetExhaustedError ? error.lastError : error);
+    return kind === 'server' || kind === 'network' || kind === 'timeout';
+  };
+
+  const loadEndpoint =
+    (streamName: string, apiName: APIName, deadline: number) => async (): Promise<string> => {
+      const output = await withRetries(
+        (signal) =>
+          control.send(new GetDataEndpointCommand({ StreamName: streamName, APIName: apiName }), {
+            abortSignal: signal,
+          }),
+        deadline,
+        true,
+      );
+      if (!output.DataEndpoint) throw new UpstreamError('Kinesis Video Streams returned no data endpoint.');
+      return output.DataEndpoint;
+    };
+
+  const sessionUrl = async (request: SessionUrlRequest, deadline: number): Promise<string> => {
+    const hls = request.protocol === 'HLS';
+    const apiName: APIName = hls ? 'GET_HLS_STREAMING_SESSION_URL' : 'GET_DASH_STREAMING_SESSION_URL';
+    const url = await endpoints.use(
+      `${request.streamName}\u0000${apiName}`,
+      loadEndpoint(request.streamName, apiName, deadline),
+      (endpoint) =>
+        withRetries(
+          async (signal) => {
+            const client = mediaClientFor(endpoint);
+            if (hls) {
+              const output = await client.send(new GetHLSStreamingSessionURLCommand(toHlsInput(request)), {
+                abortSignal: signal,
+              });
+              return output.HLSStreamingSessionURL;
+            }
+            const output = await client.send(new GetDASHStreamingSessionURLCommand(toDashInput(request)), {
+              abortSignal: signal,
+            });
+            return output.DASHStreamingSessionURL;
+          },
+          deadline,
+          false,
+        ),
+      endpointSuspect,
+    );
+    if (!url) throw new UpstreamError('Kinesis Video Streams returned no session URL.');
+    return url;
+  };
+
+  const listAll = async (prefix: string, deadline: number): Promise<readonly string[]> => {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await withRetries(
+        (signal) =>
+          control.send(
+            new ListStreamsCommand({
+              MaxResults: LIST_PAGE_SIZE,
+              // An empty prefix means every stream; KVS wants a non-empty ComparisonValue.
+              ...(prefix
+                ? { StreamNameCondition: { ComparisonOperator: 'BEGINS_WITH', ComparisonValue: prefix } }
+                : {}),
+              ...(nextToken ? { NextToken: nextToken } : {}),
+            }),
+            { abortSignal: signal },
+          ),
+        deadline,
+        true,
+      );
+      for (const info of page.StreamInfoList ?? []) {
+        if (info.Status === 'ACTIVE' && info.StreamName && info.StreamName.startsWith(prefix)) {
+          names.push(info.StreamName);
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return names;
+  };
+
+  return {
+    async getSessionUrl(request: SessionUrlRequest): Promise<string> {
+      try {
+        return await sessionUrl(request, clock.now() + options.retryBudgetMs);
+      } catch (error) {
+        throw toDomainError(error);
+      }
+    },
+
+    async listStreamNames(prefix: string): Promise<readonly string[]> {
+      const cached = streamLists.get(prefix);
+      if (cached && cached.expiresAt > clock.now()) return cached.names;
+      let pending = streamListsInflight.get(prefix);
+      if (!pending) {
+        pending = listAll(prefix, clock.now() + options.retryBudgetMs)
+          .then((names) => {
+            streamLists.set(prefix, { names, expiresAt: clock.now() + options.streamListCacheTtlMs });
+            return names;
+          })
+          .finally(() => streamListsInflight.delete(prefix));
+        streamListsInflight.set(prefix, pending);
+      }
+      try {
+        return await pending;
+      } catch (error) {
+        throw toDomainError(error);
+      }
+    },
+
+    endpointCacheStats(): KvsAdapterStats {
+      return { ...endpoints.stats(), mediaClients: mediaClients.size };
+    },
+  };
+}
