@@ -33,6 +33,8 @@ const GENERIC_MESSAGE = 'The bearer token is missing, invalid or expired.';
 const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
 const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
 const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+/** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
+const MIN_SECRET_BYTES = 32;
 
 interface TokenHeader {
   alg: JwtAlgorithm;
@@ -73,6 +75,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   }
   if (!options.issuer || !options.audience) {
     throw new Error('JWT verifier: issuer and audience are required.');
+  }
+  if (typeof options.secret === 'string' && Buffer.byteLength(options.secret, 'utf8') < MIN_SECRET_BYTES) {
+    throw new Error(`JWT verifier: an HS256 secret needs at least ${MIN_SECRET_BYTES} bytes.`);
   }
   const clock = options.clock ?? { now: () => Date.now() };
 
@@ -256,7 +261,7 @@ function createSecretSource(
     if (cached && clock.now() - cached.loadedAt < maxAgeMs) return cached.value;
     inflight ??= secret()
       .then((value) => {
-        if (!value) throw new Error('empty secret');
+        if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) throw new Error('secret too short');
         cached = { value, loadedAt: clock.now() };
         return value;
       })

@@ -92,8 +92,8 @@ function classify(error: unknown): FailureKind {
   if (e.name && THROTTLING.has(e.name)) return 'throttle';
   if ((e.name && TIMEOUTS.has(e.name)) || e.code === 'ETIMEDOUT') return 'timeout';
   const status = e.$metadata?.httpStatusCode;
-  if (status === undefined)
-    return e.$fault === 'client' && e.name?.endsWith('Exception') ? 'client' : 'network';
+  // No HTTP status: the request never got an answer (refused, reset, DNS).
+  if (status === undefined) return 'network';
   if (status === 429) return 'throttle';
   if (status >= 500) return 'server';
   return 'client';

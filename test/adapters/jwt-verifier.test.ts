@@ -406,6 +406,9 @@ describe('createJwtVerifier with a JWKS', () => {
     ).toThrow(/exactly one/);
     expect(() => createJwtVerifier({ ...base, algorithms: ['RS256'] })).toThrow(/exactly one/);
     expect(() => createJwtVerifier({ ...base, algorithms: [], secret: 's' })).toThrow(/algorithms/);
+    expect(() => createJwtVerifier({ ...base, algorithms: ['HS256'], secret: 'x'.repeat(31) })).toThrow(
+      /32 bytes/,
+    );
   });
 });
 
@@ -454,6 +457,20 @@ describe('createJwtVerifier with an HS256 secret', () => {
     await Promise.all([v.verify(hsToken()), v.verify(hsToken()), v.verify(hsToken())]);
     await v.verify(hsToken());
     expect(loads).toBe(1);
+  });
+
+  it('refuses a loaded secret that is too short', async () => {
+    const v = createJwtVerifier({ ...base, secret: () => Promise.resolve('short') });
+    await expectRejected(
+      v.verify(
+        jwt.sign({ sub: 'alice' }, 'short', {
+          algorithm: 'HS256',
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          expiresIn: 300,
+        }),
+      ),
+    );
   });
 
   it('fails closed when the secret cannot be loaded, then recovers', async () => {
