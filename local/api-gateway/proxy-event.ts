@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { RouteMatch } from './routes';
+
+export const LOCAL_STAGE = 'local';
+export const LOCAL_ACCOUNT_ID = '000000000000';
+export const LOCAL_API_ID = 'localapi00';
+
+export interface ProxyEventInput {
+  request: IncomingMessage;
+  match: RouteMatch;
+  path: string;
+  searchParams: URLSearchParams;
+  body: Buffer;
+  requestId: string;
+  /** Epoch ms the request arrived. */
+  receivedAt: number;
+  /** Set on partner routes once the key was accepted. */
+  apiKey?: { value: string; id: string };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Builds the REST API (v1) Lambda proxy event API Gateway would send for this request: headers keep the
+ * case the client used, single-value maps hold the last value, and a body that is not UTF-8 travels
+ * base64-encoded.
+ */
+export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
+  const { request, match, searchParams } = input;
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = request.rawHeaders[index]!;
+    const value = request.rawHeaders[index + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+
+  const query: Record<string, string> = {};
+  const multiValueQuery: Record<string, string[]> = {};
+  for (const [name, value] of searchParams) {
+    query[name] = value;
+    (multiValueQuery[name] ??= []).push(value);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+
+  let body: string | null = null;
+  let isBase64Encoded = false;
+  if (input.body.length > 0) {
+    try {
+      body = utf8.decode(input.body);
+    } catch {
+      body = input.body.toString('base64');
+      isBase64Encoded = true;
+    }
+  }
+
+  const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const userAgent = request.headers['user-agent'] ?? null;
+  return {
+    resource: match.route.resource,
+    path: input.path,
+    httpMethod: match.route.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQuery : null,
+    pathParameters: match.pathParameters,
+    stageVariables: null,
+    body,
+    isBase64Encoded,
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: LOCAL_API_ID,
+      authorizer: null,
+      domainName: request.headers.host ?? '127.0.0.1',
+      domainPrefix: (request.headers.host ?? '127').split('.')[0],
+      extendedRequestId: input.requestId,
+      httpMethod: match.route.method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: input.apiKey?.value ?? null,
+        apiKeyId: input.apiKey?.id ?? null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent,
+        userArn: null,
+      },
+      path: `/${LOCAL_STAGE}${input.path}`,
+      protocol: `HTTP/${request.httpVersion}`,
+      requestId: input.requestId,
+      requestTime: formatRequestTime(input.receivedAt),
+      requestTimeEpoch: input.receivedAt,
+      resourceId: match.route.resource,
+      resourcePath: match.route.resource,
+      stage: LOCAL_STAGE,
+    },
+  };
+}
+
+/** A Lambda context for one invocation; the deadline mirrors the function timeout. */
+export function buildLambdaContext(requestId: string, timeoutMs: number, now: () => number): Context {
+  const deadline = now() + timeoutMs;
+  const functionName = 'kvs-url-vending-local-vend';
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${requestId}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `25/Nov/2026:12:00:00 +0000`, the format of `requestContext.requestTime`. */
+function formatRequestTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return (
+    `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
+  );
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}

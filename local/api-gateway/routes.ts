@@ -1,0 +1,61 @@
+export interface Route {
+  method: 'GET' | 'POST';
+  /** The API Gateway resource template, e.g. `/v1/streams/{streamName}/playback-url`. */
+  resource: string;
+  /** Partner routes require an API key (and count against its usage plan). */
+  apiKeyRequired: boolean;
+  pattern: RegExp;
+  /** Names of the path parameters captured by `pattern`, in order. */
+  parameters: readonly string[];
+}
+
+function route(method: Route['method'], resource: string, apiKeyRequired: boolean): Route {
+  const parameters: string[] = [];
+  const source = resource
+    .split('/')
+    .map((segment) => {
+      const match = /^\{(\w+)\}$/.exec(segment);
+      if (!match) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      parameters.push(match[1]!);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { method, resource, apiKeyRequired, pattern: new RegExp(`^${source}$`), parameters };
+}
+
+/** The four methods of the REST API, as deployed (ARCHITECTURE.md, "HTTP API"). */
+export const ROUTES: readonly Route[] = [
+  route('GET', '/v1/streams', false),
+  route('POST', '/v1/streams/{streamName}/playback-url', false),
+  route('GET', '/partner/v1/streams', true),
+  route('POST', '/partner/v1/streams/{streamName}/playback-url', true),
+];
+
+export interface RouteMatch {
+  route: Route;
+  pathParameters: Record<string, string> | null;
+}
+
+/**
+ * Finds the method for a request path. As in API Gateway, a path or method the API does not define is
+ * not found (the caller then gets 403 Missing Authentication Token). A parameter that does not decode is
+ * treated as not matching rather than passed on half-decoded.
+ */
+export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  for (const candidate of ROUTES) {
+    if (candidate.method !== method) continue;
+    const match = candidate.pattern.exec(path);
+    if (!match) continue;
+    if (candidate.parameters.length === 0) return { route: candidate, pathParameters: null };
+    const pathParameters: Record<string, string> = {};
+    try {
+      candidate.parameters.forEach((name, index) => {
+        pathParameters[name] = decodeURIComponent(match[index + 1]!);
+      });
+    } catch {
+      return undefined;
+    }
+    return { route: candidate, pathParameters };
+  }
+  return undefined;
+}
