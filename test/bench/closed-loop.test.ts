@@ -1,0 +1,121 @@
+import { backoffDelayMs, runClosedLoop, type AttemptOutcome } from '../../bench/lib/closed-loop';
+
+/** A virtual clock: attempts and waits advance it, so the test never depends on machine speed. */
+function virtualTime(): {
+  now: () => number;
+  advance: (ms: number) => void;
+  sleep: (ms: number) => Promise<void>;
+} {
+  let time = 0;
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+    },
+    sleep: (ms) => {
+      time += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+describe('backoffDelayMs', () => {
+  it('honours Retry-After on a 429', () => {
+    expect(backoffDelayMs({ status: 429, retryAfterSeconds: 2 }, 1, () => 0.5, 100, 2000)).toBe(2000);
+  });
+
+  it('backs off exponentially with full jitter, capped, without Retry-After', () => {
+    expect(backoffDelayMs({ status: 503 }, 1, () => 1, 100, 2000)).toBe(100);
+    expect(backoffDelayMs({ status: 503 }, 3, () => 1, 100, 2000)).toBe(400);
+    expect(backoffDelayMs({ status: 429 }, 10, () => 1, 100, 2000)).toBe(2000);
+    expect(backoffDelayMs({ status: 429 }, 3, () => 0.25, 100, 2000)).toBe(100);
+  });
+});
+
+describe('runClosedLoop', () => {
+  it('keeps each caller busy until the deadline and records the latency of successes', async () => {
+    const time = virtualTime();
+    const attempt = (): Promise<AttemptOutcome> => {
+      time.advance(10);
+      return Promise.resolve({ status: 200 });
+    };
+
+    const result = await runClosedLoop({
+      callers: 1,
+      durationMs: 100,
+      attempt,
+      now: time.now,
+      sleep: time.sleep,
+    });
+
+    expect(result.successes).toBe(10);
+    expect(result.attempts).toBe(10);
+    expect(result.successLatenciesMs.every((latency) => latency === 10)).toBe(true);
+    expect(result.elapsedMs).toBe(100);
+    expect(result.statuses).toEqual({ '200': 10 });
+  });
+
+  it('waits Retry-After after a 429 instead of retrying at once', async () => {
+    const time = virtualTime();
+    let calls = 0;
+    const attempt = (): Promise<AttemptOutcome> => {
+      calls += 1;
+      time.advance(10);
+      return Promise.resolve(calls === 1 ? { status: 429, retryAfterSeconds: 1 } : { status: 200 });
+    };
+
+    const result = await runClosedLoop({
+      callers: 1,
+      durationMs: 1100,
+      attempt,
+      now: time.now,
+      sleep: time.sleep,
+    });
+
+    expect(result.statuses).toEqual({ '429': 1, '200': 9 });
+    expect(result.waitedMs).toBe(1000);
+  });
+
+  it('counts a rejected attempt as thrown and never waits past the deadline', async () => {
+    const time = virtualTime();
+    const attempt = (): Promise<AttemptOutcome> => {
+      time.advance(10);
+      return Promise.reject(new Error('connection refused'));
+    };
+
+    const result = await runClosedLoop({
+      callers: 2,
+      durationMs: 50,
+      attempt,
+      now: time.now,
+      sleep: time.sleep,
+      random: () => 1,
+      backoffBaseMs: 1000,
+    });
+
+    expect(result.successes).toBe(0);
+    expect(result.statuses.thrown).toBe(result.attempts);
+    expect(result.attempts).toBeGreaterThanOrEqual(2);
+    expect(result.elapsedMs).toBeLessThanOrEqual(50 + 10 * result.attempts);
+    expect(result.waitedMs).toBeLessThanOrEqual(2 * 50);
+  });
+
+  it('does not retry a client error with a wait', async () => {
+    const time = virtualTime();
+    const attempt = (): Promise<AttemptOutcome> => {
+      time.advance(25);
+      return Promise.resolve({ status: 403 });
+    };
+
+    const result = await runClosedLoop({
+      callers: 1,
+      durationMs: 100,
+      attempt,
+      now: time.now,
+      sleep: time.sleep,
+    });
+
+    expect(result.statuses).toEqual({ '403': 4 });
+    expect(result.waitedMs).toBe(0);
+  });
+});
