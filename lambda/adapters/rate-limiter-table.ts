@@ -154,7 +154,7 @@ export function createAbuseTable(options: AbuseTableOptions): AbuseTable {
     expiresAt: number,
     signal: AbortSignal,
   ): Promise<boolean> => {
-    const names: Record<string, string> = { '#pk': partitionKey, '#v': VERSION, '#ttl': TTL };
+    const names: Record<string, string> = { '#v': VERSION, '#ttl': TTL };
     const values: Record<string, unknown> = {
       ':next': (expected?.version ?? 0) + 1,
       ':ttl': Math.ceil(expiresAt / 1000) + 1,
@@ -165,10 +165,13 @@ export function createAbuseTable(options: AbuseTableOptions): AbuseTable {
       values[`:a${index}`] = value;
       sets.push(`#a${index} = :a${index}`);
     });
-    let condition = 'attribute_not_exists(#pk)';
+    // DynamoDB refuses expression names an expression does not use.
+    let condition = '#v = :expected';
     if (expected) {
-      condition = '#v = :expected';
       values[':expected'] = expected.version;
+    } else {
+      condition = 'attribute_not_exists(#pk)';
+      names['#pk'] = partitionKey;
     }
     try {
       await client.send(
