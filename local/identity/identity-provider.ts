@@ -48,7 +48,7 @@ export function mintToken(key: SigningKey, options: MintTokenOptions): string {
       ...(groups.length > 0 ? { groups: [...groups] } : {}),
     },
     key.privateKey,
-    { algorithm: 'ES256', keyid: key.kid, noTimestamp: true },
+    { algorithm: 'ES256', keyid: key.kid },
   );
 }
 
