@@ -44,6 +44,13 @@ export class NotFoundRouteError extends DomainError {
 
 export class MethodNotAllowedError extends DomainError {
   readonly code = 'METHOD_NOT_ALLOWED';
+  constructor(
+    message: string,
+    /** Methods the resource does answer, for the `Allow` header. */
+    readonly allow?: string,
+  ) {
+    super(message);
+  }
 }
 
 export class PayloadTooLargeError extends DomainError {

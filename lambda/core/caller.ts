@@ -1,0 +1,33 @@
+import { UnauthenticatedError } from './errors';
+import type { Caller } from './model';
+
+export const DEFAULT_GROUPS_CLAIMS: readonly string[] = ['cognito:groups', 'groups'];
+
+const INVALID_CLAIMS = 'The bearer token is missing, invalid or expired.';
+const MISSING_API_KEY = 'An API key is required.';
+
+/**
+ * The caller behind verified JWT claims: `user:<sub>` plus `group:<g>` for each group of the first
+ * configured groups claim present. A groups claim of any other shape than an array of non-empty strings
+ * is refused, never coerced: a string would otherwise be split or matched in ways the issuer never meant.
+ */
+export function callerFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+  groupsClaims: readonly string[] = DEFAULT_GROUPS_CLAIMS,
+): Caller {
+  const sub = claims.sub;
+  if (typeof sub !== 'string' || sub === '') throw new UnauthenticatedError(INVALID_CLAIMS);
+  const claimName = groupsClaims.find((name) => Object.hasOwn(claims, name) && claims[name] !== undefined);
+  const groups = claimName === undefined ? [] : claims[claimName];
+  if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string' && group !== '')) {
+    throw new UnauthenticatedError(INVALID_CLAIMS);
+  }
+  const principals = [`user:${sub}`, ...new Set((groups as string[]).map((group) => `group:${group}`))];
+  return { kind: 'user', id: sub, principals };
+}
+
+/** The partner behind an API key API Gateway has already validated (`requestContext.identity.apiKeyId`). */
+export function callerFromApiKeyId(apiKeyId: string | null | undefined): Caller {
+  if (typeof apiKeyId !== 'string' || apiKeyId === '') throw new UnauthenticatedError(MISSING_API_KEY);
+  return { kind: 'partner', id: apiKeyId, principals: [`partner:${apiKeyId}`] };
+}

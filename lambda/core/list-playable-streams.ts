@@ -1,0 +1,81 @@
+import { matchesStreamPattern } from './authorize-playback';
+import {
+  PLAYBACK_MODES,
+  PROTOCOLS,
+  STREAM_NAME_PATTERN,
+  type Caller,
+  type Grant,
+  type PlayableStream,
+} from './model';
+import type { Clock, GrantStore, KvsPort } from './ports';
+
+export interface ListDeps {
+  readonly grants: GrantStore;
+  readonly kvs: KvsPort;
+  readonly clock: Clock;
+}
+
+/**
+ * The streams the caller may play and what its grants allow on each (`GET /v1/streams`). Exact names
+ * come straight from the grants (listing never calls KVS for them, so it reveals nothing a grant does
+ * not already say); prefix grants are expanded with the active streams KVS lists under the prefix.
+ * Several grants on one stream are merged: union of modes and protocols, the longest expiry, and the
+ * most generous archive window and end date (absent means unlimited).
+ */
+export async function listPlayableStreams(deps: ListDeps, caller: Caller): Promise<PlayableStream[]> {
+  const stored = await deps.grants.grantsFor(caller.principals);
+  const now = deps.clock.now();
+  const principals = new Set(caller.principals);
+  const live = stored.filter(
+    (grant) => principals.has(grant.principal) && (grant.notAfter === undefined || grant.notAfter > now),
+  );
+
+  const prefixes = new Set<string>();
+  for (const grant of live) {
+    for (const pattern of grant.streams) if (pattern.endsWith('*')) prefixes.add(pattern.slice(0, -1));
+  }
+  const listed = await Promise.all(
+    [...prefixes].map(async (prefix) => [prefix, await deps.kvs.listStreamNames(prefix)] as const),
+  );
+  const namesByPrefix = new Map(listed);
+
+  const merged = new Map<string, Grant[]>();
+  const add = (name: string, grant: Grant): void => {
+    const list = merged.get(name) ?? [];
+    if (!list.includes(grant)) list.push(grant);
+    merged.set(name, list);
+  };
+  for (const grant of live) {
+    for (const pattern of grant.streams) {
+      if (!pattern.endsWith('*')) {
+        if (STREAM_NAME_PATTERN.test(pattern)) add(pattern, grant);
+        continue;
+      }
+      for (const name of namesByPrefix.get(pattern.slice(0, -1)) ?? []) {
+        // Trust the grant, not the listing: only names the pattern really covers.
+        if (STREAM_NAME_PATTERN.test(name) && matchesStreamPattern(pattern, name)) add(name, grant);
+      }
+    }
+  }
+
+  return [...merged.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([stream, grants]) => mergeGrants(stream, grants));
+}
+
+function mergeGrants(stream: string, grants: readonly Grant[]): PlayableStream {
+  const modes = new Set(grants.flatMap((grant) => grant.playbackModes));
+  const protocols = new Set(grants.flatMap((grant) => grant.protocols));
+  const windows = grants.map((grant) => grant.archiveWindowSeconds);
+  const ends = grants.map((grant) => grant.notAfter);
+  const archiveWindowSeconds = windows.includes(undefined) ? undefined : Math.max(...(windows as number[]));
+  const notAfter = ends.includes(undefined) ? undefined : Math.max(...(ends as number[]));
+  return {
+    stream,
+    playbackModes: PLAYBACK_MODES.filter((mode) => modes.has(mode)),
+    protocols: PROTOCOLS.filter((protocol) => protocols.has(protocol)),
+    maxExpiresInSeconds: Math.max(...grants.map((grant) => grant.maxExpiresInSeconds)),
+    ...(archiveWindowSeconds !== undefined ? { archiveWindowSeconds } : {}),
+    ...(notAfter !== undefined ? { notAfter } : {}),
+  };
+}

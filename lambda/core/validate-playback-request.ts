@@ -1,0 +1,125 @@
+import * as z from 'zod/mini';
+import { InvalidRequestError, type ValidationDetail } from './errors';
+import {
+  CONTAINER_FORMATS,
+  DISCONTINUITY_MODES,
+  MAX_EXPIRES_SECONDS,
+  MIN_EXPIRES_SECONDS,
+  PLAYBACK_MODES,
+  PROTOCOLS,
+  TIMESTAMP_SOURCES,
+  type PlaybackRequest,
+} from './model';
+import type { Clock } from './ports';
+
+export const DEFAULT_EXPIRES_SECONDS = MIN_EXPIRES_SECONDS;
+export const MAX_FRAGMENTS = 5000;
+/** KVS: the end of a timestamp range must be within 24 hours of its start. */
+export const MAX_RANGE_MS = 24 * 60 * 60 * 1000;
+
+const INVALID_MESSAGE = 'The request body is invalid.';
+
+// Strict: a misspelt field (say `expiresInSecond`) must fail loudly rather than silently fall back to a default.
+const playbackBodySchema = z.strictObject({
+  protocol: z.optional(z.enum(PROTOCOLS)),
+  playbackMode: z.optional(z.enum(PLAYBACK_MODES)),
+  timestampSource: z.optional(z.enum(TIMESTAMP_SOURCES)),
+  start: z.optional(z.iso.datetime({ offset: true })),
+  end: z.optional(z.iso.datetime({ offset: true })),
+  containerFormat: z.optional(z.enum(CONTAINER_FORMATS)),
+  discontinuityMode: z.optional(z.enum(DISCONTINUITY_MODES)),
+  displayFragmentTimestamp: z.optional(z.boolean()),
+  displayFragmentNumber: z.optional(z.boolean()),
+  maxFragments: z.optional(z.int().check(z.gte(1), z.lte(MAX_FRAGMENTS))),
+  expiresInSeconds: z.optional(z.int().check(z.gte(MIN_EXPIRES_SECONDS), z.lte(MAX_EXPIRES_SECONDS))),
+});
+
+/**
+ * Validates the body of `POST .../playback-url` against the contract and the rules KVS itself applies
+ * (GetHLS/DASHStreamingSessionURL), so that a request KVS would refuse never reaches it. Every problem
+ * found is reported at once in `details`; no detail echoes the offending value.
+ */
+export function validatePlaybackRequest(body: unknown, clock: Clock): PlaybackRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError(INVALID_MESSAGE, [{ field: 'body', issue: 'must be a JSON object' }]);
+  }
+  const parsed = playbackBodySchema.safeParse(body);
+  if (!parsed.success) {
+    throw new InvalidRequestError(INVALID_MESSAGE, parsed.error.issues.flatMap(toDetails));
+  }
+  const data = parsed.data;
+  const protocol = data.protocol ?? 'HLS';
+  const playbackMode = data.playbackMode ?? 'LIVE';
+  const timestampSource = data.timestampSource ?? 'SERVER';
+  const start = data.start === undefined ? undefined : Date.parse(data.start);
+  const end = data.end === undefined ? undefined : Date.parse(data.end);
+  const details: ValidationDetail[] = [];
+
+  if (playbackMode === 'LIVE') {
+    if (start !== undefined) details.push({ field: 'start', issue: 'not allowed when playbackMode is LIVE' });
+    if (end !== undefined) details.push({ field: 'end', issue: 'not allowed when playbackMode is LIVE' });
+  } else {
+    if (start === undefined) {
+      details.push({ field: 'start', issue: `required when playbackMode is ${playbackMode}` });
+    }
+    if (end === undefined && playbackMode === 'ON_DEMAND') {
+      details.push({ field: 'end', issue: 'required when playbackMode is ON_DEMAND' });
+    }
+    if (start !== undefined && end !== undefined) {
+      if (end <= start) details.push({ field: 'end', issue: 'must be after start' });
+      else if (end - start > MAX_RANGE_MS)
+        details.push({ field: 'end', issue: 'must be within 24 hours of start' });
+    }
+    if (end !== undefined && timestampSource === 'SERVER' && end > clock.now()) {
+      details.push({ field: 'end', issue: 'must be in the past when timestampSource is SERVER' });
+    }
+  }
+
+  if (protocol !== 'HLS') {
+    if (data.containerFormat !== undefined) details.push({ field: 'containerFormat', issue: 'HLS only' });
+    if (data.discontinuityMode !== undefined) details.push({ field: 'discontinuityMode', issue: 'HLS only' });
+  }
+  if (protocol !== 'DASH' && data.displayFragmentNumber !== undefined) {
+    details.push({ field: 'displayFragmentNumber', issue: 'DASH only' });
+  }
+  if (details.length > 0) throw new InvalidRequestError(INVALID_MESSAGE, details);
+
+  return {
+    protocol,
+    playbackMode,
+    timestampSource,
+    expiresInSeconds: data.expiresInSeconds ?? DEFAULT_EXPIRES_SECONDS,
+    ...(start !== undefined ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+    ...(data.containerFormat !== undefined ? { containerFormat: data.containerFormat } : {}),
+    ...(data.discontinuityMode !== undefined ? { discontinuityMode: data.discontinuityMode } : {}),
+    ...(data.displayFragmentTimestamp !== undefined
+      ? { displayFragmentTimestamp: data.displayFragmentTimestamp }
+      : {}),
+    ...(data.displayFragmentNumber !== undefined
+      ? { displayFragmentNumber: data.displayFragmentNumber }
+      : {}),
+    ...(data.maxFragments !== undefined ? { maxFragments: data.maxFragments } : {}),
+  };
+}
+
+/** zod/mini ships no message locale: describe each issue without echoing the value that caused it. */
+function toDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
+  const field = issue.path.map(String).join('.') || 'body';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ field: key, issue: 'unknown field' }));
+    case 'invalid_type':
+      return [{ field, issue: `expected ${issue.expected}` }];
+    case 'invalid_value':
+      return [{ field, issue: `expected one of ${issue.values.map(String).join(', ')}` }];
+    case 'too_small':
+      return [{ field, issue: `must be at least ${String(issue.minimum)}` }];
+    case 'too_big':
+      return [{ field, issue: `must be at most ${String(issue.maximum)}` }];
+    case 'invalid_format':
+      return [{ field, issue: 'must be an RFC 3339 timestamp with a time zone offset' }];
+    default:
+      return [{ field, issue: 'invalid value' }];
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Configuration of the vend function, from its environment. `parseConfig` is pure so it can be tested;
+ * the handler calls it once at module load, so a missing or bad setting fails the cold start with a
+ * message naming the variable, not the first request. Messages never echo a value: one may be a secret.
+ */
+export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
+
+export type JwtKeySource =
+  | { readonly kind: 'jwks'; readonly url: string }
+  | { readonly kind: 'secretArn'; readonly arn: string }
+  | { readonly kind: 'secret'; readonly secret: string };
+
+export type GrantsSource =
+  | { readonly kind: 'table'; readonly tableName: string; readonly endpoint?: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface Config {
+  readonly region: string;
+  readonly jwt: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly keySource: JwtKeySource;
+    readonly algorithms: readonly JwtAlgorithm[];
+    readonly groupsClaims: readonly string[];
+    readonly clockToleranceSeconds: number;
+    readonly maxTokenBytes: number;
+    readonly jwksRefetchIntervalSeconds: number;
+  };
+  readonly grants: {
+    readonly source: GrantsSource;
+    readonly cacheTtlSeconds: number;
+  };
+  readonly kvs: {
+    readonly endpoint?: string;
+    readonly callTimeoutMs: number;
+    readonly retryBudgetMs: number;
+    readonly endpointCacheTtlSeconds: number;
+    readonly endpointCacheMaxEntries: number;
+    readonly streamListCacheTtlSeconds: number;
+  };
+  readonly http: {
+    readonly allowedOrigins: readonly string[];
+    readonly maxBodyBytes: number;
+  };
+  readonly powertools: {
+    readonly serviceName: string;
+    readonly metricsNamespace: string;
+    readonly logLevel: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ASYMMETRIC: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
+/** The KVS producer SDKs refresh endpoints every 40 minutes; stay well under. */
+export const MAX_ENDPOINT_CACHE_TTL_SECONDS = 1800;
+
+export function parseConfig(env: Env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const required = (name: string): string => {
+    const value = read(name);
+    if (value === undefined) throw new ConfigError(`${name} is required.`);
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const value = read(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}.`);
+    }
+    return Number(value);
+  };
+  const list = (name: string): string[] | undefined =>
+    read(name)
+      ?.split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  const exactlyOne = (names: readonly string[]): string => {
+    const present = names.filter((name) => read(name) !== undefined);
+    if (present.length !== 1) throw new ConfigError(`Set exactly one of ${names.join(', ')}.`);
+    return present[0]!;
+  };
+
+  const keyVariable = exactlyOne(['JWT_JWKS_URL', 'JWT_SECRET_ARN', 'JWT_SECRET']);
+  const keySource: JwtKeySource =
+    keyVariable === 'JWT_JWKS_URL'
+      ? { kind: 'jwks', url: httpUrl('JWT_JWKS_URL', required('JWT_JWKS_URL')) }
+      : keyVariable === 'JWT_SECRET_ARN'
+        ? { kind: 'secretArn', arn: secretArn(required('JWT_SECRET_ARN')) }
+        : { kind: 'secret', secret: required('JWT_SECRET') };
+  const family = keySource.kind === 'jwks' ? ASYMMETRIC : (['HS256'] as const);
+  const algorithms = list('JWT_ALGORITHMS') ?? [...family];
+  if (algorithms.length === 0 || !algorithms.every((alg) => (family as readonly string[]).includes(alg))) {
+    throw new ConfigError(
+      `JWT_ALGORITHMS must list only ${family.join(', ')} with ${keyVariable} (no other algorithm is accepted).`,
+    );
+  }
+
+  const grantsVariable = exactlyOne(['GRANTS_TABLE_NAME', 'GRANTS_FILE']);
+  const dynamoDbEndpoint = read('DYNAMODB_ENDPOINT');
+  const grantsSource: GrantsSource =
+    grantsVariable === 'GRANTS_TABLE_NAME'
+      ? {
+          kind: 'table',
+          tableName: required('GRANTS_TABLE_NAME'),
+          ...(dynamoDbEndpoint !== undefined
+            ? { endpoint: httpUrl('DYNAMODB_ENDPOINT', dynamoDbEndpoint) }
+            : {}),
+        }
+      : { kind: 'file', path: required('GRANTS_FILE') };
+
+  const kvsEndpoint = read('KVS_ENDPOINT');
+  const logLevel = (read('POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
+  }
+
+  return {
+    region: required('AWS_REGION'),
+    jwt: {
+      issuer: required('JWT_ISSUER'),
+      audience: required('JWT_AUDIENCE'),
+      keySource,
+      algorithms: algorithms as JwtAlgorithm[],
+      groupsClaims: list('JWT_GROUPS_CLAIM') ?? ['cognito:groups', 'groups'],
+      clockToleranceSeconds: integer('JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300),
+      maxTokenBytes: integer('JWT_MAX_TOKEN_BYTES', 8192, 256, 65536),
+      jwksRefetchIntervalSeconds: integer('JWKS_REFETCH_INTERVAL_SECONDS', 30, 1, 86400),
+    },
+    grants: {
+      source: grantsSource,
+      cacheTtlSeconds: integer('GRANTS_CACHE_TTL_SECONDS', 30, 0, 3600),
+    },
+    kvs: {
+      ...(kvsEndpoint !== undefined ? { endpoint: httpUrl('KVS_ENDPOINT', kvsEndpoint) } : {}),
+      callTimeoutMs: integer('KVS_CALL_TIMEOUT_MS', 2000, 50, 60000),
+      retryBudgetMs: integer('KVS_RETRY_BUDGET_MS', 4000, 50, 60000),
+      endpointCacheTtlSeconds: integer('ENDPOINT_CACHE_TTL_SECONDS', 1500, 1, MAX_ENDPOINT_CACHE_TTL_SECONDS),
+      endpointCacheMaxEntries: integer('ENDPOINT_CACHE_MAX_ENTRIES', 1000, 1, 1_000_000),
+      streamListCacheTtlSeconds: integer('STREAM_LIST_CACHE_TTL_SECONDS', 30, 0, 3600),
+    },
+    http: {
+      allowedOrigins: (list('ALLOWED_ORIGINS') ?? []).map(origin),
+      maxBodyBytes: integer('MAX_BODY_BYTES', 8192, 1, 1_048_576),
+    },
+    powertools: {
+      serviceName: read('POWERTOOLS_SERVICE_NAME') ?? 'kvs-url-vending',
+      metricsNamespace: read('POWERTOOLS_METRICS_NAMESPACE') ?? 'KvsUrlVending',
+      logLevel,
+    },
+  };
+}
+
+function httpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`${name} must be an http(s) URL.`);
+  }
+  return value;
+}
+
+function secretArn(value: string): string {
+  if (!/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(value)) {
+    throw new ConfigError('JWT_SECRET_ARN must be a Secrets Manager secret ARN.');
+  }
+  return value;
+}
+
+/** CORS compares origins byte for byte, so only a bare `scheme://host[:port]` can ever match; `*` is refused. */
+function origin(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value) {
+    throw new ConfigError(
+      'ALLOWED_ORIGINS must be a comma-separated list of exact origins (scheme://host[:port]).',
+    );
+  }
+  return value;
+}

@@ -1,0 +1,129 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import {
+  DomainError,
+  ForbiddenError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  NoMediaError,
+  NotFoundRouteError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  StreamNotFoundError,
+  StreamNotPlayableError,
+  UnauthenticatedError,
+  UnsupportedMediaTypeError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../core/errors';
+
+type ErrorClass = abstract new (...args: never[]) => DomainError;
+
+/** The one place domain errors become HTTP statuses (matched with instanceof, subclasses included). */
+export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, number]> = [
+  [InvalidRequestError, 400],
+  [UnauthenticatedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundRouteError, 404],
+  [StreamNotFoundError, 404],
+  [NoMediaError, 404],
+  [MethodNotAllowedError, 405],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [StreamNotPlayableError, 422],
+  [RateLimitedError, 429],
+  [UpstreamError, 502],
+  [UpstreamUnavailableError, 503],
+  [UpstreamTimeoutError, 504],
+];
+
+const INTERNAL_MESSAGE = 'Something went wrong on our side.';
+
+export interface ResponseContext {
+  readonly requestId: string;
+  /** The request's `Origin` header, if any. */
+  readonly origin?: string;
+  readonly allowedOrigins: readonly string[];
+}
+
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly requestId: string;
+    readonly details?: readonly { readonly field: string; readonly issue: string }[];
+  };
+}
+
+/** The status of a domain error; undefined for anything else (an internal error). */
+export function statusOf(error: unknown): number | undefined {
+  return ERROR_STATUS.find(([errorClass]) => error instanceof errorClass)?.[1];
+}
+
+/**
+ * Headers on every response. Nothing the API returns may be cached by a browser or a proxy: a success
+ * carries a bearer URL. CORS headers only for an origin configured exactly.
+ */
+export function responseHeaders(context: ResponseContext): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Request-Id': context.requestId,
+  };
+  if (isAllowedOrigin(context)) {
+    headers['Access-Control-Allow-Origin'] = context.origin!;
+    headers['Access-Control-Expose-Headers'] = 'X-Request-Id, Retry-After';
+    headers.Vary = 'Origin';
+  }
+  return headers;
+}
+
+export function isAllowedOrigin(context: ResponseContext): boolean {
+  return context.origin !== undefined && context.allowedOrigins.includes(context.origin);
+}
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  context: ResponseContext,
+): APIGatewayProxyResult {
+  return { statusCode, headers: responseHeaders(context), body: JSON.stringify(body) };
+}
+
+/**
+ * The response of a failed request: `{"error": {code, message, requestId, details?}}`. Only a domain
+ * error's own (caller-safe) message is shown; anything else is a generic 500 INTERNAL.
+ */
+export function errorResponse(error: unknown, context: ResponseContext): APIGatewayProxyResult {
+  const status = statusOf(error);
+  if (status === undefined || !(error instanceof DomainError)) {
+    const body: ErrorBody = {
+      error: { code: 'INTERNAL', message: INTERNAL_MESSAGE, requestId: context.requestId },
+    };
+    return jsonResponse(500, body, context);
+  }
+  const details =
+    error instanceof InvalidRequestError && error.details.length > 0 ? error.details : undefined;
+  const body: ErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      requestId: context.requestId,
+      ...(details ? { details } : {}),
+    },
+  };
+  const response = jsonResponse(status, body, context);
+  if (error instanceof UnauthenticatedError) {
+    response.headers = { ...response.headers, 'WWW-Authenticate': 'Bearer error="invalid_token"' };
+  }
+  if (error instanceof RateLimitedError) {
+    const retryAfter = Math.max(1, Math.ceil(error.retryAfterSeconds));
+    response.headers = { ...response.headers, 'Retry-After': String(retryAfter) };
+  }
+  if (error instanceof MethodNotAllowedError && error.allow) {
+    response.headers = { ...response.headers, Allow: error.allow };
+  }
+  return response;
+}
