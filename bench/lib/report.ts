@@ -103,7 +103,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     `| ${values.map((value, column) => value.padEnd(widths[column]!)).join(' | ')} |`;
   return [
     line(HEADERS),
-    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
+    `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
     ...cells.map(line),
   ].join('\n');
 }

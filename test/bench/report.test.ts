@@ -51,7 +51,7 @@ describe('table', () => {
     const lines = markdownTable(results).split('\n');
 
     expect(lines[0]).toMatch(/^\| Scenario +\| Figure +\| Value +\| Target +\| Result \|$/);
-    expect(lines[1]).toMatch(/^\|-+\|-+\|-+\|-+\|-+\|$/);
+    expect(lines[1]).toMatch(/^\| -+ \| -+ \| -+ \| -+ \| -+ \|$/);
     expect(new Set(lines.map((line) => line.length)).size).toBe(1);
     expect(lines).toHaveLength(2 + 4);
   });
