@@ -201,8 +201,8 @@ export function createAbuseTable(options: AbuseTableOptions): AbuseTable {
       const key = boundedKey(rawKey);
       const signal = AbortSignal.timeout(timeoutMs);
       const remembered = memo.get(key);
-      let known = remembered
-        ? { item: remembered as Versioned | undefined, fresh: false }
+      let known: { item: Versioned | undefined; fresh: boolean } = remembered
+        ? { item: remembered, fresh: false }
         : { item: await guarded(read(key, signal), signal), fresh: true };
       let attempts = 0;
       for (;;) {

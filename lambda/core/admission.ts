@@ -53,8 +53,11 @@ export class AbuseControlUnavailableError extends UpstreamUnavailableError {
   }
 }
 
-/** Keys of the shared state. Principals are opaque: they may hold `#` and `:` without ambiguity issues
- * because every key starts with a fixed kind and the stream name cannot hold `#`. */
+/**
+ * Keys of the shared state. A principal may contain `#`, yet keys cannot collide: each starts with its
+ * kind, and stream names (STREAM_NAME_PATTERN) never contain `#`, so the first `#` after
+ * `stream#<name>` always ends the name.
+ */
 export const admissionKeys = {
   principal: (principal: string) => `ratelimit#${principal}`,
   stream: (streamName: string) => `stream#${streamName}`,
