@@ -62,7 +62,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
   return {
     resource: match.route.resource,
     path: input.path,
-    httpMethod: match.route.method,
+    httpMethod: match.method,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
@@ -78,7 +78,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
       domainName: request.headers.host ?? '127.0.0.1',
       domainPrefix: (request.headers.host ?? '127').split('.')[0],
       extendedRequestId: input.requestId,
-      httpMethod: match.route.method,
+      httpMethod: match.method,
       identity: {
         accessKey: null,
         accountId: null,

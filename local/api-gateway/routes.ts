@@ -33,6 +33,8 @@ export const ROUTES: readonly Route[] = [
 
 export interface RouteMatch {
   route: Route;
+  /** The route's method, or OPTIONS: CORS preflights of every resource go to the function too. */
+  method: Route['method'] | 'OPTIONS';
   pathParameters: Record<string, string> | null;
 }
 
@@ -43,10 +45,13 @@ export interface RouteMatch {
  */
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
   for (const candidate of ROUTES) {
-    if (candidate.method !== method) continue;
+    if (candidate.method !== method && method !== 'OPTIONS') continue;
     const match = candidate.pattern.exec(path);
     if (!match) continue;
-    if (candidate.parameters.length === 0) return { route: candidate, pathParameters: null };
+    const matchedMethod = method === 'OPTIONS' ? 'OPTIONS' : candidate.method;
+    if (candidate.parameters.length === 0) {
+      return { route: candidate, method: matchedMethod, pathParameters: null };
+    }
     const pathParameters: Record<string, string> = {};
     try {
       candidate.parameters.forEach((name, index) => {
@@ -55,7 +60,7 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
     } catch {
       return undefined;
     }
-    return { route: candidate, pathParameters };
+    return { route: candidate, method: matchedMethod, pathParameters };
   }
   return undefined;
 }

@@ -126,7 +126,8 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     if (!match) return sendGatewayError(response, MISSING_TOKEN, requestId);
 
     let apiKey: { value: string; id: string } | undefined;
-    if (match.route.apiKeyRequired) {
+    // Browsers send preflights without the key; API Gateway's OPTIONS methods do not require one.
+    if (match.route.apiKeyRequired && match.method !== 'OPTIONS') {
       const presented = headerValue(request, 'x-api-key');
       const partner = presented === undefined ? undefined : partnersByKey.get(presented);
       if (!partner) return sendGatewayError(response, FORBIDDEN, requestId);

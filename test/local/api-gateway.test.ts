@@ -137,6 +137,21 @@ describe('local API Gateway adapter', () => {
     expect(invocations).toHaveLength(0);
   });
 
+  it('passes CORS preflights of defined resources to the handler, without an API key', async () => {
+    const response = await rawRequest(`${baseUrl}/partner/v1/streams/cam/playback-url`, {
+      method: 'OPTIONS',
+      headers: [
+        ['Origin', 'http://127.0.0.1:9999'],
+        ['Access-Control-Request-Method', 'POST'],
+      ],
+    });
+
+    expect(response.status).toBe(200);
+    expect(invocations[0]!.event.httpMethod).toBe('OPTIONS');
+    expect(invocations[0]!.event.resource).toBe('/partner/v1/streams/{streamName}/playback-url');
+    expect(invocations[0]!.event.requestContext.identity.apiKeyId).toBeNull();
+  });
+
   it('passes the API key id of an accepted key and applies its usage plan', async () => {
     const call = () =>
       rawRequest(`${baseUrl}/partner/v1/streams`, {
