@@ -45,7 +45,7 @@ export interface Config {
   readonly powertools: {
     readonly serviceName: string;
     readonly metricsNamespace: string;
-    readonly logLevel: string;
+    readonly logLevel: LogLevel;
   };
 }
 
@@ -59,7 +59,8 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const ASYMMETRIC: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
-const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The KVS producer SDKs refresh endpoints every 40 minutes; stay well under. */
 export const MAX_ENDPOINT_CACHE_TTL_SECONDS = 1800;
 
@@ -121,7 +122,7 @@ export function parseConfig(env: Env): Config {
       : { kind: 'file', path: required('GRANTS_FILE') };
 
   const kvsEndpoint = read('KVS_ENDPOINT');
-  const logLevel = (read('POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase();
+  const logLevel = (read('POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
   }

@@ -1,0 +1,92 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDynamoDbGrantStore } from '../adapters/dynamodb-grant-store';
+import { createJwtVerifier } from '../adapters/jwt-verifier';
+import { createKvsAdapter } from '../adapters/kvs-adapter';
+import { createStaticGrantStore, loadGrantsFile } from '../adapters/static-grant-store';
+import { UpstreamUnavailableError } from '../core/errors';
+import type { GrantStore } from '../core/ports';
+import { parseConfig } from '../shared/config';
+import { createHandler } from './create-handler';
+
+export { createHandler } from './create-handler';
+export type { VendHandler, VendHandlerDeps } from './create-handler';
+
+// Everything below runs once per cold start: a bad setting fails here, and clients are reused.
+const config = parseConfig(process.env);
+
+const logger = new Logger({
+  serviceName: config.powertools.serviceName,
+  logLevel: config.powertools.logLevel,
+});
+const metrics = new Metrics({
+  namespace: config.powertools.metricsNamespace,
+  serviceName: config.powertools.serviceName,
+});
+
+const verifier = createJwtVerifier({
+  issuer: config.jwt.issuer,
+  audience: config.jwt.audience,
+  algorithms: config.jwt.algorithms,
+  clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+  maxTokenBytes: config.jwt.maxTokenBytes,
+  jwksRefetchIntervalSeconds: config.jwt.jwksRefetchIntervalSeconds,
+  ...(config.jwt.keySource.kind === 'jwks'
+    ? { jwksUrl: config.jwt.keySource.url }
+    : config.jwt.keySource.kind === 'secret'
+      ? { secret: config.jwt.keySource.secret }
+      : { secret: secretLoader(config.jwt.keySource.arn, config.region) }),
+});
+
+const grants: GrantStore =
+  config.grants.source.kind === 'table'
+    ? createDynamoDbGrantStore({
+        tableName: config.grants.source.tableName,
+        region: config.region,
+        ...(config.grants.source.endpoint !== undefined ? { endpoint: config.grants.source.endpoint } : {}),
+        cacheTtlMs: config.grants.cacheTtlSeconds * 1000,
+        onInvalidRecord: (principal) => logger.warn('Ignored an invalid grant record', { principal }),
+      })
+    : createStaticGrantStore(loadGrantsFile(config.grants.source.path));
+
+const kvs = createKvsAdapter({
+  region: config.region,
+  ...(config.kvs.endpoint !== undefined ? { endpoint: config.kvs.endpoint } : {}),
+  callTimeoutMs: config.kvs.callTimeoutMs,
+  retryBudgetMs: config.kvs.retryBudgetMs,
+  endpointCacheTtlMs: config.kvs.endpointCacheTtlSeconds * 1000,
+  endpointCacheMaxEntries: config.kvs.endpointCacheMaxEntries,
+  streamListCacheTtlMs: config.kvs.streamListCacheTtlSeconds * 1000,
+  onEndpointCacheLookup: (hit) =>
+    metrics.addMetric(hit ? 'EndpointCacheHits' : 'EndpointCacheMisses', MetricUnit.Count, 1),
+  onKvsError: () => metrics.addMetric('KvsErrors', MetricUnit.Count, 1),
+});
+
+export const handler = createHandler({
+  verifier,
+  grants,
+  kvs,
+  logger,
+  metrics,
+  groupsClaims: config.jwt.groupsClaims,
+  allowedOrigins: config.http.allowedOrigins,
+  maxBodyBytes: config.http.maxBodyBytes,
+});
+
+/**
+ * The HS256 secret from Secrets Manager, fetched on first use (the verifier caches it and asks again
+ * now and then for rotation). The client module loads only in deployments that use it.
+ */
+function secretLoader(secretId: string, region: string): () => Promise<string> {
+  let client: SecretsManagerClient | undefined;
+  return async () => {
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    client ??= new sdk.SecretsManagerClient({ region });
+    const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
+    if (typeof output.SecretString !== 'string' || output.SecretString === '') {
+      throw new UpstreamUnavailableError('The token signing secret is unavailable.');
+    }
+    return output.SecretString;
+  };
+}
