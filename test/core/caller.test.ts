@@ -1,0 +1,60 @@
+import { callerFromApiKeyId, callerFromClaims } from '../../lambda/core/caller';
+import { UnauthenticatedError } from '../../lambda/core/errors';
+
+describe('callerFromClaims', () => {
+  it('makes a user principal from sub and group principals from the first groups claim present', () => {
+    const caller = callerFromClaims({
+      sub: 'alice',
+      'cognito:groups': ['security', 'staff', 'security'],
+      groups: ['other'],
+    });
+    expect(caller).toEqual({
+      kind: 'user',
+      id: 'alice',
+      principals: ['user:alice', 'group:security', 'group:staff'],
+    });
+  });
+
+  it('falls back to the next configured claim', () => {
+    expect(callerFromClaims({ sub: 'bob', groups: ['ops'] }).principals).toEqual(['user:bob', 'group:ops']);
+  });
+
+  it('uses the configured claim names only', () => {
+    const claims = { sub: 'bob', groups: ['ops'], roles: ['viewer'] };
+    expect(callerFromClaims(claims, ['roles']).principals).toEqual(['user:bob', 'group:viewer']);
+  });
+
+  it('has no groups when no groups claim is present', () => {
+    expect(callerFromClaims({ sub: 'bob' }).principals).toEqual(['user:bob']);
+  });
+
+  it.each([{}, { sub: '' }, { sub: 42 }, { sub: ['alice'] }])(
+    'rejects claims without a usable sub: %p',
+    (claims) => {
+      expect(() => callerFromClaims(claims)).toThrow(UnauthenticatedError);
+    },
+  );
+
+  it.each(['security', { security: true }, [1], ['ok', null], [''], 'a,b'])(
+    'rejects a groups claim of the wrong type instead of coercing it: %p',
+    (groups) => {
+      expect(() => callerFromClaims({ sub: 'alice', 'cognito:groups': groups })).toThrow(
+        UnauthenticatedError,
+      );
+    },
+  );
+});
+
+describe('callerFromApiKeyId', () => {
+  it('makes a partner principal', () => {
+    expect(callerFromApiKeyId('key-1')).toEqual({
+      kind: 'partner',
+      id: 'key-1',
+      principals: ['partner:key-1'],
+    });
+  });
+
+  it.each([undefined, null, ''])('rejects a missing API key id: %p', (apiKeyId) => {
+    expect(() => callerFromApiKeyId(apiKeyId)).toThrow(UnauthenticatedError);
+  });
+});

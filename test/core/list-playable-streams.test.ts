@@ -1,0 +1,113 @@
+import { listPlayableStreams } from '../../lambda/core/list-playable-streams';
+import type { Caller } from '../../lambda/core/model';
+import { alice, FakeGrantStore, FakeKvs, grant, NOW } from './fakes';
+
+const clock = { now: () => NOW };
+
+describe('listPlayableStreams', () => {
+  it('lists exact-name grants without calling KVS', async () => {
+    const kvs = new FakeKvs();
+    const store = new FakeGrantStore([
+      grant({ streams: ['front-door', 'offline-cam'], playbackModes: ['LIVE'] }),
+    ]);
+    const streams = await listPlayableStreams({ grants: store, kvs, clock }, alice);
+    expect(streams).toEqual([
+      { stream: 'front-door', playbackModes: ['LIVE'], protocols: ['HLS', 'DASH'], maxExpiresInSeconds: 900 },
+      {
+        stream: 'offline-cam',
+        playbackModes: ['LIVE'],
+        protocols: ['HLS', 'DASH'],
+        maxExpiresInSeconds: 900,
+      },
+    ]);
+    expect(kvs.listedPrefixes).toEqual([]);
+  });
+
+  it('expands prefix grants with the streams KVS lists, once per prefix', async () => {
+    const kvs = new FakeKvs(['site-a', 'site-a-1', 'site-ab', 'site-b-1']);
+    const store = new FakeGrantStore([
+      grant({ grantId: 'a', streams: ['site-a-*'] }),
+      grant({ grantId: 'b', streams: ['site-a-*', 'site-b*'] }),
+    ]);
+    const streams = await listPlayableStreams({ grants: store, kvs, clock }, alice);
+    expect(streams.map((item) => item.stream)).toEqual(['site-a-1', 'site-b-1']);
+    expect(kvs.listedPrefixes.sort()).toEqual(['site-a-', 'site-b']);
+  });
+
+  it('keeps only names the pattern covers even if the listing returns more', async () => {
+    const kvs = new FakeKvs();
+    kvs.listStreamNames = () => Promise.resolve(['site-a-1', 'elsewhere', 'bad name']);
+    const store = new FakeGrantStore([grant({ streams: ['site-a-*'] })]);
+    const streams = await listPlayableStreams({ grants: store, kvs, clock }, alice);
+    expect(streams.map((item) => item.stream)).toEqual(['site-a-1']);
+  });
+
+  it('merges what several grants allow on one stream and sorts by name', async () => {
+    const caller: Caller = { kind: 'user', id: 'alice', principals: ['user:alice', 'group:security'] };
+    const kvs = new FakeKvs(['backyard', 'front-door']);
+    const store = new FakeGrantStore([
+      grant({
+        grantId: 'a',
+        streams: ['front-door'],
+        playbackModes: ['ON_DEMAND'],
+        protocols: ['DASH'],
+        maxExpiresInSeconds: 600,
+        archiveWindowSeconds: 60,
+        notAfter: NOW + 1000,
+      }),
+      grant({
+        grantId: 'b',
+        principal: 'group:security',
+        streams: ['*'],
+        playbackModes: ['LIVE'],
+        protocols: ['HLS'],
+        maxExpiresInSeconds: 1200,
+        archiveWindowSeconds: 3600,
+        notAfter: NOW + 5000,
+      }),
+    ]);
+    const streams = await listPlayableStreams({ grants: store, kvs, clock }, caller);
+    expect(streams).toEqual([
+      {
+        stream: 'backyard',
+        playbackModes: ['LIVE'],
+        protocols: ['HLS'],
+        maxExpiresInSeconds: 1200,
+        archiveWindowSeconds: 3600,
+        notAfter: NOW + 5000,
+      },
+      {
+        stream: 'front-door',
+        playbackModes: ['LIVE', 'ON_DEMAND'],
+        protocols: ['HLS', 'DASH'],
+        maxExpiresInSeconds: 1200,
+        archiveWindowSeconds: 3600,
+        notAfter: NOW + 5000,
+      },
+    ]);
+  });
+
+  it('treats a grant without archive window or end date as unlimited when merging', async () => {
+    const store = new FakeGrantStore([
+      grant({ grantId: 'a', archiveWindowSeconds: 60, notAfter: NOW + 1000 }),
+      grant({ grantId: 'b' }),
+    ]);
+    const [stream] = await listPlayableStreams({ grants: store, kvs: new FakeKvs(), clock }, alice);
+    expect(stream).toEqual({
+      stream: 'front-door',
+      playbackModes: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'],
+      protocols: ['HLS', 'DASH'],
+      maxExpiresInSeconds: 900,
+    });
+  });
+
+  it('skips expired grants and grants of other principals', async () => {
+    const kvs = new FakeKvs();
+    const store = new FakeGrantStore([
+      grant({ grantId: 'old', streams: ['garage', 'site-*'], notAfter: NOW }),
+      grant({ grantId: 'bob', principal: 'user:bob', streams: ['backyard'] }),
+    ]);
+    expect(await listPlayableStreams({ grants: store, kvs, clock }, alice)).toEqual([]);
+    expect(kvs.listedPrefixes).toEqual([]);
+  });
+});

@@ -1,0 +1,146 @@
+import type { Admission } from '../../lambda/core/admission';
+import { ForbiddenError, InvalidRequestError, RateLimitedError } from '../../lambda/core/errors';
+import { vendPlaybackUrl } from '../../lambda/core/vend-playback-url';
+import { alice, FakeGrantStore, FakeKvs, grant, HOUR_MS, NOW } from './fakes';
+
+function setup(grants = [grant()]) {
+  const store = new FakeGrantStore(grants);
+  const kvs = new FakeKvs();
+  return { store, kvs, deps: { grants: store, kvs, clock: { now: () => NOW + 750 } } };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('vendPlaybackUrl', () => {
+  it('vends a URL with the clamped expiry and an expiresAt rounded down to the second', async () => {
+    const { deps, kvs } = setup([grant({ maxExpiresInSeconds: 600 })]);
+
+    const result = await vendPlaybackUrl(deps, {
+      caller: alice,
+      streamName: 'front-door',
+      body: { protocol: 'DASH', expiresInSeconds: 3600, maxFragments: 5 },
+    });
+
+    expect(kvs.sessionRequests).toEqual([
+      {
+        streamName: 'front-door',
+        protocol: 'DASH',
+        playbackMode: 'LIVE',
+        timestampSource: 'SERVER',
+        maxFragments: 5,
+        expiresInSeconds: 600,
+      },
+    ]);
+    expect(result).toEqual({
+      url: expect.stringContaining('SessionToken=') as unknown,
+      protocol: 'DASH',
+      stream: 'front-door',
+      playbackMode: 'LIVE',
+      expiresInSeconds: 600,
+      expiresAt: NOW + 600_000,
+      grantPrincipal: 'user:alice',
+    });
+  });
+
+  it('returns the window of an archived session', async () => {
+    const { deps } = setup();
+    const start = NOW - 2 * HOUR_MS;
+    const end = NOW - HOUR_MS;
+    const result = await vendPlaybackUrl(deps, {
+      caller: alice,
+      streamName: 'front-door',
+      body: {
+        playbackMode: 'ON_DEMAND',
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
+      },
+    });
+    expect(result.start).toBe(start);
+    expect(result.end).toBe(end);
+  });
+
+  it.each(['', 'a/b', '../x', 'front door', 'x'.repeat(257), 'frónt-door'])(
+    'rejects the stream name %p before reading the body, the grants or KVS',
+    async (streamName) => {
+      const { deps, store, kvs } = setup();
+      const error = await errorOf(
+        vendPlaybackUrl(deps, { caller: alice, streamName, body: { unknown: true } }),
+      );
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      expect((error as InvalidRequestError).details).toEqual([
+        expect.objectContaining({ field: 'streamName' }),
+      ]);
+      expect(store.calls).toEqual([]);
+      expect(kvs.sessionRequests).toEqual([]);
+    },
+  );
+
+  it('rejects an invalid body before reading the grants', async () => {
+    const { deps, store, kvs } = setup();
+    const error = await errorOf(
+      vendPlaybackUrl(deps, { caller: alice, streamName: 'front-door', body: { expiresInSeconds: 5 } }),
+    );
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(store.calls).toEqual([]);
+    expect(kvs.sessionRequests).toEqual([]);
+  });
+
+  it('asks the store for the caller principals and never calls KVS when forbidden', async () => {
+    const { deps, store, kvs } = setup([grant({ protocols: ['HLS'] })]);
+    const error = await errorOf(
+      vendPlaybackUrl(deps, { caller: alice, streamName: 'front-door', body: { protocol: 'DASH' } }),
+    );
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect(store.calls).toEqual([['user:alice']]);
+    expect(kvs.sessionRequests).toEqual([]);
+  });
+
+  it('answers a stream that exists and one that does not with the same refusal', async () => {
+    const { deps, kvs } = setup([grant({ principal: 'user:bob', streams: ['*'] })]);
+    const existing = await errorOf(vendPlaybackUrl(deps, { caller: alice, streamName: 'garage', body: {} }));
+    const missing = await errorOf(
+      vendPlaybackUrl(deps, { caller: alice, streamName: 'no-such-stream', body: {} }),
+    );
+    expect(existing).toBeInstanceOf(ForbiddenError);
+    expect(missing).toBeInstanceOf(ForbiddenError);
+    expect(missing.message).toBe(existing.message);
+    expect(kvs.sessionRequests).toEqual([]);
+    expect(kvs.listedPrefixes).toEqual([]);
+  });
+
+  it('consults the admission after authorization and stops before KVS when it refuses', async () => {
+    const { deps, kvs } = setup();
+    const admitted: unknown[] = [];
+    const admission: Admission = {
+      admit: (request) => {
+        admitted.push({ stream: request.streamName, grants: request.grants?.length });
+        return Promise.reject(new RateLimitedError('slow down', 2));
+      },
+    };
+    const error = await errorOf(
+      vendPlaybackUrl({ ...deps, admission }, { caller: alice, streamName: 'front-door', body: {} }),
+    );
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(admitted).toEqual([{ stream: 'front-door', grants: 1 }]);
+    expect(kvs.sessionRequests).toEqual([]);
+  });
+
+  it('never consults the admission for a forbidden request', async () => {
+    const { deps } = setup([]);
+    const admit = jest.fn(() => Promise.resolve());
+    await expect(
+      vendPlaybackUrl(
+        { ...deps, admission: { admit } },
+        { caller: alice, streamName: 'front-door', body: {} },
+      ),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    expect(admit).not.toHaveBeenCalled();
+  });
+});
