@@ -1,0 +1,132 @@
+/**
+ * A MediaClip built from media already cut into fragments: one single-track init segment and one
+ * `moof`+`mdat` run per clip fragment for each track, and one MPEG-TS segment per clip fragment.
+ * Every served fragment is a rewritten copy; the stored bytes are never modified.
+ */
+import {
+  buildInitSegment,
+  concatBytes,
+  readInitTrack,
+  rewriteFragment,
+  type InitTrackParts,
+} from './mp4-boxes';
+import { firstVideoPts, shiftTsTimestamps } from './mpeg-ts';
+import type { MediaClip, TrackInfo } from './types';
+
+export interface TrackFragments {
+  readonly info: TrackInfo;
+  /** Single-track init segment (`ftyp` + `moov`); its track id is replaced by `info.trackNumber`. */
+  readonly init: Uint8Array;
+  /** One entry per clip fragment; may be empty for a track with no samples in that fragment. */
+  readonly fragments: readonly Uint8Array[];
+}
+
+export interface FragmentedClipSource {
+  readonly tracks: readonly TrackFragments[];
+  readonly fragmentDurationsMs: readonly number[];
+  readonly bandwidth: number;
+  /** One MPEG-TS segment per clip fragment, all tracks, on any timeline. */
+  readonly tsSegments: readonly Uint8Array[];
+}
+
+/** 90 kHz, the MPEG-TS clock. */
+const TS_TICKS_PER_MS = 90;
+
+export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
+  const count = source.fragmentDurationsMs.length;
+  if (count === 0) throw new Error('A media clip needs at least one fragment');
+  if (source.tsSegments.length !== count) {
+    throw new Error(`Expected ${count} MPEG-TS segments, got ${source.tsSegments.length}`);
+  }
+  const tracks = new Map<
+    number,
+    { info: TrackInfo; parts: InitTrackParts; init: Uint8Array; fragments: readonly Uint8Array[] }
+  >();
+  for (const track of source.tracks) {
+    if (track.fragments.length !== count) {
+      throw new Error(
+        `Track ${track.info.trackNumber} has ${track.fragments.length} fragments, expected ${count}`,
+      );
+    }
+    const parts = readInitTrack(track.init, track.info.trackNumber);
+    tracks.set(track.info.trackNumber, {
+      info: track.info,
+      parts,
+      init: buildInitSegment([parts]),
+      fragments: track.fragments,
+    });
+  }
+  const tsStarts = source.tsSegments.map((segment) => firstVideoPts(segment));
+  const combinedInit = buildInitSegment([...tracks.values()].map((t) => t.parts));
+
+  const track = (trackNumber: number) => {
+    const found = tracks.get(trackNumber);
+    if (!found) throw new RangeError(`The clip has no track ${trackNumber}`);
+    return found;
+  };
+  const checkIndex = (clipIndex: number): void => {
+    if (!Number.isInteger(clipIndex) || clipIndex < 0 || clipIndex >= count) {
+      throw new RangeError(`Clip fragment ${clipIndex} out of range 0..${count - 1}`);
+    }
+  };
+  const fragmentOf = (
+    trackNumber: number,
+    clipIndex: number,
+    sequenceNumber: number,
+    startMs: number,
+  ): Uint8Array | undefined => {
+    checkIndex(clipIndex);
+    const t = track(trackNumber);
+    const bytes = t.fragments[clipIndex];
+    if (!bytes || bytes.length === 0) return undefined;
+    return rewriteFragment(bytes, {
+      sequenceNumber,
+      baseMediaDecodeTime: toTicks(startMs, t.info.timescale),
+      trackId: trackNumber,
+    });
+  };
+
+  return {
+    tracks: [...tracks.values()].map((t) => t.info),
+    fragmentDurationsMs: [...source.fragmentDurationsMs],
+    bandwidth: source.bandwidth,
+    initSegment: (trackNumber) => track(trackNumber).init.slice(),
+    mediaFragment: ({ clipIndex, trackNumber, sequenceNumber, startMs }) =>
+      fragmentOf(trackNumber, clipIndex, sequenceNumber, startMs) ?? new Uint8Array(0),
+    tsFragment: ({ clipIndex, startMs }) => {
+      checkIndex(clipIndex);
+      const segment = source.tsSegments[clipIndex] ?? new Uint8Array(0);
+      const start = tsStarts[clipIndex] ?? 0;
+      return shiftTsTimestamps(segment, Math.round(startMs * TS_TICKS_PER_MS) - start);
+    },
+    clip: (fragments) => {
+      const parts: Uint8Array[] = [combinedInit];
+      // mfhd sequence numbers must increase moof after moof within one file.
+      let sequenceNumber = 1;
+      for (const fragment of fragments) {
+        for (const trackNumber of tracks.keys()) {
+          const bytes = fragmentOf(trackNumber, fragment.clipIndex, sequenceNumber, fragment.startMs);
+          if (!bytes) continue;
+          parts.push(bytes);
+          sequenceNumber += countMoofs(bytes);
+        }
+      }
+      return concatBytes(parts);
+    },
+  };
+}
+
+export function toTicks(ms: number, timescale: number): bigint {
+  return BigInt(Math.round((ms * timescale) / 1000));
+}
+
+function countMoofs(fragment: Uint8Array): number {
+  let count = 0;
+  let offset = 0;
+  const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
+  while (offset + 8 <= fragment.length) {
+    if (view.getUint32(offset + 4) === 0x6d6f6f66) count += 1;
+    offset += view.getUint32(offset);
+  }
+  return count;
+}
