@@ -1,0 +1,220 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import jwt from 'jsonwebtoken';
+import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
+import type { Grant } from '../../lambda/core/model';
+import { createHandler, type VendHandlerDeps } from '../../lambda/vend/create-handler';
+import { FakeGrantStore, FakeKvs, NOW } from '../core/fakes';
+
+export const ISSUER = 'https://issuer.test';
+export const AUDIENCE = 'kvs-url-vending';
+export const SECRET = 'handler-test-secret-with-at-least-32-bytes';
+export const ORIGIN = 'https://app.example';
+export const SESSION_TOKEN = 'SESSIONTOKEN-9f8e7d6c5b4a';
+export const SESSION_URL = `https://b-1234.kinesisvideo.us-east-1.amazonaws.com/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=${SESSION_TOKEN}`;
+
+export const GRANTS: Grant[] = [
+  {
+    principal: 'user:alice',
+    grantId: 'a',
+    streams: ['front-door'],
+    playbackModes: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'],
+    protocols: ['HLS', 'DASH'],
+    maxExpiresInSeconds: 900,
+  },
+  {
+    principal: 'user:bob',
+    grantId: 'b',
+    streams: ['backyard'],
+    playbackModes: ['LIVE'],
+    protocols: ['HLS'],
+    maxExpiresInSeconds: 600,
+  },
+  {
+    principal: 'group:security',
+    grantId: 's',
+    streams: ['*'],
+    playbackModes: ['LIVE'],
+    protocols: ['HLS', 'DASH'],
+    maxExpiresInSeconds: 3600,
+  },
+  {
+    principal: 'partner:partner-key-1',
+    grantId: 'p',
+    streams: ['front-door'],
+    playbackModes: ['LIVE'],
+    protocols: ['HLS'],
+    maxExpiresInSeconds: 300,
+  },
+];
+
+export const clock = { now: () => NOW };
+
+/** A token valid at the test clock's NOW (the verifier uses that clock, not the system time). */
+export function signToken(claims: Record<string, unknown> = {}, options: jwt.SignOptions = {}): string {
+  const iat = Math.floor(NOW / 1000);
+  return jwt.sign({ sub: 'alice', iat, exp: iat + 300, ...claims }, SECRET, {
+    algorithm: 'HS256',
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    ...options,
+  });
+}
+
+export function setupHandler(overrides: Partial<VendHandlerDeps> = {}) {
+  const grants = new FakeGrantStore(GRANTS);
+  const kvs = new FakeKvs(['front-door', 'backyard', 'garage'], SESSION_URL);
+  const handler = createHandler({
+    verifier: createJwtVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['HS256'],
+      secret: SECRET,
+      clockToleranceSeconds: 5,
+      maxTokenBytes: 8192,
+      jwksRefetchIntervalSeconds: 30,
+      clock,
+    }),
+    grants,
+    kvs,
+    clock,
+    allowedOrigins: [ORIGIN],
+    ...overrides,
+  });
+  return { handler, grants, kvs };
+}
+
+export interface EventOptions {
+  method?: string;
+  resource?: string;
+  streamName?: string;
+  headers?: Record<string, string>;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  apiKeyId?: string | null;
+  requestId?: string;
+}
+
+const PATHS: Record<string, (stream: string) => string> = {
+  '/v1/streams': () => '/v1/streams',
+  '/v1/streams/{streamName}/playback-url': (stream) => `/v1/streams/${stream}/playback-url`,
+  '/partner/v1/streams': () => '/partner/v1/streams',
+  '/partner/v1/streams/{streamName}/playback-url': (stream) => `/partner/v1/streams/${stream}/playback-url`,
+};
+
+export function event(options: EventOptions = {}): APIGatewayProxyEvent {
+  const resource = options.resource ?? '/v1/streams/{streamName}/playback-url';
+  const streamName = options.streamName ?? 'front-door';
+  const headers = options.headers ?? {};
+  return {
+    resource,
+    path: PATHS[resource]?.(streamName) ?? resource,
+    httpMethod: options.method ?? (resource.endsWith('playback-url') ? 'POST' : 'GET'),
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: resource.includes('{streamName}') ? { streamName } : null,
+    stageVariables: null,
+    body: options.body === undefined ? null : options.body,
+    isBase64Encoded: options.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'api',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: options.method ?? 'POST',
+      path: `/prod${resource}`,
+      stage: 'prod',
+      requestId: options.requestId ?? 'req-0001',
+      requestTimeEpoch: NOW,
+      resourceId: 'res',
+      resourcePath: resource,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: options.apiKeyId ?? null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '203.0.113.7',
+        user: null,
+        userAgent: 'jest',
+        userArn: null,
+      },
+    },
+  };
+}
+
+export const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'vend',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:vend',
+  memoryLimitInMB: '512',
+  awsRequestId: 'lambda-req-1',
+  logGroupName: '/aws/lambda/vend',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+export function bodyOf<T = Record<string, unknown>>(response: APIGatewayProxyResult): T {
+  return JSON.parse(response.body) as T;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string; details?: { field: string; issue: string }[] };
+}
+
+export function errorOf(response: APIGatewayProxyResult): ErrorBody['error'] {
+  return bodyOf<ErrorBody>(response).error;
+}
+
+export interface LogLine {
+  audit?: Record<string, unknown>;
+  correlation_id?: string;
+  _aws?: unknown;
+  [key: string]: unknown;
+}
+
+/** The JSON lines (structured logs and EMF metrics) of captured output. */
+export function jsonLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim().startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+/** Everything written to stdout, stderr or the console while `run` runs. */
+export async function captureOutput<T>(run: () => Promise<T>): Promise<{ result: T; output: string }> {
+  const chunks: string[] = [];
+  const record = (...args: unknown[]): void => {
+    chunks.push(
+      args
+        .map((arg) =>
+          typeof arg === 'string' ? arg : Buffer.isBuffer(arg) ? arg.toString() : JSON.stringify(arg),
+        )
+        .join(' '),
+    );
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (record(chunk), true)),
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (record(chunk), true)),
+    ...(['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((method) =>
+      jest.spyOn(console, method).mockImplementation(record),
+    ),
+  ];
+  try {
+    const result = await run();
+    return { result, output: chunks.join('\n') };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
