@@ -52,9 +52,11 @@ function headerText(headers: ObservedResponse['headers']): string {
   if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
     (headers as Headers).forEach((value, name) => entries.push(`${name}: ${value}`));
   } else {
-    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (value !== undefined)
+    const record = headers as Readonly<Record<string, string | string[] | number | undefined>>;
+    for (const [name, value] of Object.entries(record)) {
+      if (value !== undefined) {
         entries.push(`${name}: ${Array.isArray(value) ? value.join(', ') : String(value)}`);
+      }
     }
   }
   return entries.join('\n');
@@ -75,14 +77,15 @@ export function startLeakGuard(options: { echo?: boolean } = {}): LeakGuard {
   const written: string[] = [];
   const scanned: { where: string; text: string }[] = [];
 
-  const capture = (original: Write): Write =>
-    ((chunk: unknown, ...rest: unknown[]): boolean => {
+  const capture =
+    (original: Write): Write =>
+    (chunk: unknown, ...rest: unknown[]): boolean => {
       written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       if (options.echo) return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    }) as Write;
+    };
 
   const stdoutWrite = process.stdout.write;
   const stderrWrite = process.stderr.write;
