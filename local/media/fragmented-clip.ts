@@ -10,7 +10,7 @@ import {
   rewriteFragment,
   type InitTrackParts,
 } from './mp4-boxes';
-import { firstVideoPts, shiftTsTimestamps } from './mpeg-ts';
+import { firstVideoDecodeTime, shiftTsTimestamps } from './mpeg-ts';
 import type { MediaClip, TrackInfo } from './types';
 
 export interface TrackFragments {
@@ -56,7 +56,7 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
       fragments: track.fragments,
     });
   }
-  const tsStarts = source.tsSegments.map((segment) => firstVideoPts(segment));
+  const tsStarts = source.tsSegments.map((segment) => firstVideoDecodeTime(segment));
   const combinedInit = buildInitSegment([...tracks.values()].map((t) => t.parts));
 
   const track = (trackNumber: number) => {

@@ -4,3 +4,4 @@
  */
 export type { MediaClip, TrackInfo } from './types';
 export { loadFixtureClip, readFixtureManifest, fixturePath, FIXTURES_DIR } from './fixture-clip';
+export { loadMp4FileClip, mp4BytesToClip } from './mp4-file-clip';

@@ -127,13 +127,17 @@ export function readPcr(segment: Uint8Array, pcrOffset: number): { base: number;
   return { base, extension: ((b(4) & 0x1) << 8) | b(5) };
 }
 
-/** PTS of the first video PES of a segment: where the segment starts on its own timeline. */
-export function firstVideoPts(segment: Uint8Array): number {
+/**
+ * Decode time (DTS, or PTS when equal) of the first video PES of a segment: the segment's start on
+ * its own timeline, matching the `tfdt` of an fMP4 fragment.
+ */
+export function firstVideoDecodeTime(segment: Uint8Array): number {
   const video = readProgramStreams(segment).find((s) => s.kind === 'video');
   if (!video) throw new Error('MPEG-TS segment has no video stream');
   const first = readPesTimestamps(segment).find((t) => t.pid === video.pid && t.pts !== undefined);
-  if (first?.pts === undefined) throw new Error('MPEG-TS segment has no video PTS');
-  return first.pts;
+  const time = first?.dts ?? first?.pts;
+  if (time === undefined) throw new Error('MPEG-TS segment has no video timestamp');
+  return time;
 }
 
 /**
