@@ -54,6 +54,8 @@ export interface Grant {
   readonly archiveWindowSeconds?: number;
   /** The grant stops working at this instant (epoch ms). Absent: no end. */
   readonly notAfter?: number;
+  /** Per-caller vend rate this grant allows; overrides the default when abuse controls are on. */
+  readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
 }
 
 /** A validated playback-url request body, defaults applied. */

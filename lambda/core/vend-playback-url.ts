@@ -1,13 +1,7 @@
-import type { Admission, RateLimitedGrant } from './admission';
+import { callerKey, type Admission, type SessionCounter } from './admission';
 import { authorizePlayback } from './authorize-playback';
-import { InvalidRequestError } from './errors';
-import {
-  STREAM_NAME_PATTERN,
-  type Caller,
-  type Grant,
-  type SessionUrlRequest,
-  type VendResult,
-} from './model';
+import { InvalidRequestError, RateLimitedError } from './errors';
+import { STREAM_NAME_PATTERN, type Caller, type SessionUrlRequest, type VendResult } from './model';
 import type { Clock, GrantStore, KvsPort } from './ports';
 import { validatePlaybackRequest } from './validate-playback-request';
 
@@ -17,7 +11,17 @@ export interface VendDeps {
   readonly clock: Clock;
   /** Abuse controls, checked once the request is authorized and before KVS is called. */
   readonly admission?: Admission;
+  /** Optional cap on the sessions a user holds at once; a session counts until its expiresAt. */
+  readonly sessions?: SessionCap;
 }
+
+export interface SessionCap {
+  readonly counter: SessionCounter;
+  readonly maxPerUser: number;
+}
+
+/** A refused session cap cannot know when a slot frees without another read: ask for a modest wait. */
+const SESSION_CAP_RETRY_AFTER_SECONDS = 30;
 
 export interface VendInput {
   readonly caller: Caller;
@@ -56,23 +60,37 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     await deps.admission.admit({
       caller: input.caller,
       streamName: input.streamName,
-      // A store may attach a per-grant `rateLimit`; plain grants simply fall back to the default limit.
-      grants: decision.allowingGrants as readonly (Grant & RateLimitedGrant)[],
+      grants: decision.allowingGrants,
     });
+  }
+  const expiresAt = Math.floor(now / 1000) * 1000 + decision.expiresInSeconds * 1000;
+  const sessions = deps.sessions && input.caller.kind === 'user' ? deps.sessions : undefined;
+  if (
+    sessions &&
+    !(await sessions.counter.tryOpen(callerKey(input.caller), expiresAt, sessions.maxPerUser))
+  ) {
+    throw new RateLimitedError('Too many playback sessions open at once.', SESSION_CAP_RETRY_AFTER_SECONDS);
   }
   const sessionRequest: SessionUrlRequest = {
     ...request,
     streamName: input.streamName,
     expiresInSeconds: decision.expiresInSeconds,
   };
-  const url = await deps.kvs.getSessionUrl(sessionRequest);
+  let url: string;
+  try {
+    url = await deps.kvs.getSessionUrl(sessionRequest);
+  } catch (error) {
+    // No session was minted: give the slot back. Best effort; it frees itself at expiresAt anyway.
+    await sessions?.counter.release(callerKey(input.caller), expiresAt).catch(() => undefined);
+    throw error;
+  }
   return {
     url,
     protocol: request.protocol,
     stream: input.streamName,
     playbackMode: request.playbackMode,
     expiresInSeconds: decision.expiresInSeconds,
-    expiresAt: Math.floor(now / 1000) * 1000 + decision.expiresInSeconds * 1000,
+    expiresAt,
     ...(request.start !== undefined ? { start: request.start } : {}),
     ...(request.end !== undefined ? { end: request.end } : {}),
     grantPrincipal: decision.grantPrincipal,

@@ -16,6 +16,8 @@ export type GrantsSource =
 
 export interface Config {
   readonly region: string;
+  /** DYNAMODB_ENDPOINT: a DynamoDB-compatible server other than AWS's (the local stack, tests). */
+  readonly dynamoDbEndpoint?: string;
   readonly jwt: {
     readonly issuer: string;
     readonly audience: string;
@@ -42,12 +44,27 @@ export interface Config {
     readonly allowedOrigins: readonly string[];
     readonly maxBodyBytes: number;
   };
+  /** Abuse controls; absent when RATE_LIMIT_TABLE_NAME is not set. */
+  readonly abuse?: AbuseConfig;
   readonly powertools: {
     readonly serviceName: string;
     readonly metricsNamespace: string;
     readonly logLevel: LogLevel;
   };
 }
+
+export interface AbuseConfig {
+  readonly tableName: string;
+  readonly principalLimit: { readonly ratePerSecond: number; readonly burst: number };
+  readonly streamLimit: { readonly ratePerSecond: number; readonly burst: number };
+  readonly fairShareWindowSeconds: number;
+  /** 0: no cap. */
+  readonly maxConcurrentSessionsPerUser: number;
+  readonly timeoutMs: number;
+}
+
+/** KVS allows 25 session-URL calls per second per stream; a bucket lets rate + burst through in one second. */
+export const KVS_SESSION_URL_QUOTA_PER_STREAM = 25;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -127,8 +144,36 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
   }
 
+  const abuseTable = read('RATE_LIMIT_TABLE_NAME');
+  let abuse: AbuseConfig | undefined;
+  if (abuseTable !== undefined) {
+    const streamLimit = {
+      ratePerSecond: integer('STREAM_ADMISSION_RATE_PER_SECOND', 20, 1, KVS_SESSION_URL_QUOTA_PER_STREAM),
+      burst: integer('STREAM_ADMISSION_BURST', 5, 1, KVS_SESSION_URL_QUOTA_PER_STREAM),
+    };
+    if (streamLimit.ratePerSecond + streamLimit.burst > KVS_SESSION_URL_QUOTA_PER_STREAM) {
+      throw new ConfigError(
+        `STREAM_ADMISSION_RATE_PER_SECOND + STREAM_ADMISSION_BURST must not exceed the KVS quota of ${KVS_SESSION_URL_QUOTA_PER_STREAM}/s.`,
+      );
+    }
+    abuse = {
+      tableName: abuseTable,
+      principalLimit: {
+        ratePerSecond: integer('RATE_LIMIT_RATE_PER_SECOND', 5, 1, 10_000),
+        burst: integer('RATE_LIMIT_BURST', 10, 1, 10_000),
+      },
+      streamLimit,
+      fairShareWindowSeconds: integer('STREAM_FAIR_SHARE_WINDOW_SECONDS', 10, 1, 3600),
+      maxConcurrentSessionsPerUser: integer('MAX_CONCURRENT_SESSIONS_PER_USER', 0, 0, 10_000),
+      timeoutMs: integer('RATE_LIMIT_TIMEOUT_MS', 500, 50, 10_000),
+    };
+  }
+
   return {
     region: required('AWS_REGION'),
+    ...(dynamoDbEndpoint !== undefined
+      ? { dynamoDbEndpoint: httpUrl('DYNAMODB_ENDPOINT', dynamoDbEndpoint) }
+      : {}),
     jwt: {
       issuer: required('JWT_ISSUER'),
       audience: required('JWT_AUDIENCE'),
@@ -155,6 +200,7 @@ export function parseConfig(env: Env): Config {
       allowedOrigins: (list('ALLOWED_ORIGINS') ?? []).map(origin),
       maxBodyBytes: integer('MAX_BODY_BYTES', 8192, 1, 1_048_576),
     },
+    ...(abuse ? { abuse } : {}),
     powertools: {
       serviceName: read('POWERTOOLS_SERVICE_NAME') ?? 'kvs-url-vending',
       metricsNamespace: read('POWERTOOLS_METRICS_NAMESPACE') ?? 'KvsUrlVending',

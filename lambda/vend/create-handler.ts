@@ -9,7 +9,7 @@ import { ForbiddenError, UnauthenticatedError } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import type { Caller, PlayableStream, VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
-import { vendPlaybackUrl } from '../core/vend-playback-url';
+import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
 import { isAllowedOrigin, jsonResponse, responseHeaders } from '../shared/http-errors';
 import { bearerToken, jsonBody } from './http-request';
 import { correlationId, httpErrors, publishMetrics, responseContextOf } from './middlewares';
@@ -23,6 +23,8 @@ export interface VendHandlerDeps {
   readonly clock?: Clock;
   /** Abuse controls applied to authorized vends before KVS is called. */
   readonly admission?: Admission;
+  /** Optional cap on concurrent sessions per user. */
+  readonly sessions?: SessionCap;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** JWT claims holding the caller's groups, first present wins. Default `cognito:groups`, `groups`. */
@@ -60,6 +62,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     kvs: deps.kvs,
     clock,
     ...(deps.admission ? { admission: deps.admission } : {}),
+    ...(deps.sessions ? { sessions: deps.sessions } : {}),
   };
 
   const authenticate = async (route: Route, event: APIGatewayProxyEvent): Promise<Caller> => {

@@ -4,6 +4,10 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbGrantStore } from '../adapters/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
 import { createKvsAdapter } from '../adapters/kvs-adapter';
+import { createAbuseTable } from '../adapters/rate-limiter-table';
+import { createDynamoDbActivityTracker, createDynamoDbRateLimiter } from '../adapters/rate-limiter';
+import { createDynamoDbSessionCounter } from '../adapters/session-counter';
+import { createAdmission } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/static-grant-store';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
@@ -63,10 +67,42 @@ const kvs = createKvsAdapter({
   onKvsError: () => metrics.addMetric('KvsErrors', MetricUnit.Count, 1),
 });
 
+const abuse = config.abuse;
+const abuseTable = abuse
+  ? createAbuseTable({
+      tableName: abuse.tableName,
+      region: config.region,
+      ...(config.dynamoDbEndpoint !== undefined ? { endpoint: config.dynamoDbEndpoint } : {}),
+      timeoutMs: abuse.timeoutMs,
+    })
+  : undefined;
+
 export const handler = createHandler({
   verifier,
   grants,
   kvs,
+  ...(abuse && abuseTable
+    ? {
+        admission: createAdmission({
+          limiter: createDynamoDbRateLimiter({
+            table: abuseTable,
+            onContention: () => metrics.addMetric('RateLimitContention', MetricUnit.Count, 1),
+          }),
+          activity: createDynamoDbActivityTracker({ table: abuseTable }),
+          principalLimit: abuse.principalLimit,
+          streamLimit: abuse.streamLimit,
+          fairShareWindowMs: abuse.fairShareWindowSeconds * 1000,
+        }),
+        ...(abuse.maxConcurrentSessionsPerUser > 0
+          ? {
+              sessions: {
+                counter: createDynamoDbSessionCounter({ table: abuseTable }),
+                maxPerUser: abuse.maxConcurrentSessionsPerUser,
+              },
+            }
+          : {}),
+      }
+    : {}),
   logger,
   metrics,
   groupsClaims: config.jwt.groupsClaims,

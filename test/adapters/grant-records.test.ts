@@ -52,6 +52,15 @@ describe('parseGrantRecords', () => {
     expect(parseGrantRecord({ ...alice, maxExpiresInSeconds: 901 }).grantId).not.toBe(first);
   });
 
+  it('carries an optional per-grant rate limit, and keeps the default id of grants without one', () => {
+    const limited = parseGrantRecord({ ...alice, rateLimit: { ratePerSecond: 2.5, burst: 4 } });
+    const plain = parseGrantRecord(alice);
+    expect(limited.rateLimit).toEqual({ ratePerSecond: 2.5, burst: 4 });
+    expect(plain.rateLimit).toBeUndefined();
+    expect(limited.grantId).not.toBe(plain.grantId);
+    expect(parseGrantRecord(alice).grantId).toBe(plain.grantId);
+  });
+
   it('accepts notAfter with an offset', () => {
     expect(parseGrantRecord({ ...alice, notAfter: '2027-01-01T02:00:00+02:00' }).notAfter).toBe(
       Date.UTC(2027, 0, 1),
@@ -77,6 +86,13 @@ describe('parseGrantRecords', () => {
     ['notAfter as a number', { ...alice, notAfter: 1798761600000 }, /notAfter/],
     ['a misspelt optional field', { ...alice, notafter: '2027-01-01T00:00:00Z' }, /notafter/],
     ['a missing required field', { ...alice, protocols: undefined }, /protocols/],
+    [
+      'a zero rate limit',
+      { ...alice, rateLimit: { ratePerSecond: 0, burst: 1 } },
+      /rateLimit\.ratePerSecond/,
+    ],
+    ['a fractional burst', { ...alice, rateLimit: { ratePerSecond: 1, burst: 1.5 } }, /rateLimit\.burst/],
+    ['an unknown rate limit field', { ...alice, rateLimit: { ratePerSecond: 1, burst: 1, x: 1 } }, /x/],
   ])('rejects %s', (_name, record, field) => {
     expect(() => parseGrantRecords([security, record])).toThrow(GrantRecordError);
     expect(() => parseGrantRecords([security, record])).toThrow(/grant record #1/);

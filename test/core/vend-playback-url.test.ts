@@ -1,4 +1,4 @@
-import type { Admission } from '../../lambda/core/admission';
+import type { Admission, SessionCounter } from '../../lambda/core/admission';
 import { ForbiddenError, InvalidRequestError, RateLimitedError } from '../../lambda/core/errors';
 import { vendPlaybackUrl } from '../../lambda/core/vend-playback-url';
 import { alice, FakeGrantStore, FakeKvs, grant, HOUR_MS, NOW } from './fakes';
@@ -142,5 +142,64 @@ describe('vendPlaybackUrl', () => {
       ),
     ).rejects.toBeInstanceOf(ForbiddenError);
     expect(admit).not.toHaveBeenCalled();
+  });
+
+  describe('session cap', () => {
+    class MemorySessions implements SessionCounter {
+      readonly open = new Map<string, number[]>();
+      tryOpen(principal: string, expiresAt: number, max: number): Promise<boolean> {
+        const live = (this.open.get(principal) ?? []).filter((at) => at > NOW);
+        if (live.length >= max) return Promise.resolve(false);
+        this.open.set(principal, [...live, expiresAt]);
+        return Promise.resolve(true);
+      }
+      release(principal: string, expiresAt: number): Promise<void> {
+        const live = this.open.get(principal) ?? [];
+        const index = live.indexOf(expiresAt);
+        if (index >= 0) live.splice(index, 1);
+        return Promise.resolve();
+      }
+    }
+
+    it('counts each vend until its expiresAt and refuses past the cap with 429 before KVS', async () => {
+      const { deps, kvs } = setup();
+      const counter = new MemorySessions();
+      const sessions = { counter, maxPerUser: 2 };
+      const input = { caller: alice, streamName: 'front-door', body: {} };
+      const first = await vendPlaybackUrl({ ...deps, sessions }, input);
+      await vendPlaybackUrl({ ...deps, sessions }, input);
+      const error = await errorOf(vendPlaybackUrl({ ...deps, sessions }, input));
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+      expect(counter.open.get('user:alice')).toEqual([first.expiresAt, first.expiresAt]);
+      expect(kvs.sessionRequests).toHaveLength(2);
+    });
+
+    it('gives the slot back when KVS fails, so a failed vend does not count', async () => {
+      const { deps } = setup();
+      const counter = new MemorySessions();
+      const failingKvs = { ...deps.kvs, getSessionUrl: () => Promise.reject(new Error('KVS down')) };
+      const error = await errorOf(
+        vendPlaybackUrl(
+          { ...deps, kvs: failingKvs, sessions: { counter, maxPerUser: 1 } },
+          { caller: alice, streamName: 'front-door', body: {} },
+        ),
+      );
+      expect(error.message).toBe('KVS down');
+      expect(counter.open.get('user:alice')).toEqual([]);
+    });
+
+    it('does not cap partners (their usage plan and rate limit apply instead)', async () => {
+      const partner = { kind: 'partner' as const, id: 'k1', principals: ['partner:k1'] };
+      const { deps } = setup([grant({ principal: 'partner:k1' })]);
+      const counter = new MemorySessions();
+      const sessions = { counter, maxPerUser: 1 };
+      const input = { caller: partner, streamName: 'front-door', body: {} };
+      await vendPlaybackUrl({ ...deps, sessions }, input);
+      await expect(vendPlaybackUrl({ ...deps, sessions }, input)).resolves.toMatchObject({
+        stream: 'front-door',
+      });
+      expect(counter.open.size).toBe(0);
+    });
   });
 });

@@ -96,6 +96,54 @@ describe('parseConfig', () => {
     });
   });
 
+  it('turns abuse controls on with RATE_LIMIT_TABLE_NAME, with defaults below the KVS quota', () => {
+    expect(parseConfig(base).abuse).toBeUndefined();
+    const config = parseConfig({
+      ...base,
+      RATE_LIMIT_TABLE_NAME: 'limits',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+    });
+    expect(config.dynamoDbEndpoint).toBe('http://127.0.0.1:8000');
+    expect(config.abuse).toEqual({
+      tableName: 'limits',
+      principalLimit: { ratePerSecond: 5, burst: 10 },
+      streamLimit: { ratePerSecond: 20, burst: 5 },
+      fairShareWindowSeconds: 10,
+      maxConcurrentSessionsPerUser: 0,
+      timeoutMs: 500,
+    });
+    const tuned = parseConfig({
+      ...base,
+      RATE_LIMIT_TABLE_NAME: 'limits',
+      RATE_LIMIT_RATE_PER_SECOND: '2',
+      RATE_LIMIT_BURST: '3',
+      STREAM_ADMISSION_RATE_PER_SECOND: '15',
+      STREAM_ADMISSION_BURST: '10',
+      STREAM_FAIR_SHARE_WINDOW_SECONDS: '30',
+      MAX_CONCURRENT_SESSIONS_PER_USER: '4',
+      RATE_LIMIT_TIMEOUT_MS: '250',
+    });
+    expect(tuned.abuse).toEqual({
+      tableName: 'limits',
+      principalLimit: { ratePerSecond: 2, burst: 3 },
+      streamLimit: { ratePerSecond: 15, burst: 10 },
+      fairShareWindowSeconds: 30,
+      maxConcurrentSessionsPerUser: 4,
+      timeoutMs: 250,
+    });
+  });
+
+  it('refuses a stream admission that could exceed the KVS quota of 25 per second', () => {
+    expect(() =>
+      parseConfig({
+        ...base,
+        RATE_LIMIT_TABLE_NAME: 'limits',
+        STREAM_ADMISSION_RATE_PER_SECOND: '20',
+        STREAM_ADMISSION_BURST: '6',
+      }),
+    ).toThrow(/STREAM_ADMISSION_RATE_PER_SECOND \+ STREAM_ADMISSION_BURST/);
+  });
+
   it.each<[string, Record<string, string | undefined>, string]>([
     ['missing issuer', { JWT_ISSUER: undefined }, 'JWT_ISSUER'],
     ['blank audience', { JWT_AUDIENCE: '  ' }, 'JWT_AUDIENCE'],
@@ -129,6 +177,21 @@ describe('parseConfig', () => {
     ['bad stream list TTL', { STREAM_LIST_CACHE_TTL_SECONDS: '1e3' }, 'STREAM_LIST_CACHE_TTL_SECONDS'],
     ['bad retry budget', { KVS_RETRY_BUDGET_MS: '' + Number.MAX_SAFE_INTEGER }, 'KVS_RETRY_BUDGET_MS'],
     ['bad refetch interval', { JWKS_REFETCH_INTERVAL_SECONDS: '0' }, 'JWKS_REFETCH_INTERVAL_SECONDS'],
+    [
+      'zero caller rate',
+      { RATE_LIMIT_TABLE_NAME: 't', RATE_LIMIT_RATE_PER_SECOND: '0' },
+      'RATE_LIMIT_RATE_PER_SECOND',
+    ],
+    [
+      'stream rate over quota',
+      { RATE_LIMIT_TABLE_NAME: 't', STREAM_ADMISSION_RATE_PER_SECOND: '26' },
+      'STREAM_ADMISSION_RATE_PER_SECOND',
+    ],
+    [
+      'negative session cap',
+      { RATE_LIMIT_TABLE_NAME: 't', MAX_CONCURRENT_SESSIONS_PER_USER: '-1' },
+      'MAX_CONCURRENT_SESSIONS_PER_USER',
+    ],
   ])('fails with the variable name: %s', (_name, overrides, variable) => {
     expect(() => parseConfig({ ...base, ...overrides })).toThrow(variable);
   });
