@@ -36,8 +36,8 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
       env: {
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
-        KVS_CALL_TIMEOUT_MS: '500',
-        KVS_RETRY_BUDGET_MS: '1000',
+        KVS_CALL_TIMEOUT_MS: '1500',
+        KVS_RETRY_BUDGET_MS: '3000',
       },
     });
     partnerKey = demoPartners[0]!.apiKey;
@@ -282,6 +282,49 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
         expect(response.status).toBe(422);
         expect(errorOf(response).code).toBe('STREAM_NOT_PLAYABLE');
       }
+    });
+
+    describe('upstream failures injected in the emulator', () => {
+      afterEach(() => stack.emulator.setFaults({}));
+      const vendFrontDoor = () => checked(VEND, vendPath('front-door'), { token: tokens.alice, body: {} });
+
+      it('429 RATE_LIMITED with Retry-After when KVS keeps throttling', async () => {
+        stack.emulator.setFaults({ throttleBursts: { GetHLSStreamingSessionURL: 1000 } });
+
+        const response = await vendFrontDoor();
+
+        expect(response.status).toBe(429);
+        expect(errorOf(response).code).toBe('RATE_LIMITED');
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      });
+
+      it('503 UPSTREAM_UNAVAILABLE when KVS answers ServiceUnavailable', async () => {
+        stack.emulator.setFaults({
+          errorRate: { GetHLSStreamingSessionURL: { rate: 1, error: 'ServiceUnavailable' } },
+        });
+
+        const response = await vendFrontDoor();
+
+        expect(response.status).toBe(503);
+        expect(errorOf(response).code).toBe('UPSTREAM_UNAVAILABLE');
+      });
+
+      it('504 UPSTREAM_TIMEOUT when KVS does not answer within the call timeout', async () => {
+        stack.emulator.setFaults({ latencyMs: { GetHLSStreamingSessionURL: 20_000 } });
+
+        const response = await vendFrontDoor();
+
+        expect(response.status).toBe(504);
+        expect(errorOf(response).code).toBe('UPSTREAM_TIMEOUT');
+      });
+
+      it('recovers once the fault is gone', async () => {
+        stack.emulator.setFaults({ throttleBursts: { GetHLSStreamingSessionURL: 1 } });
+
+        const response = await vendFrontDoor();
+
+        expect(response.status).toBe(200);
+      });
     });
 
     it('403 Missing Authentication Token for a route the API does not define', async () => {
