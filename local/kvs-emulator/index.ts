@@ -1,0 +1,146 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DataEndpoints, type EmulatorState } from './emulator-state';
+import { FaultInjector, type Faults } from './faults';
+import { cachingMediaLoader } from './media-loader';
+import { DEFAULT_QUOTAS, RateLimiter, type Quotas } from './quotas';
+import { Counters, createRequestListener } from './server';
+import { SessionTokens } from './session-token';
+import type { LocalCredentials } from './sigv4-verifier';
+import { loadStreamConfigs, type StreamConfig } from './stream-config';
+import { configuredStream, type EmulatedStream, type MediaLoader } from './stream-registry';
+
+export type { Faults } from './faults';
+export type { Quotas } from './quotas';
+export type { LocalCredentials } from './sigv4-verifier';
+export type { StreamConfig, StreamMedia } from './stream-config';
+export type { MediaLoader } from './stream-registry';
+export { DEFAULT_QUOTAS } from './quotas';
+export { DEFAULT_STREAMS_FILE, loadStreamConfigs, parseStreamConfigs } from './stream-config';
+
+export interface EmulatorOptions {
+  /** 0 = any free port. Default: KVS_PORT or 4567. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default us-east-1. */
+  region?: string;
+  /** The only credentials whose signatures are accepted. Default local / local. */
+  credentials?: LocalCredentials;
+  /** Default: the demo streams of `streams.json`. */
+  streams?: readonly StreamConfig[];
+  /** Epoch milliseconds; every stream, session and quota follows it. Default Date.now. */
+  clock?: () => number;
+  /** Per-second quotas; unset ones are the service's. */
+  quotas?: Partial<Quotas>;
+  faults?: Faults;
+  /** Where stream footage comes from; default the committed fixture or the stream's MP4 file. */
+  mediaLoader?: MediaLoader;
+}
+
+export interface RunningEmulator {
+  /** `http://127.0.0.1:PORT`, the control-plane endpoint. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  readonly credentials: LocalCredentials;
+  stop(): Promise<void>;
+  /** Calls per operation (and `<Operation>:<ErrorType>` per answered error) since start or reset. */
+  counters(): Record<string, number>;
+  resetCounters(): void;
+  setFaults(faults: Faults): void;
+  /** Retires every data endpoint handed out so far: API calls on them fail like a dead host. */
+  rotateEndpoints(): void;
+  /** The emulator's clock (the injected one, if any). */
+  now(): number;
+}
+
+export interface ManualClock {
+  readonly now: () => number;
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+/** A clock for tests: time moves only when told to. */
+export function createManualClock(startMs = Date.UTC(2026, 10, 25, 12, 0, 0)): ManualClock {
+  let current = startMs;
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms;
+    },
+    set: (ms) => {
+      current = ms;
+    },
+  };
+}
+
+function defaultPort(): number {
+  const raw = process.env.KVS_PORT;
+  if (raw === undefined || raw === '') return 4567;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`KVS_PORT must be a port number, got ${raw}`);
+  return port;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Starts the emulator on its own HTTP server; the demo streams unless `streams` says otherwise. */
+export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const credentials = options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
+  const clock = options.clock ?? (() => Date.now());
+  const load = cachingMediaLoader(options.mediaLoader);
+  const configs = options.streams ?? loadStreamConfigs();
+  const startupMs = Math.floor(clock() / 1000) * 1000;
+  const streams = new Map<string, EmulatedStream>();
+  for (const config of configs) {
+    streams.set(config.name, configuredStream(config, await load(config.media), region, startupMs));
+  }
+
+  let port = 0;
+  const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const faults = new FaultInjector(options.faults ?? {});
+  const state: EmulatorState = {
+    region,
+    clock,
+    streams,
+    tokens: new SessionTokens(),
+    limiter: new RateLimiter(clock),
+    quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
+    faults,
+    endpoints: new DataEndpoints(),
+    baseUrl: () => `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`,
+  };
+  const counters = new Counters();
+  const server = createServer(createRequestListener({ state, credentials, counters }));
+  server.keepAliveTimeout = 5000;
+  port = await listen(server, options.port ?? defaultPort(), host);
+
+  return {
+    endpoint: state.baseUrl(),
+    port,
+    region,
+    credentials,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+    counters: () => counters.snapshot(),
+    resetCounters: () => counters.reset(),
+    setFaults: (next) => faults.set(next),
+    rotateEndpoints: () => state.endpoints.rotate(),
+    now: clock,
+  };
+}

@@ -1,0 +1,62 @@
+/** Transactions per second the service allows; each is a token bucket of that size refilled continuously. */
+export interface Quotas {
+  /** GetDataEndpoint per stream. */
+  readonly getDataEndpointPerStream: number;
+  /** GetDataEndpoint per account (all streams). */
+  readonly getDataEndpointPerAccount: number;
+  /** GetHLSStreamingSessionURL + GetDASHStreamingSessionURL per stream. */
+  readonly sessionUrlPerStream: number;
+  /** Media playlist / manifest requests per session. */
+  readonly playlistsPerSession: number;
+  /** Fragment (and init) requests per session. */
+  readonly fragmentsPerSession: number;
+  /** Control-plane calls other than GetDataEndpoint, per account. */
+  readonly controlPlanePerAccount: number;
+  /** ListFragments and GetClip per stream. */
+  readonly mediaApiPerStream: number;
+}
+
+export const DEFAULT_QUOTAS: Quotas = {
+  getDataEndpointPerStream: 5,
+  getDataEndpointPerAccount: 300,
+  sessionUrlPerStream: 25,
+  playlistsPerSession: 5,
+  fragmentsPerSession: 20,
+  controlPlanePerAccount: 50,
+  mediaApiPerStream: 5,
+};
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/** Token buckets keyed by name, fed by the injected clock (never by timers). */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly clock: () => number) {}
+
+  /** Takes one token from each bucket, or none when any of them is empty. */
+  tryTake(...limits: readonly { key: string; perSecond: number }[]): boolean {
+    const now = this.clock();
+    const buckets = limits.map(({ key, perSecond }) => {
+      let bucket = this.buckets.get(key);
+      if (!bucket) {
+        bucket = { tokens: perSecond, updatedMs: now };
+        this.buckets.set(key, bucket);
+      }
+      const elapsedMs = Math.max(0, now - bucket.updatedMs);
+      bucket.tokens = Math.min(perSecond, bucket.tokens + (elapsedMs / 1000) * perSecond);
+      bucket.updatedMs = now;
+      return bucket;
+    });
+    if (buckets.some((bucket) => bucket.tokens < 1)) return false;
+    for (const bucket of buckets) bucket.tokens -= 1;
+    return true;
+  }
+
+  clear(): void {
+    this.buckets.clear();
+  }
+}

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  getClip,
+  getDashStreamingSessionUrl,
+  getHlsStreamingSessionUrl,
+  listFragments,
+} from './archived-media';
+import { createStream, deleteStream, describeStream, getDataEndpoint, listStreams } from './control-plane';
+import type { EmulatorState } from './emulator-state';
+import { parseFaults } from './faults';
+import { PLAYBACK_FILES, servePlayback, type PlaybackFile } from './playback';
+import type { Input } from './request-input';
+import { injectedError, ServiceError } from './service-error';
+import { verifySigV4, type LocalCredentials } from './sigv4-verifier';
+
+type JsonOperation = (state: EmulatorState, input: Input, dataEndpoint: string) => Record<string, unknown>;
+
+const CONTROL_PLANE: Readonly<Record<string, { name: string; run: JsonOperation }>> = {
+  '/createStream': { name: 'CreateStream', run: createStream },
+  '/describeStream': { name: 'DescribeStream', run: describeStream },
+  '/listStreams': { name: 'ListStreams', run: listStreams },
+  '/deleteStream': { name: 'DeleteStream', run: deleteStream },
+  '/getDataEndpoint': { name: 'GetDataEndpoint', run: getDataEndpoint },
+};
+
+const ARCHIVED_MEDIA: Readonly<Record<string, { name: string; run: JsonOperation | 'GetClip' }>> = {
+  '/getHLSStreamingSessionURL': { name: 'GetHLSStreamingSessionURL', run: getHlsStreamingSessionUrl },
+  '/getDASHStreamingSessionURL': { name: 'GetDASHStreamingSessionURL', run: getDashStreamingSessionUrl },
+  '/listFragments': { name: 'ListFragments', run: listFragments },
+  '/getClip': { name: 'GetClip', run: 'GetClip' },
+};
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const DATA_ENDPOINT_ID = /^\/(b-[0-9a-f]{8})(\/.*)$/;
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': '*',
+  'access-control-expose-headers': 'x-amzn-RequestId, x-amzn-ErrorType',
+};
+
+export class Counters {
+  private readonly counts = new Map<string, number>();
+  increment(name: string): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+  }
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+  reset(): void {
+    this.counts.clear();
+  }
+}
+
+export interface ServerDependencies {
+  readonly state: EmulatorState;
+  readonly credentials: LocalCredentials;
+  readonly counters: Counters;
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ServiceError('InvalidArgumentException', 400, 'The request body is too large.'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
+  response.end(payload);
+}
+
+function sendError(
+  response: ServerResponse,
+  error: ServiceError,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(
+    response,
+    error.status,
+    error.lowercaseMessage ? { message: error.message } : { Message: error.message },
+    {
+      ...headers,
+      'x-amzn-errortype': error.errorType,
+    },
+  );
+}
+
+function isLoopback(request: IncomingMessage): boolean {
+  const address = request.socket.remoteAddress ?? '';
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function parseJsonBody(body: Buffer): Input {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ServiceError('SerializationException', 400, 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ServiceError('SerializationException', 400, 'The request body must be a JSON object.');
+  }
+  return parsed as Input;
+}
+
+function queryRecord(search: URLSearchParams): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const name of new Set(search.keys())) {
+    const values = search.getAll(name);
+    query[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return query;
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the call, then applies injected latency and errors before the operation runs. */
+async function withFaults(dependencies: ServerDependencies, operation: string): Promise<void> {
+  dependencies.counters.increment(operation);
+  const decision = dependencies.state.faults.decide(operation);
+  if (decision.latencyMs > 0) await delay(decision.latencyMs);
+  if (decision.kind === 'error') throw injectedError(decision.error);
+}
+
+async function handleAdmin(
+  dependencies: ServerDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  headers: Record<string, string>,
+): Promise<void> {
+  const { state, counters } = dependencies;
+  const method = request.method ?? 'GET';
+  if (path === '/_admin/counters' && method === 'GET')
+    return sendJson(response, 200, counters.snapshot(), headers);
+  if (path === '/_admin/counters' && method === 'DELETE') {
+    counters.reset();
+    response.writeHead(204, headers).end();
+    return undefined;
+  }
+  if (path === '/_admin/faults' && method === 'GET')
+    return sendJson(response, 200, state.faults.current(), headers);
+  if (path === '/_admin/faults' && method === 'PUT') {
+    let faults;
+    try {
+      faults = parseFaults(JSON.parse((await readBody(request)).toString('utf8') || '{}'));
+    } catch (error) {
+      return sendJson(response, 400, { message: (error as Error).message }, headers);
+    }
+    state.faults.set(faults);
+    return sendJson(response, 200, state.faults.current(), headers);
+  }
+  if (path === '/_admin/rotate-endpoints' && method === 'POST') {
+    state.endpoints.rotate();
+    response.writeHead(204, headers).end();
+    return undefined;
+  }
+  return sendJson(response, 404, { message: `No admin resource ${method} ${path}.` }, headers);
+}
+
+async function handlePlayback(
+  dependencies: ServerDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  file: PlaybackFile,
+  search: URLSearchParams,
+  headers: Record<string, string>,
+): Promise<void> {
+  const corsHeaders = { ...headers, ...CORS_HEADERS };
+  if (request.method === 'OPTIONS') {
+    response.writeHead(204, corsHeaders).end();
+    return;
+  }
+  try {
+    await withFaults(dependencies, PLAYBACK_FILES[file].operation);
+    const result = servePlayback(dependencies.state, file, search);
+    const body = typeof result.body === 'string' ? Buffer.from(result.body) : Buffer.from(result.body);
+    response.writeHead(200, {
+      ...corsHeaders,
+      'content-type': result.contentType,
+      'content-length': body.length,
+      'cache-control': 'no-cache',
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+    dependencies.counters.increment(`${PLAYBACK_FILES[file].operation}:${error.errorType}`);
+    sendError(response, error, corsHeaders);
+  }
+}
+
+async function handleApi(
+  dependencies: ServerDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  dataEndpointId: string | undefined,
+  path: string,
+  headers: Record<string, string>,
+): Promise<void> {
+  const operation = dataEndpointId === undefined ? CONTROL_PLANE[path] : ARCHIVED_MEDIA[path];
+  try {
+    const body = await readBody(request);
+    if (request.method !== 'POST' || !operation) {
+      throw new ServiceError(
+        'UnknownOperationException',
+        404,
+        `No operation ${request.method ?? ''} ${url.pathname}.`,
+      );
+    }
+    await verifySigV4(
+      {
+        method: 'POST',
+        host: request.headers.host ?? '',
+        path: url.pathname,
+        query: queryRecord(url.searchParams),
+        headers: request.headers,
+        body,
+      },
+      dependencies.credentials,
+    );
+    await withFaults(dependencies, operation.name);
+    const input = parseJsonBody(body);
+    const dataEndpoint = `${dependencies.state.baseUrl()}/${dataEndpointId ?? ''}`;
+    if (operation.run === 'GetClip') {
+      const clip = getClip(dependencies.state, input);
+      response.writeHead(200, {
+        ...headers,
+        'content-type': clip.contentType,
+        'content-length': clip.body.length,
+      });
+      response.end(Buffer.from(clip.body));
+      return;
+    }
+    sendJson(response, 200, operation.run(dependencies.state, input, dataEndpoint), headers);
+  } catch (error) {
+    if (!(error instanceof ServiceError)) throw error;
+    dependencies.counters.increment(`${operation?.name ?? 'Unknown'}:${error.errorType}`);
+    sendError(response, error, headers);
+  }
+}
+
+/** The request listener of the emulator's HTTP server. */
+export function createRequestListener(dependencies: ServerDependencies) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    const headers = { 'x-amzn-requestid': randomUUID() };
+    const url = new URL(request.url ?? '/', 'http://emulator.invalid');
+    const route = async (): Promise<void> => {
+      if (url.pathname.startsWith('/_admin/')) {
+        if (!isLoopback(request))
+          return sendJson(response, 403, { message: 'Admin is loopback only.' }, headers);
+        return handleAdmin(dependencies, request, response, url.pathname, headers);
+      }
+      const match = DATA_ENDPOINT_ID.exec(url.pathname);
+      const dataEndpointId = match?.[1];
+      const path = match?.[2] ?? url.pathname;
+      if (dataEndpointId !== undefined) {
+        const status = dependencies.state.endpoints.status(dataEndpointId);
+        const file = path.slice(1);
+        if (status !== 'unknown' && Object.hasOwn(PLAYBACK_FILES, file) && request.method !== 'POST') {
+          return handlePlayback(
+            dependencies,
+            request,
+            response,
+            file as PlaybackFile,
+            url.searchParams,
+            headers,
+          );
+        }
+        if (status === 'retired') {
+          // A rotated endpoint behaves like a host that went away: the connection drops unanswered.
+          dependencies.counters.increment('RetiredEndpoint');
+          request.socket.destroy();
+          return undefined;
+        }
+        if (status === 'unknown') {
+          return sendError(
+            response,
+            new ServiceError('ResourceNotFoundException', 404, 'Unknown data endpoint.'),
+            headers,
+          );
+        }
+      }
+      return handleApi(dependencies, request, response, url, dataEndpointId, path, headers);
+    };
+    route().catch((error: unknown) => {
+      if (error instanceof ServiceError) return sendError(response, error, headers);
+      const failure = new ServiceError('InternalFailure', 500, 'The emulator failed to process the request.');
+      process.stderr.write(`kvs-emulator: ${(error as Error).stack ?? String(error)}\n`);
+      if (!response.headersSent) sendError(response, failure, headers);
+      else response.destroy();
+      return undefined;
+    });
+  };
+}
