@@ -41,6 +41,7 @@ export function mp4BytesToClip(bytes: Uint8Array, name = 'MP4 input'): MediaClip
   file.flush();
   if (parseError) throw new Error(`${name} could not be parsed (${parseError})`);
   const info = file.getInfo();
+  if (!info.hasMoov) throw new Error(`${name} is not an MP4 file with a movie header (moov)`);
   const video = info.videoTracks.find((t) => /^avc[13]\./.test(t.codec));
   if (!video) {
     const found = info.tracks.map((t) => t.codec).join(', ') || 'no tracks';
