@@ -8,7 +8,7 @@ import { parseGrantRecords } from '../../../lambda/adapters/grant-records';
 import { createStaticGrantStore } from '../../../lambda/adapters/static-grant-store';
 import type { Clock, GrantStore } from '../../../lambda/core/ports';
 import { createHandler } from '../../../lambda/vend/create-handler';
-import { createLocalApiServer, type ProxyHandler } from '../../../local/api-gateway/server';
+import { createLocalApiServer } from '../../../local/api-gateway/server';
 import { startKvsEmulator, type RunningEmulator } from '../../../local/kvs-emulator';
 import type { LeakGuard } from '../../support/leak-guard';
 
