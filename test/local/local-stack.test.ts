@@ -310,7 +310,7 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
       });
 
       it('504 UPSTREAM_TIMEOUT when KVS does not answer within the call timeout', async () => {
-        stack.emulator.setFaults({ latencyMs: { GetHLSStreamingSessionURL: 20_000 } });
+        stack.emulator.setFaults({ latencyMs: { GetHLSStreamingSessionURL: 5_000 } });
 
         const response = await vendFrontDoor();
 
