@@ -2,7 +2,7 @@ import type { Grant, SessionUrlRequest } from './model';
 
 /** Where grants come from (DynamoDB in AWS and in the local stack, a static JSON file in tests). */
 export interface GrantStore {
-  /** Every grant stored under any of these principals. Throws GrantStoreUnavailableError when down. */
+  /** Every grant stored under any of these principals. Throws UpstreamUnavailableError when down (fail closed). */
   grantsFor(principals: readonly string[]): Promise<readonly Grant[]>;
 }
 
