@@ -22,7 +22,7 @@ export const DEFAULT_QUOTAS: Quotas = {
   sessionUrlPerStream: 25,
   playlistsPerSession: 5,
   fragmentsPerSession: 20,
-  controlPlanePerAccount: 50,
+  controlPlanePerAccount: 300,
   mediaApiPerStream: 5,
 };
 
