@@ -108,6 +108,10 @@ export async function startGuardedStack(
         headers.push(['content-type', 'application/json']);
       }
     }
+    if (!headers.some(([name]) => name.toLowerCase() === 'host')) headers.unshift(['host', apiUrl.host]);
+    if (body !== undefined && !headers.some(([name]) => name.toLowerCase() === 'content-length')) {
+      headers.push(['content-length', String(Buffer.byteLength(body))]);
+    }
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(
         {
