@@ -122,6 +122,28 @@ if (!existsSync(CHROMIUM)) {
       await expect(page.locator('#status').textContent()).resolves.toContain('ON_DEMAND');
     });
 
+    it('fetches a fresh URL before the current one expires and keeps playing', async () => {
+      // A fresh page whose timers can be fast-forwarded: no one waits 270 s for a refresh.
+      await page.clock.install();
+      await page.goto(stack.demoUrl);
+      await signIn('alice');
+      await page.click('#play');
+      await waitForPlayback(0.5);
+
+      await page.clock.fastForward('04:31');
+      await page.waitForFunction('window.demo.refreshes === 1');
+      // The old player is gone by now: this is the new session playing.
+      const afterRefresh = await waitForPlayback(0.5);
+      const resumed = await waitForPlayback(afterRefresh + 1);
+
+      const state = await demoState();
+      expect(state.vends).toBe(2);
+      expect(resumed).toBeGreaterThan(afterRefresh);
+      await expect(page.locator('#status').textContent()).resolves.toContain(
+        'fresh URL: the URL is about to expire',
+      );
+    });
+
     it('shows 403 plainly for a stream the user has no grant for', async () => {
       await signIn('bob');
       await page.fill('#stream-name', 'front-door');
