@@ -13,7 +13,13 @@ export interface AttemptOutcome {
 
 export interface ClosedLoopOptions {
   readonly callers: number;
+  /** Length of the measured window. */
   readonly durationMs: number;
+  /**
+   * Load before the measured window, not recorded: it drains full token buckets and fills caches so the
+   * window shows the steady state. Default 0.
+   */
+  readonly warmUpMs?: number;
   readonly attempt: (caller: number) => Promise<AttemptOutcome>;
   /** Monotonic milliseconds. */
   readonly now?: () => number;
@@ -24,12 +30,19 @@ export interface ClosedLoopOptions {
 }
 
 export interface ClosedLoopResult {
+  /** Length of the measured window, ms. */
   readonly elapsedMs: number;
-  readonly attempts: number;
+  /** Successes completed inside the measured window: the throughput figure. */
   readonly successes: number;
-  /** Count of answers per HTTP status, plus `thrown` for attempts that rejected. */
+  /** Successes of requests still in flight at the end of the window, completed after it. */
+  readonly tailSuccesses: number;
+  /** Every success from the first call to the last answer, warm-up included (to set against server counters). */
+  readonly allSuccesses: number;
+  /** Attempts completed after measuring began (window and tail). */
+  readonly attempts: number;
+  /** Answers per HTTP status (and `thrown`) of the attempts completed after measuring began. */
   readonly statuses: Readonly<Record<string, number>>;
-  /** Latency of every successful (2xx) attempt, ms. */
+  /** Latency of every success completed after measuring began (the slow tail included), ms. */
   readonly successLatenciesMs: readonly number[];
   /** Time callers spent waiting after a refusal, ms (summed over callers). */
   readonly waitedMs: number;
@@ -58,9 +71,32 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const statuses: Record<string, number> = {};
   const successLatenciesMs: number[] = [];
   let attempts = 0;
+  let successes = 0;
+  let tailSuccesses = 0;
+  let allSuccesses = 0;
   let waitedMs = 0;
-  const started = now();
-  const deadline = started + options.durationMs;
+  const warmUpEnd = now() + (options.warmUpMs ?? 0);
+  const deadline = warmUpEnd + options.durationMs;
+  let measureStart: number | undefined;
+  if (!options.warmUpMs) measureStart = now();
+
+  const record = (outcome: AttemptOutcome, latency: number): void => {
+    const success = outcome.status >= 200 && outcome.status < 300;
+    if (success) allSuccesses += 1;
+    if (measureStart === undefined) {
+      if (now() < warmUpEnd) return;
+      // The window opens with the first answer after the warm-up.
+      measureStart = now();
+    }
+    attempts += 1;
+    const key = outcome.status === 0 ? 'thrown' : String(outcome.status);
+    statuses[key] = (statuses[key] ?? 0) + 1;
+    if (success) {
+      successLatenciesMs.push(latency);
+      if (now() <= deadline) successes += 1;
+      else tailSuccesses += 1;
+    }
+  };
 
   const caller = async (index: number): Promise<void> => {
     let consecutiveFailures = 0;
@@ -72,12 +108,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       } catch {
         outcome = { status: 0 };
       }
-      const latency = now() - sent;
-      attempts += 1;
-      const key = outcome.status === 0 ? 'thrown' : String(outcome.status);
-      statuses[key] = (statuses[key] ?? 0) + 1;
+      record(outcome, now() - sent);
       if (outcome.status >= 200 && outcome.status < 300) {
-        successLatenciesMs.push(latency);
         consecutiveFailures = 0;
         continue;
       }
@@ -94,9 +126,11 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
 
   await Promise.all(Array.from({ length: options.callers }, (_, index) => caller(index)));
   return {
-    elapsedMs: now() - started,
+    elapsedMs: measureStart === undefined ? 0 : deadline - measureStart,
     attempts,
-    successes: successLatenciesMs.length,
+    successes,
+    tailSuccesses,
+    allSuccesses,
     statuses,
     successLatenciesMs,
     waitedMs,

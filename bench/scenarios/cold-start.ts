@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { topContributors } from '../lib/bundle-contributors';
@@ -12,7 +12,7 @@ const HANDLER_ENTRY = join(ROOT, 'lambda', 'vend', 'handler.ts');
 
 /**
  * The esbuild options of the CDK stack's vend function (NodejsFunction: minify, sourceMap, target
- * node22, mainFields module,main, AWS SDK bundled, CommonJS output as NodejsFunction's default).
+ * node22, mainFields module,main, AWS SDK bundled); the output format follows `lib/` (see cdkOutputFormat).
  */
 export const LAMBDA_BUNDLING: BuildOptions = {
   bundle: true,
@@ -38,12 +38,37 @@ const HANDLER_ENV: Record<string, string> = {
   POWERTOOLS_LOG_LEVEL: 'WARN',
 };
 
-/** Loads a bundle the way the Lambda runtime does (require at init) and reports how long it took. */
-const LOADER = `const { performance } = require('node:perf_hooks');
+/**
+ * Loads a bundle the way the Lambda runtime does — `require` for CommonJS, `import` for an .mjs file —
+ * and reports how long it took, module-level initialisation included.
+ */
+const LOADER = `import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+const file = process.argv[2];
 const started = performance.now();
-require(process.argv[2]);
+if (file.endsWith('.mjs')) await import(pathToFileURL(file).href);
+else createRequire(import.meta.url)(file);
 process.stdout.write(JSON.stringify({ loadMs: performance.now() - started }));
 `;
+
+/** ES module bundles need `require` for the CommonJS parts esbuild cannot convert (the usual CDK banner). */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/**
+ * The output format of the stack's NodejsFunction: ES modules if `lib/` asks for OutputFormat.ESM,
+ * otherwise CommonJS, NodejsFunction's default.
+ */
+export function cdkOutputFormat(libDir = join(ROOT, 'lib')): 'esm' | 'cjs' {
+  if (!existsSync(libDir)) return 'cjs';
+  const sources = readdirSync(libDir, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.ts'),
+  );
+  return sources.some((file) => /OutputFormat\.ESM\b/.test(readFileSync(join(libDir, file), 'utf8')))
+    ? 'esm'
+    : 'cjs';
+}
 
 interface Bundle {
   readonly file: string;
@@ -74,7 +99,7 @@ const kb = (bytes: number): number => bytes / 1024;
 export async function runColdStart(options: BenchOptions): Promise<ScenarioResult> {
   const dir = join(options.workDir, 'cold-start');
   mkdirSync(dir, { recursive: true });
-  const loader = join(dir, 'loader.cjs');
+  const loader = join(dir, 'loader.mjs');
   writeFileSync(loader, LOADER);
   if (!existsSync(HANDLER_ENTRY)) {
     return {
@@ -86,9 +111,17 @@ export async function runColdStart(options: BenchOptions): Promise<ScenarioResul
     };
   }
 
-  const production = await bundle({ entryPoints: [HANDLER_ENTRY] }, join(dir, 'handler', 'index.js'));
+  const format = cdkOutputFormat();
+  const extension = format === 'esm' ? 'mjs' : 'js';
+  const formatOptions: BuildOptions =
+    format === 'esm' ? { format, banner: { js: ESM_REQUIRE_BANNER } } : { format };
+  const production = await bundle(
+    { ...formatOptions, entryPoints: [HANDLER_ENTRY] },
+    join(dir, 'handler', `index.${extension}`),
+  );
   const minimal = await bundle(
     {
+      ...formatOptions,
       stdin: {
         contents: `import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 export const client = new KinesisVideoArchivedMediaClient({ region: process.env.AWS_REGION });`,
@@ -97,7 +130,7 @@ export const client = new KinesisVideoArchivedMediaClient({ region: process.env.
         sourcefile: 'minimal-entry.ts',
       },
     },
-    join(dir, 'minimal', 'index.js'),
+    join(dir, 'minimal', `index.${extension}`),
   );
 
   const runs = options.quick ? 10 : 15;
@@ -113,7 +146,7 @@ export const client = new KinesisVideoArchivedMediaClient({ region: process.env.
   }
   const productionMedian = median(productionMs);
   const minimalMedian = median(minimalMs);
-  const contributors = topContributors(production.metafile, 10);
+  const contributors = topContributors(production.metafile, 12);
 
   const figures: Figure[] = [
     {
@@ -143,7 +176,7 @@ export const client = new KinesisVideoArchivedMediaClient({ region: process.env.
     title: '3. Cold start',
     figures,
     notes: [
-      `esbuild ${LAMBDA_BUNDLING.format}, minify, sourcemap, target ${String(LAMBDA_BUNDLING.target)}, mainFields ${(LAMBDA_BUNDLING.mainFields ?? []).join(',')}, AWS SDK bundled; load+init = require() of the bundle in a fresh node process, ${runs} alternating runs each.`,
+      `esbuild ${format}, minify, sourcemap, target ${String(LAMBDA_BUNDLING.target)}, mainFields ${(LAMBDA_BUNDLING.mainFields ?? []).join(',')}, AWS SDK bundled; load+init = require() (import() for ES modules) of the bundle in a fresh node process, ${runs} alternating runs each.`,
       `Largest contributors to the vend bundle: ${contributors.map((c) => `${c.name} ${kb(c.bytes).toFixed(0)} KB`).join(', ')}.`,
     ],
     details: {

@@ -118,4 +118,48 @@ describe('runClosedLoop', () => {
     expect(result.statuses).toEqual({ '403': 4 });
     expect(result.waitedMs).toBe(0);
   });
+
+  it('keeps the warm-up out of the window and opens the window at the first answer after it', async () => {
+    const time = virtualTime();
+    const attempt = (): Promise<AttemptOutcome> => {
+      time.advance(10);
+      return Promise.resolve({ status: 200 });
+    };
+
+    const result = await runClosedLoop({
+      callers: 1,
+      warmUpMs: 45,
+      durationMs: 100,
+      attempt,
+      now: time.now,
+      sleep: time.sleep,
+    });
+
+    // Answers at 10..40 are warm-up, 50..140 inside the window that opened at 50 and closes at 145,
+    // and the one sent at 140 is answered at 150, after it.
+    expect(result.successes).toBe(10);
+    expect(result.tailSuccesses).toBe(1);
+    expect(result.allSuccesses).toBe(15);
+    expect(result.elapsedMs).toBe(95);
+  });
+
+  it('keeps answers that arrive after the window out of the throughput but in the latencies', async () => {
+    const time = virtualTime();
+    const attempt = (): Promise<AttemptOutcome> => {
+      time.advance(30);
+      return Promise.resolve({ status: 200 });
+    };
+
+    const result = await runClosedLoop({
+      callers: 1,
+      durationMs: 100,
+      attempt,
+      now: time.now,
+      sleep: time.sleep,
+    });
+
+    expect(result.successes).toBe(3);
+    expect(result.tailSuccesses).toBe(1);
+    expect(result.successLatenciesMs).toHaveLength(4);
+  });
 });

@@ -1,0 +1,51 @@
+import type { BenchOptions } from '../lib/options';
+import type { ScenarioResult } from '../lib/report';
+
+export interface ScenarioDefinition {
+  readonly id: string;
+  readonly title: string;
+  /** Extra flags for the node process the scenario runs in. */
+  readonly nodeFlags: readonly string[];
+  /** Upper bound on the scenario's wall time before it is stopped. */
+  readonly timeoutMs: number;
+  readonly run: (options: BenchOptions) => Promise<ScenarioResult>;
+}
+
+/** In the order they run; every scenario gets a fresh process so none inherits another's heap or caches. */
+export const SCENARIOS: readonly ScenarioDefinition[] = [
+  {
+    id: 'quota-throughput',
+    title: '1. Per-stream vend throughput',
+    nodeFlags: [],
+    timeoutMs: 90_000,
+    run: async (options) => (await import('./quota-throughput')).runQuotaThroughput(options),
+  },
+  {
+    id: 'overhead',
+    title: '2. Overhead per vend (warm)',
+    nodeFlags: [],
+    timeoutMs: 90_000,
+    run: async (options) => (await import('./overhead')).runOverhead(options),
+  },
+  {
+    id: 'cold-start',
+    title: '3. Cold start',
+    nodeFlags: [],
+    timeoutMs: 120_000,
+    run: async (options) => (await import('./cold-start')).runColdStart(options),
+  },
+  {
+    id: 'many-streams',
+    title: '4. Many streams',
+    nodeFlags: ['--expose-gc'],
+    timeoutMs: 120_000,
+    run: async (options) => (await import('./many-streams')).runManyStreams(options),
+  },
+  {
+    id: 'local-api',
+    title: '5. Local API throughput',
+    nodeFlags: [],
+    timeoutMs: 90_000,
+    run: async (options) => (await import('./local-api')).runLocalApi(options),
+  },
+];
