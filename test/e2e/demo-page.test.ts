@@ -144,6 +144,32 @@ if (!existsSync(CHROMIUM)) {
       );
     });
 
+    it('fetches a fresh URL when the player gets a 403 from KVS', async () => {
+      // Every KVS request of the first session is refused from some point on, as after its expiry.
+      let firstToken: string | null | undefined;
+      let refuse = false;
+      await page.route(
+        (url) => url.searchParams.has('SessionToken'),
+        (route) => {
+          const token = new URL(route.request().url()).searchParams.get('SessionToken');
+          firstToken ??= token;
+          return refuse && token === firstToken ? route.fulfill({ status: 403, body: '' }) : route.continue();
+        },
+      );
+      await signIn('alice');
+      await page.click('#play');
+      await waitForPlayback(0.5);
+
+      refuse = true;
+      await page.waitForFunction('window.demo.refreshes === 1', undefined, { timeout: PLAYBACK_WAIT_MS });
+      const afterRefresh = await waitForPlayback(0.5);
+      const resumed = await waitForPlayback(afterRefresh + 1);
+
+      expect((await demoState()).vends).toBe(2);
+      expect(resumed).toBeGreaterThan(afterRefresh);
+      await expect(page.locator('#status').textContent()).resolves.toContain('the player got a 403');
+    });
+
     it('shows 403 plainly for a stream the user has no grant for', async () => {
       await signIn('bob');
       await page.fill('#stream-name', 'front-door');
