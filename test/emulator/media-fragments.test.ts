@@ -1,0 +1,171 @@
+import { DescribeStreamCommand } from '@aws-sdk/client-kinesis-video';
+import {
+  GetClipCommand,
+  GetHLSStreamingSessionURLCommand,
+  type GetHLSStreamingSessionURLInput,
+  type KinesisVideoArchivedMediaClient,
+} from '@aws-sdk/client-kinesis-video-archived-media';
+import { resolve } from 'node:path';
+import type { trafBox } from 'mp4box';
+import {
+  at,
+  fetchBytes,
+  fetchText,
+  mediaPlaylistUrl,
+  MINUTE_MS,
+  parseM3u8,
+  startHarness,
+  START_MS,
+  type Harness,
+} from './support/emulator-harness';
+import { firstPts, parseMp4, topLevelBoxTypes } from './support/mp4';
+
+const VIDEO_TIMESCALE = 10240;
+const USER_SAMPLE = resolve(__dirname, '../../local/media/fixtures/user-sample.mp4');
+
+describe('KVS emulator media served through playlists', () => {
+  let harness: Harness;
+  let media: KinesisVideoArchivedMediaClient;
+  let originMs: number;
+
+  const producerSession = async (input: Partial<GetHLSStreamingSessionURLInput> = {}) => {
+    const { HLSStreamingSessionURL } = await media.send(
+      new GetHLSStreamingSessionURLCommand({
+        StreamName: 'front-door',
+        PlaybackMode: 'ON_DEMAND',
+        HLSFragmentSelector: {
+          FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+          TimestampRange: {
+            StartTimestamp: at(START_MS - 5 * MINUTE_MS),
+            EndTimestamp: at(START_MS - 4 * MINUTE_MS),
+          },
+        },
+        MaxMediaPlaylistFragmentResults: 12,
+        ...input,
+      }),
+    );
+    return HLSStreamingSessionURL!;
+  };
+
+  beforeAll(async () => {
+    harness = await startHarness({
+      quotas: { fragmentsPerSession: 10_000, playlistsPerSession: 10_000 },
+      streams: [
+        { name: 'front-door', retentionHours: 24, media: 'fixture' },
+        { name: 'own-footage', retentionHours: 1, media: { source: USER_SAMPLE } },
+      ],
+    });
+    media = await harness.media('front-door');
+    const described = await harness.kvs.send(new DescribeStreamCommand({ StreamName: 'front-door' }));
+    originMs = described.StreamInfo!.CreationTime!.getTime();
+  });
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  it('serves an init segment with ftyp and moov carrying avcC', async () => {
+    const playlistUrl = await mediaPlaylistUrl(await producerSession());
+    const playlist = parseM3u8(await fetchText(playlistUrl));
+    const init = await fetchBytes(new URL(playlist.segments[0]!.map!.uri, playlistUrl));
+
+    const { file, errors } = parseMp4(init);
+
+    expect(errors).toEqual([]);
+    expect(topLevelBoxTypes(init)).toEqual(['ftyp', 'moov']);
+    expect(file.getInfo().videoTracks[0]?.codec).toBe('avc1.4d401e');
+    expect(
+      file.moov?.traks[0]?.mdia.minf.stbl.stsd.entries[0]?.boxes.some((box) => box.type === 'avcC'),
+    ).toBe(true);
+  });
+
+  it('rewrites tfdt to the playlist position, continuously across the loop point of the clip', async () => {
+    const playlistUrl = await mediaPlaylistUrl(await producerSession());
+    const playlist = parseM3u8(await fetchText(playlistUrl));
+    const init = await fetchBytes(new URL(playlist.segments[0]!.map!.uri, playlistUrl));
+    const fragments = await Promise.all(
+      playlist.segments.map((segment) => fetchBytes(new URL(segment.uri, playlistUrl))),
+    );
+
+    const { file, errors } = parseMp4(init, ...fragments);
+    const trafs = file.moofs.map((moof) => moof.trafs[0] as trafBox);
+    const decodeTimes = trafs.map((traf) => Number(traf.tfdt.baseMediaDecodeTime));
+    const sequenceNumbers = file.moofs.map((moof) => moof.mfhd.sequence_number);
+
+    expect(errors).toEqual([]);
+    expect(fragments.every((bytes) => topLevelBoxTypes(bytes).join() === 'moof,mdat')).toBe(true);
+    expect(playlist.segments).toHaveLength(12);
+    // 12 fragments of a 5-fragment clip cross its loop point twice.
+    let positionMs = 0;
+    const firstStartMs = Math.ceil((START_MS - 5 * MINUTE_MS - originMs) / 2000) * 2000;
+    playlist.segments.forEach((segment, index) => {
+      expect(decodeTimes[index]).toBe(((firstStartMs + positionMs) * VIDEO_TIMESCALE) / 1000);
+      positionMs += segment.duration * 1000;
+    });
+    for (let index = 1; index < sequenceNumbers.length; index += 1) {
+      expect(decodeTimes[index]).toBeGreaterThan(decodeTimes[index - 1]!);
+      expect(sequenceNumbers[index]).toBeGreaterThan(sequenceNumbers[index - 1]!);
+    }
+  });
+
+  it('serves MPEG-TS fragments whose PTS advance by the fragment durations', async () => {
+    const playlistUrl = await mediaPlaylistUrl(await producerSession({ ContainerFormat: 'MPEG_TS' }));
+    const playlist = parseM3u8(await fetchText(playlistUrl));
+    const segments = await Promise.all(
+      playlist.segments.slice(0, 7).map((segment) => fetchBytes(new URL(segment.uri, playlistUrl))),
+    );
+
+    const pts = segments.map(firstPts);
+
+    expect(segments.every((segment) => segment.length % 188 === 0 && segment[0] === 0x47)).toBe(true);
+    for (let index = 1; index < pts.length; index += 1) {
+      expect(pts[index]! - pts[index - 1]!).toBeGreaterThan(2 * 90_000 - 90 * 50);
+      expect(pts[index]! - pts[index - 1]!).toBeLessThan(2 * 90_000 + 90 * 50);
+    }
+  });
+
+  it('returns a playable MP4 with both tracks from GetClip', async () => {
+    const { ContentType, Payload } = await media.send(
+      new GetClipCommand({
+        StreamName: 'front-door',
+        ClipFragmentSelector: {
+          FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+          TimestampRange: {
+            StartTimestamp: at(START_MS - 3 * MINUTE_MS),
+            EndTimestamp: at(START_MS - 3 * MINUTE_MS + 9_000),
+          },
+        },
+      }),
+    );
+    const bytes = await Payload!.transformToByteArray();
+
+    const { file, errors } = parseMp4(bytes);
+    const info = file.getInfo();
+
+    expect(ContentType).toBe('video/mp4');
+    expect(errors).toEqual([]);
+    expect(topLevelBoxTypes(bytes).slice(0, 2)).toEqual(['ftyp', 'moov']);
+    expect(info.videoTracks).toHaveLength(1);
+    expect(info.audioTracks).toHaveLength(1);
+    const videoId = info.videoTracks[0]!.id;
+    const videoMoofs = file.moofs.filter((moof) => moof.trafs.some((traf) => traf.tfhd.track_id === videoId));
+    expect(videoMoofs).toHaveLength(5);
+  });
+
+  it('plays a stream loaded from a user MP4 file', async () => {
+    const ownMedia = await harness.media('own-footage');
+    const { HLSStreamingSessionURL } = await ownMedia.send(
+      new GetHLSStreamingSessionURLCommand({ StreamName: 'own-footage' }),
+    );
+    const playlistUrl = await mediaPlaylistUrl(HLSStreamingSessionURL!);
+    const playlist = parseM3u8(await fetchText(playlistUrl));
+    const init = await fetchBytes(new URL(playlist.segments[0]!.map!.uri, playlistUrl));
+    const fragment = await fetchBytes(new URL(playlist.segments[0]!.uri, playlistUrl));
+
+    const { file, errors } = parseMp4(init, fragment);
+
+    expect(errors).toEqual([]);
+    expect(file.getInfo().videoTracks[0]?.codec).toMatch(/^avc1\./);
+    expect(file.moofs).toHaveLength(1);
+  });
+});
