@@ -21,6 +21,7 @@ const PLAYBACK_WAIT_MS = 45_000;
 interface DemoState {
   fatalErrors: { type: string; details: string }[];
   vends: number;
+  lastVend: Record<string, unknown> | null;
   state: string;
 }
 
@@ -104,6 +105,18 @@ if (!existsSync(CHROMIUM)) {
 
       expect(later).toBeGreaterThan(first);
       expect((await demoState()).vends).toBe(1);
+    });
+
+    it('plays front-door LIVE over DASH with dash.js', async () => {
+      await signIn('alice');
+      await page.selectOption('#protocol', 'DASH');
+
+      await page.click('#play');
+      const first = await waitForPlayback(0.5);
+      const later = await waitForPlayback(first + 1);
+
+      expect(later).toBeGreaterThan(first);
+      expect((await demoState()).lastVend).toMatchObject({ protocol: 'DASH', playbackMode: 'LIVE' });
     });
 
     it('plays a past ON_DEMAND window of front-door', async () => {

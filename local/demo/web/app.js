@@ -197,6 +197,8 @@
 
   function attachDash(url) {
     const dash = window.dashjs.MediaPlayer().create();
+    // dash.js would ask a public time server, unreachable offline; the local emulator shares this clock.
+    dash.updateSettings({ streaming: { utcSynchronization: { enabled: false } } });
     dash.on(window.dashjs.MediaPlayer.events.ERROR, (event) => {
       const error = event.error || {};
       const status = error.data && error.data.request && error.data.request.status;
