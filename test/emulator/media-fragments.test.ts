@@ -6,7 +6,6 @@ import {
   type KinesisVideoArchivedMediaClient,
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { resolve } from 'node:path';
-import type { trafBox } from 'mp4box';
 import {
   at,
   fetchBytes,
@@ -75,7 +74,7 @@ describe('KVS emulator media served through playlists', () => {
     expect(topLevelBoxTypes(init)).toEqual(['ftyp', 'moov']);
     expect(file.getInfo().videoTracks[0]?.codec).toBe('avc1.4d401e');
     expect(
-      file.moov?.traks[0]?.mdia.minf.stbl.stsd.entries[0]?.boxes.some((box) => box.type === 'avcC'),
+      file.moov?.traks[0]?.mdia.minf.stbl.stsd.entries[0]?.boxes?.some((box) => box.type === 'avcC'),
     ).toBe(true);
   });
 
@@ -88,7 +87,7 @@ describe('KVS emulator media served through playlists', () => {
     );
 
     const { file, errors } = parseMp4(init, ...fragments);
-    const trafs = file.moofs.map((moof) => moof.trafs[0] as trafBox);
+    const trafs = file.moofs.map((moof) => moof.trafs[0]!);
     const decodeTimes = trafs.map((traf) => Number(traf.tfdt.baseMediaDecodeTime));
     const sequenceNumbers = file.moofs.map((moof) => moof.mfhd.sequence_number);
 

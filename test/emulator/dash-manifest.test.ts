@@ -1,0 +1,125 @@
+import {
+  GetDASHStreamingSessionURLCommand,
+  ListFragmentsCommand,
+  type GetDASHStreamingSessionURLInput,
+  type KinesisVideoArchivedMediaClient,
+} from '@aws-sdk/client-kinesis-video-archived-media';
+import { parse } from 'mpd-parser';
+import {
+  at,
+  fetchBytes,
+  fetchText,
+  MINUTE_MS,
+  startHarness,
+  START_MS,
+  type Harness,
+} from './support/emulator-harness';
+import { parseMp4 } from './support/mp4';
+
+const RANGE_START_MS = START_MS - 20 * MINUTE_MS;
+const RANGE_END_MS = START_MS - 19 * MINUTE_MS;
+
+describe('KVS emulator DASH manifests', () => {
+  let harness: Harness;
+  let media: KinesisVideoArchivedMediaClient;
+
+  const session = async (input: Partial<GetDASHStreamingSessionURLInput>): Promise<string> => {
+    const { DASHStreamingSessionURL } = await media.send(
+      new GetDASHStreamingSessionURLCommand({ StreamName: 'front-door', ...input }),
+    );
+    return DASHStreamingSessionURL!;
+  };
+  const onDemand = (
+    extra: Partial<GetDASHStreamingSessionURLInput> = {},
+  ): Partial<GetDASHStreamingSessionURLInput> => ({
+    PlaybackMode: 'ON_DEMAND',
+    DASHFragmentSelector: {
+      FragmentSelectorType: 'SERVER_TIMESTAMP',
+      TimestampRange: { StartTimestamp: at(RANGE_START_MS), EndTimestamp: at(RANGE_END_MS) },
+    },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    harness = await startHarness({ quotas: { playlistsPerSession: 1000, fragmentsPerSession: 1000 } });
+    media = await harness.media('front-door', 'GET_DASH_STREAMING_SESSION_URL');
+  });
+
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  it('answers ON_DEMAND with a static MPD listing the range as a numbered SegmentTimeline', async () => {
+    const { Fragments } = await media.send(
+      new ListFragmentsCommand({
+        StreamName: 'front-door',
+        FragmentSelector: {
+          FragmentSelectorType: 'SERVER_TIMESTAMP',
+          TimestampRange: { StartTimestamp: at(RANGE_START_MS), EndTimestamp: at(RANGE_END_MS) },
+        },
+      }),
+    );
+    const url = await session(onDemand());
+    const text = await fetchText(url);
+
+    const manifest = parse(text, { manifestUri: url });
+    const video = manifest.playlists[0]!;
+    const audio = Object.values(manifest.mediaGroups.AUDIO ?? {})[0];
+
+    expect(text).toContain('type="static"');
+    expect(text).toMatch(/<SegmentTemplate [^>]*media="[^"]*\$Number\$/);
+    expect(video.attributes.CODECS).toBe('avc1.4d401e');
+    expect(video.attributes.RESOLUTION).toEqual({ width: 480, height: 270 });
+    expect(video.segments).toHaveLength(Fragments!.length);
+    expect(video.segments.every((segment) => segment.duration === 2)).toBe(true);
+    const numbers = video.segments.map((segment) => segment.number);
+    expect(numbers).toEqual(numbers.map((_, index) => numbers[0]! + index));
+    expect(audio && Object.values(audio)[0]?.playlists[0]?.attributes.CODECS).toBe('mp4a.40.2');
+  });
+
+  it('serves the init and media segments its template addresses', async () => {
+    const url = await session(onDemand());
+    const video = parse(await fetchText(url), { manifestUri: url }).playlists[0]!;
+
+    const init = await fetchBytes(video.segments[0]!.map!.resolvedUri);
+    const first = await fetchBytes(video.segments[0]!.resolvedUri);
+    const second = await fetchBytes(video.segments[1]!.resolvedUri);
+    const { file, errors } = parseMp4(init, first, second);
+    const decodeTimes = file.moofs.map((moof) => Number(moof.trafs[0]!.tfdt.baseMediaDecodeTime));
+
+    expect(errors).toEqual([]);
+    expect(decodeTimes).toHaveLength(2);
+    expect(decodeTimes[1]! - decodeTimes[0]!).toBe(2 * 10240);
+  });
+
+  it('answers LIVE with a dynamic MPD of the newest 5 fragments', async () => {
+    const text = await fetchText(await session({}));
+
+    expect(text).toContain('type="dynamic"');
+    expect(text).toMatch(/minimumUpdatePeriod="PT\d/);
+    expect(text.match(/<S /g)?.length).toBe(2 * 5);
+  });
+
+  it('adds kvs:fn and kvs:ts to segments when asked', async () => {
+    const { Fragments } = await media.send(
+      new ListFragmentsCommand({
+        StreamName: 'front-door',
+        FragmentSelector: {
+          FragmentSelectorType: 'SERVER_TIMESTAMP',
+          TimestampRange: { StartTimestamp: at(RANGE_START_MS), EndTimestamp: at(RANGE_END_MS) },
+        },
+      }),
+    );
+    const shown = await fetchText(
+      await session(onDemand({ DisplayFragmentNumber: 'ALWAYS', DisplayFragmentTimestamp: 'ALWAYS' })),
+    );
+    const hidden = await fetchText(await session(onDemand()));
+
+    const videoSet = shown.split('</AdaptationSet>')[0]!;
+    const numbers = [...videoSet.matchAll(/kvs:fn="(\d+)"/g)].map((match) => match[1]);
+    const timestamps = [...videoSet.matchAll(/kvs:ts="([\d.]+)"/g)].map((match) => Number(match[1]));
+    expect(numbers).toEqual(Fragments!.map((fragment) => fragment.FragmentNumber));
+    expect(timestamps).toEqual(Fragments!.map((fragment) => fragment.ServerTimestamp!.getTime() / 1000));
+    expect(hidden).not.toContain('kvs:');
+  });
+});
