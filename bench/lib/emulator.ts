@@ -28,6 +28,11 @@ export interface BenchEmulator {
   stop(): Promise<void>;
 }
 
+/** Names of the extra streams of the many-streams scenario, the same in every process. */
+export function benchStreamNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `bench-${String(index).padStart(5, '0')}`);
+}
+
 /** Every per-second quota of the emulator raised far beyond what one machine can send. */
 export function liftedQuotas(): Quotas {
   const names = Object.keys(DEFAULT_QUOTAS) as (keyof Quotas)[];

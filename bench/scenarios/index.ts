@@ -37,7 +37,7 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   {
     id: 'many-streams',
     title: '4. Many streams',
-    nodeFlags: ['--expose-gc'],
+    nodeFlags: [],
     timeoutMs: 120_000,
     run: async (options) => (await import('./many-streams')).runManyStreams(options),
   },

@@ -94,7 +94,7 @@ export async function runLocalApi(options: BenchOptions): Promise<ScenarioResult
       title: '5. Local API throughput',
       figures,
       notes: [
-        `autocannon (separate process) against the local stack over loopback: POST /v1/streams/${STREAM}/playback-url as alice (ES256 JWT from the local JWKS, grants from dynalite), ${connections} connections for ${seconds} s. Emulator quotas LIFTED: with them, one stream caps at 25 vends/s (scenario 1), which would measure the quota, not the stack. For the record, no target.`,
+        `autocannon (separate process) against the local stack over loopback: POST /v1/streams/${STREAM}/playback-url as alice (ES256 JWT from the local JWKS, grants from dynalite), ${connections} connections for ${seconds} s. Emulator quotas LIFTED: with them, one stream caps at 25 vends/s (scenario 1), which would measure the quota, not the stack. For the record: no throughput target.`,
       ],
       details: { statusCodeStats: result.statusCodeStats ?? {}, requests: result.requests },
     };
