@@ -73,18 +73,21 @@ describe('npm start', () => {
     }
   });
 
-  it('names the busy port and the variable to change, and exits 1', async () => {
-    const blocker = createServer();
-    const port = await listen(blocker, 0, '127.0.0.1', 'TEST');
-    try {
-      const run = startProcess({ API_PORT: String(port) });
-      const code = await run.exited;
+  it.each(['API_PORT', 'KVS_PORT', 'DYNAMODB_PORT'])(
+    'names the busy port and the variable %s, and exits 1',
+    async (variable) => {
+      const blocker = createServer();
+      const port = await listen(blocker, 0, '127.0.0.1', 'TEST');
+      try {
+        const run = startProcess({ [variable]: String(port) });
+        const code = await run.exited;
 
-      expect(code).toBe(1);
-      expect(run.output()).toContain(`Port ${port} is already in use`);
-      expect(run.output()).toContain('API_PORT=<port>');
-    } finally {
-      await close(blocker);
-    }
-  });
+        expect(code).toBe(1);
+        expect(run.output()).toContain(`Port ${port} is already in use`);
+        expect(run.output()).toContain(`${variable}=<port>`);
+      } finally {
+        await close(blocker);
+      }
+    },
+  );
 });
