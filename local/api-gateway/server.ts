@@ -93,7 +93,7 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const requestId = newRequestId();
     const receivedAt = now();
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const url = new URL(`http://127.0.0.1${request.url ?? '/'}`);
     const method = request.method ?? 'GET';
 
     if (method === 'GET' && url.pathname === '/.well-known/jwks.json') {
