@@ -5,14 +5,14 @@ import { REGION, startHarness, type Harness } from './support/emulator-harness';
 
 class Sha256 {
   private readonly hash;
-  constructor(secret?: string | Uint8Array) {
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash =
       secret === undefined
         ? createHash('sha256')
-        : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret));
+        : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as Uint8Array));
   }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
   }
   digest(): Promise<Uint8Array> {
     return Promise.resolve(new Uint8Array(this.hash.digest()));
