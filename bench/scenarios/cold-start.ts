@@ -12,12 +12,13 @@ const HANDLER_ENTRY = join(ROOT, 'lambda', 'vend', 'handler.ts');
 
 /**
  * The esbuild options of the CDK stack's vend function (NodejsFunction: minify, sourceMap, target
- * node22, mainFields module,main, AWS SDK bundled); the output format follows `lib/` (see cdkOutputFormat).
+ * node22, mainFields module,main, AWS SDK bundled); format and source-map support follow `lib/` (stackBundling).
  */
 export const LAMBDA_BUNDLING: BuildOptions = {
   bundle: true,
   minify: true,
   sourcemap: true,
+  sourcesContent: false,
   platform: 'node',
   target: 'node22',
   format: 'cjs',
@@ -56,18 +57,26 @@ process.stdout.write(JSON.stringify({ loadMs: performance.now() - started }));
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
+interface StackBundling {
+  readonly format: 'esm' | 'cjs';
+  /** `NODE_OPTIONS=--enable-source-maps` in the function's environment: Node then reads the map at load. */
+  readonly enableSourceMaps: boolean;
+}
+
 /**
- * The output format of the stack's NodejsFunction: ES modules if `lib/` asks for OutputFormat.ESM,
- * otherwise CommonJS, NodejsFunction's default.
+ * What `lib/` asks of NodejsFunction that changes load time: ES modules (OutputFormat.ESM, otherwise
+ * CommonJS, the default) and source-map support at run time.
  */
-export function cdkOutputFormat(libDir = join(ROOT, 'lib')): 'esm' | 'cjs' {
-  if (!existsSync(libDir)) return 'cjs';
-  const sources = readdirSync(libDir, { recursive: true, encoding: 'utf8' }).filter((file) =>
-    file.endsWith('.ts'),
-  );
-  return sources.some((file) => /OutputFormat\.ESM\b/.test(readFileSync(join(libDir, file), 'utf8')))
-    ? 'esm'
-    : 'cjs';
+export function stackBundling(libDir = join(ROOT, 'lib')): StackBundling {
+  const sources = existsSync(libDir)
+    ? readdirSync(libDir, { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts'))
+        .map((file) => readFileSync(join(libDir, file), 'utf8'))
+    : [];
+  return {
+    format: sources.some((text) => /OutputFormat\.ESM\b/.test(text)) ? 'esm' : 'cjs',
+    enableSourceMaps: sources.some((text) => text.includes('--enable-source-maps')),
+  };
 }
 
 interface Bundle {
@@ -81,8 +90,8 @@ async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
   return { file: outfile, bytes: statSync(outfile).size, metafile: result.metafile! };
 }
 
-function loadOnce(loader: string, file: string): number {
-  const child = spawnSync(process.execPath, [loader, file], {
+function loadOnce(loader: string, file: string, nodeFlags: readonly string[]): number {
+  const child = spawnSync(process.execPath, [...nodeFlags, loader, file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...HANDLER_ENV },
     encoding: 'utf8',
@@ -111,7 +120,8 @@ export async function runColdStart(options: BenchOptions): Promise<ScenarioResul
     };
   }
 
-  const format = cdkOutputFormat();
+  const { format, enableSourceMaps } = stackBundling();
+  const nodeFlags = enableSourceMaps ? ['--enable-source-maps'] : [];
   const extension = format === 'esm' ? 'mjs' : 'js';
   const formatOptions: BuildOptions =
     format === 'esm' ? { format, banner: { js: ESM_REQUIRE_BANNER } } : { format };
@@ -133,19 +143,29 @@ export const client = new KinesisVideoArchivedMediaClient({ region: process.env.
     join(dir, 'minimal', `index.${extension}`),
   );
 
-  const runs = options.quick ? 10 : 15;
+  const runs = options.quick ? 11 : 21;
+  // As deployed, plus — when the function runs with source maps — the same bundles without, to show that cost.
+  const variants = [
+    { key: 'vend', file: production.file, flags: nodeFlags },
+    { key: 'minimal', file: minimal.file, flags: nodeFlags },
+    ...(enableSourceMaps
+      ? [
+          { key: 'vendNoMaps', file: production.file, flags: [] },
+          { key: 'minimalNoMaps', file: minimal.file, flags: [] },
+        ]
+      : []),
+  ];
+  const samples = new Map<string, number[]>(variants.map((variant) => [variant.key, []]));
   // One unmeasured load each warms the OS file cache so the first measured run is not an outlier.
-  loadOnce(loader, production.file);
-  loadOnce(loader, minimal.file);
-  const productionMs: number[] = [];
-  const minimalMs: number[] = [];
+  for (const variant of variants) loadOnce(loader, variant.file, variant.flags);
   for (let run = 0; run < runs; run += 1) {
-    // Alternating keeps drift of a shared machine from favouring either side.
-    productionMs.push(loadOnce(loader, production.file));
-    minimalMs.push(loadOnce(loader, minimal.file));
+    // Alternating keeps drift of a shared machine from favouring any side.
+    for (const variant of variants)
+      samples.get(variant.key)!.push(loadOnce(loader, variant.file, variant.flags));
   }
-  const productionMedian = median(productionMs);
-  const minimalMedian = median(minimalMs);
+  const medianOf = (key: string): number => median(samples.get(key) ?? []);
+  const productionMedian = medianOf('vend');
+  const minimalMedian = medianOf('minimal');
   const contributors = topContributors(production.metafile, 12);
 
   const figures: Figure[] = [
@@ -162,28 +182,52 @@ export const client = new KinesisVideoArchivedMediaClient({ region: process.env.
       unit: 'KB',
       digits: 0,
     },
-    { name: `vend bundle load+init (median of ${runs})`, value: productionMedian, unit: 'ms', digits: 1 },
-    { name: `minimal bundle load+init (median of ${runs})`, value: minimalMedian, unit: 'ms', digits: 1 },
+    {
+      name: `vend bundle load+init (median of ${runs})`,
+      value: productionMedian,
+      unit: 'ms',
+      digits: 1,
+    },
+    {
+      name: `minimal bundle load+init (median of ${runs})`,
+      value: minimalMedian,
+      unit: 'ms',
+      digits: 1,
+    },
     {
       name: 'init ratio vend / minimal',
       value: ratio(productionMedian, minimalMedian),
       unit: '×',
       target: { op: '<=', value: 2 },
     },
+    ...(enableSourceMaps
+      ? [
+          {
+            name: 'vend bundle load+init without --enable-source-maps',
+            value: medianOf('vendNoMaps'),
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            name: 'init ratio vend / minimal, both without --enable-source-maps',
+            value: ratio(medianOf('vendNoMaps'), medianOf('minimalNoMaps')),
+            unit: '×',
+          },
+        ]
+      : []),
   ];
   return {
     id: 'cold-start',
     title: '3. Cold start',
     figures,
     notes: [
-      `esbuild ${format}, minify, sourcemap, target ${String(LAMBDA_BUNDLING.target)}, mainFields ${(LAMBDA_BUNDLING.mainFields ?? []).join(',')}, AWS SDK bundled; load+init = require() (import() for ES modules) of the bundle in a fresh node process, ${runs} alternating runs each.`,
+      `esbuild ${format}, minify, sourcemap, target ${String(LAMBDA_BUNDLING.target)}, mainFields ${(LAMBDA_BUNDLING.mainFields ?? []).join(',')}, AWS SDK bundled, as lib/ builds it; load+init = import() (require() for CommonJS) of the bundle in a fresh node process${enableSourceMaps ? ' with --enable-source-maps as the function runs' : ''}, ${runs} alternating runs each.`,
       `Largest contributors to the vend bundle: ${contributors.map((c) => `${c.name} ${kb(c.bytes).toFixed(0)} KB`).join(', ')}.`,
     ],
     details: {
       productionBytes: production.bytes,
       minimalBytes: minimal.bytes,
-      productionMs,
-      minimalMs,
+      loadMs: Object.fromEntries(samples),
       contributors,
     },
   };
