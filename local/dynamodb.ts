@@ -22,12 +22,16 @@ export interface LocalDynamoDbOptions {
   tableName?: string;
   /** JSON array of grant records (the contract shape, `notAfter` as RFC 3339). */
   grantsFile?: string;
+  /** Also create the table of the abuse controls (rate limits, fair share, session cap) under this name. */
+  limitsTableName?: string;
 }
 
 export interface RunningDynamoDb {
   endpoint: string;
   port: number;
   tableName: string;
+  /** The abuse-controls table, when one was asked for. */
+  limitsTableName?: string;
   /** How many grant records were written. */
   seeded: number;
   stop(): Promise<void>;
@@ -68,6 +72,17 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
         ],
       }),
     );
+    if (options.limitsTableName !== undefined) {
+      // The schema the Lambda's rate limiter expects: partition key `pk` only (TTL is an AWS-side setting).
+      await client.send(
+        new CreateTableCommand({
+          TableName: options.limitsTableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
+    }
     const items = (records as Record<string, unknown>[]).map((record, index) => ({
       ...record,
       grantId: grants[index]!.grantId,
@@ -89,6 +104,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     endpoint,
     port,
     tableName,
+    ...(options.limitsTableName !== undefined ? { limitsTableName: options.limitsTableName } : {}),
     seeded: grants.length,
     stop: () => close(server),
   };
