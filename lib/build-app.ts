@@ -1,0 +1,23 @@
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { configFromContext } from './config';
+import { KvsUrlVendingStack } from './kvs-url-vending-stack';
+
+/** Stack name unless the context sets `stackName`. */
+export const DEFAULT_STACK_NAME = 'KvsUrlVending';
+
+/**
+ * Builds the deployable app: the stack from the `kvsUrlVending` context, checked by the cdk-nag
+ * AwsSolutions and Serverless packs (an unacknowledged finding fails synth, hence deploy).
+ */
+export function buildApp(app: App): KvsUrlVendingStack {
+  const config = configFromContext(app.node);
+  const stackName = app.node.tryGetContext('stackName') as unknown;
+  const stack = new KvsUrlVendingStack(app, typeof stackName === 'string' ? stackName : DEFAULT_STACK_NAME, {
+    config,
+    description: 'kvs-url-vending: short-lived Kinesis Video Streams playback URLs for authorized callers',
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  return stack;
+}

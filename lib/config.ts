@@ -1,0 +1,188 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as z from 'zod';
+import { parseGrantRecord } from '../lambda/adapters/grant-records';
+
+/**
+ * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
+ * `-c kvsUrlVending='{...}'` as JSON). Validated at synth: a bad value fails `cdk synth` with a message
+ * naming the key, so nothing half-configured reaches CloudFormation.
+ */
+export const CONTEXT_KEY = 'kvsUrlVending';
+
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+const JWT_ALGORITHMS = ['RS256', 'ES256', 'HS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/**
+ * `arn:<partition>:kinesisvideo:<region>:<account>:stream/<name or prefix*>/*`: the trailing `/*` is the
+ * creation-time suffix KVS appends to every stream ARN; the name part may end in `*` for a prefix.
+ */
+const STREAM_ARN_PATTERN =
+  /^arn:aws(?:-cn|-us-gov)?:kinesisvideo:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:stream\/(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{1,255}\*)\/\*$/;
+const SECRET_ARN =
+  /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+$/;
+const PARTNER_NAME = /^[a-zA-Z0-9-]{1,64}$/;
+
+/** The retention periods CloudWatch Logs accepts (anything else fails at deploy, so fail at synth). */
+const RETENTION_DAYS = Object.values(logs.RetentionDays)
+  .filter((value): value is number => typeof value === 'number')
+  .sort((a, b) => a - b);
+
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https URL' });
+
+const exactOrigin = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be an exact origin (scheme://host[:port]), no path, no trailing slash, no wildcard' },
+);
+
+/** A partner's grant: the grant record of the table, without `principal` (the partner's API key id is). */
+const partnerGrantSchema = z.record(z.string(), z.unknown()).superRefine((grant, ctx) => {
+  if ('principal' in grant) {
+    ctx.addIssue({ code: 'custom', message: 'must not set principal: it is partner:<apiKeyId>' });
+    return;
+  }
+  try {
+    parseGrantRecord({ principal: 'partner:validation', ...grant }, 'grant');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+const partnerSchema = z.strictObject({
+  name: z.string().regex(PARTNER_NAME, 'must be 1-64 letters, digits or dashes'),
+  /** Steady-state requests per second of this partner's usage plan. */
+  rateLimit: z.number().positive().max(10_000),
+  burstLimit: z.int().min(1).max(5_000),
+  quota: z.strictObject({
+    limit: z.int().min(1),
+    period: z.enum(['DAY', 'WEEK', 'MONTH']),
+  }),
+  /** Bump to replace the partner's API key (rotation): the old key and its grants go away. */
+  keyVersion: z.int().min(1).default(1),
+  grants: z.array(partnerGrantSchema).min(1),
+});
+
+const configSchema = z
+  .strictObject({
+    issuer: z.string().min(1),
+    audience: z.string().min(1),
+    jwksUrl: httpsUrl.optional(),
+    jwtSecretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
+    jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
+    groupsClaim: z.array(z.string().min(1)).min(1).optional(),
+    streamArnPatterns: z
+      .array(
+        z
+          .string()
+          .regex(
+            STREAM_ARN_PATTERN,
+            'must be arn:aws:kinesisvideo:<region>:<account>:stream/<name or prefix*>/*',
+          ),
+      )
+      .min(1),
+    allowedOrigins: z.array(exactOrigin).default([]),
+    partners: z.array(partnerSchema).default([]),
+    logRetentionDays: z
+      .int()
+      .refine((days) => RETENTION_DAYS.includes(days), {
+        error: `must be a CloudWatch Logs retention period: one of ${RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    reservedConcurrency: z.int().min(1).max(10_000).optional(),
+    memorySize: z.int().min(128).max(10_240).default(512),
+    timeoutSeconds: z.int().min(6).max(29).default(10),
+    stageThrottle: z
+      .strictObject({ rateLimit: z.number().positive(), burstLimit: z.int().min(1) })
+      .default({ rateLimit: 100, burstLimit: 200 }),
+    waf: z
+      .strictObject({
+        enabled: z.boolean(),
+        /** Requests per client IP per five-minute window before WAF blocks the IP. */
+        rateLimitPerFiveMinutes: z.int().min(10).max(2_000_000_000).default(1000),
+      })
+      .default({ enabled: false, rateLimitPerFiveMinutes: 1000 }),
+    deletionProtection: z.boolean().default(true),
+    alarmEmail: z.email().optional(),
+    latencyP99ThresholdMs: z.int().min(100).max(29_000).default(2000),
+    abuseControls: z.boolean().default(true),
+  })
+  .superRefine((config, ctx) => {
+    const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);
+    if (keySources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwksUrl'],
+        message: 'set exactly one of jwksUrl and jwtSecretArn',
+      });
+    }
+    const family: readonly JwtAlgorithm[] =
+      config.jwtSecretArn !== undefined ? ['HS256'] : ['RS256', 'ES256'];
+    if (config.jwtAlgorithms && !config.jwtAlgorithms.every((alg) => family.includes(alg))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwtAlgorithms'],
+        message: `must list only ${family.join(', ')} with ${config.jwtSecretArn !== undefined ? 'jwtSecretArn' : 'jwksUrl'}`,
+      });
+    }
+    const names = config.partners.map((partner) => partner.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['partners'], message: `duplicate partner name ${duplicate}` });
+    }
+    if (config.timeoutSeconds * 1000 <= KVS_RETRY_BUDGET_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeoutSeconds'],
+        message: `must exceed the KVS retry budget of ${KVS_RETRY_BUDGET_MS / 1000} s`,
+      });
+    }
+  });
+
+/** The function's KVS retry budget (KVS_RETRY_BUDGET_MS default); its timeout must leave room for it. */
+export const KVS_RETRY_BUDGET_MS = 4000;
+
+export type KvsUrlVendingConfig = z.output<typeof configSchema>;
+export type PartnerConfig = KvsUrlVendingConfig['partners'][number];
+export type PartnerGrant = Record<string, unknown>;
+
+/** Validates a raw configuration object (or its JSON text, as `-c key=...` passes it). */
+export function parseConfig(raw: unknown): KvsUrlVendingConfig {
+  let input = raw;
+  if (input === undefined || input === null) {
+    throw new ConfigurationError(`${CONTEXT_KEY}: missing from the CDK context (cdk.json).`);
+  }
+  if (typeof input === 'string') {
+    try {
+      input = JSON.parse(input) as unknown;
+    } catch {
+      throw new ConfigurationError(`${CONTEXT_KEY}: not valid JSON.`);
+    }
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = [CONTEXT_KEY, ...issue.path.map(String)].join('.');
+      return `${path}: ${issue.message}`;
+    });
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The configuration of a CDK app or construct tree, from its context. */
+export function configFromContext(node: { tryGetContext(key: string): unknown }): KvsUrlVendingConfig {
+  return parseConfig(node.tryGetContext(CONTEXT_KEY));
+}

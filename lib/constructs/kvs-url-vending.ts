@@ -1,0 +1,216 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { GrantsTable } from './grants-table';
+import { VendMonitoring } from './monitoring';
+import { PartnerAccess, type Partner } from './partner-access';
+import { RateLimitTable } from './rate-limit-table';
+import { VendApi } from './vend-api';
+import { VendFunction } from './vend-function';
+import { RateLimitingWebAcl } from './web-acl';
+
+/** The function gives KVS this long (KVS_RETRY_BUDGET_MS default) before answering 503/504. */
+const KVS_RETRY_BUDGET = Duration.millis(4000);
+/** API Gateway answers 504 after 29 s whatever the function does. */
+const API_GATEWAY_TIMEOUT = Duration.seconds(29);
+
+export interface KvsUrlVendingProps {
+  /** JWT `iss` of the identity provider. */
+  readonly issuer: string;
+  /** JWT `aud` the tokens must carry. */
+  readonly audience: string;
+  /**
+   * The issuer's JWKS URL (RS256/ES256 tokens). Exactly one of `jwksUrl` and `jwtSecret`.
+   * @default - none
+   */
+  readonly jwksUrl?: string;
+  /**
+   * Secrets Manager secret holding the HS256 signing key. Exactly one of `jwksUrl` and `jwtSecret`.
+   * @default - none
+   */
+  readonly jwtSecret?: secretsmanager.ISecret;
+  /**
+   * Accepted JWT algorithms.
+   * @default - RS256 and ES256 with `jwksUrl`, HS256 with `jwtSecret`
+   */
+  readonly jwtAlgorithms?: readonly string[];
+  /**
+   * JWT claims holding the caller's groups, first match wins.
+   * @default - cognito:groups, then groups
+   */
+  readonly groupsClaim?: readonly string[];
+  /**
+   * Streams the function may vend URLs for, as IAM resources:
+   * `arn:aws:kinesisvideo:<region>:<account>:stream/<name or prefix*>/*`. Grants narrow this further.
+   */
+  readonly streamArnPatterns: readonly string[];
+  /**
+   * Exact browser origins allowed by CORS on the user routes.
+   * @default - none: no CORS
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Partners: each gets an API key, a usage plan and its grants in the grants table.
+   * @default - none
+   */
+  readonly partners?: readonly Partner[];
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserved concurrency of the vend function.
+   * @default - none: unreserved account concurrency
+   */
+  readonly reservedConcurrency?: number;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /**
+   * Longer than the KVS retry budget (4 s), at most 29 s (the API Gateway limit).
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Stage-wide throttle (requests per second and burst), above every partner's plan.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * An AWS WAF web ACL on the stage with this per-IP rate limit (requests per five minutes).
+   * @default - no web ACL
+   */
+  readonly wafRateLimitPerFiveMinutes?: number;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /**
+   * Customer managed key of the grants table.
+   * @default - AWS managed key
+   */
+  readonly grantsTableEncryptionKey?: kms.IKey;
+  /**
+   * Email address notified of alarms.
+   * @default - alarms without notification
+   */
+  readonly alarmEmail?: string;
+  /** @default 2000 */
+  readonly latencyP99ThresholdMs?: number;
+  /**
+   * Per-caller rate limits, per-stream admission and session caps in the function, kept in a table.
+   * @default true
+   */
+  readonly abuseControls?: boolean;
+}
+
+/**
+ * Everything that vends KVS playback URLs in one account and region: the REST API (user and partner
+ * routes), the vend function with least-privilege permissions, the grants table, partner keys and
+ * usage plans, an optional web ACL, alarms and a dashboard. Secure by default: no caching, no data
+ * tracing, no CORS unless origins are given, deletion protection on.
+ */
+export class KvsUrlVending extends Construct {
+  public readonly vendFunction: VendFunction;
+  public readonly function: lambda.IFunction;
+  public readonly grantsTable: dynamodb.Table;
+  public readonly rateLimitTable?: dynamodb.Table;
+  public readonly api: apigateway.RestApi;
+  public readonly accessLogGroup: logs.LogGroup;
+  public readonly partnerAccess: PartnerAccess;
+  /** API keys by partner name: their ids, never their values, belong in outputs. */
+  public readonly partnerApiKeys: Readonly<Record<string, apigateway.IApiKey>>;
+  public readonly webAcl?: wafv2.CfnWebACL;
+  public readonly monitoring: VendMonitoring;
+
+  constructor(scope: Construct, id: string, props: KvsUrlVendingProps) {
+    super(scope, id);
+    validateProps(props);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.grantsTable = new GrantsTable(this, 'Grants', {
+      deletionProtection: props.deletionProtection ?? true,
+      ...(props.grantsTableEncryptionKey ? { encryptionKey: props.grantsTableEncryptionKey } : {}),
+    }).table;
+
+    this.vendFunction = new VendFunction(this, 'Vend', {
+      issuer: props.issuer,
+      audience: props.audience,
+      ...(props.jwksUrl !== undefined ? { jwksUrl: props.jwksUrl } : {}),
+      ...(props.jwtAlgorithms ? { jwtAlgorithms: props.jwtAlgorithms } : {}),
+      ...(props.groupsClaim ? { groupsClaim: props.groupsClaim } : {}),
+      ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
+      ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
+      ...(props.timeout ? { timeout: props.timeout } : {}),
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
+      logRetention,
+    });
+    this.function = this.vendFunction.function;
+    this.vendFunction.grantGrantsTable(this.grantsTable);
+    this.vendFunction.grantStreamPlayback(props.streamArnPatterns);
+    if (props.jwtSecret) this.vendFunction.grantJwtSecret(props.jwtSecret);
+    if (props.abuseControls ?? true) {
+      this.rateLimitTable = new RateLimitTable(this, 'RateLimits').table;
+      this.vendFunction.grantRateLimitTable(this.rateLimitTable);
+    }
+
+    const vendApi = new VendApi(this, 'Api', {
+      handler: this.function,
+      ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
+      ...(props.stageThrottle
+        ? {
+            throttlingRateLimit: props.stageThrottle.rateLimit,
+            throttlingBurstLimit: props.stageThrottle.burstLimit,
+          }
+        : {}),
+      logRetention,
+    });
+    this.api = vendApi.api;
+    this.accessLogGroup = vendApi.accessLogGroup;
+
+    this.partnerAccess = new PartnerAccess(this, 'Partners', {
+      api: this.api,
+      grantsTable: this.grantsTable,
+      partners: props.partners ?? [],
+      logRetention,
+    });
+    this.partnerApiKeys = this.partnerAccess.apiKeys;
+
+    if (props.wafRateLimitPerFiveMinutes !== undefined) {
+      this.webAcl = new RateLimitingWebAcl(this, 'Waf', {
+        stage: this.api.deploymentStage,
+        rateLimitPerFiveMinutes: props.wafRateLimitPerFiveMinutes,
+      }).webAcl;
+    }
+
+    this.monitoring = new VendMonitoring(this, 'Monitoring', {
+      api: this.api,
+      function: this.function,
+      ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+      ...(props.latencyP99ThresholdMs !== undefined
+        ? { latencyP99ThresholdMs: props.latencyP99ThresholdMs }
+        : {}),
+    });
+  }
+}
+
+function validateProps(props: KvsUrlVendingProps): void {
+  if ((props.jwksUrl === undefined) === (props.jwtSecret === undefined)) {
+    throw new Error('KvsUrlVending: set exactly one of jwksUrl and jwtSecret.');
+  }
+  if (props.streamArnPatterns.length === 0) {
+    throw new Error('KvsUrlVending: streamArnPatterns must name at least one stream ARN pattern.');
+  }
+  const timeout = props.timeout ?? Duration.seconds(10);
+  if (timeout.toMilliseconds() <= KVS_RETRY_BUDGET.toMilliseconds()) {
+    throw new Error('KvsUrlVending: timeout must be longer than the KVS retry budget of 4 seconds.');
+  }
+  if (timeout.toMilliseconds() > API_GATEWAY_TIMEOUT.toMilliseconds()) {
+    throw new Error('KvsUrlVending: timeout must be at most 29 seconds, the API Gateway integration limit.');
+  }
+  const names = (props.partners ?? []).map((partner) => partner.name);
+  if (new Set(names).size !== names.length) {
+    throw new Error('KvsUrlVending: partner names must be unique.');
+  }
+}

@@ -1,0 +1,222 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers (Middy 6 and the handler need 22 or newer). */
+export const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface VendFunctionProps {
+  /** JWT `iss` the function accepts. */
+  readonly issuer: string;
+  /** JWT `aud` the function accepts. */
+  readonly audience: string;
+  /**
+   * JWKS URL of the issuer (RS256/ES256). Exactly one of `jwksUrl` and `grantJwtSecret()`.
+   * @default - none: call `grantJwtSecret()`
+   */
+  readonly jwksUrl?: string;
+  /**
+   * Accepted JWT algorithms.
+   * @default - RS256,ES256 with a JWKS URL; HS256 with a secret (the function's own default)
+   */
+  readonly jwtAlgorithms?: readonly string[];
+  /**
+   * Claims that hold the caller's groups, in order.
+   * @default - cognito:groups,groups (the function's own default)
+   */
+  readonly groupsClaim?: readonly string[];
+  /**
+   * Exact origins that get CORS headers.
+   * @default - none: no CORS headers
+   */
+  readonly allowedOrigins?: readonly string[];
+  /** @default 512 */
+  readonly memorySize?: number;
+  /**
+   * Must exceed the KVS retry budget of the function (4 s).
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Reserved concurrency: a ceiling on what vending may cost and on the load it puts on KVS quotas.
+   * @default - none: the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** @default 'kvs-url-vending' */
+  readonly serviceName?: string;
+  /** @default 'KvsUrlVending' */
+  readonly metricsNamespace?: string;
+  /**
+   * Path of the handler module.
+   * @default - lambda/vend/handler.ts of this project
+   */
+  readonly entry?: string;
+}
+
+/**
+ * The vend function with the project's house defaults: newest Node.js runtime, ARM64, active tracing,
+ * an explicit log group, esbuild bundling with the AWS SDK inside the bundle, and a role that starts
+ * with nothing but writing its own logs and traces. The `grant*` helpers set an environment variable
+ * and the matching permission together, so the two can never drift apart.
+ */
+export class VendFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: VendFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    // An own role instead of the default one: the default attaches AWSLambdaBasicExecutionRole, which
+    // may write to every log group of the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Vends KVS playback URLs: reads grants, calls KVS on the configured streams',
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${this.logGroup.logGroupArn}`],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>]`,
+      reason:
+        'The log group ARN ends in :* to cover the log streams of this one log group, created by Lambda at runtime.',
+    });
+
+    const environment: Record<string, string> = {
+      JWT_ISSUER: props.issuer,
+      JWT_AUDIENCE: props.audience,
+      POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'kvs-url-vending',
+      POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'KvsUrlVending',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.jwksUrl !== undefined) environment.JWT_JWKS_URL = props.jwksUrl;
+    if (props.jwtAlgorithms !== undefined) environment.JWT_ALGORITHMS = props.jwtAlgorithms.join(',');
+    if (props.groupsClaim !== undefined) environment.JWT_GROUPS_CLAIM = props.groupsClaim.join(',');
+    if (props.allowedOrigins !== undefined && props.allowedOrigins.length > 0) {
+      environment.ALLOWED_ORIGINS = props.allowedOrigins.join(',');
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry ?? path.join(PROJECT_ROOT, 'lambda', 'vend', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: VEND_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      role: this.role,
+      environment,
+      description: 'Vends short-lived KVS HLS/DASH playback URLs to authorized callers',
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        format: nodejs.OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        // The SDK goes into the bundle: pinned versions, tree-shaken, no dependence on the runtime's copy.
+        externalModules: [],
+        // CommonJS dependencies (jsonwebtoken, jwks-rsa) call require() on Node built-ins.
+        banner:
+          "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously by API Gateway only: the caller gets the error, and a dead-letter queue applies to asynchronous invocations alone.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords and kinesisvideo:ListStreams support no resource-level permissions; every other statement names its resources.',
+    });
+  }
+
+  /** Lets the function read grants from `table` (Query on the base table only) and points it there. */
+  public grantGrantsTable(table: dynamodb.ITable): void {
+    this.function.addEnvironment('GRANTS_TABLE_NAME', table.tableName);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }),
+    );
+  }
+
+  /** Lets the function keep its rate-limit state in `table` and turns the abuse controls on. */
+  public grantRateLimitTable(table: dynamodb.ITable): void {
+    this.function.addEnvironment('RATE_LIMIT_TABLE_NAME', table.tableName);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+
+  /** HS256: the function reads the signing secret (only GetSecretValue on that secret). */
+  public grantJwtSecret(secret: secretsmanager.ISecret): void {
+    this.function.addEnvironment('JWT_SECRET_ARN', secret.secretArn);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+      }),
+    );
+  }
+
+  /**
+   * Lets the function vend URLs for the streams matching `streamArnPatterns`, and list streams.
+   * ListStreams has no resource-level permission, so it alone is granted on `*`.
+   */
+  public grantStreamPlayback(streamArnPatterns: readonly string[]): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesisvideo:GetDataEndpoint',
+          'kinesisvideo:GetHLSStreamingSessionURL',
+          'kinesisvideo:GetDASHStreamingSessionURL',
+        ],
+        resources: [...streamArnPatterns],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kinesisvideo:ListStreams'], resources: ['*'] }),
+    );
+    for (const pattern of streamArnPatterns) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${pattern}]`,
+        reason:
+          'A KVS stream ARN always ends in /<creation time>; the configured pattern names the stream (or an explicit name prefix) and wildcards only that suffix.',
+      });
+    }
+  }
+}

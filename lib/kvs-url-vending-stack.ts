@@ -1,0 +1,66 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { KvsUrlVendingConfig } from './config';
+import { KvsUrlVending } from './constructs/kvs-url-vending';
+import type { PartnerGrantRecord } from './constructs/partner-access';
+
+export interface KvsUrlVendingStackProps extends StackProps {
+  /** Validated configuration (`parseConfig` / `configFromContext` of `lib/config.ts`). */
+  readonly config: KvsUrlVendingConfig;
+}
+
+/** The deployable stack: the KvsUrlVending construct configured from context, and its outputs. */
+export class KvsUrlVendingStack extends Stack {
+  public readonly vending: KvsUrlVending;
+
+  constructor(scope: Construct, id: string, props: KvsUrlVendingStackProps) {
+    super(scope, id, props);
+    const config = props.config;
+
+    this.vending = new KvsUrlVending(this, 'KvsUrlVending', {
+      issuer: config.issuer,
+      audience: config.audience,
+      ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
+      ...(config.jwtSecretArn !== undefined
+        ? { jwtSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'JwtSecret', config.jwtSecretArn) }
+        : {}),
+      ...(config.jwtAlgorithms ? { jwtAlgorithms: config.jwtAlgorithms } : {}),
+      ...(config.groupsClaim ? { groupsClaim: config.groupsClaim } : {}),
+      streamArnPatterns: config.streamArnPatterns,
+      allowedOrigins: config.allowedOrigins,
+      partners: config.partners.map((partner) => ({
+        ...partner,
+        grants: partner.grants as unknown as PartnerGrantRecord[],
+      })),
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      ...(config.reservedConcurrency !== undefined
+        ? { reservedConcurrency: config.reservedConcurrency }
+        : {}),
+      memorySize: config.memorySize,
+      timeout: Duration.seconds(config.timeoutSeconds),
+      stageThrottle: config.stageThrottle,
+      ...(config.waf.enabled ? { wafRateLimitPerFiveMinutes: config.waf.rateLimitPerFiveMinutes } : {}),
+      deletionProtection: config.deletionProtection,
+      ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+      latencyP99ThresholdMs: config.latencyP99ThresholdMs,
+      abuseControls: config.abuseControls,
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the API (append v1/streams or partner/v1/streams)',
+      value: this.vending.api.url,
+    });
+    new CfnOutput(this, 'GrantsTableName', {
+      description: 'DynamoDB table of grants (principal, grantId)',
+      value: this.vending.grantsTable.tableName,
+    });
+    for (const [name, key] of Object.entries(this.vending.partnerApiKeys)) {
+      new CfnOutput(this, `PartnerKeyId${name.replace(/[^a-zA-Z0-9]/g, '')}`, {
+        description: `API key id of partner ${name} (aws apigateway get-api-key --include-value reads the value)`,
+        value: key.keyId,
+      });
+    }
+  }
+}
