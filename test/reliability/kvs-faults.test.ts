@@ -6,8 +6,8 @@ import { isErrorShape, startGuardedStack, type GuardedStack, type RawAnswer } fr
  * happened (statuses, attempts from the emulator's counters), never how fast it happened; the only time
  * bound is the function timeout, far above the configured deadline.
  */
-const CALL_TIMEOUT_MS = 300;
-const RETRY_BUDGET_MS = 1500;
+const CALL_TIMEOUT_MS = 500;
+const RETRY_BUDGET_MS = 3000;
 /** What the local API gives the handler as its Lambda timeout: the vend must end well before it. */
 const FUNCTION_TIMEOUT_MS = 10_000;
 const VEND = '/v1/streams/front-door/playback-url';

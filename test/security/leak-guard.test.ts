@@ -66,6 +66,33 @@ describe('leak guard', () => {
     guard.assertNoLeaks();
   });
 
+  it('finds session tokens and JWTs it was never told about, by their shape', () => {
+    guard = startLeakGuard();
+
+    process.stderr.write(`retrying ${SESSION_URL}\n`);
+    guard.response({ status: 500, headers: {}, body: `{"token":"${JWT}"}` });
+    guard.stop();
+
+    expect(guard.leaks().map((leak) => `${leak.secret} @ ${leak.where}`)).toEqual([
+      'session token parameter @ log output',
+      'JWT-shaped string @ body of a 500',
+    ]);
+  });
+
+  it('in streaming mode keeps no lines, yet reports what leaked while it ran', () => {
+    guard = startLeakGuard({ retain: false });
+    guard.secret('AKIASTREAMINGMODE0001', 'AWS access key id');
+
+    for (let index = 0; index < 1000; index += 1) process.stdout.write(`request ${index} served\n`);
+    process.stdout.write('signed with AKIASTREAMINGMODE0001\n');
+    guard.stop();
+
+    expect(guard.lines()).toEqual([]);
+    expect(guard.leaks()).toEqual([
+      expect.objectContaining({ secret: 'AWS access key id', where: 'log output' }),
+    ]);
+  });
+
   it('refuses a secret too short to be searched for without false positives', () => {
     guard = startLeakGuard();
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { loadOrCreateSigningKey, type SigningKey } from '../../local/identity/signing-key';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/start';
-import { startLeakGuard, type LeakGuard } from './leak-guard';
+import { startLeakGuard, type LeakGuard, type LeakGuardOptions } from './leak-guard';
 
 /** Distinctive on purpose: the leak guard looks for them in every log line and answer. */
 export const GUARDED_AWS_CREDENTIALS = {
@@ -58,6 +58,7 @@ export async function startGuardedStack(
   options: Omit<LocalStackOptions, 'ports' | 'stateDir'> & {
     /** Extra setup with the scratch directory before the stack starts (grants and streams files). */
     prepare?: (scratchFile: (name: string, content: unknown) => string) => Partial<LocalStackOptions>;
+    guard?: LeakGuardOptions;
   } = {},
 ): Promise<GuardedStack> {
   const scratch = mkdtempSync(join(tmpdir(), 'kvs-guarded-'));
@@ -66,10 +67,10 @@ export async function startGuardedStack(
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
     return path;
   };
-  const guard = startLeakGuard();
+  const guard = startLeakGuard(options.guard);
   guard.secret(GUARDED_AWS_CREDENTIALS.accessKeyId, 'AWS access key id');
   guard.secret(GUARDED_AWS_CREDENTIALS.secretAccessKey, 'AWS secret access key');
-  const { prepare, ...stackOptions } = options;
+  const { prepare, guard: _guardOptions, ...stackOptions } = options;
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
@@ -98,7 +99,8 @@ export async function startGuardedStack(
     const headers: [string, string][] = [...(request.headers ?? [])].map(([name, value]) => [name, value]);
     if (request.token !== undefined) {
       headers.push(['authorization', `Bearer ${request.token}`]);
-      if (request.token.length >= 12) guard.jwt(request.token);
+      // Only real tokens are secrets; fuzzed garbage may be short enough to match ordinary text.
+      if (/^[\w-]{4,}\.[\w-]{4,}\.[\w-]{12,}$/.test(request.token)) guard.jwt(request.token);
     }
     if (request.apiKey !== undefined) headers.push(['x-api-key', request.apiKey]);
     let body = request.body;

@@ -33,7 +33,7 @@ export interface LeakGuard {
   sessionUrl(url: string): void;
   /** Records an HTTP answer to scan: headers always, the body unless it is a 2xx. */
   response(response: ObservedResponse): void;
-  /** Everything written while the guard ran, one entry per write. */
+  /** Everything written while the guard ran, one entry per write (empty unless it retains). */
   lines(): readonly string[];
   /** Every secret found anywhere it was scanned. */
   leaks(): readonly Leak[];
@@ -72,15 +72,61 @@ function variants(value: string): string[] {
   return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH);
 }
 
-export function startLeakGuard(options: { echo?: boolean } = {}): LeakGuard {
+/**
+ * Shapes that are a leak whoever they belong to: a KVS session token parameter and a compact JWS with
+ * JSON header and payload. They catch secrets the guard was never told about.
+ */
+const LEAK_PATTERNS: readonly (readonly [RegExp, string])[] = [
+  [/SessionToken=/, 'session token parameter'],
+  [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/, 'JWT-shaped string'],
+];
+/** Findings kept at most in streaming mode. */
+const MAX_FINDINGS = 20;
+
+export interface LeakGuardOptions {
+  /** Also pass writes through to the real stdout/stderr. */
+  echo?: boolean;
+  /**
+   * Keep every write and answer, scanned when asked (default). `false` scans each one as it arrives,
+   * against the secrets known then and the leak patterns, and keeps only findings: memory stays flat
+   * in a soak of any length.
+   */
+  retain?: boolean;
+}
+
+export function startLeakGuard(options: LeakGuardOptions = {}): LeakGuard {
+  const retain = options.retain ?? true;
   const secrets = new Map<string, string>();
   const written: string[] = [];
   const scanned: { where: string; text: string }[] = [];
+  const findings: Leak[] = [];
+
+  const scan = (where: string, text: string, into: Leak[]): void => {
+    for (const [form, label] of secrets) {
+      const index = text.indexOf(form);
+      if (index >= 0) into.push({ secret: label, where, excerpt: redact(text, index, form.length) });
+    }
+    for (const [pattern, label] of LEAK_PATTERNS) {
+      const match = pattern.exec(text);
+      if (match) into.push({ secret: label, where, excerpt: redact(text, match.index, match[0].length) });
+    }
+  };
+  const record = (where: string, text: string): void => {
+    if (retain) {
+      if (where === 'log output') written.push(text);
+      else scanned.push({ where, text });
+    } else if (findings.length < MAX_FINDINGS) {
+      scan(where, text, findings);
+    }
+  };
 
   const capture =
     (original: Write): Write =>
     (chunk: unknown, ...rest: unknown[]): boolean => {
-      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      record(
+        'log output',
+        typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
+      );
       if (options.echo) return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();
@@ -94,7 +140,7 @@ export function startLeakGuard(options: { echo?: boolean } = {}): LeakGuard {
   const consoleOriginals = CONSOLE_METHODS.map((method) => [method, console[method]] as const);
   for (const method of CONSOLE_METHODS) {
     console[method] = (...args: unknown[]): void => {
-      written.push(args.map((arg) => (typeof arg === 'string' ? arg : safeStringify(arg))).join(' '));
+      record('log output', args.map((arg) => (typeof arg === 'string' ? arg : safeStringify(arg))).join(' '));
     };
   }
   let stopped = false;
@@ -118,23 +164,16 @@ export function startLeakGuard(options: { echo?: boolean } = {}): LeakGuard {
       if (token) guard.secret(token, 'session token');
     },
     response(response) {
-      scanned.push({ where: `headers of a ${response.status}`, text: headerText(response.headers) });
+      record(`headers of a ${response.status}`, headerText(response.headers));
       if (response.status < 200 || response.status >= 300) {
-        scanned.push({ where: `body of a ${response.status}`, text: response.body });
+        record(`body of a ${response.status}`, response.body);
       }
     },
     lines: () => written,
     leaks() {
-      const found: Leak[] = [];
-      const places = [...written.map((text) => ({ where: 'log output', text })), ...scanned];
-      for (const { where, text } of places) {
-        for (const [form, label] of secrets) {
-          const index = text.indexOf(form);
-          if (index >= 0) {
-            found.push({ secret: label, where, excerpt: redact(text, index, form.length) });
-          }
-        }
-      }
+      const found: Leak[] = [...findings];
+      for (const text of written) scan('log output', text, found);
+      for (const { where, text } of scanned) scan(where, text, found);
       return found;
     },
     assertNoLeaks() {
