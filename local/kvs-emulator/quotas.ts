@@ -33,18 +33,27 @@ interface Bucket {
 
 /** Token buckets keyed by name, fed by the injected clock (never by timers). */
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, { bucket: Bucket; perSecond: number }>();
 
-  constructor(private readonly clock: () => number) {}
+  /** Beyond `maxBuckets`, buckets that have refilled completely are forgotten (sessions come and go). */
+  constructor(
+    private readonly clock: () => number,
+    private readonly maxBuckets = 10_000,
+  ) {}
+
+  get size(): number {
+    return this.buckets.size;
+  }
 
   /** Takes one token from each bucket, or none when any of them is empty. */
   tryTake(...limits: readonly { key: string; perSecond: number }[]): boolean {
     const now = this.clock();
     const buckets = limits.map(({ key, perSecond }) => {
-      let bucket = this.buckets.get(key);
+      let bucket = this.buckets.get(key)?.bucket;
       if (!bucket) {
+        if (this.buckets.size >= this.maxBuckets) this.forgetFull(now);
         bucket = { tokens: perSecond, updatedMs: now };
-        this.buckets.set(key, bucket);
+        this.buckets.set(key, { bucket, perSecond });
       }
       const elapsedMs = Math.max(0, now - bucket.updatedMs);
       bucket.tokens = Math.min(perSecond, bucket.tokens + (elapsedMs / 1000) * perSecond);
@@ -56,7 +65,10 @@ export class RateLimiter {
     return true;
   }
 
-  clear(): void {
-    this.buckets.clear();
+  private forgetFull(now: number): void {
+    for (const [key, { bucket, perSecond }] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.updatedMs) / 1000) * perSecond >= perSecond)
+        this.buckets.delete(key);
+    }
   }
 }
