@@ -77,6 +77,12 @@ interface SdkErrorLike {
   $metadata?: { httpStatusCode?: number };
 }
 
+/** One call's time budget, and the last failure seen within it (across endpoint re-fetches). */
+interface Budget {
+  readonly deadline: number;
+  lastError?: unknown;
+}
+
 /** The retry budget ran out; `lastError` is what the final attempt saw. */
 class BudgetExhaustedError extends Error {
   constructor(readonly lastError: unknown) {
@@ -256,23 +262,27 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
   /** Runs `call` until it succeeds, fails for good, or the deadline leaves no room for another attempt. */
   const withRetries = async <T>(
     call: (signal: AbortSignal) => Promise<T>,
-    deadline: number,
+    budget: Budget,
     retryTransient: boolean,
   ): Promise<T> => {
-    let lastError: unknown;
     for (let attempt = 0; ; attempt += 1) {
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) throw new BudgetExhaustedError(lastError);
+      const remaining = budget.deadline - clock.now();
+      if (remaining <= 0) throw new BudgetExhaustedError(budget.lastError);
+      const cutByBudget = remaining < options.callTimeoutMs;
       try {
         return await call(AbortSignal.timeout(Math.ceil(Math.min(options.callTimeoutMs, remaining))));
       } catch (error) {
-        lastError = error;
+        // An attempt the budget cut short says nothing about KVS: report what the earlier attempts saw.
+        if (cutByBudget && budget.lastError !== undefined && classify(error) === 'timeout') {
+          throw new BudgetExhaustedError(budget.lastError);
+        }
+        budget.lastError = error;
         options.onKvsError?.(errorName(error));
         const kind = classify(error);
         const retryable = kind === 'throttle' || (retryTransient && kind !== 'client');
         if (!retryable) throw error;
         const delay = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-        if (clock.now() + delay >= deadline) throw new BudgetExhaustedError(error);
+        if (clock.now() + delay >= budget.deadline) throw new BudgetExhaustedError(error);
         await sleep(delay);
       }
     }
@@ -284,25 +294,25 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
   };
 
   const loadEndpoint =
-    (streamName: string, apiName: APIName, deadline: number) => async (): Promise<string> => {
+    (streamName: string, apiName: APIName, budget: Budget) => async (): Promise<string> => {
       const output = await withRetries(
         (signal) =>
           control.send(new GetDataEndpointCommand({ StreamName: streamName, APIName: apiName }), {
             abortSignal: signal,
           }),
-        deadline,
+        budget,
         true,
       );
       if (!output.DataEndpoint) throw new UpstreamError('Kinesis Video Streams returned no data endpoint.');
       return output.DataEndpoint;
     };
 
-  const sessionUrl = async (request: SessionUrlRequest, deadline: number): Promise<string> => {
+  const sessionUrl = async (request: SessionUrlRequest, budget: Budget): Promise<string> => {
     const hls = request.protocol === 'HLS';
     const apiName: APIName = hls ? 'GET_HLS_STREAMING_SESSION_URL' : 'GET_DASH_STREAMING_SESSION_URL';
     const url = await endpoints.use(
       `${request.streamName}\u0000${apiName}`,
-      loadEndpoint(request.streamName, apiName, deadline),
+      loadEndpoint(request.streamName, apiName, budget),
       (endpoint) =>
         withRetries(
           async (signal) => {
@@ -318,7 +328,7 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
             });
             return output.DASHStreamingSessionURL;
           },
-          deadline,
+          budget,
           false,
         ),
       endpointSuspect,
@@ -327,7 +337,7 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
     return url;
   };
 
-  const listAll = async (prefix: string, deadline: number): Promise<readonly string[]> => {
+  const listAll = async (prefix: string, budget: Budget): Promise<readonly string[]> => {
     const names: string[] = [];
     let nextToken: string | undefined;
     do {
@@ -344,7 +354,7 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
             }),
             { abortSignal: signal },
           ),
-        deadline,
+        budget,
         true,
       );
       for (const info of page.StreamInfoList ?? []) {
@@ -360,7 +370,7 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
   return {
     async getSessionUrl(request: SessionUrlRequest): Promise<string> {
       try {
-        return await sessionUrl(request, clock.now() + options.retryBudgetMs);
+        return await sessionUrl(request, { deadline: clock.now() + options.retryBudgetMs });
       } catch (error) {
         throw toDomainError(error);
       }
@@ -371,7 +381,7 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
       if (cached && cached.expiresAt > clock.now()) return cached.names;
       let pending = streamListsInflight.get(prefix);
       if (!pending) {
-        pending = listAll(prefix, clock.now() + options.retryBudgetMs)
+        pending = listAll(prefix, { deadline: clock.now() + options.retryBudgetMs })
           .then((names) => {
             streamLists.set(prefix, { names, expiresAt: clock.now() + options.streamListCacheTtlMs });
             return names;

@@ -319,6 +319,23 @@ describe('KVS adapter over HTTP (restJson1 peer)', () => {
       expect(errors).toEqual(['TimeoutError', 'TimeoutError']);
     });
 
+    it('reports what KVS said, not a timeout, when the budget cuts the last attempt short', async () => {
+      const throttled = {
+        kind: 'error',
+        status: 400,
+        type: 'ClientLimitExceededException',
+        message: 'slow',
+      } as const;
+      peer.fail('getHLSStreamingSessionURL', throttled, { kind: 'hang' }, { kind: 'hang' });
+      // After the throttle and its backoff (moved on the injected clock) less than one call timeout is
+      // left, so the next attempt is cut short by the budget rather than timed out by KVS.
+      const error = await caught(
+        adapter({ callTimeoutMs: 1_000, retryBudgetMs: 1_000 }).getSessionUrl(live()),
+      );
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect(errors).toEqual(['ClientLimitExceededException']);
+    });
+
     it('reports KVS unreachable as UpstreamUnavailableError', async () => {
       const down = new KvsPeer();
       await down.start();
