@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { KvsUrlVendingConfig } from './config';
@@ -34,7 +33,7 @@ export class KvsUrlVendingStack extends Stack {
         ...partner,
         grants: partner.grants as unknown as PartnerGrantRecord[],
       })),
-      logRetention: config.logRetentionDays as logs.RetentionDays,
+      logRetention: config.logRetentionDays,
       ...(config.reservedConcurrency !== undefined
         ? { reservedConcurrency: config.reservedConcurrency }
         : {}),

@@ -114,6 +114,9 @@ export class VendApi extends Construct {
       },
     });
 
+    // The stack names its own output; an extra unnamed one would only duplicate it.
+    this.api.node.tryRemoveChild('Endpoint');
+
     const integration = new apigateway.LambdaIntegration(props.handler, {
       proxy: true,
       allowTestInvoke: false,

@@ -1,0 +1,545 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { cdkJsonConfig, synthApp } from './synth-app';
+
+// One synthesis with real esbuild bundling, shared by every assertion of this file.
+const ALARM_EMAIL = 'oncall@example.com';
+const { stack, outdir } = synthApp({ bundle: true, overrides: { alarmEmail: ALARM_EMAIL } });
+const template = Template.fromStack(stack);
+
+/** A resource of the synthesized template, typed loosely enough to read and strictly enough to lint. */
+interface CfnJson {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+}
+const find = (type: string, props: Record<string, unknown> = {}): Record<string, CfnJson> =>
+  template.findResources(type, props) as Record<string, CfnJson>;
+const allResources = (template.toJSON() as { Resources: Record<string, CfnJson> }).Resources;
+const config = cdkJsonConfig();
+const STREAM_ARN = (config.streamArnPatterns as string[])[0]!;
+
+const functions = find('AWS::Lambda::Function', {
+  Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
+});
+const [vendFunctionId, vendFunction] = Object.entries(functions)[0]!;
+const ref = (id: string) => ({ Ref: id });
+const logicalId = (type: string, props: Record<string, unknown> = {}): string => {
+  const found = Object.keys(find(type, props));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+const grantsTableId = logicalId('AWS::DynamoDB::Table', {
+  Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'principal', KeyType: 'HASH' }]) },
+});
+const rateLimitTableId = logicalId('AWS::DynamoDB::Table', {
+  Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+});
+
+describe('vend function', () => {
+  it('is the only function with the handler, on the newest Node.js runtime, ARM64, with explicit memory and timeout above the KVS retry budget', () => {
+    expect(Object.keys(functions)).toHaveLength(1);
+    expect(vendFunction.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 512,
+      Timeout: 10,
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: 50,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) as unknown } },
+    });
+  });
+
+  it('logs to its own log group with the configured retention, kept when the stack is deleted', () => {
+    const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
+    expect(allResources[logGroupId]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30 },
+    });
+  });
+
+  it('is configured through the environment variables of lambda/shared/config.ts', () => {
+    expect((vendFunction.Properties.Environment as { Variables: unknown }).Variables).toEqual({
+      JWT_ISSUER: config.issuer,
+      JWT_AUDIENCE: config.audience,
+      JWT_JWKS_URL: config.jwksUrl,
+      ALLOWED_ORIGINS: (config.allowedOrigins as string[]).join(','),
+      GRANTS_TABLE_NAME: ref(grantsTableId),
+      RATE_LIMIT_TABLE_NAME: ref(rateLimitTableId),
+      POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
+      POWERTOOLS_METRICS_NAMESPACE: 'KvsUrlVending',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  describe('bundle', () => {
+    // The function's S3 key names the asset; the cloud assembly's asset manifest says where it was staged.
+    const assetHash = (vendFunction.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    const manifest = JSON.parse(
+      readFileSync(path.join(outdir, `${stack.artifactId}.assets.json`), 'utf8'),
+    ) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const assetDir = path.join(outdir, manifest.files[assetHash]!.source.path);
+    const files = readdirSync(assetDir).sort();
+    const code = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+
+    it('is one minified ES module with its source map', () => {
+      expect(files).toEqual(['index.mjs', 'index.mjs.map']);
+      // Minified: long lines (only template literals break them) and no indentation.
+      const lines = code.split('\n');
+      expect(code.length / lines.length).toBeGreaterThan(5000);
+      expect(lines.filter((line) => /^ {2}\S/.test(line)).length).toBeLessThan(lines.length / 4);
+      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+      const map = JSON.parse(readFileSync(path.join(assetDir, 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: unknown;
+      };
+      expect(map.sources.some((source) => source.endsWith('lambda/vend/handler.ts'))).toBe(true);
+      expect(map.sourcesContent).toBeUndefined();
+    });
+
+    it('carries the AWS SDK and every dependency inside: only Node.js built-ins are imported', () => {
+      // Regex tests rather than toContain: a failure would otherwise print half a megabyte of bundle.
+      expect(code.includes('GetHLSStreamingSessionURL')).toBe(true);
+      expect(code.includes('GetDataEndpoint')).toBe(true);
+      const imported = new Set(
+        [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)"([^"]+)"/g)].map((match) => match[1]!),
+      );
+      expect(imported.has('node:crypto')).toBe(true);
+      const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]!);
+      // The SDK's optional CRT signer is loaded inside a try block (SigV4a only); nothing else is external.
+      const external = [...imported, ...required].filter((name) => !name.startsWith('node:'));
+      expect([...new Set(external)]).toEqual(['@aws-sdk/signature-v4-crt']);
+      expect(code.length).toBeGreaterThan(100_000);
+    });
+
+    it('starts as an ES module under Node.js and answers a request without credentials with 401', () => {
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(path.join(assetDir, 'index.mjs')).href)});
+        const response = await handler({
+          httpMethod: 'GET', path: '/v1/streams', resource: '/v1/streams', headers: {}, multiValueHeaders: {},
+          requestContext: { requestId: 'bundle-test', identity: { sourceIp: '192.0.2.1' } },
+          body: null, isBase64Encoded: false, pathParameters: null, queryStringParameters: null,
+        }, { awsRequestId: 'bundle-test', functionName: 'vend', getRemainingTimeInMillis: () => 5000 });
+        process.stdout.write(JSON.stringify(response));
+      `;
+      const output = execFileSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: 'us-east-1',
+          JWT_ISSUER: 'https://issuer.example.com/',
+          JWT_AUDIENCE: 'kvs-url-vending',
+          JWT_JWKS_URL: 'https://issuer.example.com/.well-known/jwks.json',
+          GRANTS_TABLE_NAME: 'grants',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+        encoding: 'utf8',
+      });
+      const response = JSON.parse(output) as { statusCode: number; body: string };
+      expect(response.statusCode).toBe(401);
+      expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+    });
+  });
+});
+
+describe('IAM', () => {
+  it('gives the vend function exactly: its logs, the grants table (Query), the rate-limit table, KVS playback on the configured streams, ListStreams, X-Ray', () => {
+    const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const policies = find('AWS::IAM::Policy', {
+      Properties: { Roles: [ref(roleId)] },
+    });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const statements = (Object.values(policies)[0]!.Properties.PolicyDocument as { Statement: unknown[] })
+      .Statement;
+    const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: [
+            'kinesisvideo:GetDataEndpoint',
+            'kinesisvideo:GetHLSStreamingSessionURL',
+            'kinesisvideo:GetDASHStreamingSessionURL',
+          ],
+          Resource: STREAM_ARN,
+        },
+        { Effect: 'Allow', Action: 'kinesisvideo:ListStreams', Resource: '*' },
+        { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [rateLimitTableId, 'Arn'] },
+        },
+      ]),
+    );
+    expect(statements).toHaveLength(6);
+    const json = JSON.stringify(statements);
+    expect(json).not.toMatch(/"Action":"[a-z0-9]+:\*"|"Action":"\*"/);
+    expect(json).not.toContain('secretsmanager');
+  });
+
+  it('attaches no managed policy to the vend function role and lets only Lambda assume it', () => {
+    const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const role = allResources[roleId]!;
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+  });
+
+  it('lets the partner grant writer only put and delete items of the grants table', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('grants table', () => {
+  it('is on demand, with point-in-time recovery, encryption, deletion protection and the principal/grantId key', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'principal', KeyType: 'HASH' },
+          { AttributeName: 'grantId', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'principal', AttributeType: 'S' },
+          { AttributeName: 'grantId', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('has a separate rate-limit table whose items expire through ttl', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+});
+
+describe('REST API', () => {
+  const methods = find('AWS::ApiGateway::Method');
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  /** The full path of an API Gateway resource, rebuilt from its parent chain. */
+  const pathOf = (resourceId: unknown): string => {
+    if (typeof resourceId === 'object' && resourceId !== null && 'Fn::GetAtt' in resourceId) return '';
+    const id = (resourceId as { Ref: string }).Ref;
+    const resource = resources[id]!;
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart as string}`;
+  };
+  const routes = Object.values(methods)
+    .filter((method) => method.Properties.HttpMethod !== 'OPTIONS')
+    .map((method) => ({
+      route: `${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId)}`,
+      apiKeyRequired: method.Properties.ApiKeyRequired as boolean,
+      authorizationType: method.Properties.AuthorizationType as string,
+      integration: method.Properties.Integration as {
+        Type: string;
+        IntegrationHttpMethod: string;
+        Uri: unknown;
+      },
+      method: method.Properties,
+    }))
+    .sort((a, b) => a.route.localeCompare(b.route));
+
+  it('has exactly the four routes of ARCHITECTURE.md, partner twins requiring an API key', () => {
+    expect(
+      routes.map(({ route, apiKeyRequired, authorizationType }) => ({
+        route,
+        apiKeyRequired,
+        authorizationType,
+      })),
+    ).toEqual([
+      { route: 'GET /partner/v1/streams', apiKeyRequired: true, authorizationType: 'NONE' },
+      { route: 'GET /v1/streams', apiKeyRequired: false, authorizationType: 'NONE' },
+      {
+        route: 'POST /partner/v1/streams/{streamName}/playback-url',
+        apiKeyRequired: true,
+        authorizationType: 'NONE',
+      },
+      {
+        route: 'POST /v1/streams/{streamName}/playback-url',
+        apiKeyRequired: false,
+        authorizationType: 'NONE',
+      },
+    ]);
+  });
+
+  it('sends every route to the vend function through the Lambda proxy integration', () => {
+    for (const { integration } of routes) {
+      expect(integration.Type).toBe('AWS_PROXY');
+      expect(integration.IntegrationHttpMethod).toBe('POST');
+      expect(JSON.stringify(integration.Uri)).toContain(vendFunctionId);
+    }
+    // One invoke permission per route, scoped to that route, and no test-invoke permissions.
+    expect(
+      Object.keys(
+        template.findResources('AWS::Lambda::Permission', {
+          Properties: { FunctionName: { 'Fn::GetAtt': [vendFunctionId, 'Arn'] } },
+        }),
+      ),
+    ).toHaveLength(4);
+  });
+
+  it('validates the playback request body against a closed schema and requires the stream name', () => {
+    const post = routes.filter(({ route }) => route.startsWith('POST'));
+    expect(post).toHaveLength(2);
+    for (const { method } of post) {
+      expect(method.RequestParameters).toEqual({ 'method.request.path.streamName': true });
+      expect(method.RequestModels).toEqual({
+        'application/json': { Ref: logicalId('AWS::ApiGateway::Model') },
+      });
+      expect(method.RequestValidatorId).toEqual({ Ref: logicalId('AWS::ApiGateway::RequestValidator') });
+    }
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: Match.objectLike({
+        type: 'object',
+        additionalProperties: false,
+        properties: Match.objectLike({
+          protocol: { type: 'string', enum: ['HLS', 'DASH'] },
+          playbackMode: { type: 'string', enum: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] },
+          expiresInSeconds: { type: 'integer' },
+        }),
+      }),
+    });
+  });
+
+  it('answers body validation failures in the service error shape, never cached', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseParameters: { 'gatewayresponse.header.Cache-Control': "'no-store'" },
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp(
+          '"code":"INVALID_REQUEST".*"requestId":"\\$context.requestId"',
+        ),
+      },
+    });
+  });
+
+  it('stage: throttled, traced, JSON access logs to an explicit log group, no caching and no data tracing anywhere', () => {
+    const stage = Object.values(find('AWS::ApiGateway::Stage'))[0]!.Properties;
+    expect(stage).toMatchObject({ StageName: 'prod', TracingEnabled: true });
+    expect(stage.CacheClusterEnabled ?? false).toBe(false);
+    expect(stage.MethodSettings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          CachingEnabled: false,
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+        }),
+      ]),
+    );
+    for (const setting of stage.MethodSettings as {
+      CachingEnabled?: boolean;
+      DataTraceEnabled?: boolean;
+    }[]) {
+      expect(setting.CachingEnabled).toBe(false);
+      expect(setting.DataTraceEnabled).toBe(false);
+    }
+    const accessLogGroup = (stage.AccessLogSetting as { DestinationArn: { 'Fn::GetAtt': string[] } })
+      .DestinationArn['Fn::GetAtt'][0]!;
+    expect(resources[accessLogGroup]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30 },
+    });
+    const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format) as Record<
+      string,
+      string
+    >;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      ip: '$context.identity.sourceIp',
+      apiKeyId: '$context.identity.apiKeyId',
+    });
+    // Nothing that could hold a bearer secret: no headers, no query strings, no bodies.
+    expect(JSON.stringify(format)).not.toMatch(/header|querystring|body|authorizer/i);
+  });
+
+  it('allows CORS preflights only on the user routes and only for the configured origins', () => {
+    const options = Object.values(methods).filter((method) => method.Properties.HttpMethod === 'OPTIONS');
+    const paths = options.map((method) => pathOf(method.Properties.ResourceId)).sort();
+    expect(paths).toEqual([
+      '/v1',
+      '/v1/streams',
+      '/v1/streams/{streamName}',
+      '/v1/streams/{streamName}/playback-url',
+    ]);
+    const origin = (config.allowedOrigins as string[])[0]!;
+    for (const method of options) {
+      const response = JSON.stringify(method.Properties.Integration);
+      expect(response).toContain(`'${origin}'`);
+      expect(response).not.toContain("'*'");
+      expect(method.Properties.ApiKeyRequired ?? false).toBe(false);
+    }
+  });
+
+  it('has one API key and one usage plan per partner with its throttle and quota, on the stage', () => {
+    const partner = (
+      config.partners as { rateLimit: number; burstLimit: number; quota: { limit: number; period: string } }[]
+    )[0]!;
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Enabled: true, Value: Match.absent() });
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: partner.rateLimit, BurstLimit: partner.burstLimit },
+      Quota: { Limit: partner.quota.limit, Period: partner.quota.period },
+      ApiStages: [
+        {
+          ApiId: { Ref: logicalId('AWS::ApiGateway::RestApi') },
+          Stage: { Ref: logicalId('AWS::ApiGateway::Stage') },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyId: { Ref: logicalId('AWS::ApiGateway::ApiKey') },
+      KeyType: 'API_KEY',
+    });
+  });
+
+  it("writes each partner grant to the grants table under partner:<apiKeyId>, with data hidden from the provider's logs", () => {
+    const writers = find('Custom::PartnerGrant');
+    expect(Object.keys(writers)).toHaveLength(1);
+    const writer = Object.values(writers)[0]!.Properties as { Create: unknown; Delete: unknown };
+    const create = JSON.stringify(writer.Create);
+    const keyId = logicalId('AWS::ApiGateway::ApiKey');
+    expect(create).toContain('\\"action\\":\\"putItem\\"');
+    expect(create).toContain(`\\"principal\\":{\\"S\\":\\"partner:",{"Ref":"${keyId}"}`);
+    expect(create).toContain('\\"grantId\\":{\\"S\\":\\"front-door-live\\"}');
+    expect(create).toContain('\\"maxExpiresInSeconds\\":{\\"N\\":\\"300\\"}');
+    expect(create).toContain('\\"logApiResponseData\\":false');
+    expect(JSON.stringify(writer.Delete)).toContain('\\"action\\":\\"deleteItem\\"');
+  });
+});
+
+describe('WAF', () => {
+  it('puts a rate-based rule per IP and a body size limit on the stage when enabled', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Name: 'RateLimitPerIp',
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: { AggregateKeyType: 'IP', Limit: 1000, EvaluationWindowSec: 300 },
+          },
+        }),
+        Match.objectLike({
+          Name: 'BodySizeLimit',
+          Statement: { SizeConstraintStatement: Match.objectLike({ ComparisonOperator: 'GT', Size: 8192 }) },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [logicalId('AWS::WAFv2::WebACL'), 'Arn'] },
+      ResourceArn: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+    });
+  });
+});
+
+describe('operations', () => {
+  it('alarms on the 5xx rate, throttles, function errors and p99 latency, notifying the alarm topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    const topic = { Ref: logicalId('AWS::SNS::Topic') };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),
+      ]),
+      Threshold: 1,
+      AlarmActions: [topic],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Throttles',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: vendFunctionId } }],
+      Threshold: 0,
+      AlarmActions: [topic],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: vendFunctionId } }],
+      AlarmActions: [topic],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Latency',
+      Namespace: 'AWS/ApiGateway',
+      ExtendedStatistic: 'p99',
+      Threshold: 2000,
+      AlarmActions: [topic],
+    });
+  });
+
+  it('sends alarms to the configured email over an encrypted, TLS-only topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALARM_EMAIL });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('has a dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('outputs the API URL, the grants table name and partner key ids, never a key value', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'GrantsTableName', 'PartnerKeyIdexamplepartner']);
+    expect(outputs.GrantsTableName!.Value).toEqual({ Ref: grantsTableId });
+    expect(outputs.PartnerKeyIdexamplepartner!.Value).toEqual({ Ref: logicalId('AWS::ApiGateway::ApiKey') });
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('.execute-api.');
+    expect(JSON.stringify(outputs)).not.toMatch(/Fn::GetAtt[^}]*APIKey|"Value"\s*:\s*"[A-Za-z0-9]{20,}"/);
+  });
+});
