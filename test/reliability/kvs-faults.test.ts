@@ -114,6 +114,20 @@ describe('vending while KVS misbehaves', () => {
     expect(env.stack.emulator.counters().GetHLSStreamingSessionURL).toBeGreaterThan(1);
   });
 
+  it('a short throttling burst is absorbed by the retries: the vend succeeds', async () => {
+    await vend();
+    env.stack.emulator.resetCounters();
+    env.stack.emulator.setFaults({ throttleBursts: { GetHLSStreamingSessionURL: 3 } });
+
+    const answer = await vend();
+
+    expect(answer.status).toBe(200);
+    expect(env.stack.emulator.counters()).toMatchObject({
+      GetHLSStreamingSessionURL: 4,
+      'GetHLSStreamingSessionURL:ClientLimitExceededException': 3,
+    });
+  });
+
   it('latency beyond the budget: 504 UPSTREAM_TIMEOUT, resolved long before the function timeout, bounded attempts', async () => {
     await vend();
     env.stack.emulator.resetCounters();
