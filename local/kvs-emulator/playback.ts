@@ -128,6 +128,7 @@ export function servePlayback(
         body: clip.tsFragment({
           clipIndex: fragment.clipIndex,
           startMs: fragment.producerStartMs - timeline.spec.originMs,
+          fragmentIndex: fragment.timelineIndex,
         }),
         contentType: 'video/MP2T',
       };

@@ -10,7 +10,12 @@ import {
   rewriteFragment,
   type InitTrackParts,
 } from './mp4-boxes';
-import { firstVideoDecodeTime, shiftTsTimestamps } from './mpeg-ts';
+import {
+  firstVideoDecodeTime,
+  payloadPacketCounts,
+  setContinuityCounters,
+  shiftTsTimestamps,
+} from './mpeg-ts';
 import type { MediaClip, TrackInfo } from './types';
 
 export interface TrackFragments {
@@ -19,6 +24,11 @@ export interface TrackFragments {
   readonly init: Uint8Array;
   /** One entry per clip fragment; may be empty for a track with no samples in that fragment. */
   readonly fragments: readonly Uint8Array[];
+  /**
+   * Per clip fragment, how far after the fragment start the track's first sample starts, in the
+   * track's timescale (added to tfdt). Default 0.
+   */
+  readonly decodeOffsets?: readonly number[];
 }
 
 export interface FragmentedClipSource {
@@ -40,7 +50,13 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
   }
   const tracks = new Map<
     number,
-    { info: TrackInfo; parts: InitTrackParts; init: Uint8Array; fragments: readonly Uint8Array[] }
+    {
+      info: TrackInfo;
+      parts: InitTrackParts;
+      init: Uint8Array;
+      fragments: readonly Uint8Array[];
+      decodeOffsets: readonly number[];
+    }
   >();
   for (const track of source.tracks) {
     if (track.fragments.length !== count) {
@@ -54,9 +70,11 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
       parts,
       init: buildInitSegment([parts]),
       fragments: track.fragments,
+      decodeOffsets: track.decodeOffsets ?? [],
     });
   }
   const tsStarts = source.tsSegments.map((segment) => firstVideoDecodeTime(segment));
+  const counterStarts = continuityCounterStarts(source.tsSegments);
   const combinedInit = buildInitSegment([...tracks.values()].map((t) => t.parts));
 
   const track = (trackNumber: number) => {
@@ -81,7 +99,7 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
     if (!bytes || bytes.length === 0) return undefined;
     return rewriteFragment(bytes, {
       sequenceNumber,
-      baseMediaDecodeTime: toTicks(startMs, t.info.timescale),
+      baseMediaDecodeTime: toTicks(startMs, t.info.timescale) + BigInt(t.decodeOffsets[clipIndex] ?? 0),
       trackId: trackNumber,
     });
   };
@@ -93,11 +111,16 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
     initSegment: (trackNumber) => track(trackNumber).init.slice(),
     mediaFragment: ({ clipIndex, trackNumber, sequenceNumber, startMs }) =>
       fragmentOf(trackNumber, clipIndex, sequenceNumber, startMs) ?? new Uint8Array(0),
-    tsFragment: ({ clipIndex, startMs }) => {
+    tsFragment: ({ clipIndex, startMs, fragmentIndex = clipIndex }) => {
       checkIndex(clipIndex);
+      if (!Number.isSafeInteger(fragmentIndex) || fragmentIndex < 0 || fragmentIndex % count !== clipIndex) {
+        throw new RangeError(`Fragment ${fragmentIndex} of the timeline is not clip fragment ${clipIndex}`);
+      }
       const segment = source.tsSegments[clipIndex] ?? new Uint8Array(0);
       const start = tsStarts[clipIndex] ?? 0;
-      return shiftTsTimestamps(segment, Math.round(startMs * TS_TICKS_PER_MS) - start);
+      const shifted = shiftTsTimestamps(segment, Math.round(startMs * TS_TICKS_PER_MS) - start);
+      setContinuityCounters(shifted, counterStarts(fragmentIndex));
+      return shifted;
     },
     clip: (fragments) => {
       const parts: Uint8Array[] = [combinedInit];
@@ -113,6 +136,32 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
       }
       return concatBytes(parts);
     },
+  };
+}
+
+/**
+ * The first continuity counter of each PID in the fragment at a timeline position: the number of
+ * payload packets of that PID in every fragment before it, modulo 16, whole loops included.
+ */
+function continuityCounterStarts(
+  segments: readonly Uint8Array[],
+): (fragmentIndex: number) => ReadonlyMap<number, number> {
+  const counts = segments.map(payloadPacketCounts);
+  const pids = new Set(counts.flatMap((perPid) => [...perPid.keys()]));
+  const prefixes: Map<number, number>[] = [];
+  const running = new Map<number, number>();
+  for (const perPid of counts) {
+    prefixes.push(new Map(running));
+    for (const [pid, n] of perPid) running.set(pid, ((running.get(pid) ?? 0) + n) % 16);
+  }
+  return (fragmentIndex) => {
+    const loops = Math.floor(fragmentIndex / segments.length) % 16;
+    const prefix = prefixes[fragmentIndex % segments.length];
+    const starts = new Map<number, number>();
+    for (const pid of pids) {
+      starts.set(pid, (loops * (running.get(pid) ?? 0) + (prefix?.get(pid) ?? 0)) % 16);
+    }
+    return starts;
   };
 }
 

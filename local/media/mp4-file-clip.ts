@@ -75,20 +75,19 @@ export function mp4BytesToClip(bytes: Uint8Array, name = 'MP4 input'): MediaClip
     (start, i) => Math.round(((gopStarts[i + 1] ?? clipEnd) - start) * 1e6) / 1e3,
   );
 
-  // Audio frames go with the GOP their decode time falls in; frames outside the video (before its
-  // first sync sample or after its end) are dropped so the clip loops without audio overlap.
-  const audioGroups: Sample[][] = gops.map(() => []);
-  if (audio) {
-    for (const sample of audioSamples) {
-      const t = sample.dts / audio.timescale - origin;
-      if (t < 0 || t >= clipEnd) continue;
-      let index = gopStarts.length - 1;
-      while (index > 0 && (gopStarts[index] ?? 0) > t) index -= 1;
-      audioGroups[index]?.push(sample);
-    }
-  }
+  const audioPlan = audio
+    ? planAudio(audioSamples, audio.timescale, {
+        // Served video presents at (cts - first sync dts); the source presents at (cts - edit media
+        // time). Audio moves by the same amount to stay in sync, and its own edit drops the priming.
+        shiftSeconds: (firstEditMediaTime(video) - (videoSamples[firstSync]?.dts ?? 0)) / vts,
+        mediaTime: firstEditMediaTime(audio),
+        gopStarts,
+        clipEnd,
+      })
+    : undefined;
+  const audioGroups = audioPlan?.groups ?? gops.map(() => []);
 
-  const data = (sample: Sample): Uint8Array => bytes.subarray(sample.offset, sample.offset + sample.size);
+  const data = (sample: CutSample): Uint8Array => bytes.subarray(sample.offset, sample.offset + sample.size);
   const videoInfo: TrackInfo = {
     trackNumber: VIDEO_TRACK,
     kind: 'video',
@@ -120,6 +119,7 @@ export function mp4BytesToClip(bytes: Uint8Array, name = 'MP4 input'): MediaClip
       info: audioInfo,
       init: buildTrackInit(audioInfo, audioStsd),
       fragments: audioGroups.map((group) => buildFragment(AUDIO_TRACK, group, data, false)),
+      decodeOffsets: audioPlan?.offsets,
     });
   }
 
@@ -136,7 +136,7 @@ export function mp4BytesToClip(bytes: Uint8Array, name = 'MP4 input'): MediaClip
       audio && aac
         ? (audioGroups[i] ?? []).map((sample) => ({
             data: withAdtsHeader(data(sample), aac),
-            pts: Math.round((sample.dts / audio.timescale - origin) * TS_CLOCK),
+            pts: Math.round((sample.start * TS_CLOCK) / audio.timescale),
           }))
         : [];
     return muxTsSegment(videoTs, audioTs, counters);
@@ -150,6 +150,68 @@ export function mp4BytesToClip(bytes: Uint8Array, name = 'MP4 input'): MediaClip
   });
 
   return createFragmentedClip({ tracks, fragmentDurationsMs, bandwidth, tsSegments });
+}
+
+/** What a fragment needs of a source sample. */
+type CutSample = Pick<Sample, 'offset' | 'size' | 'duration' | 'is_sync' | 'cts' | 'dts'>;
+
+/** An audio frame placed on the clip: `start` in the audio timescale from the clip's first video frame. */
+interface PlacedAudioSample extends CutSample {
+  readonly start: number;
+}
+
+interface AudioPlan {
+  /** Audio frames of each clip fragment (GOP). */
+  readonly groups: PlacedAudioSample[][];
+  /** Start of each fragment's first audio frame after the GOP start, in the audio timescale. */
+  readonly offsets: number[];
+}
+
+/**
+ * Shares the audio frames out between the GOPs so that the clip loops without audio overlap or gap:
+ *
+ * - a frame goes with the GOP its start falls in, and a GOP's audio fragment starts where its first
+ *   frame does (`offsets`, after the GOP start), so A/V sync is the source's;
+ * - the audio kept is one clip length long from the first video frame's presentation: frames that
+ *   start before it (encoder priming, lead-in) or end after one clip length are dropped;
+ * - each frame lasts until the next one starts, and the clip's last frame until the first frame of
+ *   the next loop starts. When the source audio is not a whole number of frames as long as the
+ *   video, that last frame covers the remainder (less than one frame, at most one frame of silence at
+ *   the loop point instead of an overlap); AAC at a sample rate where a GOP holds a whole number of
+ *   1024-sample frames (64 kHz with 2 s GOPs, for instance) has no remainder at all.
+ */
+function planAudio(
+  samples: readonly Sample[],
+  timescale: number,
+  options: { shiftSeconds: number; mediaTime: number; gopStarts: readonly number[]; clipEnd: number },
+): AudioPlan {
+  const gopTicks = options.gopStarts.map((start) => Math.round(start * timescale));
+  const endTicks = Math.round(options.clipEnd * timescale);
+  const shiftTicks = Math.round(options.shiftSeconds * timescale);
+  const groups: PlacedAudioSample[][] = gopTicks.map(() => []);
+  const windowStart = Math.max(0, shiftTicks);
+  const placed: PlacedAudioSample[] = [];
+  for (const sample of samples) {
+    const start = sample.dts - options.mediaTime + shiftTicks;
+    if (start < windowStart || start + sample.duration > windowStart + endTicks) continue;
+    placed.push({ ...sample, start });
+  }
+  const loopStart = endTicks + (placed[0]?.start ?? 0);
+  placed.forEach((sample, i) => {
+    const nextStart = placed[i + 1]?.start ?? loopStart;
+    const timed = { ...sample, duration: Math.max(1, nextStart - sample.start) };
+    let index = gopTicks.length - 1;
+    while (index > 0 && (gopTicks[index] ?? 0) > sample.start) index -= 1;
+    groups[index]?.push(timed);
+  });
+  const offsets = groups.map((group, i) => (group[0] ? group[0].start - (gopTicks[i] ?? 0) : 0));
+  return { groups, offsets };
+}
+
+/** Media time where presentation starts (the first non-empty edit), e.g. AAC encoder priming. */
+function firstEditMediaTime(track: Track): number {
+  const edit = track.edits?.find((entry) => entry.media_time >= 0);
+  return edit?.media_time ?? 0;
 }
 
 function frameRateOf(track: Track): number {
@@ -296,8 +358,8 @@ const SAMPLE_FLAGS_NON_SYNC = 0x01010000;
  */
 function buildFragment(
   trackId: number,
-  samples: readonly Sample[],
-  data: (sample: Sample) => Uint8Array,
+  samples: readonly CutSample[],
+  data: (sample: CutSample) => Uint8Array,
   video: boolean,
 ): Uint8Array {
   if (samples.length === 0) return new Uint8Array(0);

@@ -161,6 +161,36 @@ export function shiftTsTimestamps(segment: Uint8Array, offset: number): Uint8Arr
   return out;
 }
 
+/** A PID that carries only stuffing: its continuity counter means nothing. */
+const NULL_PID = 0x1fff;
+
+/** Packets with a payload per PID (what advances a continuity counter). */
+export function payloadPacketCounts(segment: Uint8Array): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const packet of readTsPackets(segment)) {
+    if (packet.pid === NULL_PID) continue;
+    counts.set(packet.pid, (counts.get(packet.pid) ?? 0) + (packet.hasPayload ? 1 : 0));
+  }
+  return counts;
+}
+
+/**
+ * Renumbers the continuity counters of a segment in place: each PID's payload packets count up from
+ * `first.get(pid)` (mod 16); a packet without payload repeats the counter of the one before it, as
+ * ISO/IEC 13818-1 asks.
+ */
+export function setContinuityCounters(segment: Uint8Array, first: ReadonlyMap<number, number>): void {
+  const next = new Map(first);
+  for (const packet of readTsPackets(segment)) {
+    if (packet.pid === NULL_PID) continue;
+    const counter = next.get(packet.pid) ?? 0;
+    const value = packet.hasPayload ? counter : (counter + 15) & 0x0f;
+    if (packet.hasPayload) next.set(packet.pid, (counter + 1) & 0x0f);
+    const at = packet.offset + 3;
+    segment[at] = ((segment[at] ?? 0) & 0xf0) | value;
+  }
+}
+
 function wrap(ticks: number): number {
   return ((ticks % TIMESTAMP_MODULUS) + TIMESTAMP_MODULUS) % TIMESTAMP_MODULUS;
 }

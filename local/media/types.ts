@@ -35,7 +35,10 @@ export interface MediaClip {
 
   /**
    * Single-track fMP4 media segment (`moof` + `mdat`) for clip fragment `clipIndex`, with `mfhd`
-   * sequence number `sequenceNumber` and `tfdt` set to `startMs` expressed in the track's timescale.
+   * sequence number `sequenceNumber` and `tfdt` set to `startMs` expressed in the track's timescale
+   * (plus, for an audio track whose first frame starts after the GOP, that offset: see
+   * `loadMp4FileClip`). The samples of a track's fragment last exactly until the next fragment's
+   * tfdt, so consecutive fragments, the loop point included, neither overlap nor leave a gap.
    */
   mediaFragment(args: {
     clipIndex: number;
@@ -46,9 +49,19 @@ export interface MediaClip {
 
   /**
    * MPEG-TS segment holding all tracks of clip fragment `clipIndex`, PTS/DTS/PCR rewritten so that the
-   * fragment starts at `startMs` (90 kHz clock, modulo 2^33).
+   * fragment starts at `startMs` (90 kHz clock, modulo 2^33), and each PID's continuity counters
+   * carrying on from the fragment before it on the looping timeline.
    */
-  tsFragment(args: { clipIndex: number; startMs: number }): Uint8Array;
+  tsFragment(args: {
+    clipIndex: number;
+    startMs: number;
+    /**
+     * Position of the fragment on the looping timeline (`clipIndex` is `fragmentIndex` modulo the
+     * clip length): consecutive positions get continuous counters, across the loop point too.
+     * Default `clipIndex` (the first loop).
+     */
+    fragmentIndex?: number;
+  }): Uint8Array;
 
   /**
    * A playable MP4 (all tracks: `ftyp` + `moov` + `moof`/`mdat`...) of consecutive fragments, for GetClip.

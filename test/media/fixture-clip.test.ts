@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fixturePath, FIXTURES_DIR, loadFixtureClip, readFixtureManifest } from '../../local/media';
 import { readProgramStreams, readPesTimestamps, TIMESTAMP_MODULUS } from '../../local/media/mpeg-ts';
-import { checkTsPackets, parseMp4, topLevelTypes } from './mp4-parse';
+import { checkTsPackets, decodeTimesByPid, fragmentTiming, parseMp4, topLevelTypes } from './mp4-parse';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -151,7 +151,73 @@ describe('fMP4 media fragments', () => {
   });
 });
 
+describe('audio timeline', () => {
+  const audio = clip.tracks.find((t) => t.kind === 'audio')!;
+  const video = clip.tracks.find((t) => t.kind === 'video')!;
+
+  it('gives every clip fragment exactly as much audio as video, to the tick', () => {
+    manifest.fragmentDurationsMs.forEach((durationMs, clipIndex) => {
+      const spans = [video, audio].map((track) =>
+        fragmentTiming(
+          clip.initSegment(track.trackNumber),
+          clip.mediaFragment({ clipIndex, trackNumber: track.trackNumber, sequenceNumber: 1, startMs: 0 }),
+        ),
+      );
+      expect(spans.map((s) => s.ticks)).toEqual([
+        (durationMs * video.timescale) / 1000,
+        (durationMs * audio.timescale) / 1000,
+      ]);
+    });
+    expect(manifest.audioFragmentDurationsMs).toEqual(manifest.fragmentDurationsMs);
+  });
+
+  it('continues each served audio fragment where the one before ended, across the loop point', () => {
+    const spans = timeline(count * 2 + 2).map((position) =>
+      fragmentTiming(
+        clip.initSegment(audio.trackNumber),
+        clip.mediaFragment({ ...position, trackNumber: 2 }),
+      ),
+    );
+    for (let k = 1; k < spans.length; k += 1) {
+      expect(spans[k]!.tfdt).toBe(spans[k - 1]!.tfdt + spans[k - 1]!.ticks);
+    }
+    expect(spans[0]!.tfdt).toBe((START_MS * audio.timescale) / 1000);
+  });
+});
+
 describe('MPEG-TS fragments', () => {
+  it("continue every PID's continuity counter and keep PTS/DTS increasing across the loop point", () => {
+    const positions = timeline(count * 2 + 2).slice(count - 2);
+    const segments = positions.map((p, i) => clip.tsFragment({ ...p, fragmentIndex: count - 2 + i }));
+    const { packets, ccErrors } = checkTsPackets(segments);
+    expect(packets).toBeGreaterThan(segments.length * 10);
+    expect(ccErrors).toBe(0);
+    const streams = readProgramStreams(segments[0]!);
+    expect(streams.map((s) => s.kind)).toEqual(['video', 'audio']);
+    const byPid = decodeTimesByPid(segments, readPesTimestamps);
+    for (const stream of streams) {
+      const times = byPid.get(stream.pid)!;
+      expect(times.length).toBeGreaterThan(segments.length);
+      for (let i = 1; i < times.length; i += 1) expect(times[i]!.dts).toBeGreaterThan(times[i - 1]!.dts);
+    }
+    // Audio frames follow each other back to back: 1024 samples apart, the loop point included.
+    const audioPid = streams[1]!.pid;
+    const frameTicks = (1024 * 90_000) / clip.tracks.find((t) => t.kind === 'audio')!.sampleRate!;
+    const audioPts = byPid.get(audioPid)!.map((t) => t.pts);
+    const steps = new Set(audioPts.slice(1).map((pts, i) => pts - audioPts[i]!));
+    expect([...steps]).toEqual([frameTicks]);
+  });
+
+  it('rejects a timeline position that is not the clip fragment asked for', () => {
+    expect(() => clip.tsFragment({ clipIndex: 1, startMs: 0, fragmentIndex: count + 2 })).toThrow(RangeError);
+  });
+
+  it('gives a video-only clip continuous counters too', () => {
+    const videoOnly = loadFixtureClip({ audio: false });
+    const segments = timeline(count + 3).map((p, i) => videoOnly.tsFragment({ ...p, fragmentIndex: i }));
+    expect(checkTsPackets(segments).ccErrors).toBe(0);
+  });
+
   it('have 188-byte packets, sync bytes and valid continuity counters through the clip', () => {
     const segments = timeline(count).map((p) => clip.tsFragment(p));
     const { packets, ccErrors } = checkTsPackets(segments);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fixturePath, loadFixtureClip, loadMp4FileClip, readFixtureManifest } from '../../local/media';
 import type { MediaClip } from '../../local/media';
 import { readProgramStreams, readPesTimestamps } from '../../local/media/mpeg-ts';
-import { checkTsPackets, parseMp4, topLevelTypes } from './mp4-parse';
+import { checkTsPackets, fragmentTiming, parseMp4, topLevelTypes } from './mp4-parse';
 
 const manifest = readFixtureManifest();
 let dir: string;
@@ -83,16 +83,35 @@ describe('loadMp4FileClip on a progressive MP4 with B-frames (the user sample)',
     expect(reordered).toBeGreaterThan(0);
   });
 
-  it('yields audio fragments with tfdt at startMs', () => {
+  it('yields audio fragments that continue each other to the tick, across the loop point', () => {
     const audio = clip.tracks[1]!;
-    const fragment = clip.mediaFragment({ clipIndex: 1, trackNumber: 2, sequenceNumber: 9, startMs: 12_345 });
-    const { file, errors } = parseMp4(Uint8Array.from(Buffer.concat([clip.initSegment(2), fragment])));
-    expect(errors).toEqual([]);
-    expect(file.moofs[0]!.trafs[0]!.tfdt.baseMediaDecodeTime).toBe(
-      Math.round((12_345 * audio.timescale) / 1000),
+    const all = positions(clip, 12_000);
+    const spans = all.map((position) =>
+      fragmentTiming(clip.initSegment(2), clip.mediaFragment({ ...position, trackNumber: 2 })),
     );
-    expect(file.moofs[0]!.mfhd.sequence_number).toBe(9);
-    expect(file.getTrackSamplesInfo(2).length).toBeGreaterThan(10);
+    for (let k = 1; k < spans.length; k += 1) {
+      expect(spans[k]!.tfdt).toBe(spans[k - 1]!.tfdt + spans[k - 1]!.ticks);
+    }
+    // One loop of audio lasts exactly one loop of video (the last frame covers the remainder).
+    const count = clip.fragmentDurationsMs.length;
+    const loopTicks = spans.slice(0, count).reduce((sum, span) => sum + span.ticks, 0);
+    const loopMs = clip.fragmentDurationsMs.reduce((a, b) => a + b, 0);
+    expect(loopTicks).toBe(Math.round((loopMs * audio.timescale) / 1000));
+    // A/V sync as in the source: the audio starts when the first video frame is presented (after
+    // the B-frame reordering delay), and the encoder priming frame is gone.
+    const video = source.info.videoTracks[0]!;
+    const firstVideo = source.file.getTrackSamplesInfo(video.id)[0]!;
+    const presentationDelayTicks = Math.round(
+      ((firstVideo.cts - firstVideo.dts) / video.timescale) * audio.timescale,
+    );
+    expect(presentationDelayTicks).toBeGreaterThan(0);
+    expect(spans[0]!.tfdt - Math.round((12_000 * audio.timescale) / 1000)).toBe(presentationDelayTicks);
+    const { file } = parseMp4(
+      Uint8Array.from(
+        Buffer.concat([clip.initSegment(2), clip.mediaFragment({ ...all[1]!, trackNumber: 2 })]),
+      ),
+    );
+    expect(file.moofs[0]!.mfhd.sequence_number).toBe(all[1]!.sequenceNumber);
   });
 
   it('muxes MPEG-TS with valid packets, H.264 + AAC streams and decode times from startMs', () => {

@@ -44,3 +44,29 @@ export function checkTsPackets(segments: readonly Uint8Array[]): { packets: numb
   }
   return { packets, ccErrors };
 }
+
+/** tfdt of the first moof and the sum of the sample durations of a single-track fragment. */
+export function fragmentTiming(init: Uint8Array, fragment: Uint8Array): { tfdt: number; ticks: number } {
+  const { file, errors } = parseMp4(Uint8Array.from(Buffer.concat([init, fragment])));
+  if (errors.length > 0) throw new Error(errors.join('; '));
+  const trackId = file.moov.traks[0]!.tkhd.track_id;
+  const ticks = file.getTrackSamplesInfo(trackId).reduce((sum, sample) => sum + sample.duration, 0);
+  return { tfdt: Number(file.moofs[0]!.trafs[0]!.tfdt.baseMediaDecodeTime), ticks };
+}
+
+/** PTS/DTS (unwrapped) of every PES of each PID over consecutive segments, in order. */
+export function decodeTimesByPid(
+  segments: readonly Uint8Array[],
+  readPes: (segment: Uint8Array) => readonly { pid: number; pts?: number; dts?: number }[],
+): Map<number, { pts: number; dts: number }[]> {
+  const byPid = new Map<number, { pts: number; dts: number }[]>();
+  for (const segment of segments) {
+    for (const pes of readPes(segment)) {
+      if (pes.pts === undefined) continue;
+      const list = byPid.get(pes.pid) ?? [];
+      list.push({ pts: pes.pts, dts: pes.dts ?? pes.pts });
+      byPid.set(pes.pid, list);
+    }
+  }
+  return byPid;
+}
