@@ -17,9 +17,12 @@ import {
   START_MS,
   type Harness,
 } from './support/emulator-harness';
+import { loadFixtureClip } from '../../local/media';
+import { readProgramStreams, readPesTimestamps } from '../../local/media/mpeg-ts';
+import { checkTsPackets, decodeTimesByPid, fragmentTiming } from '../media/mp4-parse';
 import { firstPts, parseMp4, topLevelBoxTypes } from './support/mp4';
 
-const VIDEO_TIMESCALE = 10240;
+const VIDEO_TIMESCALE = loadFixtureClip().tracks[0]!.timescale;
 const USER_SAMPLE = resolve(__dirname, '../../local/media/fixtures/user-sample.mp4');
 
 describe('KVS emulator media served through playlists', () => {
@@ -120,6 +123,49 @@ describe('KVS emulator media served through playlists', () => {
     for (let index = 1; index < pts.length; index += 1) {
       expect(pts[index]! - pts[index - 1]!).toBeGreaterThan(2 * 90_000 - 90 * 50);
       expect(pts[index]! - pts[index - 1]!).toBeLessThan(2 * 90_000 + 90 * 50);
+    }
+  });
+
+  it('serves audio fragments that each start where the one before ended, across the loop point', async () => {
+    const playlistUrl = await mediaPlaylistUrl(await producerSession(), 2);
+    const playlist = parseM3u8(await fetchText(playlistUrl));
+    const init = await fetchBytes(new URL(playlist.segments[0]!.map!.uri, playlistUrl));
+    const fragments = await Promise.all(
+      playlist.segments.map((segment) => fetchBytes(new URL(segment.uri, playlistUrl))),
+    );
+
+    const spans = fragments.map((fragment) => fragmentTiming(init, fragment));
+
+    expect(spans).toHaveLength(12);
+    for (let k = 1; k < spans.length; k += 1) {
+      expect(spans[k]!.tfdt).toBe(spans[k - 1]!.tfdt + spans[k - 1]!.ticks);
+    }
+    const audioTimescale = loadFixtureClip().tracks[1]!.timescale;
+    playlist.segments.forEach((segment, k) => {
+      expect(spans[k]!.ticks).toBe(segment.duration * audioTimescale);
+    });
+  });
+
+  it('serves MPEG-TS fragments whose counters and decode times continue across the loop point', async () => {
+    const playlistUrl = await mediaPlaylistUrl(await producerSession({ ContainerFormat: 'MPEG_TS' }));
+    const playlist = parseM3u8(await fetchText(playlistUrl));
+    const segments = await Promise.all(
+      playlist.segments.map((segment) => fetchBytes(new URL(segment.uri, playlistUrl))),
+    );
+
+    const { ccErrors } = checkTsPackets(segments);
+    const streams = readProgramStreams(segments[0]!);
+    const byPid = decodeTimesByPid(segments, readPesTimestamps);
+
+    expect(segments).toHaveLength(12);
+    expect(ccErrors).toBe(0);
+    expect(streams.map((stream) => stream.kind)).toEqual(['video', 'audio']);
+    for (const stream of streams) {
+      const times = byPid.get(stream.pid)!;
+      for (let i = 1; i < times.length; i += 1) {
+        expect(times[i]!.dts).toBeGreaterThan(times[i - 1]!.dts);
+        expect(times[i]!.pts).toBeGreaterThan(times[i - 1]!.pts);
+      }
     }
   });
 
