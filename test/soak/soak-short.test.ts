@@ -20,7 +20,7 @@ describe('short soak of the local stack', () => {
     expect(result.heap.growthMb).toBeLessThanOrEqual(OPTIONS.maxHeapGrowthMb);
     expect(result.failures).toEqual([]);
     // Every scenario of the mix ran, and the refusals stayed refusals.
-    expect(Object.keys(result.byScenario)).toHaveLength(13);
+    expect(Object.keys(result.byScenario)).toHaveLength(15);
     expect(result.byScenario['forbidden stream']).toEqual({ 403: expect.any(Number) as number });
     expect(result.byScenario['vend HLS (alice)']?.['200']).toBeGreaterThan(0);
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { LocalPartner } from '../../local/api-gateway/usage-plan';
@@ -164,6 +165,27 @@ function scenarios(env: GuardedStack): Scenario[] {
       name: 'offline stream (garage LIVE)',
       expected: [404],
       request: () => ({ method: 'POST', path: vend('garage'), headers: bearer(sam), body: '{}' }),
+    },
+    // Fresh principals and stream names on every call: per-principal grant caching and KVS lookups of
+    // unknown names must stay bounded, whatever the run length.
+    {
+      name: 'new user each time (list)',
+      expected: [200],
+      request: () => ({
+        method: 'GET',
+        path: '/v1/streams',
+        headers: bearer(env.token(`soak-${randomUUID()}`)),
+      }),
+    },
+    {
+      name: 'unknown stream each time',
+      expected: [404],
+      request: () => ({
+        method: 'POST',
+        path: vend(`soak-${randomUUID()}`),
+        headers: bearer(sam),
+        body: '{}',
+      }),
     },
     {
       name: 'unplayable stream',
