@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -182,6 +182,12 @@ export class KvsUrlVending extends Construct {
         stage: this.api.deploymentStage,
         rateLimitPerFiveMinutes: props.wafRateLimitPerFiveMinutes,
       }).webAcl;
+    } else {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'AWS WAF is opt-in (wafRateLimitPerFiveMinutes; kvsUrlVending.waf.enabled in cdk.json) because it has a monthly cost; without it the stage throttle, the partner usage plans and the function limits per caller still bound request rates.',
+      });
     }
 
     this.monitoring = new VendMonitoring(this, 'Monitoring', {

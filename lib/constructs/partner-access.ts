@@ -119,16 +119,10 @@ export class PartnerAccess extends Construct {
       `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
     );
     if (provider) {
-      Validations.of(provider).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'The AwsCustomResource provider runtime is chosen by aws-cdk-lib; it runs only during deployments to write partner grants.',
-      });
       for (const rule of [
         'Serverless-LambdaDLQ',
         'Serverless-LambdaTracing',
         'Serverless-LambdaDefaultMemorySize',
-        'Serverless-LambdaLatestVersion',
       ]) {
         Validations.of(provider).acknowledge({
           id: rule,
