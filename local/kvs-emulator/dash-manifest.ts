@@ -23,6 +23,8 @@ export function dashManifest(
   fragments: readonly ArchivedFragment[],
   nowMs: number,
   maxClipDurationMs: number,
+  /** Absolute URL of the emulator's clock endpoint, announced in dynamic MPDs. */
+  utcTimeUrl?: string,
 ): string {
   const originMs = stream.timeline?.spec.originMs ?? stream.createdMs;
   const first = fragments[0];
@@ -101,6 +103,14 @@ export function dashManifest(
     `  <Period id="0" start="PT0S">`,
     adaptationSets,
     '  </Period>',
+    // Players sync their clock to the emulator's (which may be injected) without a public time
+    // server: ISO time with milliseconds first, the Date header of the same URL as a fallback.
+    ...(!isStatic && utcTimeUrl
+      ? [
+          `  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-iso:2014" value="${xmlAttribute(utcTimeUrl)}"/>`,
+          `  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-head:2014" value="${xmlAttribute(utcTimeUrl)}"/>`,
+        ]
+      : []),
     '</MPD>',
     '',
   ].join('\n');

@@ -4,7 +4,7 @@ import { DataEndpoints, type EmulatorState } from './emulator-state';
 import { FaultInjector, type Faults } from './faults';
 import { cachingMediaLoader } from './media-loader';
 import { DEFAULT_QUOTAS, RateLimiter, type Quotas } from './quotas';
-import { Counters, createRequestListener } from './server';
+import { Counters, createRequestListener, PendingDelays } from './server';
 import { SessionTokens } from './session-token';
 import type { LocalCredentials } from './sigv4-verifier';
 import { loadStreamConfigs, type StreamConfig } from './stream-config';
@@ -123,7 +123,8 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     baseUrl: () => `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`,
   };
   const counters = new Counters();
-  const server = createServer(createRequestListener({ state, credentials, counters }));
+  const delays = new PendingDelays();
+  const server = createServer(createRequestListener({ state, credentials, counters, delays }));
   server.keepAliveTimeout = 5000;
   port = await listen(server, options.port ?? defaultPort(), host);
 
@@ -134,6 +135,7 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     credentials,
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        delays.cancelAll();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

@@ -30,6 +30,9 @@ export const PLAYBACK_FILES = {
 
 export type PlaybackFile = keyof typeof PLAYBACK_FILES;
 
+/** The emulator's clock endpoint (unsigned GET/HEAD), named by the UTCTiming elements of dynamic MPDs. */
+export const UTC_TIME_PATH = '/utc-time';
+
 const notAuthorized = (): ServiceError =>
   new ServiceError('NotAuthorizedException', 403, 'The session token is not valid or has expired.');
 
@@ -101,7 +104,15 @@ export function servePlayback(
     case 'dash/v1/getDASHManifest.mpd': {
       const fragments = sessionFragments(session, timeline, nowMs);
       return {
-        body: dashManifest(stream, session, token, fragments, nowMs, maxClipDurationMs),
+        body: dashManifest(
+          stream,
+          session,
+          token,
+          fragments,
+          nowMs,
+          maxClipDurationMs,
+          `${state.baseUrl()}${UTC_TIME_PATH}`,
+        ),
         contentType: 'application/dash+xml',
       };
     }

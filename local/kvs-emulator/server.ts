@@ -9,7 +9,7 @@ import {
 import { createStream, deleteStream, describeStream, getDataEndpoint, listStreams } from './control-plane';
 import type { EmulatorState } from './emulator-state';
 import { parseFaults } from './faults';
-import { PLAYBACK_FILES, servePlayback, type PlaybackFile } from './playback';
+import { PLAYBACK_FILES, servePlayback, UTC_TIME_PATH, type PlaybackFile } from './playback';
 import type { Input } from './request-input';
 import { injectedError, ServiceError } from './service-error';
 import { verifySigV4, type LocalCredentials } from './sigv4-verifier';
@@ -37,8 +37,44 @@ const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
   'access-control-allow-headers': '*',
-  'access-control-expose-headers': 'x-amzn-RequestId, x-amzn-ErrorType',
+  // Players read Date to sync their clock (DASH UTCTiming http-head) and Content-Length for
+  // bandwidth estimates; a browser hides every non-safelisted header of a cross-origin response.
+  'access-control-expose-headers': 'Date, Content-Length, x-amzn-RequestId, x-amzn-ErrorType',
 };
+
+/** The request was waiting out an injected delay when the emulator stopped. */
+class EmulatorStopped extends Error {}
+
+/**
+ * Injected-latency timers, so that stopping the emulator clears them instead of leaving them to keep
+ * the process alive and then answer on closed connections.
+ */
+export class PendingDelays {
+  private readonly timers = new Map<NodeJS.Timeout, (error: Error) => void>();
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.set(timer, reject);
+    });
+  }
+
+  /** Clears every pending delay; the requests waiting on them are dropped unanswered. */
+  cancelAll(): void {
+    for (const [timer, reject] of this.timers) {
+      clearTimeout(timer);
+      reject(new EmulatorStopped('The emulator stopped.'));
+    }
+    this.timers.clear();
+  }
+
+  get size(): number {
+    return this.timers.size;
+  }
+}
 
 export class Counters {
   private readonly counts = new Map<string, number>();
@@ -57,6 +93,7 @@ export interface ServerDependencies {
   readonly state: EmulatorState;
   readonly credentials: LocalCredentials;
   readonly counters: Counters;
+  readonly delays: PendingDelays;
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -136,13 +173,11 @@ function queryRecord(search: URLSearchParams): Record<string, string | string[]>
   return query;
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Counts the call, then applies injected latency and errors before the operation runs. */
 async function withFaults(dependencies: ServerDependencies, operation: string): Promise<void> {
   dependencies.counters.increment(operation);
   const decision = dependencies.state.faults.decide(operation);
-  if (decision.latencyMs > 0) await delay(decision.latencyMs);
+  if (decision.latencyMs > 0) await dependencies.delays.wait(decision.latencyMs);
   if (decision.kind === 'error') throw injectedError(decision.error);
 }
 
@@ -201,6 +236,8 @@ async function handlePlayback(
     const body = typeof result.body === 'string' ? Buffer.from(result.body) : Buffer.from(result.body);
     response.writeHead(200, {
       ...corsHeaders,
+      // The emulator's clock, injected or not, is the one its manifests and playlists follow.
+      date: new Date(dependencies.state.clock()).toUTCString(),
       'content-type': result.contentType,
       'content-length': body.length,
       'cache-control': 'no-cache',
@@ -211,6 +248,39 @@ async function handlePlayback(
     dependencies.counters.increment(`${PLAYBACK_FILES[file].operation}:${error.errorType}`);
     sendError(response, error, corsHeaders);
   }
+}
+
+/** The emulator's time as ISO 8601 with milliseconds (DASH UTCTiming `http-iso`), and as Date. */
+function handleUtcTime(
+  dependencies: ServerDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  headers: Record<string, string>,
+): void {
+  const corsHeaders = { ...headers, ...CORS_HEADERS };
+  if (request.method === 'OPTIONS') {
+    response.writeHead(204, corsHeaders).end();
+    return;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    sendJson(
+      response,
+      405,
+      { message: `No operation ${request.method ?? ''} ${UTC_TIME_PATH}.` },
+      corsHeaders,
+    );
+    return;
+  }
+  const now = new Date(dependencies.state.clock());
+  const body = Buffer.from(now.toISOString());
+  response.writeHead(200, {
+    ...corsHeaders,
+    date: now.toUTCString(),
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': body.length,
+    'cache-control': 'no-store',
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
 }
 
 async function handleApi(
@@ -275,6 +345,7 @@ export function createRequestListener(dependencies: ServerDependencies) {
           return sendJson(response, 403, { message: 'Admin is loopback only.' }, headers);
         return handleAdmin(dependencies, request, response, url.pathname, headers);
       }
+      if (url.pathname === UTC_TIME_PATH) return handleUtcTime(dependencies, request, response, headers);
       const match = DATA_ENDPOINT_ID.exec(url.pathname);
       const dataEndpointId = match?.[1];
       const path = match?.[2] ?? url.pathname;
@@ -308,6 +379,10 @@ export function createRequestListener(dependencies: ServerDependencies) {
       return handleApi(dependencies, request, response, url, dataEndpointId, path, headers);
     };
     route().catch((error: unknown) => {
+      if (error instanceof EmulatorStopped) {
+        response.destroy();
+        return undefined;
+      }
       if (error instanceof ServiceError) return sendError(response, error, headers);
       const failure = new ServiceError('InternalFailure', 500, 'The emulator failed to process the request.');
       process.stderr.write(`kvs-emulator: ${(error as Error).stack ?? String(error)}\n`);

@@ -4,7 +4,7 @@ import {
   type GetDASHStreamingSessionURLInput,
   type KinesisVideoArchivedMediaClient,
 } from '@aws-sdk/client-kinesis-video-archived-media';
-import { parse } from 'mpd-parser';
+import { parse, parseUTCTiming } from 'mpd-parser';
 import {
   at,
   fetchBytes,
@@ -14,7 +14,15 @@ import {
   START_MS,
   type Harness,
 } from './support/emulator-harness';
+import { loadFixtureClip } from '../../local/media';
 import { parseMp4 } from './support/mp4';
+
+declare module 'mpd-parser' {
+  /** The first UTCTiming element of an MPD, with the request method its scheme implies. */
+  export function parseUTCTiming(
+    manifest: string,
+  ): { schemeIdUri: string; value: string; method: 'GET' | 'HEAD' | 'DIRECT' } | null;
+}
 
 const RANGE_START_MS = START_MS - 20 * MINUTE_MS;
 const RANGE_END_MS = START_MS - 19 * MINUTE_MS;
@@ -89,7 +97,7 @@ describe('KVS emulator DASH manifests', () => {
 
     expect(errors).toEqual([]);
     expect(decodeTimes).toHaveLength(2);
-    expect(decodeTimes[1]! - decodeTimes[0]!).toBe(2 * 10240);
+    expect(decodeTimes[1]! - decodeTimes[0]!).toBe(2 * loadFixtureClip().tracks[0]!.timescale);
   });
 
   it('answers LIVE with a dynamic MPD of the newest 5 fragments', async () => {
@@ -98,6 +106,32 @@ describe('KVS emulator DASH manifests', () => {
     expect(text).toContain('type="dynamic"');
     expect(text).toMatch(/minimumUpdatePeriod="PT\d/);
     expect(text.match(/<S /g)?.length).toBe(2 * 5);
+  });
+
+  it('names a clock endpoint in dynamic MPDs that tells the emulator time, readable cross-origin', async () => {
+    const dynamicMpd = await fetchText(await session({}));
+    const staticMpd = await fetchText(await session(onDemand()));
+    harness.clock.advance(1234);
+
+    const timing = parseUTCTiming(dynamicMpd);
+    const iso = await fetch(timing!.value, { headers: { origin: 'http://localhost:3000' } });
+    const head = await fetch(timing!.value, { method: 'HEAD' });
+    const schemes = [...dynamicMpd.matchAll(/<UTCTiming schemeIdUri="([^"]+)" value="([^"]+)"/g)];
+
+    expect(timing).toMatchObject({ schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', method: 'GET' });
+    expect(schemes.map((match) => match[1])).toEqual([
+      'urn:mpeg:dash:utc:http-iso:2014',
+      'urn:mpeg:dash:utc:http-head:2014',
+    ]);
+    expect(new URL(timing!.value).origin).toBe(harness.emulator.endpoint);
+    expect(dynamicMpd.indexOf('<UTCTiming')).toBeGreaterThan(dynamicMpd.indexOf('</Period>'));
+    expect(parseUTCTiming(staticMpd)).toBeNull();
+    expect(iso.status).toBe(200);
+    expect(await iso.text()).toBe(new Date(harness.clock.now()).toISOString());
+    expect(iso.headers.get('access-control-allow-origin')).toBe('*');
+    expect(iso.headers.get('access-control-expose-headers')).toMatch(/\bDate\b/);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('date')).toBe(new Date(harness.clock.now()).toUTCString());
   });
 
   it('adds kvs:fn and kvs:ts to segments when asked', async () => {

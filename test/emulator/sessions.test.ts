@@ -116,6 +116,20 @@ describe('KVS emulator playback sessions', () => {
     expect(preflight.headers.get('access-control-allow-methods')).toContain('GET');
   });
 
+  it('lets cross-origin players read Date (on the emulator clock) from playback GETs', async () => {
+    const masterUrl = await hlsSession();
+    harness.clock.advance(4321);
+
+    const ok = await fetch(masterUrl, { headers: { origin: 'http://localhost:3000' } });
+    const exposed = (ok.headers.get('access-control-expose-headers') ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase());
+
+    expect(ok.status).toBe(200);
+    expect(exposed).toEqual(expect.arrayContaining(['date', 'content-length']));
+    expect(ok.headers.get('date')).toBe(new Date(harness.clock.now()).toUTCString());
+  });
+
   it('answers 404 for a session of a stream that was deleted since', async () => {
     const { HLSStreamingSessionURL } = await media.send(
       new GetHLSStreamingSessionURLCommand({
