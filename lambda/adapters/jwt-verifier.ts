@@ -185,8 +185,10 @@ function createKeySet(
 
   return async (header) => {
     const kid = header.kid as string;
-    if (inflight) await inflight;
-    if ((clock.now() - lastSuccessAt >= maxAgeMs || !keys.has(kid)) && mayRefetch()) {
+    const stale = (): boolean => clock.now() - lastSuccessAt >= maxAgeMs;
+    // Only a kid we cannot vouch for waits on a refresh in flight: a forged kid must not slow known keys.
+    if (inflight && (stale() || !keys.has(kid))) await inflight;
+    if ((stale() || !keys.has(kid)) && mayRefetch()) {
       await refresh();
     }
     const key = keys.get(kid);

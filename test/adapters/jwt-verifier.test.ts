@@ -39,6 +39,8 @@ function ecKey(kid: string): TestKey {
 class JwksServer {
   keys: JsonWebKey[] = [];
   down = false;
+  /** While set, requests wait until `release()`: a key set endpoint that is slow to answer. */
+  private held: (() => void)[] | undefined;
   readonly paths: string[] = [];
   private server: Server | undefined;
   url = '';
@@ -50,6 +52,12 @@ class JwksServer {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       this.paths.push(req.url ?? '');
+      if (this.held) {
+        this.held.push(() =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys })),
+        );
+        return;
+      }
       if (this.down) {
         res.writeHead(503).end('down');
         return;
@@ -60,7 +68,18 @@ class JwksServer {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/.well-known/jwks.json`;
   }
 
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const answer of waiting) answer();
+  }
+
   async stop(): Promise<void> {
+    this.release();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
@@ -341,6 +360,27 @@ describe('createJwtVerifier with a JWKS', () => {
     // Tokens outlive the advanced clock, so only the key set decides.
     await expectRejected(v.verify(sign(rsa, {}, { expiresIn: 3600 })));
     await expect(v.verify(sign(next, {}, { expiresIn: 3600 }))).resolves.toMatchObject({ sub: 'alice' });
+  });
+
+  it('does not make tokens with known keys wait for a slow refresh that an unknown kid started', async () => {
+    const v = verifier();
+    await v.verify(sign(rsa));
+    clock.advance(30_000);
+    server.hold();
+    let unknownSettled = false;
+    const unknown = v.verify(sign(rsaKey('forged-kid'))).then(
+      () => 'accepted',
+      (error: unknown) => (error instanceof UnauthenticatedError ? 'rejected' : 'failed'),
+    );
+    void unknown.finally(() => {
+      unknownSettled = true;
+    });
+    // The refresh for the unknown kid is now waiting on the key set endpoint.
+    await expect(v.verify(sign(rsa, { sub: 'known' }))).resolves.toMatchObject({ sub: 'known' });
+    expect(unknownSettled).toBe(false);
+    server.release();
+    await expect(unknown).resolves.toBe('rejected');
+    expect(server.hits).toBe(2);
   });
 
   it('keeps verifying with cached keys when the JWKS endpoint goes down', async () => {
