@@ -25,8 +25,9 @@ export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
  */
 const STREAM_ARN_PATTERN =
   /^arn:aws(?:-cn|-us-gov)?:kinesisvideo:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:stream\/(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{1,255}\*)\/\*$/;
+/** A complete secret ARN (with the random six-character suffix), so IAM can name exactly that secret. */
 const SECRET_ARN =
-  /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+$/;
+  /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 const PARTNER_NAME = /^[a-zA-Z0-9-]{1,64}$/;
 
 /** The retention periods CloudWatch Logs accepts (anything else fails at deploy, so fail at synth). */
@@ -80,7 +81,10 @@ const configSchema = z
     issuer: z.string().min(1),
     audience: z.string().min(1),
     jwksUrl: httpsUrl.optional(),
-    jwtSecretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
+    jwtSecretArn: z
+      .string()
+      .regex(SECRET_ARN, 'must be the complete ARN of a Secrets Manager secret (ending in -<6 characters>)')
+      .optional(),
     jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
     groupsClaim: z.array(z.string().min(1)).min(1).optional(),
     streamArnPatterns: z

@@ -66,6 +66,14 @@ describe('parseConfig', () => {
       /kvsUrlVending\.jwtSecretArn/,
     ],
     [
+      'a partial secret ARN (IAM could not name the secret exactly)',
+      withOverrides({
+        jwksUrl: undefined,
+        jwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt',
+      }),
+      /kvsUrlVending\.jwtSecretArn: must be the complete ARN/,
+    ],
+    [
       'HS256 with a JWKS URL',
       withOverrides({ jwtAlgorithms: ['HS256'] }),
       /kvsUrlVending\.jwtAlgorithms: must list only RS256, ES256/,
