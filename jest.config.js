@@ -11,5 +11,7 @@ module.exports = {
   },
   // Middy (and a few other packages) ship ES modules only: compile them to CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|m3u8-parser|mpd-parser|@videojs|mux.js|mp4box)/)'],
+  // Every file runs under a leak guard: no log line may carry a session token or a JWT.
+  setupFilesAfterEnv: ['<rootDir>/test/support/suite-leak-guard.ts'],
   testTimeout: 30000,
 };
