@@ -122,6 +122,8 @@ const configSchema = z
     alarmEmail: z.email().optional(),
     latencyP99ThresholdMs: z.int().min(100).max(29_000).default(2000),
     abuseControls: z.boolean().default(true),
+    /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
+    apiGatewayCloudWatchRole: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
     const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);

@@ -99,6 +99,12 @@ export interface KvsUrlVendingProps {
   /** @default 2000 */
   readonly latencyP99ThresholdMs?: number;
   /**
+   * Create the account-wide CloudWatch role of API Gateway (execution logs). Turn off when the
+   * account already has one.
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+  /**
    * Per-caller rate limits, per-stream admission and session caps in the function, kept in a table.
    * @default true
    */
@@ -165,6 +171,7 @@ export class KvsUrlVending extends Construct {
           }
         : {}),
       logRetention,
+      createCloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
     });
     this.api = vendApi.api;
     this.accessLogGroup = vendApi.accessLogGroup;

@@ -19,6 +19,12 @@ export interface VendApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default 'prod' */
   readonly stageName?: string;
+  /**
+   * Create the account-wide role API Gateway writes execution logs with. Turn off when the account
+   * already has one (it is a per-account, per-region setting: the last stack to set it wins).
+   * @default true
+   */
+  readonly createCloudWatchRole?: boolean;
 }
 
 /** The request body of playback-url: shapes and enumerations only; the function checks ranges and rules. */
@@ -77,8 +83,9 @@ export class VendApi extends Construct {
       description: 'Vends short-lived KVS playback URLs',
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       // Execution logs need the account-level CloudWatch role; it is kept when the stack goes.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...((props.createCloudWatchRole ?? true)
+        ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }
+        : { cloudWatchRole: false }),
       deployOptions: {
         stageName: props.stageName ?? 'prod',
         throttlingRateLimit: props.throttlingRateLimit ?? 100,

@@ -402,6 +402,15 @@ describe('REST API', () => {
     expect(JSON.stringify(format)).not.toMatch(/header|querystring|body|authorizer/i);
   });
 
+  it("sets up API Gateway's CloudWatch role for execution logs by default", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })],
+      },
+    });
+  });
+
   it('allows CORS preflights only on the user routes and only for the configured origins', () => {
     const options = Object.values(methods).filter((method) => method.Properties.HttpMethod === 'OPTIONS');
     const paths = options.map((method) => pathOf(method.Properties.ResourceId)).sort();

@@ -17,6 +17,7 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
       deletionProtection: false,
       reservedConcurrency: undefined,
       logRetentionDays: 90,
+      apiGatewayCloudWatchRole: false,
     },
   });
   const template = Template.fromStack(stack);
@@ -78,6 +79,11 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
     );
     expect(retentions.length).toBeGreaterThanOrEqual(2);
     expect(new Set(retentions)).toEqual(new Set([90]));
+  });
+
+  it("leaves API Gateway's account-wide CloudWatch role alone when told to", () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(1);
   });
 
   it('has no alarm topic when no email is configured, and still four alarms', () => {
