@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT, cdkJsonConfig } from './synth-app';
@@ -20,9 +20,17 @@ function cdk(args: string[]): { status: number | null; output: string } {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+const outdirs: string[] = [];
+const freshOutdir = (): string => {
+  const outdir = freshOutdir();
+  outdirs.push(outdir);
+  return outdir;
+};
+afterAll(() => outdirs.forEach((outdir) => rmSync(outdir, { recursive: true, force: true })));
+
 describe('npx cdk synth', () => {
   it('synthesizes offline with the cdk.json defaults, bundling the function and passing cdk-nag', () => {
-    const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-url-vending-synth-'));
+    const outdir = freshOutdir();
 
     const { status, output } = cdk(['synth', '--quiet', '--no-notices', '--output', outdir]);
 
@@ -43,7 +51,7 @@ describe('npx cdk synth', () => {
 
   it('fails with a message naming the key when the configuration is bad', () => {
     const bad = JSON.stringify({ ...cdkJsonConfig(), allowedOrigins: ['*'] });
-    const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-url-vending-synth-'));
+    const outdir = freshOutdir();
 
     const { status, output } = cdk([
       'synth',

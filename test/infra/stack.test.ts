@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -9,6 +9,7 @@ import { cdkJsonConfig, synthApp } from './synth-app';
 const ALARM_EMAIL = 'oncall@example.com';
 const { stack, outdir } = synthApp({ bundle: true, overrides: { alarmEmail: ALARM_EMAIL } });
 const template = Template.fromStack(stack);
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 /** A resource of the synthesized template, typed loosely enough to read and strictly enough to lint. */
 interface CfnJson {
