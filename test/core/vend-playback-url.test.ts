@@ -1,5 +1,6 @@
 import type { Admission, SessionCounter } from '../../lambda/core/admission';
 import { ForbiddenError, InvalidRequestError, RateLimitedError } from '../../lambda/core/errors';
+import type { KvsPort } from '../../lambda/core/ports';
 import { vendPlaybackUrl } from '../../lambda/core/vend-playback-url';
 import { alice, FakeGrantStore, FakeKvs, grant, HOUR_MS, NOW } from './fakes';
 
@@ -178,7 +179,10 @@ describe('vendPlaybackUrl', () => {
     it('gives the slot back when KVS fails, so a failed vend does not count', async () => {
       const { deps } = setup();
       const counter = new MemorySessions();
-      const failingKvs = { ...deps.kvs, getSessionUrl: () => Promise.reject(new Error('KVS down')) };
+      const failingKvs: KvsPort = {
+        getSessionUrl: () => Promise.reject(new Error('KVS down')),
+        listStreamNames: () => Promise.resolve([]),
+      };
       const error = await errorOf(
         vendPlaybackUrl(
           { ...deps, kvs: failingKvs, sessions: { counter, maxPerUser: 1 } },
