@@ -22,7 +22,7 @@ function cdk(args: string[]): { status: number | null; output: string } {
 
 const outdirs: string[] = [];
 const freshOutdir = (): string => {
-  const outdir = freshOutdir();
+  const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-url-vending-synth-'));
   outdirs.push(outdir);
   return outdir;
 };
