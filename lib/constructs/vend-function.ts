@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../vend-bundling';
 
 /** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -138,9 +139,13 @@ export class VendFunction extends Construct {
         target: 'node22',
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
-        // The SDK goes into the bundle: pinned versions, tree-shaken, no dependence on the runtime's copy.
-        externalModules: [],
-        // CommonJS dependencies (jsonwebtoken, jwks-rsa) call require() on Node built-ins.
+        // The SDK goes into the bundle (pinned versions, tree-shaken), except the credential providers a
+        // Lambda function never reaches (see vend-bundling.ts).
+        externalModules: [...CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(VEND_BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
+        ),
+        // CommonJS dependencies (jsonwebtoken) call require() on Node built-ins.
         banner:
           "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
         logLevel: nodejs.LogLevel.ERROR,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonConfig, synthApp } from './synth-app';
+import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA } from '../../lib/vend-bundling';
 
 // One synthesis with real esbuild bundling, shared by every assertion of this file.
 const ALARM_EMAIL = 'oncall@example.com';
@@ -117,10 +118,15 @@ describe('vend function', () => {
       );
       expect(imported.has('node:crypto')).toBe(true);
       const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]!);
-      // The SDK's optional CRT signer is loaded inside a try block (SigV4a only); nothing else is external.
+      // Only the credential providers a Lambda function never reaches are left to the runtime.
       const external = [...imported, ...required].filter((name) => !name.startsWith('node:'));
-      expect([...new Set(external)]).toEqual(['@aws-sdk/signature-v4-crt']);
+      expect([...new Set(external)].sort()).toEqual([...CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA].sort());
       expect(code.length).toBeGreaterThan(100_000);
+    });
+
+    it('carries the small semver stand-in instead of the full parser', () => {
+      expect(code.includes('Unsupported range in the bundled semver')).toBe(true);
+      expect(code.includes('Invalid comparator')).toBe(false);
     });
 
     it('starts as an ES module under Node.js and answers a request without credentials with 401', () => {
