@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { buildLambdaContext, proxyRequestContext } from '../../local/api-gateway/proxy-event';
 import type { AttemptOutcome } from './closed-loop';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -29,59 +30,22 @@ export function playbackUrlEvent(
     stageVariables: null,
     body: JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'benchapi00',
-      authorizer: null,
-      domainName: headers.Host,
-      domainPrefix: 'bench',
-      extendedRequestId: requestId,
-      httpMethod: 'POST',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: 'kvs-url-vending-bench',
-        userArn: null,
-      },
-      path: `/bench${path}`,
-      protocol: 'HTTP/1.1',
+    requestContext: proxyRequestContext({
       requestId,
-      requestTime: new Date().toUTCString(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'bench',
-      resourcePath: '/v1/streams/{streamName}/playback-url',
+      method: 'POST',
+      path,
+      resource: '/v1/streams/{streamName}/playback-url',
+      receivedAt: Date.now(),
+      sourceIp: '127.0.0.1',
+      userAgent: 'kvs-url-vending-bench',
+      domainName: headers.Host,
       stage: 'bench',
-    },
+    }),
   };
 }
 
 export function lambdaContext(): Context {
-  const functionName = 'kvs-url-vending-bench-vend';
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return buildLambdaContext(randomUUID(), 10_000, Date.now);
 }
 
 /** Status and Retry-After of a proxy result, for the closed-loop callers. */

@@ -71,40 +71,79 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
     stageVariables: null,
     body,
     isBase64Encoded,
-    requestContext: {
-      accountId: LOCAL_ACCOUNT_ID,
-      apiId: LOCAL_API_ID,
-      authorizer: null,
-      domainName: request.headers.host ?? '127.0.0.1',
-      domainPrefix: (request.headers.host ?? '127').split('.')[0],
-      extendedRequestId: input.requestId,
-      httpMethod: match.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: input.apiKey?.value ?? null,
-        apiKeyId: input.apiKey?.id ?? null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent,
-        userArn: null,
-      },
-      path: `/${LOCAL_STAGE}${input.path}`,
-      protocol: `HTTP/${request.httpVersion}`,
+    requestContext: proxyRequestContext({
       requestId: input.requestId,
-      requestTime: formatRequestTime(input.receivedAt),
-      requestTimeEpoch: input.receivedAt,
-      resourceId: match.route.resource,
-      resourcePath: match.route.resource,
-      stage: LOCAL_STAGE,
+      method: match.method,
+      path: input.path,
+      resource: match.route.resource,
+      receivedAt: input.receivedAt,
+      sourceIp,
+      userAgent,
+      domainName: request.headers.host ?? '127.0.0.1',
+      protocol: `HTTP/${request.httpVersion}`,
+      ...(input.apiKey ? { apiKey: input.apiKey } : {}),
+    }),
+  };
+}
+
+export interface RequestContextInput {
+  readonly requestId: string;
+  readonly method: string;
+  /** The request path, without the stage. */
+  readonly path: string;
+  /** The resource template, e.g. `/v1/streams/{streamName}/playback-url`. */
+  readonly resource: string;
+  /** Epoch ms the request arrived. */
+  readonly receivedAt: number;
+  readonly sourceIp: string;
+  readonly userAgent: string | null;
+  readonly domainName?: string;
+  readonly stage?: string;
+  readonly protocol?: string;
+  /** Set on partner routes once API Gateway accepted the key. */
+  readonly apiKey?: { readonly value: string | null; readonly id: string | null };
+}
+
+/**
+ * The `requestContext` of a REST API (v1) proxy event: the one place that knows its shape, shared by the
+ * local API Gateway, the benchmarks and the handler tests.
+ */
+export function proxyRequestContext(input: RequestContextInput): APIGatewayProxyEvent['requestContext'] {
+  const stage = input.stage ?? LOCAL_STAGE;
+  const domainName = input.domainName ?? '127.0.0.1';
+  return {
+    accountId: LOCAL_ACCOUNT_ID,
+    apiId: LOCAL_API_ID,
+    authorizer: null,
+    domainName,
+    domainPrefix: domainName.split('.')[0],
+    extendedRequestId: input.requestId,
+    httpMethod: input.method,
+    identity: {
+      accessKey: null,
+      accountId: null,
+      apiKey: input.apiKey?.value ?? null,
+      apiKeyId: input.apiKey?.id ?? null,
+      caller: null,
+      clientCert: null,
+      cognitoAuthenticationProvider: null,
+      cognitoAuthenticationType: null,
+      cognitoIdentityId: null,
+      cognitoIdentityPoolId: null,
+      principalOrgId: null,
+      sourceIp: input.sourceIp,
+      user: null,
+      userAgent: input.userAgent,
+      userArn: null,
     },
+    path: `/${stage}${input.path}`,
+    protocol: input.protocol ?? 'HTTP/1.1',
+    requestId: input.requestId,
+    requestTime: formatRequestTime(input.receivedAt),
+    requestTimeEpoch: input.receivedAt,
+    resourceId: input.resource,
+    resourcePath: input.resource,
+    stage,
   };
 }
 

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
 import type { Grant } from '../../lambda/core/model';
 import { createHandler, type VendHandlerDeps } from '../../lambda/vend/create-handler';
+import { proxyRequestContext } from '../../local/api-gateway/proxy-event';
 import { FakeGrantStore, FakeKvs, NOW } from '../core/fakes';
 
 export const ISSUER = 'https://issuer.test';
@@ -117,36 +118,17 @@ export function event(options: EventOptions = {}): APIGatewayProxyEvent {
     stageVariables: null,
     body: options.body === undefined ? null : options.body,
     isBase64Encoded: options.isBase64Encoded ?? false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'api',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: options.method ?? 'POST',
-      path: `/prod${resource}`,
-      stage: 'prod',
+    requestContext: proxyRequestContext({
       requestId: options.requestId ?? 'req-0001',
-      requestTimeEpoch: NOW,
-      resourceId: 'res',
-      resourcePath: resource,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: options.apiKeyId ?? null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '203.0.113.7',
-        user: null,
-        userAgent: 'jest',
-        userArn: null,
-      },
-    },
+      method: options.method ?? 'POST',
+      path: PATHS[resource]?.(streamName) ?? resource,
+      resource,
+      receivedAt: NOW,
+      sourceIp: '203.0.113.7',
+      userAgent: 'jest',
+      stage: 'prod',
+      ...(options.apiKeyId ? { apiKey: { value: null, id: options.apiKeyId } } : {}),
+    }),
   };
 }
 
