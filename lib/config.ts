@@ -122,10 +122,32 @@ const configSchema = z
     alarmEmail: z.email().optional(),
     latencyP99ThresholdMs: z.int().min(100).max(29_000).default(2000),
     abuseControls: z.boolean().default(true),
+    /** Tuning of the abuse controls; absent keys keep the function's defaults. */
+    abuseLimits: z
+      .strictObject({
+        callerRatePerSecond: z.int().min(1).max(10_000).optional(),
+        callerBurst: z.int().min(1).max(10_000).optional(),
+        streamRatePerSecond: z.int().min(1).max(25).optional(),
+        streamBurst: z.int().min(1).max(25).optional(),
+        maxConcurrentSessionsPerUser: z.int().min(0).max(10_000).optional(),
+      })
+      .optional(),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
+    const limits = config.abuseLimits;
+    if (limits && (limits.streamRatePerSecond ?? 20) + (limits.streamBurst ?? 5) > 25) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['abuseLimits'],
+        message:
+          'streamRatePerSecond + streamBurst must not exceed the KVS quota of 25 session URLs per second',
+      });
+    }
+    if (limits && !config.abuseControls) {
+      ctx.addIssue({ code: 'custom', path: ['abuseLimits'], message: 'needs abuseControls: true' });
+    }
     const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);
     if (keySources.length !== 1) {
       ctx.addIssue({

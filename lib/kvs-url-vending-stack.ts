@@ -45,6 +45,7 @@ export class KvsUrlVendingStack extends Stack {
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
       abuseControls: config.abuseControls,
+      ...(config.abuseLimits ? { abuseLimits: config.abuseLimits } : {}),
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     });
 

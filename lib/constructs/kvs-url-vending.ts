@@ -12,7 +12,7 @@ import { VendMonitoring } from './monitoring';
 import { PartnerAccess, type Partner } from './partner-access';
 import { RateLimitTable } from './rate-limit-table';
 import { VendApi } from './vend-api';
-import { VendFunction } from './vend-function';
+import { VendFunction, type AbuseLimits } from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
 
 /** The function gives KVS this long (KVS_RETRY_BUDGET_MS default) before answering 503/504. */
@@ -109,6 +109,12 @@ export interface KvsUrlVendingProps {
    * @default true
    */
   readonly abuseControls?: boolean;
+  /**
+   * Tuning of the abuse controls (with `abuseControls` on).
+   * @default the function's defaults: 5/s with a burst of 10 per caller, 20/s with a burst of 5 per
+   * stream, no cap on concurrent sessions
+   */
+  readonly abuseLimits?: AbuseLimits;
 }
 
 /**
@@ -158,7 +164,7 @@ export class KvsUrlVending extends Construct {
     if (props.jwtSecret) this.vendFunction.grantJwtSecret(props.jwtSecret);
     if (props.abuseControls ?? true) {
       this.rateLimitTable = new RateLimitTable(this, 'RateLimits').table;
-      this.vendFunction.grantRateLimitTable(this.rateLimitTable);
+      this.vendFunction.grantRateLimitTable(this.rateLimitTable, props.abuseLimits);
     }
 
     const vendApi = new VendApi(this, 'Api', {

@@ -67,6 +67,28 @@ export interface VendFunctionProps {
   readonly entry?: string;
 }
 
+/** Tuning of the function's abuse controls; what is left out keeps the function's own default. */
+export interface AbuseLimits {
+  /** Vends per second per caller (`user:<sub>` / `partner:<apiKeyId>`). @default 5 */
+  readonly callerRatePerSecond?: number;
+  /** @default 10 */
+  readonly callerBurst?: number;
+  /** Session URLs per second per stream, fair-shared between callers; rate + burst ≤ 25. @default 20 */
+  readonly streamRatePerSecond?: number;
+  /** @default 5 */
+  readonly streamBurst?: number;
+  /** Sessions a user may hold at once; 0 turns the cap off. @default 0 */
+  readonly maxConcurrentSessionsPerUser?: number;
+}
+
+const ABUSE_LIMIT_VARIABLES: Record<keyof AbuseLimits, string> = {
+  callerRatePerSecond: 'RATE_LIMIT_RATE_PER_SECOND',
+  callerBurst: 'RATE_LIMIT_BURST',
+  streamRatePerSecond: 'STREAM_ADMISSION_RATE_PER_SECOND',
+  streamBurst: 'STREAM_ADMISSION_BURST',
+  maxConcurrentSessionsPerUser: 'MAX_CONCURRENT_SESSIONS_PER_USER',
+};
+
 /**
  * The vend function with the project's house defaults: newest Node.js runtime, ARM64, active tracing,
  * an explicit log group, esbuild bundling with the AWS SDK inside the bundle, and a role that starts
@@ -172,8 +194,12 @@ export class VendFunction extends Construct {
   }
 
   /** Lets the function keep its rate-limit state in `table` and turns the abuse controls on. */
-  public grantRateLimitTable(table: dynamodb.ITable): void {
+  public grantRateLimitTable(table: dynamodb.ITable, limits: AbuseLimits = {}): void {
     this.function.addEnvironment('RATE_LIMIT_TABLE_NAME', table.tableName);
+    for (const [key, variable] of Object.entries(ABUSE_LIMIT_VARIABLES)) {
+      const value = limits[key as keyof AbuseLimits];
+      if (value !== undefined) this.function.addEnvironment(variable, String(value));
+    }
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],

@@ -43,6 +43,22 @@ describe('parseConfig', () => {
   it.each<[string, unknown, RegExp]>([
     ['missing configuration', undefined, /kvsUrlVending: missing/],
     ['text that is not JSON', '{issuer:', /kvsUrlVending: not valid JSON/],
+    [
+      'a stream admission over the KVS quota',
+      withOverrides({ abuseLimits: { streamRatePerSecond: 21 } }),
+      /kvsUrlVending\.abuseLimits: streamRatePerSecond \+ streamBurst must not exceed/,
+    ],
+    [
+      'abuse limits without abuse controls',
+      withOverrides({ abuseControls: false, abuseLimits: { callerBurst: 2 } }),
+      /kvsUrlVending\.abuseLimits: needs abuseControls: true/,
+    ],
+    ['an unknown abuse limit', withOverrides({ abuseLimits: { perIp: 2 } }), /kvsUrlVending\.abuseLimits/],
+    [
+      'a negative session cap',
+      withOverrides({ abuseLimits: { maxConcurrentSessionsPerUser: -1 } }),
+      /kvsUrlVending\.abuseLimits\.maxConcurrentSessionsPerUser/,
+    ],
     ['no issuer', withOverrides({ issuer: undefined }), /kvsUrlVending\.issuer/],
     ['an empty audience', withOverrides({ audience: '' }), /kvsUrlVending\.audience/],
     [

@@ -165,3 +165,38 @@ describe('KvsUrlVending construct props', () => {
     expect(build(props)).toThrow(message);
   });
 });
+
+describe('abuse-control tuning', () => {
+  const { stack } = synthApp({
+    overrides: {
+      abuseLimits: {
+        callerRatePerSecond: 2,
+        callerBurst: 4,
+        streamBurst: 3,
+        maxConcurrentSessionsPerUser: 3,
+      },
+    },
+  });
+  const template = Template.fromStack(stack);
+
+  it('passes each configured limit to the function, and leaves the rest to its defaults', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Vends short-lived KVS'),
+      Environment: {
+        Variables: Match.objectLike({
+          RATE_LIMIT_TABLE_NAME: Match.anyValue(),
+          RATE_LIMIT_RATE_PER_SECOND: '2',
+          RATE_LIMIT_BURST: '4',
+          STREAM_ADMISSION_BURST: '3',
+          MAX_CONCURRENT_SESSIONS_PER_USER: '3',
+        }),
+      },
+    });
+    const fn = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
+      }),
+    )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('STREAM_ADMISSION_RATE_PER_SECOND');
+  });
+});
