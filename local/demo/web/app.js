@@ -197,8 +197,20 @@
 
   function attachDash(url) {
     const dash = window.dashjs.MediaPlayer().create();
-    // dash.js would ask a public time server, unreachable offline; the local emulator shares this clock.
-    dash.updateSettings({ streaming: { utcSynchronization: { enabled: false } } });
+    // Clock sync follows the MPD's UTCTiming (the emulator serves its own clock); never the public
+    // time server dash.js falls back to, which is unreachable offline.
+    dash.updateSettings({
+      streaming: {
+        utcSynchronization: {
+          enabled: true,
+          useManifestDateHeaderTimeSource: true,
+          defaultTimingSource: {
+            scheme: 'urn:mpeg:dash:utc:http-head:2014',
+            value: window.location.origin + '/',
+          },
+        },
+      },
+    });
     dash.on(window.dashjs.MediaPlayer.events.ERROR, (event) => {
       const error = event.error || {};
       const status = error.data && error.data.request && error.data.request.status;
