@@ -1,66 +1,36 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AbuseControlUnavailableError, type RateLimit } from '../../lambda/core/admission';
 import { UpstreamUnavailableError } from '../../lambda/core/errors';
 import { createDynamoDbRateLimiter } from '../../lambda/adapters/rate-limiter';
-import { boundedKey, createAbuseTable } from '../../lambda/adapters/rate-limiter-table';
+import {
+  boundedKey,
+  createAbuseTable,
+  type AbuseTableOptions,
+} from '../../lambda/adapters/rate-limiter-table';
 import {
   createAbuseTableSchema,
   credentials,
-  FakeClock,
-  instance,
   REGION,
   startDynalite,
-  type RunningDynalite,
+  useAbuseTable,
 } from './support/abuse-table';
 
 const TABLE = 'abuse-controls';
 const limit: RateLimit = { ratePerSecond: 2, burst: 5 };
 
 describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
-  let db: RunningDynalite;
-  let clock: FakeClock;
-  let clients: DynamoDBClient[];
+  const abuse = useAbuseTable(TABLE);
   let keyCounter = 0;
   const freshKey = () => `ratelimit#user:test-${(keyCounter += 1)}`;
 
-  const twoInstances = (overrides = {}) => {
-    const a = instance(db.endpoint, TABLE, clock, overrides);
-    const b = instance(db.endpoint, TABLE, clock, overrides);
-    clients.push(a.client, b.client);
-    return [
-      createDynamoDbRateLimiter({ table: a.table }),
-      createDynamoDbRateLimiter({ table: b.table }),
+  const twoInstances = (overrides: Partial<AbuseTableOptions> = {}) =>
+    [
+      createDynamoDbRateLimiter({ table: abuse.instance(overrides) }),
+      createDynamoDbRateLimiter({ table: abuse.instance(overrides) }),
     ] as const;
-  };
-
-  const storedItem = async (key: string) => {
-    const output = await db.admin.send(
-      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: key } }, ConsistentRead: true }),
-    );
-    return output.Item ? unmarshall(output.Item) : undefined;
-  };
-
-  beforeAll(async () => {
-    db = await startDynalite();
-    await createAbuseTableSchema(db.admin, TABLE);
-  });
-
-  afterAll(async () => {
-    await db.stop();
-  });
-
-  beforeEach(() => {
-    clock = new FakeClock();
-    clients = [];
-  });
-
-  afterEach(() => {
-    for (const client of clients) client.destroy();
-  });
 
   it('lets a burst through across both instances, then refuses with Retry-After', async () => {
     const [a, b] = twoInstances();
@@ -79,13 +49,13 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
     for (let i = 0; i < 5; i += 1) await a.take(key, limit);
     expect((await b.take(key, limit)).allowed).toBe(false);
 
-    clock.advance(499);
+    abuse.clock.advance(499);
     expect((await b.take(key, limit)).allowed).toBe(false);
-    clock.advance(1);
+    abuse.clock.advance(1);
     expect((await b.take(key, limit)).allowed).toBe(true);
     expect((await a.take(key, limit)).allowed).toBe(false);
 
-    clock.advance(1_000);
+    abuse.clock.advance(1_000);
     expect((await a.take(key, limit)).allowed).toBe(true);
     expect((await b.take(key, limit)).allowed).toBe(true);
     expect((await a.take(key, limit)).allowed).toBe(false);
@@ -98,14 +68,14 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
     expect((await a.take(key, slow)).allowed).toBe(true);
     expect(await a.take(key, slow)).toEqual({ allowed: false, retryAfterSeconds: 5 });
-    clock.advance(2_500);
+    abuse.clock.advance(2_500);
     expect(await a.take(key, slow)).toEqual({ allowed: false, retryAfterSeconds: 3 });
   });
 
   it('never admits more than the burst when both instances race on one key', async () => {
     const [a, b] = twoInstances({ maxAttempts: 50 });
     const key = freshKey();
-    const refusedBefore = db.refusedRequests();
+    const refusedBefore = abuse.db.refusedRequests();
 
     const decisions = await Promise.all(
       Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? a : b).take(key, limit)),
@@ -113,18 +83,17 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
     // The races were real: some conditional writes lost and were retried on a fresh read.
-    expect(db.refusedRequests()).toBeGreaterThan(refusedBefore);
-    const item = await storedItem(key);
+    expect(abuse.db.refusedRequests()).toBeGreaterThan(refusedBefore);
+    const item = await abuse.storedItem(key);
     expect(item?.tokens).toBeCloseTo(0, 9);
   });
 
   it('refuses (rather than admits) when every attempt loses the race', async () => {
     const contended: string[] = [];
-    const one = instance(db.endpoint, TABLE, clock, { maxAttempts: 1 });
-    const two = instance(db.endpoint, TABLE, clock, { maxAttempts: 1 });
-    clients.push(one.client, two.client);
-    const a = createDynamoDbRateLimiter({ table: one.table, onContention: (key) => contended.push(key) });
-    const b = createDynamoDbRateLimiter({ table: two.table, onContention: (key) => contended.push(key) });
+    const one = abuse.instance({ maxAttempts: 1 });
+    const two = abuse.instance({ maxAttempts: 1 });
+    const a = createDynamoDbRateLimiter({ table: one, onContention: (key) => contended.push(key) });
+    const b = createDynamoDbRateLimiter({ table: two, onContention: (key) => contended.push(key) });
     const key = freshKey();
     const roomy: RateLimit = { ratePerSecond: 100, burst: 100 };
 
@@ -146,10 +115,10 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
     await a.take(key, limit);
     await a.take(key, limit);
 
-    const item = await storedItem(key);
-    expect(item).toMatchObject({ pk: key, v: 2, tokens: 3, refilledAt: clock.current });
+    const item = await abuse.storedItem(key);
+    expect(item).toMatchObject({ pk: key, v: 2, tokens: 3, refilledAt: abuse.clock.current });
     // Two tokens missing at 2/s: full after one second; TTL in epoch seconds, rounded up.
-    expect(item?.ttl).toBe(Math.ceil((clock.current + 1_000) / 1000) + 1);
+    expect(item?.ttl).toBe(Math.ceil((abuse.clock.current + 1_000) / 1000) + 1);
   });
 
   it('corrects a stale remembered state through the version condition', async () => {
@@ -160,7 +129,7 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
     // `a` remembers 4 tokens left; the table holds 0: its write must fail and be redone on a fresh read.
     expect((await a.take(key, limit)).allowed).toBe(false);
-    expect((await storedItem(key))?.v).toBe(5);
+    expect((await abuse.storedItem(key))?.v).toBe(5);
   });
 
   it('keeps separate buckets per key', async () => {
@@ -178,7 +147,7 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
     const long = `ratelimit#user:${'x'.repeat(3_000)}`;
 
     expect((await a.take(long, limit)).allowed).toBe(true);
-    const item = await storedItem(boundedKey(long));
+    const item = await abuse.storedItem(boundedKey(long));
     expect(item?.pk).toMatch(/^sha256#[0-9a-f]{64}$/);
     expect(item?.tokens).toBe(4);
   });
@@ -190,18 +159,18 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
   });
 
   it('also works in a table with a composite key, such as the grants table', async () => {
-    await createAbuseTableSchema(db.admin, 'grants', { partition: 'principal', sort: 'grantId' });
-    const shared = instance(db.endpoint, 'grants', clock, {
+    await createAbuseTableSchema(abuse.db.admin, 'grants', { partition: 'principal', sort: 'grantId' });
+    const shared = abuse.instance({
+      tableName: 'grants',
       partitionKey: 'principal',
       sortKey: { name: 'grantId', value: '#ratelimit' },
     });
-    clients.push(shared.client);
-    const limiter = createDynamoDbRateLimiter({ table: shared.table });
+    const limiter = createDynamoDbRateLimiter({ table: shared });
     const key = 'ratelimit#user:alice';
 
     for (let i = 0; i < 5; i += 1) expect((await limiter.take(key, limit)).allowed).toBe(true);
     expect((await limiter.take(key, limit)).allowed).toBe(false);
-    const output = await db.admin.send(
+    const output = await abuse.db.admin.send(
       new GetItemCommand({
         TableName: 'grants',
         Key: { principal: { S: key }, grantId: { S: '#ratelimit' } },

@@ -1,95 +1,58 @@
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createDynamoDbSessionCounter } from '../../lambda/adapters/session-counter';
-import {
-  createAbuseTableSchema,
-  FakeClock,
-  instance,
-  startDynalite,
-  type RunningDynalite,
-} from './support/abuse-table';
+import type { AbuseTableOptions } from '../../lambda/adapters/rate-limiter-table';
+import { useAbuseTable } from './support/abuse-table';
 
 const TABLE = 'abuse-sessions';
 const MINUTE = 60_000;
 
 describe('DynamoDB concurrent-session cap (dynalite)', () => {
-  let db: RunningDynalite;
-  let clock: FakeClock;
-  let clients: DynamoDBClient[];
+  const abuse = useAbuseTable(TABLE);
   let userCounter = 0;
   const freshUser = () => `user:viewer-${(userCounter += 1)}`;
 
-  const counter = (overrides = {}) => {
-    const { table, client } = instance(db.endpoint, TABLE, clock, overrides);
-    clients.push(client);
-    return createDynamoDbSessionCounter({ table });
-  };
+  const counter = (overrides: Partial<AbuseTableOptions> = {}) =>
+    createDynamoDbSessionCounter({ table: abuse.instance(overrides) });
 
-  const storedExpiries = async (principal: string) => {
-    const output = await db.admin.send(
-      new GetItemCommand({
-        TableName: TABLE,
-        Key: { pk: { S: `sessions#${principal}` } },
-        ConsistentRead: true,
-      }),
-    );
-    return output.Item ? unmarshall(output.Item) : undefined;
-  };
-
-  beforeAll(async () => {
-    db = await startDynalite();
-    await createAbuseTableSchema(db.admin, TABLE);
-  });
-
-  afterAll(async () => {
-    await db.stop();
-  });
-
-  beforeEach(() => {
-    clock = new FakeClock();
-    clients = [];
-  });
-
-  afterEach(() => {
-    for (const client of clients) client.destroy();
-  });
+  const storedExpiries = (principal: string) => abuse.storedItem(`sessions#${principal}`);
 
   it('opens up to the cap, across instances, then refuses', async () => {
     const a = counter();
     const b = counter();
     const user = freshUser();
 
-    expect(await a.tryOpen(user, clock.current + 5 * MINUTE, 2)).toBe(true);
-    expect(await b.tryOpen(user, clock.current + 10 * MINUTE, 2)).toBe(true);
-    expect(await a.tryOpen(user, clock.current + 5 * MINUTE, 2)).toBe(false);
-    expect(await b.tryOpen(user, clock.current + 5 * MINUTE, 2)).toBe(false);
+    expect(await a.tryOpen(user, abuse.clock.current + 5 * MINUTE, 2)).toBe(true);
+    expect(await b.tryOpen(user, abuse.clock.current + 10 * MINUTE, 2)).toBe(true);
+    expect(await a.tryOpen(user, abuse.clock.current + 5 * MINUTE, 2)).toBe(false);
+    expect(await b.tryOpen(user, abuse.clock.current + 5 * MINUTE, 2)).toBe(false);
   });
 
   it('counts a session until its expiresAt, then frees its slot', async () => {
     const a = counter();
     const user = freshUser();
-    await a.tryOpen(user, clock.current + 5 * MINUTE, 2);
-    await a.tryOpen(user, clock.current + 10 * MINUTE, 2);
+    await a.tryOpen(user, abuse.clock.current + 5 * MINUTE, 2);
+    await a.tryOpen(user, abuse.clock.current + 10 * MINUTE, 2);
 
-    clock.advance(5 * MINUTE - 1);
-    expect(await a.tryOpen(user, clock.current + MINUTE, 2)).toBe(false);
-    clock.advance(1);
-    expect(await a.tryOpen(user, clock.current + MINUTE, 2)).toBe(true);
+    abuse.clock.advance(5 * MINUTE - 1);
+    expect(await a.tryOpen(user, abuse.clock.current + MINUTE, 2)).toBe(false);
+    abuse.clock.advance(1);
+    expect(await a.tryOpen(user, abuse.clock.current + MINUTE, 2)).toBe(true);
 
     // Ended sessions are pruned on write, and the TTL follows the last live session.
     const item = await storedExpiries(user);
-    expect(item?.expiries).toEqual([clock.current + MINUTE, clock.current + 5 * MINUTE]);
-    expect(item?.ttl).toBe(Math.ceil((clock.current + 5 * MINUTE) / 1000) + 1);
+    expect(item?.expiries).toEqual([abuse.clock.current + MINUTE, abuse.clock.current + 5 * MINUTE]);
+    expect(item?.ttl).toBe(Math.ceil((abuse.clock.current + 5 * MINUTE) / 1000) + 1);
   });
 
   it('gives exactly one of many racing instances the last free slot', async () => {
     const instances = [counter(), counter(), counter(), counter()];
     const user = freshUser();
-    await instances[0]!.tryOpen(user, clock.current + MINUTE, 3);
-    await instances[1]!.tryOpen(user, clock.current + MINUTE, 3);
+    await instances[0]!.tryOpen(user, abuse.clock.current + MINUTE, 3);
+    await instances[1]!.tryOpen(user, abuse.clock.current + MINUTE, 3);
 
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => instances[i % 4]!.tryOpen(user, clock.current + 2 * MINUTE, 3)),
+      Array.from({ length: 8 }, (_, i) =>
+        instances[i % 4]!.tryOpen(user, abuse.clock.current + 2 * MINUTE, 3),
+      ),
     );
 
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -100,38 +63,38 @@ describe('DynamoDB concurrent-session cap (dynalite)', () => {
     const a = counter();
     const first = freshUser();
     const second = freshUser();
-    await a.tryOpen(first, clock.current + MINUTE, 1);
+    await a.tryOpen(first, abuse.clock.current + MINUTE, 1);
 
-    expect(await a.tryOpen(first, clock.current + MINUTE, 1)).toBe(false);
-    expect(await a.tryOpen(second, clock.current + MINUTE, 1)).toBe(true);
+    expect(await a.tryOpen(first, abuse.clock.current + MINUTE, 1)).toBe(false);
+    expect(await a.tryOpen(second, abuse.clock.current + MINUTE, 1)).toBe(true);
   });
 
   it('gives a slot back when the vend failed after opening it', async () => {
     const a = counter();
     const b = counter();
     const user = freshUser();
-    const expiresAt = clock.current + 5 * MINUTE;
+    const expiresAt = abuse.clock.current + 5 * MINUTE;
     await a.tryOpen(user, expiresAt, 1);
 
     await b.release(user, expiresAt);
 
-    expect(await a.tryOpen(user, clock.current + MINUTE, 1)).toBe(true);
+    expect(await a.tryOpen(user, abuse.clock.current + MINUTE, 1)).toBe(true);
   });
 
   it('releases one slot only, and nothing for a session it does not hold', async () => {
     const a = counter();
     const user = freshUser();
-    const expiresAt = clock.current + 5 * MINUTE;
+    const expiresAt = abuse.clock.current + 5 * MINUTE;
     await a.tryOpen(user, expiresAt, 3);
     await a.tryOpen(user, expiresAt, 3);
 
     await a.release(user, expiresAt);
-    await a.release(user, clock.current + 7 * MINUTE);
+    await a.release(user, abuse.clock.current + 7 * MINUTE);
 
     expect((await storedExpiries(user))?.expiries).toEqual([expiresAt]);
   });
 
   it('rejects a cap that is not a positive integer', async () => {
-    await expect(counter().tryOpen(freshUser(), clock.current + MINUTE, 0)).rejects.toThrow(RangeError);
+    await expect(counter().tryOpen(freshUser(), abuse.clock.current + MINUTE, 0)).rejects.toThrow(RangeError);
   });
 });

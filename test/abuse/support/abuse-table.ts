@@ -1,7 +1,13 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import {
   createAbuseTable,
   type AbuseTable,
@@ -75,21 +81,85 @@ export async function createAbuseTableSchema(
   );
 }
 
-/** One "Lambda instance": its own SDK client (and so its own connections and memo) on the shared table. */
-export function instance(
-  endpoint: string,
-  tableName: string,
-  clock: FakeClock,
-  overrides: Partial<AbuseTableOptions> = {},
-): { table: AbuseTable; client: DynamoDBClient } {
-  const client = new DynamoDBClient({ region: REGION, endpoint, credentials, maxAttempts: 1 });
-  const table = createAbuseTable({
-    tableName,
-    region: REGION,
-    client,
-    clock,
-    timeoutMs: 10_000,
-    ...overrides,
+export interface AbuseTableFixture {
+  /** The server of this `describe` block (started once for all its tests). */
+  readonly db: RunningDynalite;
+  /** A fresh clock for each test, shared by every instance that test makes. */
+  readonly clock: FakeClock;
+  /**
+   * One "Lambda instance": its own SDK client (and so its own connections and memo) on the shared table.
+   * The client is destroyed after the test.
+   */
+  instance(overrides?: Partial<AbuseTableOptions>): AbuseTable;
+  /** The item stored under partition key `pk`, read consistently, or undefined. */
+  storedItem(pk: string): Promise<Record<string, NativeAttributeValue> | undefined>;
+}
+
+/**
+ * Registers the jest hooks of a `describe` block that runs against one dynalite server holding the
+ * abuse table `tableName`, and gives the tests access to it.
+ */
+export function useAbuseTable(tableName: string): AbuseTableFixture {
+  let db: RunningDynalite | undefined;
+  let clock: FakeClock | undefined;
+  let clients: DynamoDBClient[] = [];
+
+  const running = (): RunningDynalite => {
+    if (!db) throw new Error('dynalite is not running: use the fixture inside a test.');
+    return db;
+  };
+  const currentClock = (): FakeClock => {
+    if (!clock) throw new Error('no clock outside a test.');
+    return clock;
+  };
+
+  beforeAll(async () => {
+    db = await startDynalite();
+    await createAbuseTableSchema(db.admin, tableName);
   });
-  return { table, client };
+
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    clients = [];
+  });
+
+  afterEach(() => {
+    for (const client of clients) client.destroy();
+  });
+
+  return {
+    get db() {
+      return running();
+    },
+    get clock() {
+      return currentClock();
+    },
+    instance(overrides = {}) {
+      const client = new DynamoDBClient({
+        region: REGION,
+        endpoint: running().endpoint,
+        credentials,
+        maxAttempts: 1,
+      });
+      clients.push(client);
+      return createAbuseTable({
+        tableName,
+        region: REGION,
+        client,
+        clock: currentClock(),
+        timeoutMs: 10_000,
+        ...overrides,
+      });
+    },
+    async storedItem(pk) {
+      const output = await running().admin.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      );
+      return output.Item ? unmarshall(output.Item) : undefined;
+    },
+  };
 }
