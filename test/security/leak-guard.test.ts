@@ -71,11 +71,13 @@ describe('leak guard', () => {
 
     process.stderr.write(`retrying ${SESSION_URL}\n`);
     guard.response({ status: 500, headers: {}, body: `{"token":"${JWT}"}` });
+    guard.response({ status: 502, headers: { 'x-debug': 'key ASIAQWERTYUIOPASDFGH' }, body: '{}' });
     guard.stop();
 
     expect(guard.leaks().map((leak) => `${leak.secret} @ ${leak.where}`)).toEqual([
       'session token parameter @ log output',
       'JWT-shaped string @ body of a 500',
+      'AWS access key id @ headers of a 502',
     ]);
   });
 

@@ -73,12 +73,14 @@ function variants(value: string): string[] {
 }
 
 /**
- * Shapes that are a leak whoever they belong to: a KVS session token parameter and a compact JWS with
- * JSON header and payload. They catch secrets the guard was never told about.
+ * Shapes that are a leak whoever they belong to: a KVS session token parameter, a compact JWS with JSON
+ * header and payload, and an AWS access key id. They catch secrets the guard was never told about.
  */
 const LEAK_PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/SessionToken=/, 'session token parameter'],
   [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/, 'JWT-shaped string'],
+  // Long-term (AKIA) and temporary (ASIA) AWS access key ids.
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/, 'AWS access key id'],
 ];
 /** Findings kept at most in streaming mode. */
 const MAX_FINDINGS = 20;
