@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { UnauthenticatedError } from '../core/errors';
+import { UnauthenticatedError, UpstreamUnavailableError } from '../core/errors';
 import type { Clock, TokenVerifier } from '../core/ports';
 
 export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
@@ -49,13 +49,18 @@ interface PublishedKey {
   usableFor: readonly JwtAlgorithm[];
 }
 
+/** No key (or secret) to verify with has ever been loaded: a server-side outage, answered 503. */
+const KEYS_UNAVAILABLE = 'The token signing keys are unavailable.';
+
 const fail = (): never => {
   throw new UnauthenticatedError(GENERIC_MESSAGE);
 };
 
 /**
- * Verifies bearer JWTs. Every failure, whatever its cause, is an UnauthenticatedError with one generic
- * message, so nothing about the token or the key set leaks to the caller.
+ * Verifies bearer JWTs. Every failure of the token, whatever its cause, is an UnauthenticatedError with
+ * one generic message, so nothing about the token or the key set leaks to the caller. Only when no key or
+ * secret has ever been loaded (the key set or secret store is down since cold start) is the answer an
+ * UpstreamUnavailableError: fail closed, but without telling a valid caller its token is bad.
  *
  * Symmetric and asymmetric algorithms are never mixed: a verifier holds either a secret (HS256 only)
  * or a key set (RS256/ES256 only), which rules out HS/RS key confusion by construction.
@@ -192,6 +197,9 @@ function createKeySet(
       await refresh();
     }
     const key = keys.get(kid);
+    // Never loaded: no token can be judged, valid or not. Say so (503) rather than blame the caller.
+    if (!key && lastSuccessAt === Number.NEGATIVE_INFINITY)
+      throw new UpstreamUnavailableError(KEYS_UNAVAILABLE);
     if (!key) return fail();
     if (key.alg !== undefined && key.alg !== header.alg) return fail();
     if (!key.usableFor.includes(header.alg)) return fail();
@@ -275,7 +283,7 @@ function createSecretSource(
     } catch {
       // A stale secret beats locking every caller out while the secret store is unreachable.
       if (cached) return cached.value;
-      return fail();
+      throw new UpstreamUnavailableError(KEYS_UNAVAILABLE);
     }
   };
 }

@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync, type JsonWebKey, type KeyObject } from
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
-import { UnauthenticatedError } from '../../lambda/core/errors';
+import { UnauthenticatedError, UpstreamUnavailableError } from '../../lambda/core/errors';
 import { createJwtVerifier, type JwtVerifierOptions } from '../../lambda/adapters/jwt-verifier';
 
 const ISSUER = 'https://issuer.test';
@@ -132,6 +132,15 @@ const standardClaims = (): Record<string, unknown> => {
   const now = Math.floor(Date.now() / 1000);
   return { sub: 'alice', iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 300 };
 };
+
+async function expectUnavailable(promise: Promise<unknown>): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(UpstreamUnavailableError);
+  expect((error as Error).message).toBe('The token signing keys are unavailable.');
+}
 
 async function expectRejected(promise: Promise<unknown>, token?: string): Promise<void> {
   const error = await promise.then(
@@ -395,9 +404,15 @@ describe('createJwtVerifier with a JWKS', () => {
     await expectRejected(v.verify(sign(rsaKey('unknown'))));
   });
 
-  it('fails closed when the key set was never reachable', async () => {
+  it('fails closed with UpstreamUnavailableError when the key set was never reachable, then recovers', async () => {
     server.down = true;
-    await expectRejected(verifier().verify(sign(rsa)));
+    const v = verifier();
+    await expect(v.verify(sign(rsa))).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // A malformed token is still the caller's fault, key set or not.
+    await expectRejected(v.verify('not.a.jwt'));
+    server.down = false;
+    clock.advance(30_000);
+    await expect(v.verify(sign(rsa))).resolves.toMatchObject({ sub: 'alice' });
   });
 
   it('rejects a token with a crit header', async () => {
@@ -499,9 +514,9 @@ describe('createJwtVerifier with an HS256 secret', () => {
     expect(loads).toBe(1);
   });
 
-  it('refuses a loaded secret that is too short', async () => {
+  it('refuses a loaded secret that is too short: nothing verifies, and the server says it is unavailable', async () => {
     const v = createJwtVerifier({ ...base, secret: () => Promise.resolve('short') });
-    await expectRejected(
+    await expectUnavailable(
       v.verify(
         jwt.sign({ sub: 'alice' }, 'short', {
           algorithm: 'HS256',
@@ -519,7 +534,7 @@ describe('createJwtVerifier with an HS256 secret', () => {
       ...base,
       secret: () => (available ? Promise.resolve(SECRET) : Promise.reject(new Error('secrets store down'))),
     });
-    await expectRejected(v.verify(hsToken()));
+    await expectUnavailable(v.verify(hsToken()));
     available = true;
     await expect(v.verify(hsToken())).resolves.toMatchObject({ sub: 'alice' });
   });

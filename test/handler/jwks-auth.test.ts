@@ -102,3 +102,28 @@ describe('bearer JWTs verified against a JWKS served over HTTP', () => {
     expect(kvs.sessionRequests).toEqual([]);
   });
 });
+
+describe('a key set that has never been reachable', () => {
+  it('answers 503 UPSTREAM_UNAVAILABLE, without calling the grants or KVS', async () => {
+    const { handler, kvs, grants } = setupHandler({
+      verifier: createJwtVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['RS256'],
+        // Nothing listens on port 9 (discard): the key set cannot be fetched.
+        jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
+        clockToleranceSeconds: 5,
+        maxTokenBytes: 8192,
+        jwksRefetchIntervalSeconds: 30,
+        clock,
+      }),
+    });
+    const response = await call(handler, rs256());
+    expect(response.statusCode).toBe(503);
+    expect((JSON.parse(response.body) as { error: { code: string } }).error.code).toBe(
+      'UPSTREAM_UNAVAILABLE',
+    );
+    expect(kvs.sessionRequests).toHaveLength(0);
+    expect(grants.calls).toHaveLength(0);
+  });
+});
