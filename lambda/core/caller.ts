@@ -3,6 +3,12 @@ import type { Caller } from './model';
 
 export const DEFAULT_GROUPS_CLAIMS: readonly string[] = ['cognito:groups', 'groups'];
 
+/**
+ * Each group is one more grant lookup per request: a token listing hundreds (a signed one still fits the
+ * size cap) would turn one call into hundreds of reads. Far above what any user needs.
+ */
+export const MAX_GROUPS = 64;
+
 const INVALID_CLAIMS = 'The bearer token is missing, invalid or expired.';
 const MISSING_API_KEY = 'An API key is required.';
 
@@ -22,7 +28,9 @@ export function callerFromClaims(
   if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string' && group !== '')) {
     throw new UnauthenticatedError(INVALID_CLAIMS);
   }
-  const principals = [`user:${sub}`, ...new Set((groups as string[]).map((group) => `group:${group}`))];
+  const distinct = new Set(groups as string[]);
+  if (distinct.size > MAX_GROUPS) throw new UnauthenticatedError(INVALID_CLAIMS);
+  const principals = [`user:${sub}`, ...[...distinct].map((group) => `group:${group}`)];
   return { kind: 'user', id: sub, principals };
 }
 

@@ -1,4 +1,4 @@
-import { callerFromApiKeyId, callerFromClaims } from '../../lambda/core/caller';
+import { callerFromApiKeyId, callerFromClaims, MAX_GROUPS } from '../../lambda/core/caller';
 import { UnauthenticatedError } from '../../lambda/core/errors';
 
 describe('callerFromClaims', () => {
@@ -46,6 +46,16 @@ describe('callerFromClaims', () => {
 });
 
 describe('callerFromApiKeyId', () => {
+  it(`accepts up to ${MAX_GROUPS} distinct groups and refuses a token with more, before any grant lookup`, () => {
+    const groups = (count: number) => Array.from({ length: count }, (_, index) => `g${index}`);
+    expect(callerFromClaims({ sub: 'alice', groups: [...groups(MAX_GROUPS), 'g0'] }).principals).toHaveLength(
+      MAX_GROUPS + 1,
+    );
+    expect(() => callerFromClaims({ sub: 'alice', groups: groups(MAX_GROUPS + 1) })).toThrow(
+      UnauthenticatedError,
+    );
+  });
+
   it('makes a partner principal', () => {
     expect(callerFromApiKeyId('key-1')).toEqual({
       kind: 'partner',
