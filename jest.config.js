@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // The workspace packages' own tests run here too, under the same leak guard.
+  roots: ['<rootDir>/test', '<rootDir>/packages/kvs-emulator/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j)sx?$': [

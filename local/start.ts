@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
 import { createLocalApiServer, type ProxyHandler } from './api-gateway/server';
 import type { LocalPartner } from './api-gateway/usage-plan';
 import { LOCAL_CREDENTIALS, startLocalDynamoDb, type RunningDynamoDb } from './dynamodb';
@@ -12,7 +13,6 @@ import {
   type MintTokenOptions,
 } from './identity/identity-provider';
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
-import { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from './kvs-emulator';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
 
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');

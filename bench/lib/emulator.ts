@@ -5,7 +5,7 @@ import {
   type Quotas,
   type RunningEmulator,
   type StreamConfig,
-} from '../../local/kvs-emulator';
+} from '@kvs-url-vending/kvs-emulator';
 import { BENCH_CREDENTIALS, BENCH_REGION } from './handler-env';
 
 const SESSION_URL_OPERATIONS = ['GetHLSStreamingSessionURL', 'GetDASHStreamingSessionURL'];

@@ -1,4 +1,10 @@
 import {
+  createManualClock,
+  startKvsEmulator,
+  type ManualClock,
+  type RunningEmulator,
+} from '@kvs-url-vending/kvs-emulator';
+import {
   DomainError,
   InvalidRequestError,
   NoMediaError,
@@ -9,12 +15,6 @@ import {
 } from '../../lambda/core/errors';
 import type { SessionUrlRequest } from '../../lambda/core/model';
 import { createKvsAdapter, type KvsAdapterOptions } from '../../lambda/adapters/kvs-adapter';
-import {
-  createManualClock,
-  startKvsEmulator,
-  type ManualClock,
-  type RunningEmulator,
-} from '../../local/kvs-emulator';
 
 const live = (overrides: Partial<SessionUrlRequest> = {}): SessionUrlRequest => ({
   streamName: 'front-door',

@@ -1,5 +1,5 @@
+import { loadStreamConfigs, parseStreamConfigs } from '@kvs-url-vending/kvs-emulator';
 import type { LocalPartner } from '../../local/api-gateway/usage-plan';
-import { loadStreamConfigs, parseStreamConfigs } from '../../local/kvs-emulator';
 import demoPartners from '../../local/partners.json';
 import { isErrorShape, startGuardedStack, type GuardedStack, type RawAnswer } from '../support/guarded-stack';
 

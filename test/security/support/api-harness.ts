@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { startKvsEmulator, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
 import { createKvsAdapter } from '../../../lambda/adapters/kvs-adapter';
 import { createJwtVerifier, type JwtVerifierOptions } from '../../../lambda/adapters/jwt-verifier';
 import { parseGrantRecords } from '../../../lambda/adapters/grant-records';
@@ -9,7 +10,6 @@ import { createStaticGrantStore } from '../../../lambda/adapters/static-grant-st
 import type { Clock, GrantStore } from '../../../lambda/core/ports';
 import { createHandler } from '../../../lambda/vend/create-handler';
 import { createLocalApiServer } from '../../../local/api-gateway/server';
-import { startKvsEmulator, type RunningEmulator } from '../../../local/kvs-emulator';
 import type { LeakGuard } from '../../support/leak-guard';
 
 /** Distinctive on purpose: the leak guard looks for them in every log line and answer. */

@@ -8,15 +8,7 @@ import { Counters, createRequestListener, PendingDelays } from './server';
 import { SessionTokens } from './session-token';
 import type { LocalCredentials } from './sigv4-verifier';
 import { loadStreamConfigs, type StreamConfig } from './stream-config';
-import { configuredStream, type EmulatedStream, type MediaLoader } from './stream-registry';
-
-export type { Faults } from './faults';
-export type { Quotas } from './quotas';
-export type { LocalCredentials } from './sigv4-verifier';
-export type { StreamConfig, StreamMedia } from './stream-config';
-export type { MediaLoader } from './stream-registry';
-export { DEFAULT_QUOTAS } from './quotas';
-export { DEFAULT_STREAMS_FILE, loadStreamConfigs, parseStreamConfigs } from './stream-config';
+import { configuredStream, type EmulatedStream } from './stream-registry';
 
 export interface EmulatorOptions {
   /** 0 = any free port. Default: KVS_PORT or 4567. */
@@ -34,8 +26,6 @@ export interface EmulatorOptions {
   /** Per-second quotas; unset ones are the service's. */
   quotas?: Partial<Quotas>;
   faults?: Faults;
-  /** Where stream footage comes from; default the committed fixture or the stream's MP4 file. */
-  mediaLoader?: MediaLoader;
 }
 
 export interface RunningEmulator {
@@ -53,26 +43,6 @@ export interface RunningEmulator {
   rotateEndpoints(): void;
   /** The emulator's clock (the injected one, if any). */
   now(): number;
-}
-
-export interface ManualClock {
-  readonly now: () => number;
-  advance(ms: number): void;
-  set(ms: number): void;
-}
-
-/** A clock for tests: time moves only when told to. */
-export function createManualClock(startMs = Date.UTC(2026, 10, 25, 12, 0, 0)): ManualClock {
-  let current = startMs;
-  return {
-    now: () => current,
-    advance: (ms) => {
-      current += ms;
-    },
-    set: (ms) => {
-      current = ms;
-    },
-  };
 }
 
 function defaultPort(): number {
@@ -100,7 +70,7 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
   const region = options.region ?? 'us-east-1';
   const credentials = options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
   const clock = options.clock ?? (() => Date.now());
-  const load = cachingMediaLoader(options.mediaLoader);
+  const load = cachingMediaLoader();
   const configs = options.streams ?? loadStreamConfigs();
   const startupMs = Math.floor(clock() / 1000) * 1000;
   const streams = new Map<string, EmulatedStream>();

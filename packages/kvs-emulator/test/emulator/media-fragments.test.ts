@@ -17,13 +17,13 @@ import {
   START_MS,
   type Harness,
 } from './support/emulator-harness';
-import { loadFixtureClip } from '../../local/media';
-import { readProgramStreams, readPesTimestamps } from '../../local/media/mpeg-ts';
+import { loadFixtureClip } from '../../src/media';
+import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts';
 import { checkTsPackets, decodeTimesByPid, fragmentTiming } from '../media/mp4-parse';
 import { firstPts, parseMp4, topLevelBoxTypes } from './support/mp4';
 
 const VIDEO_TIMESCALE = loadFixtureClip().tracks[0]!.timescale;
-const USER_SAMPLE = resolve(__dirname, '../../local/media/fixtures/user-sample.mp4');
+const USER_SAMPLE = resolve(__dirname, '../../fixtures/user-sample.mp4');
 
 describe('KVS emulator media served through playlists', () => {
   let harness: Harness;

@@ -1,4 +1,4 @@
-import type { MediaClip } from '../media/types';
+import type { MediaClip } from './media/types';
 import type { EmulatorState } from './emulator-state';
 import {
   decodePageToken,

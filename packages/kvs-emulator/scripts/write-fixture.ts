@@ -3,14 +3,14 @@
  * the same code that loads a user's own MP4, so the fixture and user footage loop the same way.
  * Maintainers run it through `scripts/generate-media-fixtures.sh`; nothing at run time does.
  *
- * Usage: tsx local/media/write-fixture.ts <source.mp4> <output dir> <gop seconds> <user sample name>
+ * Usage, in the package folder: tsx scripts/write-fixture.ts <source.mp4> <output dir> <gop seconds> <user sample name>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFile, MP4BoxBuffer } from 'mp4box';
-import { concatBytes } from './mp4-boxes';
-import { mp4BytesToClip } from './mp4-file-clip';
-import type { MediaClip } from './types';
+import { concatBytes } from '../src/media/mp4-boxes';
+import { mp4BytesToClip } from '../src/media/mp4-file-clip';
+import type { MediaClip } from '../src/media/types';
 
 const pad = (i: number): string => String(i).padStart(3, '0');
 

@@ -1,5 +1,5 @@
 /**
- * The committed fixture clip (`local/media/fixtures/`, written by
+ * The committed fixture clip (`fixtures/` of this package, written by
  * `scripts/generate-media-fixtures.sh`) as a MediaClip. Files are read once, synchronously.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { createFragmentedClip } from './fragmented-clip';
 import { filterTsToVideo } from './mpeg-ts';
 import type { MediaClip, TrackInfo } from './types';
 
-export const FIXTURES_DIR = join(__dirname, 'fixtures');
+/** The package's `fixtures/` folder: two levels up from this file, in `src/media/` or in a build's `lib/media/`. */
+export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 
 export interface FixtureTrackManifest extends TrackInfo {
   readonly init: string;
@@ -104,9 +105,7 @@ function parseManifest(value: unknown): FixtureManifest {
     parsed.data.tsSegments.length !== count ||
     parsed.data.tracks.some((t) => t.fragments.length !== count)
   ) {
-    throw new Error(
-      'local/media/fixtures/manifest.json is malformed; rerun scripts/generate-media-fixtures.sh',
-    );
+    throw new Error('fixtures/manifest.json is malformed; rerun scripts/generate-media-fixtures.sh');
   }
   return parsed.data;
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { startKvsEmulator, type RunningEmulator } from '../../local/kvs-emulator';
+import { startKvsEmulator, type RunningEmulator } from '../../src/index';
 
 /**
  * The emulator's promise is that the AWS tools work against it with nothing changed but the endpoint.

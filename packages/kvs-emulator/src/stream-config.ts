@@ -20,7 +20,8 @@ export interface StreamConfig {
   readonly deviceName?: string;
 }
 
-export const DEFAULT_STREAMS_FILE = resolve(__dirname, 'streams.json');
+/** The package's demo streams: one level up from this file, in `src/` or in a build's `lib/`. */
+export const DEFAULT_STREAMS_FILE = resolve(__dirname, '..', 'streams.json');
 
 const NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
 

@@ -7,7 +7,7 @@ import {
   type EmulatorOptions,
   type ManualClock,
   type RunningEmulator,
-} from '../../../local/kvs-emulator';
+} from '../../../src/index';
 
 export const REGION = 'us-east-1';
 export const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -5,7 +5,7 @@ import {
   type KinesisVideoArchivedMediaClient,
   type ListFragmentsInput,
 } from '@aws-sdk/client-kinesis-video-archived-media';
-import { ingestJitterMs, Timeline } from '../../local/kvs-emulator/timeline';
+import { ingestJitterMs, Timeline } from '../../src/timeline';
 import { at, HOUR_MS, MINUTE_MS, startHarness, START_MS, type Harness } from './support/emulator-harness';
 
 describe('KVS emulator archive timeline', () => {

@@ -1,5 +1,5 @@
 /**
- * The contract between the media library (`local/media`) and the KVS emulator (`local/kvs-emulator`).
+ * The contract between the media library (`src/media`) and the KVS emulator (`src/`).
  *
  * A MediaClip is a short piece of real media cut into fragments (one per GOP). The emulator loops it
  * to build a stream's archive; every fragment it serves is produced here with its decode times and

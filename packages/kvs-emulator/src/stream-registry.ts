@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MediaClip, TrackInfo } from '../media/types';
+import type { MediaClip, TrackInfo } from './media/types';
 import type { StreamConfig, StreamMedia } from './stream-config';
 import { Timeline } from './timeline';
 

@@ -1,5 +1,5 @@
-import { createManualClock } from '../../local/kvs-emulator';
-import { RateLimiter } from '../../local/kvs-emulator/quotas';
+import { createManualClock } from '../../src/index';
+import { RateLimiter } from '../../src/quotas';
 
 describe('KVS emulator rate limiter', () => {
   it('takes from every bucket of a call or from none', () => {

@@ -14,7 +14,7 @@ import {
   START_MS,
   type Harness,
 } from './support/emulator-harness';
-import { loadFixtureClip } from '../../local/media';
+import { loadFixtureClip } from '../../src/media';
 import { parseMp4 } from './support/mp4';
 
 declare module 'mpd-parser' {

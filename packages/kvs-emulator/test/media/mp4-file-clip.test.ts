@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePath, loadFixtureClip, loadMp4FileClip, readFixtureManifest } from '../../local/media';
-import type { MediaClip } from '../../local/media';
-import { readProgramStreams, readPesTimestamps } from '../../local/media/mpeg-ts';
+import { fixturePath, loadFixtureClip, loadMp4FileClip, readFixtureManifest } from '../../src/media';
+import type { MediaClip } from '../../src/media';
+import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts';
 import { checkTsPackets, fragmentTiming, parseMp4, topLevelTypes } from './mp4-parse';
 
 const manifest = readFixtureManifest();

@@ -1,4 +1,4 @@
-import { loadFixtureClip, loadMp4FileClip, type MediaClip } from '../media/index';
+import { loadFixtureClip, loadMp4FileClip, type MediaClip } from './media/index';
 import type { StreamMedia } from './stream-config';
 import type { MediaLoader } from './stream-registry';
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the committed media fixtures of the local KVS emulator (local/media/fixtures/).
+# Regenerates the committed media fixtures of the KVS emulator (fixtures/ of this package).
 #
 # For maintainers only: it needs ffmpeg (Debian: apt-get install -y ffmpeg) and Node.js with the
-# project's dependencies installed. Nothing at run time or in the tests runs it; they read the
+# package's dependencies installed. Nothing at run time or in the tests runs it; they read the
 # committed output.
 #
 # The clip is synthetic (test pattern + a running clock, a 440 Hz tone that beeps every second) so
@@ -12,13 +12,13 @@
 # long as its video fragment and the clip loops without audio gap or overlap (at 48 kHz a GOP
 # holds 93.75 frames). The tone has a whole number of periods in the clip, so it loops seamlessly.
 #
-# ffmpeg only encodes; local/media/write-fixture.ts cuts the encoded file into per-GOP fMP4
+# ffmpeg only encodes; scripts/write-fixture.ts cuts the encoded file into per-GOP fMP4
 # fragments and MPEG-TS segments with the same code that loads a user's own MP4 (it drops the AAC
 # encoder priming using the edit list and fails if a fragment's audio does not fill its GOP).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="${ROOT}/local/media/fixtures"
+PACKAGE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${PACKAGE}/fixtures"
 DURATION=10
 FPS=20
 GOP_SECONDS=2
@@ -64,6 +64,6 @@ ffmpeg -hide_banner -loglevel error -y \
 
 # 3. Per-track init segments, one fMP4 fragment per GOP and track, one MPEG-TS segment per GOP, and
 #    the manifest the loader and the tests read instead of hard-coding sizes and durations.
-(cd "${ROOT}" && npx tsx local/media/write-fixture.ts "${WORK}/source.mp4" "${OUT}" "${GOP_SECONDS}" user-sample.mp4)
+(cd "${PACKAGE}" && npx tsx scripts/write-fixture.ts "${WORK}/source.mp4" "${OUT}" "${GOP_SECONDS}" user-sample.mp4)
 
 du -sh "${OUT}"

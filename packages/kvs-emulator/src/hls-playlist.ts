@@ -1,4 +1,4 @@
-import type { TrackInfo } from '../media/types';
+import type { TrackInfo } from './media/types';
 import type { EmulatedStream } from './stream-registry';
 import type { Session } from './session-token';
 import { isDiscontinuous, sequenceNumberOf } from './session-fragments';
