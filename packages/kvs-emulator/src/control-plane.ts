@@ -56,13 +56,16 @@ export function createStream(state: EmulatorState, input: Input): Record<string,
   if (state.streams.has(name)) {
     throw new ServiceError('ResourceInUseException', 400, `The stream ${name} already exists.`);
   }
+  const deviceName = optionalString(input, 'DeviceName');
+  const mediaType = optionalString(input, 'MediaType');
+  const kmsKeyId = optionalString(input, 'KmsKeyId');
   const stream = createdStream(
     {
       name,
       retentionHours,
-      deviceName: optionalString(input, 'DeviceName'),
-      mediaType: optionalString(input, 'MediaType'),
-      kmsKeyId: optionalString(input, 'KmsKeyId'),
+      ...(deviceName === undefined ? {} : { deviceName }),
+      ...(mediaType === undefined ? {} : { mediaType }),
+      ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
     },
     state.region,
     state.clock(),

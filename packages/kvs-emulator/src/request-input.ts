@@ -85,7 +85,9 @@ export function streamReference(input: Input): StreamReference {
     return { name, key: name };
   }
   const match = arn !== undefined && arn.length <= 1024 ? STREAM_ARN.exec(arn) : null;
-  if (!match?.[1]) throw invalidArgument('StreamARN is not a valid Kinesis Video stream ARN.');
+  if (arn === undefined || !match?.[1]) {
+    throw invalidArgument('StreamARN is not a valid Kinesis Video stream ARN.');
+  }
   return { arn, key: match[1] };
 }
 

@@ -72,15 +72,17 @@ export function parseStreamConfigs(input: unknown, baseDir = process.cwd()): Str
     if (duplicateEvery !== undefined && !Number.isInteger(duplicateEvery)) {
       fail(index, 'duplicateEvery must be an integer');
     }
+    const endedMinutesAgo = optionalNonNegative(record.endedMinutesAgo, index, 'endedMinutesAgo');
+    const startedMinutesAgo = optionalNonNegative(record.startedMinutesAgo, index, 'startedMinutesAgo');
     return {
       name,
       retentionHours,
       media: parseMedia(record.media, index, baseDir),
-      codecId,
-      endedMinutesAgo: optionalNonNegative(record.endedMinutesAgo, index, 'endedMinutesAgo'),
-      startedMinutesAgo: optionalNonNegative(record.startedMinutesAgo, index, 'startedMinutesAgo'),
-      duplicateEvery,
-      deviceName,
+      ...(codecId === undefined ? {} : { codecId }),
+      ...(endedMinutesAgo === undefined ? {} : { endedMinutesAgo }),
+      ...(startedMinutesAgo === undefined ? {} : { startedMinutesAgo }),
+      ...(duplicateEvery === undefined ? {} : { duplicateEvery }),
+      ...(deviceName === undefined ? {} : { deviceName }),
     };
   });
 }

@@ -119,7 +119,7 @@ export function mp4BytesToClip(bytes: Uint8Array, name = 'MP4 input'): MediaClip
       info: audioInfo,
       init: buildTrackInit(audioInfo, audioStsd),
       fragments: audioGroups.map((group) => buildFragment(AUDIO_TRACK, group, data, false)),
-      decodeOffsets: audioPlan?.offsets,
+      ...(audioPlan === undefined ? {} : { decodeOffsets: audioPlan.offsets }),
     });
   }
 

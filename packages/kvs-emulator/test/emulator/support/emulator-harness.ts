@@ -42,6 +42,7 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
       const { DataEndpoint } = await kvs.send(
         new GetDataEndpointCommand({ StreamName: streamName, APIName: apiName }),
       );
+      if (DataEndpoint === undefined) throw new Error(`GetDataEndpoint gave no endpoint for ${streamName}`);
       const client = new KinesisVideoArchivedMediaClient({
         region: REGION,
         endpoint: DataEndpoint,
