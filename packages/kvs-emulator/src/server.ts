@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ADMIN_PREFIX, handleAdmin } from './admin';
 import {
   getClip,
   getDashStreamingSessionUrl,
@@ -7,8 +8,10 @@ import {
   listFragments,
 } from './archived-media';
 import { createStream, deleteStream, describeStream, getDataEndpoint, listStreams } from './control-plane';
+import type { Counters } from './counters';
 import type { EmulatorState } from './emulator-state';
-import { parseFaults } from './faults';
+import { readBody, sendError, sendJson } from './http-messages';
+import { EmulatorStopped, type PendingDelays } from './pending-delays';
 import { PLAYBACK_FILES, servePlayback, UTC_TIME_PATH, type PlaybackFile } from './playback';
 import type { Input } from './request-input';
 import { injectedError, ServiceError } from './service-error';
@@ -31,7 +34,6 @@ const ARCHIVED_MEDIA: Readonly<Record<string, { name: string; run: JsonOperation
   '/getClip': { name: 'GetClip', run: 'GetClip' },
 };
 
-const MAX_BODY_BYTES = 1024 * 1024;
 const DATA_ENDPOINT_ID = /^\/(b-[0-9a-f]{8})(\/.*)$/;
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -42,112 +44,11 @@ const CORS_HEADERS = {
   'access-control-expose-headers': 'Date, Content-Length, x-amzn-RequestId, x-amzn-ErrorType',
 };
 
-/** The request was waiting out an injected delay when the emulator stopped. */
-class EmulatorStopped extends Error {}
-
-/**
- * Injected-latency timers, so that stopping the emulator clears them instead of leaving them to keep
- * the process alive and then answer on closed connections.
- */
-export class PendingDelays {
-  private readonly timers = new Map<NodeJS.Timeout, (error: Error) => void>();
-
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.set(timer, reject);
-    });
-  }
-
-  /** Clears every pending delay; the requests waiting on them are dropped unanswered. */
-  cancelAll(): void {
-    for (const [timer, reject] of this.timers) {
-      clearTimeout(timer);
-      reject(new EmulatorStopped('The emulator stopped.'));
-    }
-    this.timers.clear();
-  }
-
-  get size(): number {
-    return this.timers.size;
-  }
-}
-
-export class Counters {
-  private readonly counts = new Map<string, number>();
-  increment(name: string): void {
-    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
-  }
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
-  }
-  reset(): void {
-    this.counts.clear();
-  }
-}
-
 export interface ServerDependencies {
   readonly state: EmulatorState;
   readonly credentials: LocalCredentials;
   readonly counters: Counters;
   readonly delays: PendingDelays;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ServiceError('InvalidArgumentException', 400, 'The request body is too large.'));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-  });
-  response.end(payload);
-}
-
-function sendError(
-  response: ServerResponse,
-  error: ServiceError,
-  headers: Record<string, string> = {},
-): void {
-  sendJson(
-    response,
-    error.status,
-    error.lowercaseMessage ? { message: error.message } : { Message: error.message },
-    {
-      ...headers,
-      'x-amzn-errortype': error.errorType,
-    },
-  );
-}
-
-function isLoopback(request: IncomingMessage): boolean {
-  const address = request.socket.remoteAddress ?? '';
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function parseJsonBody(body: Buffer): Input {
@@ -179,42 +80,6 @@ async function withFaults(dependencies: ServerDependencies, operation: string): 
   const decision = dependencies.state.faults.decide(operation);
   if (decision.latencyMs > 0) await dependencies.delays.wait(decision.latencyMs);
   if (decision.kind === 'error') throw injectedError(decision.error);
-}
-
-async function handleAdmin(
-  dependencies: ServerDependencies,
-  request: IncomingMessage,
-  response: ServerResponse,
-  path: string,
-  headers: Record<string, string>,
-): Promise<void> {
-  const { state, counters } = dependencies;
-  const method = request.method ?? 'GET';
-  if (path === '/_admin/counters' && method === 'GET')
-    return sendJson(response, 200, counters.snapshot(), headers);
-  if (path === '/_admin/counters' && method === 'DELETE') {
-    counters.reset();
-    response.writeHead(204, headers).end();
-    return undefined;
-  }
-  if (path === '/_admin/faults' && method === 'GET')
-    return sendJson(response, 200, state.faults.current(), headers);
-  if (path === '/_admin/faults' && method === 'PUT') {
-    let faults;
-    try {
-      faults = parseFaults(JSON.parse((await readBody(request)).toString('utf8') || '{}'));
-    } catch (error) {
-      return sendJson(response, 400, { message: (error as Error).message }, headers);
-    }
-    state.faults.set(faults);
-    return sendJson(response, 200, state.faults.current(), headers);
-  }
-  if (path === '/_admin/rotate-endpoints' && method === 'POST') {
-    state.endpoints.rotate();
-    response.writeHead(204, headers).end();
-    return undefined;
-  }
-  return sendJson(response, 404, { message: `No admin resource ${method} ${path}.` }, headers);
 }
 
 async function handlePlayback(
@@ -340,9 +205,7 @@ export function createRequestListener(dependencies: ServerDependencies) {
     const headers = { 'x-amzn-requestid': randomUUID() };
     const url = new URL(request.url ?? '/', 'http://emulator.invalid');
     const route = async (): Promise<void> => {
-      if (url.pathname.startsWith('/_admin/')) {
-        if (!isLoopback(request))
-          return sendJson(response, 403, { message: 'Admin is loopback only.' }, headers);
+      if (url.pathname.startsWith(ADMIN_PREFIX)) {
         return handleAdmin(dependencies, request, response, url.pathname, headers);
       }
       if (url.pathname === UTC_TIME_PATH) return handleUtcTime(dependencies, request, response, headers);

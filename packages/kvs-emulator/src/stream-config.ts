@@ -20,7 +20,7 @@ export interface StreamConfig {
   readonly deviceName?: string;
 }
 
-/** The package's demo streams: one level up from this file, in `src/` or in a build's `lib/`. */
+/** The package's demo streams: one level up from `src/`, or from `lib/` in a build. */
 export const DEFAULT_STREAMS_FILE = resolve(__dirname, '..', 'streams.json');
 
 const NAME = /^[a-zA-Z0-9_.-]{1,256}$/;

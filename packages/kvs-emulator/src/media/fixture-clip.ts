@@ -9,7 +9,7 @@ import { createFragmentedClip } from './fragmented-clip';
 import { filterTsToVideo } from './mpeg-ts';
 import type { MediaClip, TrackInfo } from './types';
 
-/** The package's `fixtures/` folder: two levels up from this file, in `src/media/` or in a build's `lib/media/`. */
+/** The package's `fixtures/` folder: two levels up from `src/media/`, or from `lib/media/` in a build. */
 export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 
 export interface FixtureTrackManifest extends TrackInfo {
