@@ -15,7 +15,7 @@ import {
   payloadPacketCounts,
   setContinuityCounters,
   shiftTsTimestamps,
-} from './mpeg-ts';
+} from './mpeg-ts-reader';
 import type { MediaClip, TrackInfo } from './types';
 
 export interface TrackFragments {

@@ -18,7 +18,7 @@ import {
   type Harness,
 } from './support/emulator-harness';
 import { loadFixtureClip } from '../../src/media';
-import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts';
+import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts-reader';
 import { checkTsPackets, decodeTimesByPid, fragmentTiming } from '../media/mp4-parse';
 import { firstPts, parseMp4, topLevelBoxTypes } from './support/mp4';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath, loadFixtureClip, loadMp4FileClip, readFixtureManifest } from '../../src/media';
 import type { MediaClip } from '../../src/media';
-import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts';
+import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts-reader';
 import { checkTsPackets, fragmentTiming, parseMp4, topLevelTypes } from './mp4-parse';
 
 const manifest = readFixtureManifest();
