@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createFragmentedClip } from './fragmented-clip';
-import { filterTsToVideo } from './mpeg-ts-reader';
+import { filterTsToVideo } from './mpeg-ts-rewriter';
 import type { MediaClip, TrackInfo } from './types';
 
 /** The package's `fixtures/` folder: two levels up from `src/media/`, or from `lib/media/` in a build. */

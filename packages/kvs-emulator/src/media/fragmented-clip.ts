@@ -10,12 +10,8 @@ import {
   rewriteFragment,
   type InitTrackParts,
 } from './mp4-boxes';
-import {
-  firstVideoDecodeTime,
-  payloadPacketCounts,
-  setContinuityCounters,
-  shiftTsTimestamps,
-} from './mpeg-ts-reader';
+import { firstVideoDecodeTime, payloadPacketCounts } from './mpeg-ts-reader';
+import { setContinuityCounters, shiftTsTimestamps } from './mpeg-ts-rewriter';
 import type { MediaClip, TrackInfo } from './types';
 
 export interface TrackFragments {

@@ -17,7 +17,7 @@ import {
   writeBox,
   writeFullBox,
 } from './mp4-boxes';
-import { muxTsSegment, type TsAudioSample, type TsVideoSample } from './mpeg-ts-reader';
+import { muxTsSegment, type TsAudioSample, type TsVideoSample } from './mpeg-ts-muxer';
 import type { MediaClip, TrackInfo } from './types';
 
 const VIDEO_TRACK = 1;

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fixturePath, FIXTURES_DIR, loadFixtureClip, readFixtureManifest } from '../../src/media';
-import { readProgramStreams, readPesTimestamps, TIMESTAMP_MODULUS } from '../../src/media/mpeg-ts-reader';
+import { TIMESTAMP_MODULUS } from '../../src/media/mpeg-ts-fields';
+import { readProgramStreams, readPesTimestamps } from '../../src/media/mpeg-ts-reader';
 import { checkTsPackets, decodeTimesByPid, fragmentTiming, parseMp4, topLevelTypes } from './mp4-parse';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
