@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/',
       '.local/',
       'local/demo/web/vendor/',
+      'packages/*/dist/',
       '**/*.js',
       '**/*.mjs',
       '**/*.cjs',
@@ -27,6 +28,28 @@ export default tseslint.config(
     },
   },
   { files: ['lambda/**/*.ts'], rules: { 'no-console': 'error' } },
+  {
+    // Workspace packages are used like any other package: by name, through their public entry point.
+    // (Each package checks its own side of the boundary: packages/*/test/package/boundary.test.ts.)
+    ignores: ['packages/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/packages/*', '**/packages/*/**'],
+              message: 'Import a workspace package by its name (e.g. @kvs-url-vending/kvs-emulator).',
+            },
+            {
+              group: ['@kvs-url-vending/*/*'],
+              message: 'Use the package entry point; its internals are not part of its API.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts'],
     rules: {
