@@ -2,6 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+const WORKSPACE_IMPORTS = [
+  {
+    group: ['**/packages/*', '**/packages/*/**'],
+    message: 'Import a workspace package by its name (e.g. @kvs-url-vending/kvs-emulator).',
+  },
+  {
+    group: ['@kvs-url-vending/*/*'],
+    message: 'Use the package entry point; its internals are not part of its API.',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -32,18 +43,20 @@ export default tseslint.config(
     // Workspace packages are used like any other package: by name, through their public entry point.
     // (Each package checks its own side of the boundary: packages/*/test/package/boundary.test.ts.)
     ignores: ['packages/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: WORKSPACE_IMPORTS }] },
+  },
+  {
+    // The vend function's bundle must never carry the local stack's KVS emulator.
+    files: ['lambda/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...WORKSPACE_IMPORTS,
             {
-              group: ['**/packages/*', '**/packages/*/**'],
-              message: 'Import a workspace package by its name (e.g. @kvs-url-vending/kvs-emulator).',
-            },
-            {
-              group: ['@kvs-url-vending/*/*'],
-              message: 'Use the package entry point; its internals are not part of its API.',
+              group: ['@kvs-url-vending/kvs-emulator'],
+              message: 'The emulator is for the local stack and tests.',
             },
           ],
         },
