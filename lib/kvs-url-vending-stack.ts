@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { KvsUrlVendingConfig } from './config';
@@ -23,7 +24,19 @@ export class KvsUrlVendingStack extends Stack {
       audience: config.audience,
       ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
       ...(config.jwtSecretArn !== undefined
-        ? { jwtSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'JwtSecret', config.jwtSecretArn) }
+        ? {
+            jwtSecret: secretsmanager.Secret.fromSecretAttributes(this, 'JwtSecret', {
+              secretCompleteArn: config.jwtSecretArn,
+              ...(config.jwtSecretKmsKeyArn !== undefined
+                ? { encryptionKey: kms.Key.fromKeyArn(this, 'JwtSecretKey', config.jwtSecretKmsKeyArn) }
+                : {}),
+            }),
+          }
+        : {}),
+      ...(config.grantsTableKmsKeyArn !== undefined
+        ? {
+            grantsTableEncryptionKey: kms.Key.fromKeyArn(this, 'GrantsTableKey', config.grantsTableKmsKeyArn),
+          }
         : {}),
       ...(config.jwtAlgorithms ? { jwtAlgorithms: config.jwtAlgorithms } : {}),
       ...(config.groupsClaim ? { groupsClaim: config.groupsClaim } : {}),

@@ -32,6 +32,9 @@ export interface KvsUrlVendingProps {
   readonly jwksUrl?: string;
   /**
    * Secrets Manager secret holding the HS256 signing key. Exactly one of `jwksUrl` and `jwtSecret`.
+   * When it is encrypted with a customer managed key, pass a secret that knows it
+   * (`Secret.fromSecretAttributes(..., { secretCompleteArn, encryptionKey })`): the function then gets
+   * Decrypt on that key through Secrets Manager.
    * @default - none
    */
   readonly jwtSecret?: secretsmanager.ISecret;
@@ -87,7 +90,9 @@ export interface KvsUrlVendingProps {
   /** @default true */
   readonly deletionProtection?: boolean;
   /**
-   * Customer managed key of the grants table.
+   * Customer managed key of the grants table. The function (reads) and the partner grant writer (writes)
+   * get what DynamoDB needs of the key on their behalf, only through DynamoDB; the key's policy must let
+   * IAM policies of the account grant its use (the default key policy does).
    * @default - AWS managed key
    */
   readonly grantsTableEncryptionKey?: kms.IKey;

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
+import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement } from './grants-table';
 
 /** A grant of a partner: a grant record of the table without `principal` (that is `partner:<apiKeyId>`). */
 export interface PartnerGrantRecord {
@@ -77,6 +78,8 @@ export class PartnerAccess extends Construct {
         resources: [props.grantsTable.tableArn],
       }),
     );
+    const keyUse = tableKeyStatement(this, props.grantsTable, TABLE_KEY_WRITE_ACTIONS);
+    if (keyUse) writerRole.addToPolicy(keyUse);
 
     for (const partner of props.partners) {
       const apiKey = new apigateway.ApiKey(this, `${partner.name}KeyV${partner.keyVersion ?? 1}`, {

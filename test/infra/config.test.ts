@@ -90,6 +90,18 @@ describe('parseConfig', () => {
       /kvsUrlVending\.jwtSecretArn: must be the complete ARN/,
     ],
     [
+      'a grants table key given by its alias (IAM authorizes key use against the key ARN)',
+      withOverrides({ grantsTableKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:alias/grants' }),
+      /kvsUrlVending\.grantsTableKmsKeyArn: must be the ARN of a KMS key/,
+    ],
+    [
+      'a secret key without a secret',
+      withOverrides({
+        jwtSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      }),
+      /kvsUrlVending\.jwtSecretKmsKeyArn: needs jwtSecretArn/,
+    ],
+    [
       'HS256 with a JWKS URL',
       withOverrides({ jwtAlgorithms: ['HS256'] }),
       /kvsUrlVending\.jwtAlgorithms: must list only RS256, ES256/,
