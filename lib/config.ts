@@ -1,6 +1,7 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { parseGrantRecord } from '../lambda/adapters/grant-records';
+import { partnerProblems } from './constructs/partner-access';
 
 /**
  * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
@@ -63,6 +64,11 @@ const exactOrigin = z.string().refine(
 const partnerGrantSchema = z.record(z.string(), z.unknown()).superRefine((grant, ctx) => {
   if ('principal' in grant) {
     ctx.addIssue({ code: 'custom', message: 'must not set principal: it is partner:<apiKeyId>' });
+    return;
+  }
+  const [missingGrantId] = partnerProblems([{ name: 'validation', grants: [grant] }]);
+  if (missingGrantId) {
+    ctx.addIssue({ code: 'custom', path: ['grantId'], message: missingGrantId.message });
     return;
   }
   try {
@@ -182,10 +188,8 @@ const configSchema = z
         message: `must list only ${family.join(', ')} with ${config.jwtSecretArn !== undefined ? 'jwtSecretArn' : 'jwksUrl'}`,
       });
     }
-    const names = config.partners.map((partner) => partner.name);
-    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-    if (duplicate !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['partners'], message: `duplicate partner name ${duplicate}` });
+    for (const problem of partnerProblems(config.partners)) {
+      ctx.addIssue({ code: 'custom', path: ['partners', ...problem.path], message: problem.message });
     }
     if (config.timeoutSeconds * 1000 <= KVS_RETRY_BUDGET_MS) {
       ctx.addIssue({

@@ -4,7 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { KvsUrlVendingConfig } from './config';
 import { KvsUrlVending } from './constructs/kvs-url-vending';
-import type { PartnerGrantRecord } from './constructs/partner-access';
+import { partnerIdPart, type PartnerGrantRecord } from './constructs/partner-access';
 
 export interface KvsUrlVendingStackProps extends StackProps {
   /** Validated configuration (`parseConfig` / `configFromContext` of `lib/config.ts`). */
@@ -71,7 +71,7 @@ export class KvsUrlVendingStack extends Stack {
       value: this.vending.grantsTable.tableName,
     });
     for (const [name, key] of Object.entries(this.vending.partnerApiKeys)) {
-      new CfnOutput(this, `PartnerKeyId${name.replace(/[^a-zA-Z0-9]/g, '')}`, {
+      new CfnOutput(this, `PartnerKeyId${partnerIdPart(name)}`, {
         description: `API key id of partner ${name} (aws apigateway get-api-key --include-value reads the value)`,
         value: key.keyId,
       });

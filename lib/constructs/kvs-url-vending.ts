@@ -9,7 +9,7 @@ import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
-import { PartnerAccess, type Partner } from './partner-access';
+import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { RateLimitTable } from './rate-limit-table';
 import { VendApi } from './vend-api';
 import { VendFunction, type AbuseLimits } from './vend-function';
@@ -233,8 +233,10 @@ function validateProps(props: KvsUrlVendingProps): void {
   if (timeout.toMilliseconds() > API_GATEWAY_TIMEOUT.toMilliseconds()) {
     throw new Error('KvsUrlVending: timeout must be at most 29 seconds, the API Gateway integration limit.');
   }
-  const names = (props.partners ?? []).map((partner) => partner.name);
-  if (new Set(names).size !== names.length) {
-    throw new Error('KvsUrlVending: partner names must be unique.');
+  const problems = partnerProblems(props.partners ?? []);
+  if (problems.length > 0) {
+    throw new Error(
+      `KvsUrlVending: ${problems.map((problem) => `${['partners', ...problem.path].join('.')}: ${problem.message}`).join('; ')}`,
+    );
   }
 }

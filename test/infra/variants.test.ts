@@ -118,37 +118,6 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
   });
 });
 
-describe('a partner key rotation (keyVersion bump)', () => {
-  const partner = (keyVersion: number) => ({
-    name: 'acme',
-    rateLimit: 2,
-    burstLimit: 4,
-    quota: { limit: 100, period: 'WEEK' },
-    keyVersion,
-    grants: [
-      { streams: ['site-a-*'], playbackModes: ['LIVE'], protocols: ['HLS'], maxExpiresInSeconds: 600 },
-    ],
-  });
-  const keyIdOf = (keyVersion: number): string => {
-    const template = Template.fromStack(synthApp({ overrides: { partners: [partner(keyVersion)] } }).stack);
-    const keys = Object.keys(template.findResources('AWS::ApiGateway::ApiKey'));
-    expect(keys).toHaveLength(1);
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 2, BurstLimit: 4 },
-      Quota: { Limit: 100, Period: 'WEEK' },
-    });
-    // Without a grantId, grants are numbered within the partner, so their ids survive the rotation.
-    expect(JSON.stringify(template.findResources('Custom::PartnerGrant'))).toContain(
-      '\\"grantId\\":{\\"S\\":\\"acme-1\\"}',
-    );
-    return keys[0]!;
-  };
-
-  it('replaces the API key (a new logical id, hence a new key and key id)', () => {
-    expect(keyIdOf(2)).not.toEqual(keyIdOf(1));
-  });
-});
-
 describe('KvsUrlVending construct props', () => {
   const valid: KvsUrlVendingProps = {
     issuer: 'https://issuer.example.com/',
@@ -183,6 +152,37 @@ describe('KvsUrlVending construct props', () => {
         ],
       },
       /partner names must be unique/,
+    ],
+    [
+      'two partners whose names differ only in dashes and letter case',
+      {
+        partners: [
+          { name: 'ac-me', rateLimit: 1, burstLimit: 1, quota: { limit: 1, period: 'DAY' }, grants: [] },
+          { name: 'ACME', rateLimit: 1, burstLimit: 1, quota: { limit: 1, period: 'DAY' }, grants: [] },
+        ],
+      },
+      /partners\.1\.name: ACME and ac-me are one name once normalised/,
+    ],
+    [
+      'two grants of a partner with one grantId',
+      {
+        partners: [
+          {
+            name: 'acme',
+            rateLimit: 1,
+            burstLimit: 1,
+            quota: { limit: 1, period: 'DAY' },
+            grants: ['live', 'live'].map((grantId) => ({
+              grantId,
+              streams: ['cam-1'],
+              playbackModes: ['LIVE'],
+              protocols: ['HLS'],
+              maxExpiresInSeconds: 300,
+            })),
+          },
+        ],
+      },
+      /partners\.0\.grants\.1\.grantId: duplicate grantId live in partner acme/,
     ],
   ])('refuses %s', (_name, props, message) => {
     expect(build(props)).toThrow(message);
