@@ -74,6 +74,9 @@ function templateFor(partners: Partner[]): TemplateJson {
   return template;
 }
 
+// Each test synthesizes two to four templates (a second or more each on a busy machine).
+jest.setTimeout(120_000);
+
 let db: RunningDynalite;
 beforeAll(async () => {
   db = await startDynalite();
