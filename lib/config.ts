@@ -1,6 +1,7 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { parseGrantRecord } from '../lambda/adapters/grant-records';
+import { partnerProblems } from './constructs/partner-access';
 
 /**
  * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
@@ -29,11 +30,21 @@ const STREAM_ARN_PATTERN =
 const SECRET_ARN =
   /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 const PARTNER_NAME = /^[a-zA-Z0-9-]{1,64}$/;
+/** A KMS key ARN (not an alias: IAM authorizes key use against the key's own ARN). */
+const KMS_KEY_ARN =
+  /^arn:aws(?:-cn|-us-gov)?:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** The retention periods CloudWatch Logs accepts (anything else fails at deploy, so fail at synth). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays)
   .filter((value): value is number => typeof value === 'number')
   .sort((a, b) => a - b);
+
+const kmsKeyArn = z
+  .string()
+  .regex(
+    KMS_KEY_ARN,
+    'must be the ARN of a KMS key: arn:aws:kms:<region>:<account>:key/<key id>, not an alias',
+  );
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https URL' });
 
@@ -53,6 +64,11 @@ const exactOrigin = z.string().refine(
 const partnerGrantSchema = z.record(z.string(), z.unknown()).superRefine((grant, ctx) => {
   if ('principal' in grant) {
     ctx.addIssue({ code: 'custom', message: 'must not set principal: it is partner:<apiKeyId>' });
+    return;
+  }
+  const [missingGrantId] = partnerProblems([{ name: 'validation', grants: [grant] }]);
+  if (missingGrantId) {
+    ctx.addIssue({ code: 'custom', path: ['grantId'], message: missingGrantId.message });
     return;
   }
   try {
@@ -85,6 +101,10 @@ const configSchema = z
       .string()
       .regex(SECRET_ARN, 'must be the complete ARN of a Secrets Manager secret (ending in -<6 characters>)')
       .optional(),
+    /** Customer managed key of the signing secret (the function gets Decrypt through Secrets Manager). */
+    jwtSecretKmsKeyArn: kmsKeyArn.optional(),
+    /** Customer managed key of the grants table (the function and the grant writer get its use). */
+    grantsTableKmsKeyArn: kmsKeyArn.optional(),
     jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
     groupsClaim: z.array(z.string().min(1)).min(1).optional(),
     streamArnPatterns: z
@@ -156,6 +176,9 @@ const configSchema = z
         message: 'set exactly one of jwksUrl and jwtSecretArn',
       });
     }
+    if (config.jwtSecretKmsKeyArn !== undefined && config.jwtSecretArn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwtSecretKmsKeyArn'], message: 'needs jwtSecretArn' });
+    }
     const family: readonly JwtAlgorithm[] =
       config.jwtSecretArn !== undefined ? ['HS256'] : ['RS256', 'ES256'];
     if (config.jwtAlgorithms && !config.jwtAlgorithms.every((alg) => family.includes(alg))) {
@@ -165,10 +188,8 @@ const configSchema = z
         message: `must list only ${family.join(', ')} with ${config.jwtSecretArn !== undefined ? 'jwtSecretArn' : 'jwksUrl'}`,
       });
     }
-    const names = config.partners.map((partner) => partner.name);
-    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-    if (duplicate !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['partners'], message: `duplicate partner name ${duplicate}` });
+    for (const problem of partnerProblems(config.partners)) {
+      ctx.addIssue({ code: 'custom', path: ['partners', ...problem.path], message: problem.message });
     }
     if (config.timeoutSeconds * 1000 <= KVS_RETRY_BUDGET_MS) {
       ctx.addIssue({

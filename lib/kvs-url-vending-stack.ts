@@ -1,9 +1,10 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { KvsUrlVendingConfig } from './config';
 import { KvsUrlVending } from './constructs/kvs-url-vending';
-import type { PartnerGrantRecord } from './constructs/partner-access';
+import { partnerIdPart, type PartnerGrantRecord } from './constructs/partner-access';
 
 export interface KvsUrlVendingStackProps extends StackProps {
   /** Validated configuration (`parseConfig` / `configFromContext` of `lib/config.ts`). */
@@ -23,7 +24,19 @@ export class KvsUrlVendingStack extends Stack {
       audience: config.audience,
       ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
       ...(config.jwtSecretArn !== undefined
-        ? { jwtSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'JwtSecret', config.jwtSecretArn) }
+        ? {
+            jwtSecret: secretsmanager.Secret.fromSecretAttributes(this, 'JwtSecret', {
+              secretCompleteArn: config.jwtSecretArn,
+              ...(config.jwtSecretKmsKeyArn !== undefined
+                ? { encryptionKey: kms.Key.fromKeyArn(this, 'JwtSecretKey', config.jwtSecretKmsKeyArn) }
+                : {}),
+            }),
+          }
+        : {}),
+      ...(config.grantsTableKmsKeyArn !== undefined
+        ? {
+            grantsTableEncryptionKey: kms.Key.fromKeyArn(this, 'GrantsTableKey', config.grantsTableKmsKeyArn),
+          }
         : {}),
       ...(config.jwtAlgorithms ? { jwtAlgorithms: config.jwtAlgorithms } : {}),
       ...(config.groupsClaim ? { groupsClaim: config.groupsClaim } : {}),
@@ -58,7 +71,7 @@ export class KvsUrlVendingStack extends Stack {
       value: this.vending.grantsTable.tableName,
     });
     for (const [name, key] of Object.entries(this.vending.partnerApiKeys)) {
-      new CfnOutput(this, `PartnerKeyId${name.replace(/[^a-zA-Z0-9]/g, '')}`, {
+      new CfnOutput(this, `PartnerKeyId${partnerIdPart(name)}`, {
         description: `API key id of partner ${name} (aws apigateway get-api-key --include-value reads the value)`,
         value: key.keyId,
       });

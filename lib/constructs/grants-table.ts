@@ -1,7 +1,35 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+
+/** What DynamoDB asks KMS for, on behalf of a caller that reads a table encrypted with a customer managed key. */
+export const TABLE_KEY_READ_ACTIONS: readonly string[] = ['kms:Decrypt', 'kms:DescribeKey'];
+/** ... and on behalf of a caller that writes items to it. */
+export const TABLE_KEY_WRITE_ACTIONS: readonly string[] = [
+  ...TABLE_KEY_READ_ACTIONS,
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+];
+
+/**
+ * The statement that lets a reader or writer of `table` use its customer managed key, only through
+ * DynamoDB in the stack's region (`kms:ViaService`); undefined when the table has no such key (AWS managed
+ * and AWS owned keys need no permission of the caller).
+ */
+export function tableKeyStatement(
+  scope: Construct,
+  table: dynamodb.ITable,
+  actions: readonly string[],
+): iam.PolicyStatement | undefined {
+  if (!table.encryptionKey) return undefined;
+  return new iam.PolicyStatement({
+    actions: [...actions],
+    resources: [table.encryptionKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(scope).region}.amazonaws.com` } },
+  });
+}
 
 export interface GrantsTableProps {
   /**

@@ -9,7 +9,7 @@ import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
-import { PartnerAccess, type Partner } from './partner-access';
+import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { RateLimitTable } from './rate-limit-table';
 import { VendApi } from './vend-api';
 import { VendFunction, type AbuseLimits } from './vend-function';
@@ -32,6 +32,9 @@ export interface KvsUrlVendingProps {
   readonly jwksUrl?: string;
   /**
    * Secrets Manager secret holding the HS256 signing key. Exactly one of `jwksUrl` and `jwtSecret`.
+   * When it is encrypted with a customer managed key, pass a secret that knows it
+   * (`Secret.fromSecretAttributes(..., { secretCompleteArn, encryptionKey })`): the function then gets
+   * Decrypt on that key through Secrets Manager.
    * @default - none
    */
   readonly jwtSecret?: secretsmanager.ISecret;
@@ -87,7 +90,9 @@ export interface KvsUrlVendingProps {
   /** @default true */
   readonly deletionProtection?: boolean;
   /**
-   * Customer managed key of the grants table.
+   * Customer managed key of the grants table. The function (reads) and the partner grant writer (writes)
+   * get what DynamoDB needs of the key on their behalf, only through DynamoDB; the key's policy must let
+   * IAM policies of the account grant its use (the default key policy does).
    * @default - AWS managed key
    */
   readonly grantsTableEncryptionKey?: kms.IKey;
@@ -228,8 +233,10 @@ function validateProps(props: KvsUrlVendingProps): void {
   if (timeout.toMilliseconds() > API_GATEWAY_TIMEOUT.toMilliseconds()) {
     throw new Error('KvsUrlVending: timeout must be at most 29 seconds, the API Gateway integration limit.');
   }
-  const names = (props.partners ?? []).map((partner) => partner.name);
-  if (new Set(names).size !== names.length) {
-    throw new Error('KvsUrlVending: partner names must be unique.');
+  const problems = partnerProblems(props.partners ?? []);
+  if (problems.length > 0) {
+    throw new Error(
+      `KvsUrlVending: ${problems.map((problem) => `${['partners', ...problem.path].join('.')}: ${problem.message}`).join('; ')}`,
+    );
   }
 }

@@ -6,10 +6,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
+import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement } from './grants-table';
 
 /** A grant of a partner: a grant record of the table without `principal` (that is `partner:<apiKeyId>`). */
 export interface PartnerGrantRecord {
-  readonly grantId?: string;
+  /**
+   * Names the grant's record (sort key) and the custom resource that writes it: keep it when editing the
+   * grant, so that adding, removing or reordering grants leaves the others alone. Unique within the
+   * partner. Changing it deletes the old record and writes a new one.
+   */
+  readonly grantId: string;
   readonly streams: readonly string[];
   readonly playbackModes: readonly string[];
   readonly protocols: readonly string[];
@@ -20,7 +26,11 @@ export interface PartnerGrantRecord {
 }
 
 export interface Partner {
-  /** Letters, digits and dashes; names the key and the usage plan. */
+  /**
+   * Letters, digits and dashes; names the key, the usage plan and the output `PartnerKeyId<name>`.
+   * Partners must differ in more than dashes and letter case (see `partnerProblems`). Renaming a partner
+   * replaces its key: a new value and id, its grants moved to the new id.
+   */
   readonly name: string;
   /** Requests per second of the usage plan. */
   readonly rateLimit: number;
@@ -28,7 +38,7 @@ export interface Partner {
   readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
   /**
    * Part of the key's construct id: changing it replaces the API key (a new value and id) and moves
-   * the partner's grants to the new id.
+   * the partner's grants to the new id (new records written, those of the old id deleted).
    * @default 1
    */
   readonly keyVersion?: number;
@@ -43,10 +53,86 @@ export interface PartnerAccessProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Something wrong with a list of partners: where (relative to the list) and what. */
+export interface PartnerProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * The part of a partner's name that names its CloudFormation output (`PartnerKeyId<this>`) and shows in
+ * the logical ids of its resources: letters and digits only, as CloudFormation requires of those.
+ */
+export function partnerIdPart(name: string): string {
+  return name.replace(/[^a-zA-Z0-9]/g, '');
+}
+
+/**
+ * What would make two partners, or two grants of one partner, share an id: duplicate names, names equal
+ * once normalised (`partnerIdPart`, letter case ignored too, so that no two outputs differ by case
+ * alone), and grants without a grantId or with one another grant of the partner has.
+ */
+export function partnerProblems(
+  partners: readonly { readonly name: string; readonly grants: readonly { readonly grantId?: unknown }[] }[],
+): PartnerProblem[] {
+  const problems: PartnerProblem[] = [];
+  const byNormalisedName = new Map<string, string>();
+  partners.forEach((partner, index) => {
+    const normalised = partnerIdPart(partner.name).toLowerCase();
+    const earlier = byNormalisedName.get(normalised);
+    if (earlier === partner.name) {
+      problems.push({
+        path: [],
+        message: `duplicate partner name ${partner.name} (partner names must be unique)`,
+      });
+    } else if (earlier !== undefined) {
+      problems.push({
+        path: [index, 'name'],
+        message:
+          `${partner.name} and ${earlier} are one name once normalised (letters and digits, any case: the ` +
+          `output PartnerKeyId${partnerIdPart(partner.name)} and the logical ids are made of those); rename one`,
+      });
+    } else {
+      byNormalisedName.set(normalised, partner.name);
+    }
+    const grantIds = new Set<string>();
+    partner.grants.forEach((grant, grantIndex) => {
+      const path = [index, 'grants', grantIndex, 'grantId'];
+      if (typeof grant.grantId !== 'string' || grant.grantId === '') {
+        problems.push({
+          path,
+          message:
+            "required: it names the grant's record and the resource that writes it, so that adding, " +
+            'removing or reordering grants leaves the others alone',
+        });
+      } else if (grantIds.has(grant.grantId)) {
+        problems.push({ path, message: `duplicate grantId ${grant.grantId} in partner ${partner.name}` });
+      } else {
+        grantIds.add(grant.grantId);
+      }
+    });
+  });
+  return problems;
+}
+
+/** A grantId as a construct id: `/` separates construct paths, so it is escaped (and `%`, to stay unique). */
+function grantConstructId(grantId: string): string {
+  return grantId.replace(/%/g, '%25').replace(/\//g, '%2F');
+}
+
 /**
  * One API key and one usage plan (throttle + quota) per partner, and the partner's grants written to
  * the grants table under `partner:<apiKeyId>`, the principal the function derives from the request.
  * Key values are generated by API Gateway and never appear in the template or the outputs.
+ *
+ * Each grant has its own writer (a custom resource) whose construct path is made of what its record key
+ * depends on, and of nothing else: the partner's name and key version (they name the key, hence its id)
+ * and the grantId. So on an update of the stack, a writer is kept exactly when its record is still
+ * configured: adding, removing or reordering grants touches no other grant's writer; changing a grant
+ * updates its writer in place; renaming a grant, renaming a partner or bumping its keyVersion creates new
+ * writers, and CloudFormation then deletes the old ones, and their records, at cleanup. A writer's
+ * physical id never changes on an update either, so CloudFormation never sends the Delete of a
+ * replacement, which would remove the record the update had just written.
  */
 export class PartnerAccess extends Construct {
   public readonly apiKeys: Record<string, apigateway.IApiKey> = {};
@@ -54,6 +140,12 @@ export class PartnerAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: PartnerAccessProps) {
     super(scope, id);
+    const problems = partnerProblems(props.partners);
+    if (problems.length > 0) {
+      throw new Error(
+        `PartnerAccess: ${problems.map((problem) => `${['partners', ...problem.path].join('.')}: ${problem.message}`).join('; ')}`,
+      );
+    }
     if (props.partners.length === 0) return;
 
     const writerLogs = new logs.LogGroup(this, 'GrantWriterLogs', {
@@ -77,9 +169,12 @@ export class PartnerAccess extends Construct {
         resources: [props.grantsTable.tableArn],
       }),
     );
+    const keyUse = tableKeyStatement(this, props.grantsTable, TABLE_KEY_WRITE_ACTIONS);
+    if (keyUse) writerRole.addToPolicy(keyUse);
 
     for (const partner of props.partners) {
-      const apiKey = new apigateway.ApiKey(this, `${partner.name}KeyV${partner.keyVersion ?? 1}`, {
+      const keyVersion = partner.keyVersion ?? 1;
+      const apiKey = new apigateway.ApiKey(this, `${partner.name}KeyV${keyVersion}`, {
         description: `API key of partner ${partner.name}`,
         enabled: true,
       });
@@ -94,14 +189,20 @@ export class PartnerAccess extends Construct {
       this.apiKeys[partner.name] = apiKey;
       this.usagePlans[partner.name] = plan;
 
-      partner.grants.forEach((grant, index) => {
-        const grantId = grant.grantId ?? `${partner.name}-${index + 1}`;
-        const key = { principal: `partner:${apiKey.keyId}`, grantId };
+      // `<name>KeyV<n>Grants` ends in neither a digit nor `Plan`: it cannot be another partner's key or plan.
+      const writers = new Construct(this, `${partner.name}KeyV${keyVersion}Grants`);
+      for (const grant of partner.grants) {
+        const key = { principal: `partner:${apiKey.keyId}`, grantId: grant.grantId };
         const item = marshall({ ...grant, ...key }, { removeUndefinedValues: true });
-        const writer = new cr.AwsCustomResource(this, `${partner.name}Grant${index + 1}`, {
+        const put = putItem(
+          props.grantsTable.tableName,
+          item,
+          `${partner.name}/keyV${keyVersion}/${grant.grantId}`,
+        );
+        const writer = new cr.AwsCustomResource(writers, grantConstructId(grant.grantId), {
           resourceType: 'Custom::PartnerGrant',
-          onCreate: putItem(props.grantsTable.tableName, item, key),
-          onUpdate: putItem(props.grantsTable.tableName, item, key),
+          onCreate: put,
+          onUpdate: put,
           onDelete: {
             service: 'DynamoDB',
             action: 'deleteItem',
@@ -112,7 +213,7 @@ export class PartnerAccess extends Construct {
           installLatestAwsSdk: false,
         });
         writer.node.addDependency(writerRole);
-      });
+      }
     }
 
     const provider = Stack.of(this).node.tryFindChild(
@@ -134,17 +235,18 @@ export class PartnerAccess extends Construct {
   }
 }
 
-function putItem(
-  tableName: string,
-  item: Record<string, unknown>,
-  key: { principal: string; grantId: string },
-): cr.AwsSdkCall {
+/**
+ * The writer's call on create and update. Its physical id names the writer, not the key id: it stays the
+ * same for the life of the writer, so an update is never taken for a replacement. (Were an API key ever
+ * replaced under the same construct id, the record of its old id would stay behind, unusable: API Gateway
+ * never hands out a key id twice.)
+ */
+function putItem(tableName: string, item: Record<string, unknown>, writerName: string): cr.AwsSdkCall {
   return {
     service: 'DynamoDB',
     action: 'putItem',
     parameters: { TableName: tableName, Item: item },
-    // A new key id is a new physical resource: CloudFormation then deletes the item of the old id.
-    physicalResourceId: cr.PhysicalResourceId.of(`${key.principal}#${key.grantId}`),
+    physicalResourceId: cr.PhysicalResourceId.of(`partner-grant:${writerName}`),
     logging: cr.Logging.withDataHidden(),
   };
 }

@@ -95,8 +95,9 @@ export class VendApi extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Data tracing would log response bodies, and those hold playback URLs.
         dataTraceEnabled: false,
+        // Stage-wide settings become the one `/*/*` method setting; no `methodOptions['/*/*']`, which
+        // would add a second entry for the same path and method.
         cachingEnabled: false,
-        methodOptions: { '/*/*': { cachingEnabled: false, dataTraceEnabled: false } },
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(
           JSON.stringify({

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../vend-bundling';
+import { TABLE_KEY_READ_ACTIONS, tableKeyStatement } from './grants-table';
 
 /** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -49,6 +50,9 @@ export interface VendFunctionProps {
   readonly timeout?: Duration;
   /**
    * Reserved concurrency: a ceiling on what vending may cost and on the load it puts on KVS quotas.
+   * Lambda refuses a reservation that would leave the account fewer than 100 unreserved concurrent
+   * executions in the region, so the deploy needs `UnreservedConcurrentExecutions` (`aws lambda
+   * get-account-settings`) of at least this plus 100; synth warns, since it cannot read the account.
    * @default - none: the account's unreserved pool
    */
   readonly reservedConcurrency?: number;
@@ -173,6 +177,12 @@ export class VendFunction extends Construct {
         logLevel: nodejs.LogLevel.ERROR,
       },
     });
+    if (props.reservedConcurrency !== undefined) {
+      Annotations.of(this.function).addWarningV2(
+        'kvs-url-vending:reservedConcurrency',
+        reservationRequirement(props.reservedConcurrency),
+      );
+    }
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
@@ -185,12 +195,17 @@ export class VendFunction extends Construct {
     });
   }
 
-  /** Lets the function read grants from `table` (Query on the base table only) and points it there. */
+  /**
+   * Lets the function read grants from `table` (Query on the base table only, and decryption through
+   * DynamoDB with its customer managed key if it has one) and points it there.
+   */
   public grantGrantsTable(table: dynamodb.ITable): void {
     this.function.addEnvironment('GRANTS_TABLE_NAME', table.tableName);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }),
     );
+    const keyUse = tableKeyStatement(this, table, TABLE_KEY_READ_ACTIONS);
+    if (keyUse) this.role.addToPolicy(keyUse);
   }
 
   /** Lets the function keep its rate-limit state in `table` and turns the abuse controls on. */
@@ -208,7 +223,10 @@ export class VendFunction extends Construct {
     );
   }
 
-  /** HS256: the function reads the signing secret (only GetSecretValue on that secret). */
+  /**
+   * HS256: the function reads the signing secret (only GetSecretValue on that secret and, when the secret
+   * has a customer managed key, Decrypt with that key through Secrets Manager).
+   */
   public grantJwtSecret(secret: secretsmanager.ISecret): void {
     this.function.addEnvironment('JWT_SECRET_ARN', secret.secretArn);
     this.role.addToPolicy(
@@ -217,6 +235,17 @@ export class VendFunction extends Construct {
         resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
       }),
     );
+    if (secret.encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
   }
 
   /**
@@ -245,4 +274,20 @@ export class VendFunction extends Construct {
       });
     }
   }
+}
+
+/**
+ * What a reservation asks of the account. Lambda keeps at least 100 concurrent executions of every
+ * account and region unreserved and refuses a reservation that would go below, so the deploy fails in
+ * accounts with a low concurrency limit (new accounts may start at 10). Synth runs offline: only
+ * `aws lambda get-account-settings` in the target account and region can tell.
+ */
+export function reservationRequirement(reservedConcurrency: number): string {
+  return (
+    `reservedConcurrency ${reservedConcurrency} takes ${reservedConcurrency} concurrent executions from the ` +
+    "account's unreserved pool, and Lambda refuses reservations that leave fewer than 100 unreserved: the " +
+    `deploy needs UnreservedConcurrentExecutions of at least ${reservedConcurrency + 100} in the target ` +
+    'account and region (aws lambda get-account-settings, AccountLimit), or it fails. synth cannot check ' +
+    'this offline; leave reservedConcurrency out to use the unreserved pool.'
+  );
 }

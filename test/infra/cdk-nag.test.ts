@@ -72,6 +72,16 @@ const variants: [string, Record<string, unknown>][] = [
       abuseControls: false,
     },
   ],
+  [
+    'HS256 secret and grants table with customer managed keys, a reservation',
+    {
+      jwksUrl: undefined,
+      jwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kvs-url-vending/jwt-AbCdEf',
+      jwtSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      grantsTableKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      reservedConcurrency: 20,
+    },
+  ],
 ];
 
 describe.each(variants)('cdk-nag AwsSolutions + Serverless over the whole app: %s', (_name, overrides) => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT, cdkJsonConfig } from './synth-app';
+import { PROJECT_ROOT, cdkJsonConfig, synthApp } from './synth-app';
 
 /** The CDK CLI as a user runs it, with nothing that could reach AWS or the internet. */
 function cdk(args: string[]): { status: number | null; output: string } {
@@ -47,6 +47,13 @@ describe('npx cdk synth', () => {
     };
     const bundles = Object.values(manifest.files).filter((file) => file.source.packaging === 'zip');
     expect(bundles.some((file) => existsSync(path.join(outdir, file.source.path, 'index.mjs')))).toBe(true);
+
+    // The infrastructure tests assert on this very template: same app builder, same context and
+    // feature flags, same environment. Anything else would test a stack nobody deploys.
+    const { app, stack, outdir: testOutdir } = synthApp({ bundle: true });
+    outdirs.push(testOutdir);
+    const tested = app.synth().getStackArtifact(stack.artifactId).template as unknown;
+    expect(tested).toEqual(template);
   }, 180_000);
 
   it('fails with a message naming the key when the configuration is bad', () => {

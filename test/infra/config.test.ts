@@ -8,6 +8,7 @@ const partner = (overrides: Record<string, unknown>) => ({
   ...overrides,
 });
 const grant = (overrides: Record<string, unknown>) => ({
+  grantId: 'front-door',
   streams: ['front-door'],
   playbackModes: ['LIVE'],
   protocols: ['HLS'],
@@ -88,6 +89,18 @@ describe('parseConfig', () => {
         jwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt',
       }),
       /kvsUrlVending\.jwtSecretArn: must be the complete ARN/,
+    ],
+    [
+      'a grants table key given by its alias (IAM authorizes key use against the key ARN)',
+      withOverrides({ grantsTableKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:alias/grants' }),
+      /kvsUrlVending\.grantsTableKmsKeyArn: must be the ARN of a KMS key/,
+    ],
+    [
+      'a secret key without a secret',
+      withOverrides({
+        jwtSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      }),
+      /kvsUrlVending\.jwtSecretKmsKeyArn: needs jwtSecretArn/,
     ],
     [
       'HS256 with a JWKS URL',
@@ -179,6 +192,21 @@ describe('parseConfig', () => {
       'two partners with one name',
       withOverrides({ partners: [partner({}), partner({})] }),
       /kvsUrlVending\.partners: duplicate partner name example-partner/,
+    ],
+    [
+      'two partners whose names differ only in dashes and letter case',
+      withOverrides({ partners: [partner({ name: 'acme-video' }), partner({ name: 'AcmeVideo' })] }),
+      /kvsUrlVending\.partners\.1\.name: AcmeVideo and acme-video are one name once normalised \(letters and digits, any case/,
+    ],
+    [
+      'a partner grant without a grantId',
+      withOverrides({ partners: [partner({ grants: [grant({ grantId: undefined })] })] }),
+      /kvsUrlVending\.partners\.0\.grants\.0\.grantId: required: it names the grant's record/,
+    ],
+    [
+      'two grants of a partner with one grantId',
+      withOverrides({ partners: [partner({ grants: [grant({}), grant({ streams: ['garage'] })] })] }),
+      /kvsUrlVending\.partners\.0\.grants\.1\.grantId: duplicate grantId front-door in partner example-partner/,
     ],
     [
       'a partner grant naming its principal',

@@ -1,9 +1,32 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { KvsUrlVending, type KvsUrlVendingProps } from '../../lib/constructs/kvs-url-vending';
+import { allow, permissionsOf, type PolicyStatement } from './iam-grants';
 import { synthApp } from './synth-app';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kvs-url-vending/jwt-AbCdEf';
+const TABLE_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const SECRET_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab';
+
+/** The permissions of the one policy attached to a role, whatever statements they are merged into. */
+function permissionsOfRole(template: Template, roleId: string) {
+  const policies = Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+  ) as { Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }[];
+  expect(policies).toHaveLength(1);
+  return permissionsOf(policies[0]!.Properties.PolicyDocument.Statement);
+}
+
+/** The logical id of the one role matching a description. */
+function roleIdOf(template: Template, description: RegExp): string {
+  const roles = Object.entries(
+    template.findResources('AWS::IAM::Role') as Record<string, { Properties: { Description?: string } }>,
+  ).filter(([, role]) => description.test(role.Properties.Description ?? ''));
+  expect(roles).toHaveLength(1);
+  return roles[0]![0];
+}
 
 describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no deletion protection', () => {
   const { stack } = synthApp({
@@ -95,37 +118,6 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
   });
 });
 
-describe('a partner key rotation (keyVersion bump)', () => {
-  const partner = (keyVersion: number) => ({
-    name: 'acme',
-    rateLimit: 2,
-    burstLimit: 4,
-    quota: { limit: 100, period: 'WEEK' },
-    keyVersion,
-    grants: [
-      { streams: ['site-a-*'], playbackModes: ['LIVE'], protocols: ['HLS'], maxExpiresInSeconds: 600 },
-    ],
-  });
-  const keyIdOf = (keyVersion: number): string => {
-    const template = Template.fromStack(synthApp({ overrides: { partners: [partner(keyVersion)] } }).stack);
-    const keys = Object.keys(template.findResources('AWS::ApiGateway::ApiKey'));
-    expect(keys).toHaveLength(1);
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 2, BurstLimit: 4 },
-      Quota: { Limit: 100, Period: 'WEEK' },
-    });
-    // Without a grantId, grants are numbered within the partner, so their ids survive the rotation.
-    expect(JSON.stringify(template.findResources('Custom::PartnerGrant'))).toContain(
-      '\\"grantId\\":{\\"S\\":\\"acme-1\\"}',
-    );
-    return keys[0]!;
-  };
-
-  it('replaces the API key (a new logical id, hence a new key and key id)', () => {
-    expect(keyIdOf(2)).not.toEqual(keyIdOf(1));
-  });
-});
-
 describe('KvsUrlVending construct props', () => {
   const valid: KvsUrlVendingProps = {
     issuer: 'https://issuer.example.com/',
@@ -160,6 +152,37 @@ describe('KvsUrlVending construct props', () => {
         ],
       },
       /partner names must be unique/,
+    ],
+    [
+      'two partners whose names differ only in dashes and letter case',
+      {
+        partners: [
+          { name: 'ac-me', rateLimit: 1, burstLimit: 1, quota: { limit: 1, period: 'DAY' }, grants: [] },
+          { name: 'ACME', rateLimit: 1, burstLimit: 1, quota: { limit: 1, period: 'DAY' }, grants: [] },
+        ],
+      },
+      /partners\.1\.name: ACME and ac-me are one name once normalised/,
+    ],
+    [
+      'two grants of a partner with one grantId',
+      {
+        partners: [
+          {
+            name: 'acme',
+            rateLimit: 1,
+            burstLimit: 1,
+            quota: { limit: 1, period: 'DAY' },
+            grants: ['live', 'live'].map((grantId) => ({
+              grantId,
+              streams: ['cam-1'],
+              playbackModes: ['LIVE'],
+              protocols: ['HLS'],
+              maxExpiresInSeconds: 300,
+            })),
+          },
+        ],
+      },
+      /partners\.0\.grants\.1\.grantId: duplicate grantId live in partner acme/,
     ],
   ])('refuses %s', (_name, props, message) => {
     expect(build(props)).toThrow(message);
@@ -198,5 +221,148 @@ describe('abuse-control tuning', () => {
       }),
     )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
     expect(fn.Properties.Environment.Variables).not.toHaveProperty('STREAM_ADMISSION_RATE_PER_SECOND');
+  });
+});
+
+describe('a reserved concurrency', () => {
+  const warnings = (overrides: Record<string, unknown>) =>
+    Annotations.fromStack(synthApp({ overrides }).stack)
+      .findWarning('*', Match.stringLikeRegexp('reservedConcurrency'))
+      .map((entry) => entry.entry.data as string);
+
+  it('is passed to the function and explained at synth: what the account needs, and that synth cannot check it', () => {
+    const { stack } = synthApp({ overrides: { reservedConcurrency: 50 } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Vends short-lived KVS'),
+      ReservedConcurrentExecutions: 50,
+    });
+    const messages = warnings({ reservedConcurrency: 50 });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/reservedConcurrency 50 takes 50 /);
+    // Lambda refuses a reservation that would leave fewer than 100 unreserved executions.
+    expect(messages[0]).toMatch(/UnreservedConcurrentExecutions of at least 150/);
+    expect(messages[0]).toMatch(/aws lambda get-account-settings/);
+    expect(messages[0]).toMatch(/synth cannot check this offline/);
+  });
+
+  it('is absent from the default configuration, and so is the message', () => {
+    expect(warnings({})).toEqual([]);
+  });
+});
+
+describe('customer managed KMS keys on the grants table and the signing secret', () => {
+  const { stack } = synthApp({
+    overrides: {
+      jwksUrl: undefined,
+      jwtSecretArn: SECRET_ARN,
+      jwtSecretKmsKeyArn: SECRET_KEY_ARN,
+      grantsTableKmsKeyArn: TABLE_KEY_ARN,
+    },
+  });
+  const template = Template.fromStack(stack);
+  const tableKeyUse = { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } };
+  const secretKeyUse = { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } };
+
+  it('encrypts the grants table with the configured key', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: Match.arrayWith([{ AttributeName: 'principal', KeyType: 'HASH' }]),
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: TABLE_KEY_ARN },
+    });
+  });
+
+  it('lets the vend function decrypt with the table key through DynamoDB and with the secret key through Secrets Manager, nothing more', () => {
+    const permissions = permissionsOfRole(template, roleIdOf(template, /^Vends KVS playback URLs/));
+    const kms = permissions.filter((permission) => permission.action.startsWith('kms:'));
+    expect(kms).toEqual(
+      permissionsOf([
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:DescribeKey'],
+          Resource: TABLE_KEY_ARN,
+          Condition: tableKeyUse,
+        },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: SECRET_KEY_ARN, Condition: secretKeyUse },
+      ]),
+    );
+    expect(permissions).toEqual(expect.arrayContaining(allow(['secretsmanager:GetSecretValue'], SECRET_ARN)));
+  });
+
+  it('lets the partner grant writer encrypt and decrypt with the table key through DynamoDB', () => {
+    const permissions = permissionsOfRole(
+      template,
+      roleIdOf(template, /^Writes the grants of configured partners/),
+    );
+    expect(permissions.filter((permission) => permission.action.startsWith('kms:'))).toEqual(
+      permissionsOf([
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          Resource: TABLE_KEY_ARN,
+          Condition: tableKeyUse,
+        },
+      ]),
+    );
+  });
+
+  it('does the same for keys given to the construct', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const embedding = new Stack(app, 'Embedding', { env: { region: 'eu-west-1' } });
+    const tableKey = kms.Key.fromKeyArn(
+      embedding,
+      'TableKey',
+      TABLE_KEY_ARN.replace('us-east-1', 'eu-west-1'),
+    );
+    const secretKey = new kms.Key(embedding, 'SecretKey', { enableKeyRotation: true });
+    const secret = new secretsmanager.Secret(embedding, 'Secret', { encryptionKey: secretKey });
+    new KvsUrlVending(embedding, 'Vending', {
+      issuer: 'https://issuer.example.com/',
+      audience: 'kvs',
+      jwtSecret: secret,
+      streamArnPatterns: ['arn:aws:kinesisvideo:eu-west-1:123456789012:stream/cam-*/*'],
+      grantsTableEncryptionKey: tableKey,
+      partners: [
+        {
+          name: 'acme',
+          rateLimit: 1,
+          burstLimit: 1,
+          quota: { limit: 1, period: 'DAY' },
+          grants: [
+            {
+              grantId: 'live',
+              streams: ['cam-1'],
+              playbackModes: ['LIVE'],
+              protocols: ['HLS'],
+              maxExpiresInSeconds: 300,
+            },
+          ],
+        },
+      ],
+    });
+    const embedded = Template.fromStack(embedding);
+    const vend = permissionsOfRole(embedded, roleIdOf(embedded, /^Vends KVS playback URLs/));
+    const secretKeyArn = {
+      'Fn::GetAtt': [embedding.getLogicalId(secretKey.node.defaultChild as kms.CfnKey), 'Arn'],
+    };
+    expect(vend).toEqual(
+      expect.arrayContaining([
+        ...allow(['kms:Decrypt', 'kms:DescribeKey'], tableKey.keyArn, {
+          StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' },
+        }),
+        ...allow(['kms:Decrypt'], secretKeyArn, {
+          StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+        }),
+      ]),
+    );
+    const writer = permissionsOfRole(
+      embedded,
+      roleIdOf(embedded, /^Writes the grants of configured partners/),
+    );
+    expect(writer).toEqual(
+      expect.arrayContaining(
+        allow(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], tableKey.keyArn, {
+          StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' },
+        }),
+      ),
+    );
   });
 });
