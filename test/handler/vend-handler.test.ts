@@ -1,17 +1,29 @@
+import { createHmac } from 'node:crypto';
+import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
+import { NOW } from '../core/fakes';
 import {
+  AUDIENCE,
   bodyOf,
   errorOf,
   jsonLines,
   captureOutput,
   context,
   event,
+  ISSUER,
   ORIGIN,
+  SECRET,
   SESSION_TOKEN,
   SESSION_URL,
   setupHandler,
   signToken,
 } from './support';
-import { NOW } from '../core/fakes';
+
+/** An HS256 token with exactly these claims: jsonwebtoken's own signer refuses a malformed iat. */
+function rawToken(claims: Record<string, unknown>): string {
+  const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${segment({ alg: 'HS256', typ: 'JWT' })}.${segment({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', ...claims })}`;
+  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+}
 
 const auth = (token = signToken()) => ({
   Authorization: `Bearer ${token}`,
@@ -267,6 +279,43 @@ describe('vend handler through the middy stack', () => {
         expect(kvs.sessionRequests).toEqual([]);
       },
     );
+
+    it.each<[string, Record<string, unknown>]>([
+      ['an iat that is a string', { iat: String(iat), exp: iat + 300 }],
+      ['an iat in the future', { iat: iat + 600, exp: iat + 900 }],
+      ['a lifetime over 24 hours', { iat: iat - 60, exp: iat - 60 + 86_401 }],
+      ['no iat and more than 24 hours left', { exp: iat + 2 * 86_400 }],
+    ])('answers 401 invalid_token for %s', async (_name, claims) => {
+      const { handler, grants } = setupHandler();
+      const accepted = await handler(event({ headers: auth(rawToken({ iat, exp: iat + 300 })) }), context);
+
+      const response = await handler(event({ headers: auth(rawToken(claims)) }), context);
+
+      expect(accepted.statusCode).toBe(200);
+      expect(response.statusCode).toBe(401);
+      expect(response.headers?.['WWW-Authenticate']).toBe(INVALID);
+      expect(grants.calls).toHaveLength(1);
+    });
+
+    it('follows a configured maximum token lifetime', async () => {
+      const verifier = createJwtVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+        secret: SECRET,
+        clockToleranceSeconds: 5,
+        maxTokenBytes: 8192,
+        jwksRefetchIntervalSeconds: 30,
+        maxTokenLifetimeSeconds: 3600,
+        clock: { now: () => NOW },
+      });
+      const { handler } = setupHandler({ verifier });
+
+      const hour = await handler(event({ headers: auth(rawToken({ iat, exp: iat + 3600 })) }), context);
+      const longer = await handler(event({ headers: auth(rawToken({ iat, exp: iat + 3601 })) }), context);
+
+      expect([hour.statusCode, longer.statusCode]).toEqual([200, 401]);
+    });
 
     it('answers 401 when two Authorization headers arrive', async () => {
       const { handler } = setupHandler();
