@@ -1,6 +1,11 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { parseGrantRecord } from '../lambda/adapters/grant-records';
+import {
+  LIVE_MAX_FRAGMENTS_RANGE,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  MIN_TOKEN_LIFETIME_SECONDS,
+} from '../lambda/shared/config';
 
 /**
  * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
@@ -29,6 +34,8 @@ const STREAM_ARN_PATTERN =
 const SECRET_ARN =
   /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 const PARTNER_NAME = /^[a-zA-Z0-9-]{1,64}$/;
+/** A JWT claim name; commas and spaces would split it in the function's JWT_GROUPS_CLAIM list. */
+const claimName = z.string().regex(/^[^\s,]{1,256}$/, 'must be a claim name without spaces or commas');
 
 /** The retention periods CloudWatch Logs accepts (anything else fails at deploy, so fail at synth). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays)
@@ -86,7 +93,16 @@ const configSchema = z
       .regex(SECRET_ARN, 'must be the complete ARN of a Secrets Manager secret (ending in -<6 characters>)')
       .optional(),
     jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
-    groupsClaim: z.array(z.string().min(1)).min(1).optional(),
+    /** One claim (`cognito:groups` for Cognito); a list is a fallback chain, first present wins. */
+    groupsClaim: z.union([claimName, z.array(claimName).min(1)]).optional(),
+    /** Longest JWT lifetime accepted (`exp - iat`); the function's default is 24 h. */
+    maxTokenLifetimeSeconds: z
+      .int()
+      .min(MIN_TOKEN_LIFETIME_SECONDS)
+      .max(MAX_TOKEN_LIFETIME_SECONDS)
+      .optional(),
+    /** Most fragments a LIVE session lists (how far back LIVE reaches); the function's default is 10. */
+    liveMaxFragments: z.int().min(LIVE_MAX_FRAGMENTS_RANGE.min).max(LIVE_MAX_FRAGMENTS_RANGE.max).optional(),
     streamArnPatterns: z
       .array(
         z
