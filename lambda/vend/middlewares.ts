@@ -80,8 +80,8 @@ export interface Refusal {
 
 /**
  * Calls `onRefusal` once for every answer of the function that is not a 2xx, thrown or returned, with
- * the status and error code the caller got. Use it after `httpErrors` in the chain (middy runs onError
- * handlers last-registered first), so it sees the final response.
+ * the status and error code the caller got. Register it before `httpErrors` (middy runs onError handlers
+ * last-registered first), so that it sees the response `httpErrors` made.
  */
 export function refusals(onRefusal: (refusal: Refusal) => void): HttpMiddleware {
   const report = (
