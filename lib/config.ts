@@ -2,6 +2,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { parseGrantRecord } from '../lambda/adapters/grant-records';
 import { partnerProblems } from './constructs/partner-access';
+import {
+  LIVE_MAX_FRAGMENTS_RANGE,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  MIN_TOKEN_LIFETIME_SECONDS,
+} from '../lambda/shared/config';
 
 /**
  * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
@@ -33,6 +38,8 @@ const PARTNER_NAME = /^[a-zA-Z0-9-]{1,64}$/;
 /** A KMS key ARN (not an alias: IAM authorizes key use against the key's own ARN). */
 const KMS_KEY_ARN =
   /^arn:aws(?:-cn|-us-gov)?:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** A JWT claim name; commas and spaces would split it in the function's JWT_GROUPS_CLAIM list. */
+const claimName = z.string().regex(/^[^\s,]{1,256}$/, 'must be a claim name without spaces or commas');
 
 /** The retention periods CloudWatch Logs accepts (anything else fails at deploy, so fail at synth). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays)
@@ -60,15 +67,13 @@ const exactOrigin = z.string().refine(
   { error: 'must be an exact origin (scheme://host[:port]), no path, no trailing slash, no wildcard' },
 );
 
-/** A partner's grant: the grant record of the table, without `principal` (the partner's API key id is). */
+/**
+ * A partner's grant: the grant record of the table, without `principal` (the partner's API key id is).
+ * Its `grantId` is checked with the partner's other grants (`partnerProblems`), once.
+ */
 const partnerGrantSchema = z.record(z.string(), z.unknown()).superRefine((grant, ctx) => {
   if ('principal' in grant) {
     ctx.addIssue({ code: 'custom', message: 'must not set principal: it is partner:<apiKeyId>' });
-    return;
-  }
-  const [missingGrantId] = partnerProblems([{ name: 'validation', grants: [grant] }]);
-  if (missingGrantId) {
-    ctx.addIssue({ code: 'custom', path: ['grantId'], message: missingGrantId.message });
     return;
   }
   try {
@@ -106,7 +111,16 @@ const configSchema = z
     /** Customer managed key of the grants table (the function and the grant writer get its use). */
     grantsTableKmsKeyArn: kmsKeyArn.optional(),
     jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
-    groupsClaim: z.array(z.string().min(1)).min(1).optional(),
+    /** One claim (`cognito:groups` for Cognito); a list is a fallback chain, first present wins. */
+    groupsClaim: z.union([claimName, z.array(claimName).min(1)]).optional(),
+    /** Longest JWT lifetime accepted (`exp - iat`); the function's default is 24 h. */
+    maxTokenLifetimeSeconds: z
+      .int()
+      .min(MIN_TOKEN_LIFETIME_SECONDS)
+      .max(MAX_TOKEN_LIFETIME_SECONDS)
+      .optional(),
+    /** Most fragments a LIVE session lists (how far back LIVE reaches); the function's default is 10. */
+    liveMaxFragments: z.int().min(LIVE_MAX_FRAGMENTS_RANGE.min).max(LIVE_MAX_FRAGMENTS_RANGE.max).optional(),
     streamArnPatterns: z
       .array(
         z

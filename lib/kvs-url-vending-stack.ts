@@ -40,6 +40,10 @@ export class KvsUrlVendingStack extends Stack {
         : {}),
       ...(config.jwtAlgorithms ? { jwtAlgorithms: config.jwtAlgorithms } : {}),
       ...(config.groupsClaim ? { groupsClaim: config.groupsClaim } : {}),
+      ...(config.maxTokenLifetimeSeconds !== undefined
+        ? { maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds }
+        : {}),
+      ...(config.liveMaxFragments !== undefined ? { liveMaxFragments: config.liveMaxFragments } : {}),
       streamArnPatterns: config.streamArnPatterns,
       allowedOrigins: config.allowedOrigins,
       partners: config.partners.map((partner) => ({

@@ -39,6 +39,8 @@ const grantRecordSchema = z.strictObject({
       burst: z.int().check(z.gte(1), z.lte(10_000)),
     }),
   ),
+  // A boolean, never a string: "false" must not read as consent.
+  producerTimestamps: z.optional(z.boolean()),
 });
 
 type GrantRecord = z.infer<typeof grantRecordSchema>;
@@ -99,6 +101,7 @@ function toGrant(record: GrantRecord): Grant {
       : {}),
     ...(record.notAfter !== undefined ? { notAfter: Date.parse(record.notAfter) } : {}),
     ...(record.rateLimit !== undefined ? { rateLimit: { ...record.rateLimit } } : {}),
+    ...(record.producerTimestamps !== undefined ? { producerTimestamps: record.producerTimestamps } : {}),
   };
 }
 
@@ -112,8 +115,9 @@ function defaultGrantId(record: GrantRecord): string {
     record.maxExpiresInSeconds,
     record.archiveWindowSeconds ?? null,
     record.notAfter ?? null,
-    // Appended only when present, so ids of grants without a rate limit stay what they were.
+    // Appended only when present, so ids of grants without them stay what they were.
     ...(record.rateLimit !== undefined ? [record.rateLimit] : []),
+    ...(record.producerTimestamps !== undefined ? [{ producerTimestamps: record.producerTimestamps }] : []),
   ]);
   return `g-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }

@@ -2,6 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { UnauthenticatedError, UpstreamUnavailableError } from '../core/errors';
 import type { Clock, TokenVerifier } from '../core/ports';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../shared/config';
 
 export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
 
@@ -15,6 +16,11 @@ export interface JwtVerifierOptions {
   secret?: string | (() => Promise<string>);
   clockToleranceSeconds: number;
   maxTokenBytes: number;
+  /**
+   * Longest lifetime a token may have: `exp - iat` when `iat` is present, and in any case no more than
+   * this much left before `exp`. Default 86400 (24 h).
+   */
+  maxTokenLifetimeSeconds?: number;
   /** An unknown `kid` triggers at most one key set fetch per this interval. */
   jwksRefetchIntervalSeconds: number;
   jwksTimeoutMs?: number;
@@ -53,8 +59,11 @@ interface PublishedKey {
 const KEYS_UNAVAILABLE = 'The token signing keys are unavailable.';
 
 const fail = (): never => {
-  throw new UnauthenticatedError(GENERIC_MESSAGE);
+  throw new UnauthenticatedError(GENERIC_MESSAGE, 'invalid');
 };
+
+const isNumericDate = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
 
 /**
  * Verifies bearer JWTs. Every failure of the token, whatever its cause, is an UnauthenticatedError with
@@ -90,28 +99,64 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     ? createKeySet(options.jwksUrl as string, options, clock)
     : createSecretSource(options.secret as string | (() => Promise<string>), options, clock);
 
+  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  const tolerance = options.clockToleranceSeconds;
+
+  /** The claims we require beyond what jsonwebtoken checks; false when one is missing or malformed. */
+  const claimsHold = (payload: string | jwt.JwtPayload, nowSeconds: number): payload is jwt.JwtPayload => {
+    if (typeof payload !== 'object' || payload === null) return false;
+    if (!isNumericDate(payload.exp)) return false;
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) return false;
+    const iat: unknown = payload.iat;
+    if (iat !== undefined) {
+      // A string or an object would otherwise pass unread; a token from the future is not one we issued.
+      if (!isNumericDate(iat) || iat > nowSeconds + tolerance) return false;
+      if (payload.exp - iat > maxLifetimeSeconds) return false;
+    }
+    // Without iat the lifetime cannot be read, but what is left of it can.
+    return payload.exp - nowSeconds <= maxLifetimeSeconds + tolerance;
+  };
+
   return {
     async verify(token: string): Promise<Readonly<Record<string, unknown>>> {
       const header = readHeader(token, options.maxTokenBytes, algorithms, hasJwks);
       const key = await keyFor(header);
+      const nowSeconds = Math.floor(clock.now() / 1000);
+      const verifyOptions: jwt.VerifyOptions & { complete?: false } = {
+        algorithms: [header.alg],
+        issuer: options.issuer,
+        audience: options.audience,
+        clockTolerance: tolerance,
+        clockTimestamp: nowSeconds,
+      };
       let payload: string | jwt.JwtPayload;
       try {
-        payload = jwt.verify(token, key, {
-          algorithms: [header.alg],
-          issuer: options.issuer,
-          audience: options.audience,
-          clockTolerance: options.clockToleranceSeconds,
-          clockTimestamp: Math.floor(clock.now() / 1000),
-        });
-      } catch {
+        payload = jwt.verify(token, key, verifyOptions);
+      } catch (error) {
+        // "Expired" only for a token that is good in every other respect: a client told so refreshes it.
+        if (error instanceof jwt.TokenExpiredError && expiredButOtherwiseValid(token, key, verifyOptions)) {
+          throw new UnauthenticatedError(GENERIC_MESSAGE, 'expired');
+        }
         return fail();
       }
-      if (typeof payload !== 'object' || payload === null) return fail();
-      if (typeof payload.exp !== 'number') return fail();
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0) return fail();
+      if (!claimsHold(payload, nowSeconds)) return fail();
       return payload;
     },
   };
+
+  function expiredButOtherwiseValid(
+    token: string,
+    key: string | KeyObject,
+    verifyOptions: jwt.VerifyOptions & { complete?: false },
+  ): boolean {
+    try {
+      const payload = jwt.verify(token, key, { ...verifyOptions, ignoreExpiration: true });
+      // Judged at the moment it expired, so the lifetime rules apply as they did while it was valid.
+      return typeof payload === 'object' && isNumericDate(payload.exp) && claimsHold(payload, payload.exp);
+    } catch {
+      return false;
+    }
+  }
 }
 
 /**

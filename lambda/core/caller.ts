@@ -1,7 +1,12 @@
 import { UnauthenticatedError } from './errors';
 import type { Caller } from './model';
 
-export const DEFAULT_GROUPS_CLAIMS: readonly string[] = ['cognito:groups', 'groups'];
+/**
+ * One claim by default. A list is possible (first claim present wins), but it is a fallback chain: when
+ * the issuer leaves its own claim out (Cognito omits `cognito:groups` for a user in no group), a claim of
+ * the next name stands in, and anyone who can get that claim into a token chooses the groups.
+ */
+export const DEFAULT_GROUPS_CLAIMS: readonly string[] = ['groups'];
 
 /**
  * Each group is one more grant lookup per request: a token listing hundreds (a signed one still fits the
@@ -13,8 +18,8 @@ const INVALID_CLAIMS = 'The bearer token is missing, invalid or expired.';
 const MISSING_API_KEY = 'An API key is required.';
 
 /**
- * The caller behind verified JWT claims: `user:<sub>` plus `group:<g>` for each group of the first
- * configured groups claim present. A groups claim of any other shape than an array of non-empty strings
+ * The caller behind verified JWT claims: `user:<sub>` plus `group:<g>` for each group of the groups
+ * claim (of the first present, when several are configured). A groups claim of any other shape than an array of non-empty strings
  * is refused, never coerced: a string would otherwise be split or matched in ways the issuer never meant.
  */
 export function callerFromClaims(
@@ -36,6 +41,8 @@ export function callerFromClaims(
 
 /** The partner behind an API key API Gateway has already validated (`requestContext.identity.apiKeyId`). */
 export function callerFromApiKeyId(apiKeyId: string | null | undefined): Caller {
-  if (typeof apiKeyId !== 'string' || apiKeyId === '') throw new UnauthenticatedError(MISSING_API_KEY);
+  if (typeof apiKeyId !== 'string' || apiKeyId === '') {
+    throw new UnauthenticatedError(MISSING_API_KEY, 'missing', 'ApiKey');
+  }
   return { kind: 'partner', id: apiKeyId, principals: [`partner:${apiKeyId}`] };
 }

@@ -27,8 +27,23 @@ export class InvalidRequestError extends DomainError {
   }
 }
 
+/**
+ * Why a caller is not authenticated, for the `WWW-Authenticate` challenge (RFC 6750 §3) only: the body
+ * stays one generic message. `missing`: no credentials of the route's kind at all; `expired`: a token
+ * that is valid in every other respect but past its `exp`; `invalid`: anything else.
+ */
+export type UnauthenticatedReason = 'missing' | 'invalid' | 'expired';
+
 export class UnauthenticatedError extends DomainError {
   readonly code = 'UNAUTHENTICATED';
+  constructor(
+    message: string,
+    readonly reason: UnauthenticatedReason = 'invalid',
+    /** The credentials the route takes: a bearer token (users) or an API key (partners). */
+    readonly scheme: 'Bearer' | 'ApiKey' = 'Bearer',
+  ) {
+    super(message);
+  }
 }
 
 export class ForbiddenError extends DomainError {

@@ -1,5 +1,7 @@
-import { matchesStreamPattern } from './authorize-playback';
+import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import {
+  MAX_EXPIRES_SECONDS,
+  MIN_EXPIRES_SECONDS,
   PLAYBACK_MODES,
   PROTOCOLS,
   STREAM_NAME_PATTERN,
@@ -13,6 +15,8 @@ export interface ListDeps {
   readonly grants: GrantStore;
   readonly kvs: KvsPort;
   readonly clock: Clock;
+  /** As for vending: the KVS retry budget, by which a session must end before a grant's notAfter. */
+  readonly sessionStartSlackMs?: number;
 }
 
 /**
@@ -20,15 +24,22 @@ export interface ListDeps {
  * come straight from the grants (listing never calls KVS for them, so it reveals nothing a grant does
  * not already say); prefix grants are expanded with the active streams KVS lists under the prefix.
  * Several grants on one stream are merged: union of modes and protocols, the longest expiry, and the
- * most generous archive window and end date (absent means unlimited).
+ * most generous archive window and end date (absent means unlimited). A grant advertises only the session
+ * it can still give: its maximum, shortened to end before its notAfter, and nothing at all once that is
+ * below the shortest KVS session.
  */
 export async function listPlayableStreams(deps: ListDeps, caller: Caller): Promise<PlayableStream[]> {
   const stored = await deps.grants.grantsFor(caller.principals);
   const now = deps.clock.now();
   const principals = new Set(caller.principals);
-  const live = stored.filter(
-    (grant) => principals.has(grant.principal) && (grant.notAfter === undefined || grant.notAfter > now),
-  );
+  const sessionStartsBy = now + (deps.sessionStartSlackMs ?? 0);
+  const live = stored
+    .filter((grant) => principals.has(grant.principal))
+    .map((grant) => ({
+      ...grant,
+      maxExpiresInSeconds: sessionLifetimeSeconds(grant, MAX_EXPIRES_SECONDS, sessionStartsBy),
+    }))
+    .filter((grant) => grant.maxExpiresInSeconds >= MIN_EXPIRES_SECONDS);
 
   const prefixes = new Set<string>();
   for (const grant of live) {

@@ -24,6 +24,21 @@ export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
 export const MIN_EXPIRES_SECONDS = 300;
 export const MAX_EXPIRES_SECONDS = 43_200;
 
+/** Fragments KVS lists when a request does not say (MaxMediaPlaylist/MaxManifestFragmentResults). */
+export const KVS_DEFAULT_MAX_FRAGMENTS: Readonly<Record<PlaybackMode, number>> = {
+  LIVE: 5,
+  LIVE_REPLAY: 5,
+  ON_DEMAND: 1000,
+};
+/** The most fragments any session may list (the KVS maximum). */
+export const MAX_FRAGMENTS = 5000;
+/**
+ * The most fragments a LIVE session lists unless configured otherwise: about what live players keep
+ * behind the edge. KVS lists "the most recent fragments, up to this value", so this is how far back LIVE
+ * reaches.
+ */
+export const DEFAULT_LIVE_MAX_FRAGMENTS = 10;
+
 /**
  * Who is calling, after authentication. `principals` are the keys grants are stored under:
  * `user:<sub>` plus `group:<g>` for each group claim, or `partner:<apiKeyId>`.
@@ -56,6 +71,12 @@ export interface Grant {
   readonly notAfter?: number;
   /** Per-caller vend rate this grant allows; overrides the default when abuse controls are on. */
   readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
+  /**
+   * Archived playback (LIVE_REPLAY, ON_DEMAND) with producer timestamps under an archive window. Off
+   * unless set: the window is checked against server time, and a producer clock running ahead would
+   * expose older footage than the window allows.
+   */
+  readonly producerTimestamps?: boolean;
 }
 
 /** A validated playback-url request body, defaults applied. */
@@ -82,7 +103,7 @@ export interface PlaybackRequest {
 /** What the KVS port needs to mint one session URL. */
 export interface SessionUrlRequest extends Omit<PlaybackRequest, 'expiresInSeconds'> {
   readonly streamName: string;
-  /** Already clamped to what the grants allow. */
+  /** Already clamped to what the grants allow, and to the allowing grant's notAfter. */
   readonly expiresInSeconds: number;
 }
 
@@ -97,6 +118,8 @@ export interface VendResult {
   readonly expiresAt: number;
   readonly start?: number;
   readonly end?: number;
+  /** The most fragments the session's playlists or manifests list (clamped for LIVE). */
+  readonly maxFragments: number;
   /** Principal of the grant that allowed the vend (for the audit line). */
   readonly grantPrincipal: string;
 }

@@ -4,6 +4,7 @@ import {
   CONTAINER_FORMATS,
   DISCONTINUITY_MODES,
   MAX_EXPIRES_SECONDS,
+  MAX_FRAGMENTS,
   MIN_EXPIRES_SECONDS,
   PLAYBACK_MODES,
   PROTOCOLS,
@@ -13,7 +14,6 @@ import {
 import type { Clock } from './ports';
 
 export const DEFAULT_EXPIRES_SECONDS = MIN_EXPIRES_SECONDS;
-export const MAX_FRAGMENTS = 5000;
 /** KVS: the end of a timestamp range must be within 24 hours of its start. */
 export const MAX_RANGE_MS = 24 * 60 * 60 * 1000;
 

@@ -1,7 +1,16 @@
 import { callerKey, type Admission, type SessionCounter } from './admission';
-import { authorizePlayback } from './authorize-playback';
-import { InvalidRequestError, RateLimitedError } from './errors';
-import { STREAM_NAME_PATTERN, type Caller, type SessionUrlRequest, type VendResult } from './model';
+import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
+import { ForbiddenError, InvalidRequestError, RateLimitedError } from './errors';
+import {
+  DEFAULT_LIVE_MAX_FRAGMENTS,
+  KVS_DEFAULT_MAX_FRAGMENTS,
+  MIN_EXPIRES_SECONDS,
+  STREAM_NAME_PATTERN,
+  type Caller,
+  type PlaybackRequest,
+  type SessionUrlRequest,
+  type VendResult,
+} from './model';
 import type { Clock, GrantStore, KvsPort } from './ports';
 import { validatePlaybackRequest } from './validate-playback-request';
 
@@ -13,6 +22,13 @@ export interface VendDeps {
   readonly admission?: Admission;
   /** Optional cap on the sessions a user holds at once; a session counts until its expiresAt. */
   readonly sessions?: SessionCap;
+  /** The most fragments a LIVE session may list, HLS and DASH alike. Default 10. */
+  readonly liveMaxFragments?: number;
+  /**
+   * How long after the KVS call starts KVS may still start the session's clock: the KVS retry budget.
+   * Sessions are shortened by it so that none outlives its grant's notAfter. Default 0.
+   */
+  readonly sessionStartSlackMs?: number;
 }
 
 export interface SessionCap {
@@ -39,15 +55,28 @@ export function assertStreamName(streamName: string): void {
 }
 
 /**
+ * The fragment limit of the session: what was asked, or the KVS default of the mode, and for LIVE never
+ * more than `liveMaxFragments`, because a LIVE playlist lists "the most recent fragments, up to this
+ * value" and would otherwise reach hours back, past any archive window.
+ */
+export function sessionMaxFragments(request: PlaybackRequest, liveMaxFragments: number): number {
+  const asked = request.maxFragments ?? KVS_DEFAULT_MAX_FRAGMENTS[request.playbackMode];
+  return request.playbackMode === 'LIVE' ? Math.min(asked, liveMaxFragments) : asked;
+}
+
+/**
  * Vends one playback URL. The order is the security contract: stream name, then body, then grants, and
  * only an authorized request reaches KVS. A refusal therefore looks the same whether or not the stream
- * exists. `expiresAt` is taken from before the KVS call, rounded down to the second, so it never
- * promises more than the session really lives.
+ * exists. The session's lifetime is settled right before the KVS call, with the retry budget as slack,
+ * so that the session KVS starts when it answers still ends before the allowing grant's notAfter;
+ * `expiresAt` is taken from that moment, rounded down to the second, so it never promises more than the
+ * session really lives.
  */
 export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise<VendResult> {
   assertStreamName(input.streamName);
   const request = validatePlaybackRequest(input.body, deps.clock);
   const grants = await deps.grants.grantsFor(input.caller.principals);
+  const slackMs = deps.sessionStartSlackMs ?? 0;
   const now = deps.clock.now();
   const decision = authorizePlayback({
     caller: input.caller,
@@ -55,6 +84,7 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     streamName: input.streamName,
     request,
     now,
+    sessionStartSlackMs: slackMs,
   });
   if (deps.admission) {
     await deps.admission.admit({
@@ -63,25 +93,42 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
       grants: decision.allowingGrants,
     });
   }
-  const expiresAt = Math.floor(now / 1000) * 1000 + decision.expiresInSeconds * 1000;
+  const slotExpiresAt = Math.floor(now / 1000) * 1000 + decision.expiresInSeconds * 1000;
   const sessions = deps.sessions && input.caller.kind === 'user' ? deps.sessions : undefined;
   if (
     sessions &&
-    !(await sessions.counter.tryOpen(callerKey(input.caller), expiresAt, sessions.maxPerUser))
+    !(await sessions.counter.tryOpen(callerKey(input.caller), slotExpiresAt, sessions.maxPerUser))
   ) {
     throw new RateLimitedError('Too many playback sessions open at once.', SESSION_CAP_RETRY_AFTER_SECONDS);
   }
+  const releaseSlot = async (): Promise<void> => {
+    // Best effort; the slot frees itself at its expiresAt anyway.
+    await sessions?.counter.release(callerKey(input.caller), slotExpiresAt).catch(() => undefined);
+  };
+  // The admission and the session cap took time: settle the lifetime against the grant's notAfter now.
+  const callAt = deps.clock.now();
+  const expiresInSeconds = Math.min(
+    decision.expiresInSeconds,
+    sessionLifetimeSeconds(decision.grant, request.expiresInSeconds, callAt + slackMs),
+  );
+  if (expiresInSeconds < MIN_EXPIRES_SECONDS) {
+    await releaseSlot();
+    throw new ForbiddenError();
+  }
+  const expiresAt = Math.floor(callAt / 1000) * 1000 + expiresInSeconds * 1000;
+  const maxFragments = sessionMaxFragments(request, deps.liveMaxFragments ?? DEFAULT_LIVE_MAX_FRAGMENTS);
   const sessionRequest: SessionUrlRequest = {
     ...request,
     streamName: input.streamName,
-    expiresInSeconds: decision.expiresInSeconds,
+    expiresInSeconds,
+    maxFragments,
   };
   let url: string;
   try {
     url = await deps.kvs.getSessionUrl(sessionRequest);
   } catch (error) {
-    // No session was minted: give the slot back. Best effort; it frees itself at expiresAt anyway.
-    await sessions?.counter.release(callerKey(input.caller), expiresAt).catch(() => undefined);
+    // No session was minted: give the slot back.
+    await releaseSlot();
     throw error;
   }
   return {
@@ -89,8 +136,9 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     protocol: request.protocol,
     stream: input.streamName,
     playbackMode: request.playbackMode,
-    expiresInSeconds: decision.expiresInSeconds,
+    expiresInSeconds,
     expiresAt,
+    maxFragments,
     ...(request.start !== undefined ? { start: request.start } : {}),
     ...(request.end !== undefined ? { end: request.end } : {}),
     grantPrincipal: decision.grantPrincipal,

@@ -3,6 +3,9 @@
  * the handler calls it once at module load, so a missing or bad setting fails the cold start with a
  * message naming the variable, not the first request. Messages never echo a value: one may be a secret.
  */
+import { DEFAULT_GROUPS_CLAIMS } from '../core/caller';
+import { DEFAULT_LIVE_MAX_FRAGMENTS } from '../core/model';
+
 export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
 
 export type JwtKeySource =
@@ -26,6 +29,7 @@ export interface Config {
     readonly groupsClaims: readonly string[];
     readonly clockToleranceSeconds: number;
     readonly maxTokenBytes: number;
+    readonly maxTokenLifetimeSeconds: number;
     readonly jwksRefetchIntervalSeconds: number;
   };
   readonly grants: {
@@ -43,6 +47,10 @@ export interface Config {
   readonly http: {
     readonly allowedOrigins: readonly string[];
     readonly maxBodyBytes: number;
+  };
+  readonly playback: {
+    /** The most fragments a LIVE session lists (how far back LIVE reaches). */
+    readonly liveMaxFragments: number;
   };
   /** Abuse controls; absent when RATE_LIMIT_TABLE_NAME is not set. */
   readonly abuse?: AbuseConfig;
@@ -62,6 +70,16 @@ export interface AbuseConfig {
   readonly maxConcurrentSessionsPerUser: number;
   readonly timeoutMs: number;
 }
+
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+export const MIN_TOKEN_LIFETIME_SECONDS = 60;
+/** 30 days: beyond that a token is closer to a password than to a session. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 2_592_000;
+/**
+ * Live players need about three fragments behind the edge to start (RFC 8216 §6.3.3); a hundred 2-second
+ * fragments already reach more than three minutes back.
+ */
+export const LIVE_MAX_FRAGMENTS_RANGE = { min: 3, max: 100 } as const;
 
 /** KVS allows 25 session-URL calls per second per stream; a bucket lets rate + burst through in one second. */
 export const KVS_SESSION_URL_QUOTA_PER_STREAM = 25;
@@ -179,9 +197,15 @@ export function parseConfig(env: Env): Config {
       audience: required('JWT_AUDIENCE'),
       keySource,
       algorithms: algorithms as JwtAlgorithm[],
-      groupsClaims: list('JWT_GROUPS_CLAIM') ?? ['cognito:groups', 'groups'],
+      groupsClaims: list('JWT_GROUPS_CLAIM') ?? [...DEFAULT_GROUPS_CLAIMS],
       clockToleranceSeconds: integer('JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300),
       maxTokenBytes: integer('JWT_MAX_TOKEN_BYTES', 8192, 256, 65536),
+      maxTokenLifetimeSeconds: integer(
+        'JWT_MAX_TOKEN_LIFETIME_SECONDS',
+        DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        MIN_TOKEN_LIFETIME_SECONDS,
+        MAX_TOKEN_LIFETIME_SECONDS,
+      ),
       jwksRefetchIntervalSeconds: integer('JWKS_REFETCH_INTERVAL_SECONDS', 30, 1, 86400),
     },
     grants: {
@@ -199,6 +223,14 @@ export function parseConfig(env: Env): Config {
     http: {
       allowedOrigins: (list('ALLOWED_ORIGINS') ?? []).map(origin),
       maxBodyBytes: integer('MAX_BODY_BYTES', 8192, 1, 1_048_576),
+    },
+    playback: {
+      liveMaxFragments: integer(
+        'LIVE_MAX_FRAGMENTS',
+        DEFAULT_LIVE_MAX_FRAGMENTS,
+        LIVE_MAX_FRAGMENTS_RANGE.min,
+        LIVE_MAX_FRAGMENTS_RANGE.max,
+      ),
     },
     ...(abuse ? { abuse } : {}),
     powertools: {

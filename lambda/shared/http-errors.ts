@@ -39,6 +39,23 @@ export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, number]> = [
 
 const INTERNAL_MESSAGE = 'Something went wrong on our side.';
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3): no error code when credentials are missing
+ * (§3.1), `invalid_token` with a description that tells an expired token (refresh it) from an invalid
+ * one (get a new one) otherwise. The body stays the same generic message in all three cases.
+ */
+export function challengeOf(error: UnauthenticatedError): string {
+  if (error.scheme === 'ApiKey') return 'ApiKey header="x-api-key"';
+  switch (error.reason) {
+    case 'missing':
+      return 'Bearer';
+    case 'expired':
+      return 'Bearer error="invalid_token", error_description="The access token expired"';
+    default:
+      return 'Bearer error="invalid_token", error_description="The access token is invalid"';
+  }
+}
+
 export interface ResponseContext {
   readonly requestId: string;
   /** The request's `Origin` header, if any. */
@@ -116,7 +133,7 @@ export function errorResponse(error: unknown, context: ResponseContext): APIGate
   };
   const response = jsonResponse(status, body, context);
   if (error instanceof UnauthenticatedError) {
-    response.headers = { ...response.headers, 'WWW-Authenticate': 'Bearer error="invalid_token"' };
+    response.headers = { ...response.headers, 'WWW-Authenticate': challengeOf(error) };
   }
   if (error instanceof RateLimitedError) {
     const retryAfter = Math.max(1, Math.ceil(error.retryAfterSeconds));

@@ -5,15 +5,29 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
-import { ForbiddenError, UnauthenticatedError } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
-import type { Caller, PlayableStream, VendResult } from '../core/model';
+import {
+  DEFAULT_LIVE_MAX_FRAGMENTS,
+  STREAM_NAME_PATTERN,
+  type Caller,
+  type PlayableStream,
+  type VendResult,
+} from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
 import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
 import { isAllowedOrigin, jsonResponse, responseHeaders } from '../shared/http-errors';
 import { bearerToken, jsonBody } from './http-request';
-import { correlationId, httpErrors, publishMetrics, responseContextOf } from './middlewares';
-import { matchRoute, type Route } from './routes';
+import {
+  correlationId,
+  httpErrors,
+  publishMetrics,
+  refusals,
+  requestIdOf,
+  responseContextOf,
+  type Refusal,
+  type RefusalFacts,
+} from './middlewares';
+import { isKnownRoute, matchRoute, type Route } from './routes';
 
 export interface VendHandlerDeps {
   readonly verifier: TokenVerifier;
@@ -27,18 +41,27 @@ export interface VendHandlerDeps {
   readonly sessions?: SessionCap;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** JWT claims holding the caller's groups, first present wins. Default `cognito:groups`, `groups`. */
+  /** JWT claim holding the caller's groups (of several, the first present wins). Default `groups`. */
   readonly groupsClaims?: readonly string[];
   /** Exact origins that get CORS headers. Default none. */
   readonly allowedOrigins?: readonly string[];
   /** Default 8192. */
   readonly maxBodyBytes?: number;
+  /** The most fragments a LIVE session lists. Default 10. */
+  readonly liveMaxFragments?: number;
+  /**
+   * The KVS retry budget: KVS may start a session this long after the call begins, so sessions are
+   * shortened by it to end before their grant's notAfter. Default 4000 (the function's default budget).
+   */
+  readonly sessionStartSlackMs?: number;
 }
 
 export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const DEFAULT_MAX_BODY_BYTES = 8192;
+const DEFAULT_SESSION_START_SLACK_MS = 4000;
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
+const HTTP_METHOD = /^[A-Z]{1,16}$/;
 
 /** Epoch ms as RFC 3339 in UTC, without a fractional part when there is none. */
 export function rfc3339(epochMs: number): string {
@@ -61,8 +84,35 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     grants: deps.grants,
     kvs: deps.kvs,
     clock,
+    liveMaxFragments: deps.liveMaxFragments ?? DEFAULT_LIVE_MAX_FRAGMENTS,
+    sessionStartSlackMs: deps.sessionStartSlackMs ?? DEFAULT_SESSION_START_SLACK_MS,
     ...(deps.admission ? { admission: deps.admission } : {}),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
+  };
+  /** Who each request turned out to be, for the audit line should it be refused. */
+  const facts = new WeakMap<APIGatewayProxyEvent, RefusalFacts>();
+
+  /** Exactly one audit line and one count for every answer that is not a 2xx. */
+  const auditRefusal = (refusal: Refusal): void => {
+    const { event, status, code } = refusal;
+    const known = facts.get(event) ?? {};
+    const stream = event.pathParameters?.streamName;
+    const audit = {
+      ...auditBase(event, refusal.context),
+      outcome: 'refused',
+      status,
+      code,
+      ...(known.principal !== undefined ? { principal: known.principal } : {}),
+      // Only a valid stream name goes into a log line: anything else is the caller's free text.
+      ...(stream !== undefined && STREAM_NAME_PATTERN.test(stream) ? { stream } : {}),
+      ...(refusal.errorName !== undefined ? { errorName: refusal.errorName } : {}),
+    };
+    if (status >= 500) logger.error('Request refused', { audit });
+    else logger.warn('Request refused', { audit });
+    const refusalMetric = metrics.singleMetric();
+    refusalMetric.addDimension('StatusCode', String(status));
+    refusalMetric.addMetric('Refusals', MetricUnit.Count, 1);
+    if (status === 403) metrics.addMetric('Denials', MetricUnit.Count, 1);
   };
 
   const authenticate = async (route: Route, event: APIGatewayProxyEvent): Promise<Caller> => {
@@ -87,21 +137,9 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       return { statusCode: 204, headers: { ...headers, Allow: match.allow }, body: '' };
     }
 
-    const audit = {
-      requestId: responseContext.requestId,
-      sourceIp: event.requestContext?.identity?.sourceIp,
-      route: `${event.httpMethod} ${event.resource}`,
-    };
-    let caller: Caller;
-    try {
-      caller = await authenticate(match.route, event);
-    } catch (error) {
-      if (error instanceof UnauthenticatedError) {
-        logger.info('Request not authenticated', { audit: { ...audit, outcome: 'unauthenticated' } });
-      }
-      throw error;
-    }
+    const caller = await authenticate(match.route, event);
     const principal = caller.principals[0];
+    if (principal !== undefined) facts.set(event, { principal });
 
     if (match.route.action === 'list') {
       const streams = await listPlayableStreams(core, caller);
@@ -109,23 +147,12 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     }
 
     const streamName = event.pathParameters?.streamName ?? '';
-    let result: VendResult;
-    try {
-      result = await vendPlaybackUrl(core, { caller, streamName, body: jsonBody(event, maxBodyBytes) });
-    } catch (error) {
-      if (error instanceof ForbiddenError) {
-        metrics.addMetric('Denials', MetricUnit.Count, 1);
-        logger.warn('Playback denied', {
-          audit: { ...audit, outcome: 'denied', principal, stream: streamName },
-        });
-      }
-      throw error;
-    }
+    const result = await vendPlaybackUrl(core, { caller, streamName, body: jsonBody(event, maxBodyBytes) });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
     // The URL carries a bearer token: it goes to the caller and nowhere else.
     logger.info('Playback URL vended', {
       audit: {
-        ...audit,
+        ...auditBase(event, context),
         outcome: 'vended',
         principal,
         grantPrincipal: result.grantPrincipal,
@@ -138,6 +165,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
         },
         expiresAt: rfc3339(result.expiresAt),
         expiresInSeconds: result.expiresInSeconds,
+        maxFragments: result.maxFragments,
       },
     });
     return jsonResponse(200, toVendBody(result), responseContext);
@@ -147,8 +175,20 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
     .use(correlationId(logger))
     .use(publishMetrics(metrics))
-    .use(httpErrors({ logger, allowedOrigins }))
+    .use(refusals(auditRefusal))
+    .use(httpErrors({ allowedOrigins }))
     .handler(routeHandler);
+}
+
+/** Who asked, from where, on which route: the part every audit line shares. Never a token or a URL. */
+function auditBase(event: APIGatewayProxyEvent, context: Context): Record<string, unknown> {
+  const method = String(event.httpMethod ?? '').toUpperCase();
+  return {
+    requestId: requestIdOf(event, context),
+    sourceIp: event.requestContext?.identity?.sourceIp,
+    route:
+      HTTP_METHOD.test(method) && isKnownRoute(event.resource) ? `${method} ${event.resource}` : 'unknown',
+  };
 }
 
 function toVendBody(result: VendResult): Record<string, unknown> {
@@ -159,6 +199,7 @@ function toVendBody(result: VendResult): Record<string, unknown> {
     playbackMode: result.playbackMode,
     expiresAt: rfc3339(result.expiresAt),
     expiresInSeconds: result.expiresInSeconds,
+    maxFragments: result.maxFragments,
     ...(result.start !== undefined ? { start: rfc3339(result.start) } : {}),
     ...(result.end !== undefined ? { end: rfc3339(result.end) } : {}),
   };

@@ -35,6 +35,7 @@ const verifier = createJwtVerifier({
   algorithms: config.jwt.algorithms,
   clockToleranceSeconds: config.jwt.clockToleranceSeconds,
   maxTokenBytes: config.jwt.maxTokenBytes,
+  maxTokenLifetimeSeconds: config.jwt.maxTokenLifetimeSeconds,
   jwksRefetchIntervalSeconds: config.jwt.jwksRefetchIntervalSeconds,
   ...(config.jwt.keySource.kind === 'jwks'
     ? { jwksUrl: config.jwt.keySource.url }
@@ -108,6 +109,9 @@ export const handler = createHandler({
   groupsClaims: config.jwt.groupsClaims,
   allowedOrigins: config.http.allowedOrigins,
   maxBodyBytes: config.http.maxBodyBytes,
+  liveMaxFragments: config.playback.liveMaxFragments,
+  // KVS starts a session's clock when it answers, at worst at the end of the retry budget.
+  sessionStartSlackMs: config.kvs.retryBudgetMs,
 });
 
 /**

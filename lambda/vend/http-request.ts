@@ -9,6 +9,7 @@ import {
 const MISSING_TOKEN = 'The bearer token is missing, invalid or expired.';
 // RFC 6750 b64token; the scheme name is case-insensitive.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const BEARER_SCHEME = /^\s*Bearer(?:\s|$)/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** API Gateway keeps the header names the client sent: look them up case-insensitively. */
@@ -29,11 +30,18 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return headerValues(event, name)[0];
 }
 
-/** The token of the one `Authorization: Bearer` header; anything else (none, two, another scheme) is 401. */
+/**
+ * The token of the one `Authorization: Bearer` header; anything else is 401. No Authorization header, or
+ * only other schemes, is "missing" (RFC 6750 §3.1: the challenge then carries no error); a malformed
+ * bearer or two Authorization headers is "invalid".
+ */
 export function bearerToken(event: APIGatewayProxyEvent): string {
   const values = headerValues(event, 'authorization');
+  if (!values.some((value) => BEARER_SCHEME.test(value))) {
+    throw new UnauthenticatedError(MISSING_TOKEN, 'missing');
+  }
   const match = values.length === 1 ? BEARER.exec(values[0]!) : null;
-  if (!match) throw new UnauthenticatedError(MISSING_TOKEN);
+  if (!match) throw new UnauthenticatedError(MISSING_TOKEN, 'invalid');
   return match[1]!;
 }
 

@@ -48,22 +48,69 @@ export function publishMetrics(metrics: Metrics): HttpMiddleware {
 
 /**
  * Turns any error into the contract's error response. A domain error shows its own caller-safe message;
- * anything else is a 500 INTERNAL, logged by name only (a message or stack may hold a URL or a token).
- * It sets the response without returning it, so the metrics and logger middlewares still run.
+ * anything else is a 500 INTERNAL (its name goes to the refusal's audit line, never its message or
+ * stack, which may hold a URL or a token). It sets the response without returning it, so the audit,
+ * metrics and logger middlewares still run.
  */
-export function httpErrors(options: { logger: Logger; allowedOrigins: readonly string[] }): HttpMiddleware {
+export function httpErrors(options: { allowedOrigins: readonly string[] }): HttpMiddleware {
   return {
     onError: (request) => {
-      const error = request.error;
-      if (!(error instanceof DomainError)) {
-        options.logger.error('Unhandled error', {
-          errorName: error instanceof Error ? error.name : typeof error,
-        });
-      }
       request.response = errorResponse(
-        error,
+        request.error,
         responseContextOf(request.event, request.context, options.allowedOrigins),
       );
     },
   };
+}
+
+/** What the audit line of a refusal says about the request beyond its route, status and code. */
+export interface RefusalFacts {
+  /** `user:<sub>` or `partner:<apiKeyId>`, once authenticated. */
+  readonly principal?: string;
+}
+
+export interface Refusal {
+  readonly event: APIGatewayProxyEvent;
+  readonly context: Context;
+  readonly status: number;
+  readonly code: string;
+  /** The class name of an error that is not a domain error (a 500). */
+  readonly errorName?: string;
+}
+
+/**
+ * Calls `onRefusal` once for every answer of the function that is not a 2xx, thrown or returned, with
+ * the status and error code the caller got. Register it before `httpErrors` (middy runs onError handlers
+ * last-registered first), so that it sees the response `httpErrors` made.
+ */
+export function refusals(onRefusal: (refusal: Refusal) => void): HttpMiddleware {
+  const report = (
+    request: { event: APIGatewayProxyEvent; context: Context; response?: APIGatewayProxyResult | null },
+    error?: unknown,
+  ): void => {
+    const status = request.response?.statusCode;
+    if (status === undefined || (status >= 200 && status < 300)) return;
+    onRefusal({
+      event: request.event,
+      context: request.context,
+      status,
+      code: errorCodeOf(request.response?.body),
+      ...(error !== undefined && !(error instanceof DomainError)
+        ? { errorName: error instanceof Error ? error.name : typeof error }
+        : {}),
+    });
+  };
+  return {
+    after: (request) => report(request),
+    onError: (request) => report(request, request.error),
+  };
+}
+
+function errorCodeOf(body: string | undefined): string {
+  try {
+    const code = (JSON.parse(body ?? '') as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : 'UNKNOWN';
+  } catch {
+    return 'UNKNOWN';
+  }
 }

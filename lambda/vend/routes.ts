@@ -15,6 +15,11 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
   '/partner/v1/streams/{streamName}/playback-url': { POST: { audience: 'partner', action: 'vend' } },
 };
 
+/** Whether `resource` is one of the API's resource templates (safe to log as it is). */
+export function isKnownRoute(resource: string | undefined): boolean {
+  return resource !== undefined && Object.hasOwn(ROUTES, resource);
+}
+
 export type RouteMatch =
   { readonly kind: 'route'; readonly route: Route } | { readonly kind: 'preflight'; readonly allow: string };
 

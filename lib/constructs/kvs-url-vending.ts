@@ -7,6 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import {
+  LIVE_MAX_FRAGMENTS_RANGE,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  MIN_TOKEN_LIFETIME_SECONDS,
+} from '../../lambda/shared/config';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
@@ -44,10 +49,21 @@ export interface KvsUrlVendingProps {
    */
   readonly jwtAlgorithms?: readonly string[];
   /**
-   * JWT claims holding the caller's groups, first match wins.
-   * @default - cognito:groups, then groups
+   * JWT claim holding the caller's groups: `cognito:groups` for Cognito. A list is a fallback chain (first
+   * present wins): whoever can put a later claim in a token chooses the groups when an earlier one is absent.
+   * @default 'groups' (the function's own default)
    */
-  readonly groupsClaim?: readonly string[];
+  readonly groupsClaim?: string | readonly string[];
+  /**
+   * Longest lifetime of a user token (`exp - iat`, or what is left when there is no `iat`), 60..2592000.
+   * @default 86400 (the function's own default)
+   */
+  readonly maxTokenLifetimeSeconds?: number;
+  /**
+   * Most fragments a LIVE session lists, HLS and DASH alike, 3..100: how far back LIVE reaches.
+   * @default 10 (the function's own default)
+   */
+  readonly liveMaxFragments?: number;
   /**
    * Streams the function may vend URLs for, as IAM resources:
    * `arn:aws:kinesisvideo:<region>:<account>:stream/<name or prefix*>/*`. Grants narrow this further.
@@ -157,6 +173,10 @@ export class KvsUrlVending extends Construct {
       ...(props.jwksUrl !== undefined ? { jwksUrl: props.jwksUrl } : {}),
       ...(props.jwtAlgorithms ? { jwtAlgorithms: props.jwtAlgorithms } : {}),
       ...(props.groupsClaim ? { groupsClaim: props.groupsClaim } : {}),
+      ...(props.maxTokenLifetimeSeconds !== undefined
+        ? { maxTokenLifetimeSeconds: props.maxTokenLifetimeSeconds }
+        : {}),
+      ...(props.liveMaxFragments !== undefined ? { liveMaxFragments: props.liveMaxFragments } : {}),
       ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
       ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
       ...(props.timeout ? { timeout: props.timeout } : {}),
@@ -237,6 +257,25 @@ function validateProps(props: KvsUrlVendingProps): void {
   if (problems.length > 0) {
     throw new Error(
       `KvsUrlVending: ${problems.map((problem) => `${['partners', ...problem.path].join('.')}: ${problem.message}`).join('; ')}`,
+    );
+  }
+  const claims = props.groupsClaim === undefined ? [] : [props.groupsClaim].flat();
+  if (
+    props.groupsClaim !== undefined &&
+    (claims.length === 0 || !claims.every((claim) => /^[^\s,]{1,256}$/.test(claim)))
+  ) {
+    throw new Error('KvsUrlVending: groupsClaim must be one or more claim names without spaces or commas.');
+  }
+  const inRange = (value: number | undefined, min: number, max: number): boolean =>
+    value === undefined || (Number.isInteger(value) && value >= min && value <= max);
+  if (!inRange(props.liveMaxFragments, LIVE_MAX_FRAGMENTS_RANGE.min, LIVE_MAX_FRAGMENTS_RANGE.max)) {
+    throw new Error(
+      `KvsUrlVending: liveMaxFragments must be a whole number from ${LIVE_MAX_FRAGMENTS_RANGE.min} to ${LIVE_MAX_FRAGMENTS_RANGE.max}.`,
+    );
+  }
+  if (!inRange(props.maxTokenLifetimeSeconds, MIN_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_SECONDS)) {
+    throw new Error(
+      `KvsUrlVending: maxTokenLifetimeSeconds must be a whole number from ${MIN_TOKEN_LIFETIME_SECONDS} to ${MAX_TOKEN_LIFETIME_SECONDS}.`,
     );
   }
 }

@@ -32,10 +32,20 @@ export interface VendFunctionProps {
    */
   readonly jwtAlgorithms?: readonly string[];
   /**
-   * Claims that hold the caller's groups, in order.
-   * @default - cognito:groups,groups (the function's own default)
+   * Claim that holds the caller's groups (`cognito:groups` for Cognito), or a fallback chain of claims.
+   * @default 'groups' (the function's own default)
    */
-  readonly groupsClaim?: readonly string[];
+  readonly groupsClaim?: string | readonly string[];
+  /**
+   * Longest lifetime of a user token, in seconds (JWT_MAX_TOKEN_LIFETIME_SECONDS).
+   * @default 86400 (the function's own default)
+   */
+  readonly maxTokenLifetimeSeconds?: number;
+  /**
+   * Most fragments a LIVE session lists (LIVE_MAX_FRAGMENTS).
+   * @default 10 (the function's own default)
+   */
+  readonly liveMaxFragments?: number;
   /**
    * Exact origins that get CORS headers.
    * @default - none: no CORS headers
@@ -135,7 +145,14 @@ export class VendFunction extends Construct {
     };
     if (props.jwksUrl !== undefined) environment.JWT_JWKS_URL = props.jwksUrl;
     if (props.jwtAlgorithms !== undefined) environment.JWT_ALGORITHMS = props.jwtAlgorithms.join(',');
-    if (props.groupsClaim !== undefined) environment.JWT_GROUPS_CLAIM = props.groupsClaim.join(',');
+    if (props.groupsClaim !== undefined) {
+      environment.JWT_GROUPS_CLAIM =
+        typeof props.groupsClaim === 'string' ? props.groupsClaim : props.groupsClaim.join(',');
+    }
+    if (props.maxTokenLifetimeSeconds !== undefined) {
+      environment.JWT_MAX_TOKEN_LIFETIME_SECONDS = String(props.maxTokenLifetimeSeconds);
+    }
+    if (props.liveMaxFragments !== undefined) environment.LIVE_MAX_FRAGMENTS = String(props.liveMaxFragments);
     if (props.allowedOrigins !== undefined && props.allowedOrigins.length > 0) {
       environment.ALLOWED_ORIGINS = props.allowedOrigins.join(',');
     }

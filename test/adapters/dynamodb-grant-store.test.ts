@@ -188,6 +188,33 @@ describe('DynamoDB grant store against dynalite', () => {
     expect([...(grants[0]?.streams ?? [])].sort()).toEqual(['a', 'b*']);
   });
 
+  it('reads producerTimestamps as a BOOL and refuses it as a string (a record that cannot grant)', async () => {
+    const invalid: string[] = [];
+    await admin.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          ...marshall(record('user:producer', 'bool', { archiveWindowSeconds: 600 })),
+          producerTimestamps: { BOOL: true },
+        },
+      }),
+    );
+    await admin.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          ...marshall(record('user:producer', 'text', { archiveWindowSeconds: 600 })),
+          producerTimestamps: { S: 'true' },
+        },
+      }),
+    );
+    const grants = await store({ onInvalidRecord: (_principal, reason) => invalid.push(reason) }).grantsFor([
+      'user:producer',
+    ]);
+    expect(grants.map((g) => [g.grantId, g.producerTimestamps])).toEqual([['bool', true]]);
+    expect(invalid.join('\n')).toMatch(/producerTimestamps/);
+  });
+
   it('fails closed with UpstreamUnavailableError when the table does not exist', async () => {
     await expect(store({ tableName: 'absent' }).grantsFor(['user:alice'])).rejects.toBeInstanceOf(
       UpstreamUnavailableError,

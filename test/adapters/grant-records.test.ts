@@ -61,6 +61,17 @@ describe('parseGrantRecords', () => {
     expect(parseGrantRecord(alice).grantId).toBe(plain.grantId);
   });
 
+  it('carries an explicit consent to producer timestamps, and keeps the default id of grants without one', () => {
+    const consenting = parseGrantRecord({ ...alice, archiveWindowSeconds: 600, producerTimestamps: true });
+    const declining = parseGrantRecord({ ...alice, archiveWindowSeconds: 600, producerTimestamps: false });
+    const plain = parseGrantRecord({ ...alice, archiveWindowSeconds: 600 });
+    expect(consenting.producerTimestamps).toBe(true);
+    expect(declining.producerTimestamps).toBe(false);
+    expect(plain).not.toHaveProperty('producerTimestamps');
+    expect(new Set([consenting.grantId, declining.grantId, plain.grantId]).size).toBe(3);
+    expect(parseGrantRecord({ ...alice, archiveWindowSeconds: 600 }).grantId).toBe(plain.grantId);
+  });
+
   it('accepts notAfter with an offset', () => {
     expect(parseGrantRecord({ ...alice, notAfter: '2027-01-01T02:00:00+02:00' }).notAfter).toBe(
       Date.UTC(2027, 0, 1),
@@ -93,6 +104,9 @@ describe('parseGrantRecords', () => {
     ],
     ['a fractional burst', { ...alice, rateLimit: { ratePerSecond: 1, burst: 1.5 } }, /rateLimit\.burst/],
     ['an unknown rate limit field', { ...alice, rateLimit: { ratePerSecond: 1, burst: 1, x: 1 } }, /x/],
+    ['producerTimestamps as a string', { ...alice, producerTimestamps: 'true' }, /producerTimestamps/],
+    ['producerTimestamps as a number', { ...alice, producerTimestamps: 1 }, /producerTimestamps/],
+    ['a misspelt producerTimestamps', { ...alice, producerTimestamp: true }, /producerTimestamp/],
   ])('rejects %s', (_name, record, field) => {
     expect(() => parseGrantRecords([security, record])).toThrow(GrantRecordError);
     expect(() => parseGrantRecords([security, record])).toThrow(/grant record #1/);

@@ -494,6 +494,85 @@ describe('createJwtVerifier with an HS256 secret', () => {
     await expectRejected(v.verify(hsToken({}, 'another-secret-another-secret-another')));
   });
 
+  describe('issued-at and lifetime', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const clock = { now: () => now * 1000 };
+    const raw = (claims: Record<string, unknown>) =>
+      hmacToken(
+        { alg: 'HS256', typ: 'JWT' },
+        { sub: 'alice', iss: ISSUER, aud: AUDIENCE, ...claims },
+        SECRET,
+      );
+    const reasonOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnauthenticatedError);
+      expect((error as Error).message).toBe('The bearer token is missing, invalid or expired.');
+      return (error as UnauthenticatedError).reason;
+    };
+
+    it.each<[string, unknown]>([
+      ['a string', String(now)],
+      ['an ISO date', new Date(now * 1000).toISOString()],
+      ['an object', { seconds: now }],
+      ['a boolean', true],
+      ['null', null],
+    ])('refuses an iat that is %s, as exp and nbf are refused', async (_name, iat) => {
+      const v = createJwtVerifier({ ...base, secret: SECRET, clock });
+      await expect(v.verify(raw({ iat: now, exp: now + 300 }))).resolves.toMatchObject({ sub: 'alice' });
+      expect(await reasonOf(v.verify(raw({ iat, exp: now + 300 })))).toBe('invalid');
+    });
+
+    it('refuses a token issued in the future, beyond the clock tolerance', async () => {
+      const v = createJwtVerifier({ ...base, secret: SECRET, clock });
+      await expect(v.verify(raw({ iat: now + 5, exp: now + 300 }))).resolves.toMatchObject({ sub: 'alice' });
+      expect(await reasonOf(v.verify(raw({ iat: now + 60, exp: now + 300 })))).toBe('invalid');
+    });
+
+    it('refuses a token whose lifetime exp - iat exceeds the maximum, 24 h by default', async () => {
+      const v = createJwtVerifier({ ...base, secret: SECRET, clock });
+      await expect(v.verify(raw({ iat: now - 60, exp: now - 60 + 86_400 }))).resolves.toMatchObject({
+        sub: 'alice',
+      });
+      expect(await reasonOf(v.verify(raw({ iat: now - 60, exp: now - 60 + 86_401 })))).toBe('invalid');
+    });
+
+    it('follows a configured maximum lifetime', async () => {
+      const v = createJwtVerifier({ ...base, secret: SECRET, clock, maxTokenLifetimeSeconds: 3600 });
+      await expect(v.verify(raw({ iat: now, exp: now + 3600 }))).resolves.toMatchObject({ sub: 'alice' });
+      expect(await reasonOf(v.verify(raw({ iat: now, exp: now + 3601 })))).toBe('invalid');
+    });
+
+    it('without iat, refuses a token with more than the maximum lifetime left', async () => {
+      const v = createJwtVerifier({ ...base, secret: SECRET, clock });
+      await expect(v.verify(raw({ exp: now + 3600 }))).resolves.toMatchObject({ sub: 'alice' });
+      expect(await reasonOf(v.verify(raw({ exp: now + 10 * 86_400 })))).toBe('invalid');
+    });
+
+    it('calls a token expired only when it is valid in every other respect', async () => {
+      const v = createJwtVerifier({ ...base, secret: SECRET, clock });
+      const expired = { iat: now - 3600, exp: now - 60 };
+      expect(await reasonOf(v.verify(raw(expired)))).toBe('expired');
+      expect(await reasonOf(v.verify(raw({ ...expired, aud: 'another-api' })))).toBe('invalid');
+      expect(await reasonOf(v.verify(raw({ ...expired, sub: '' })))).toBe('invalid');
+      expect(await reasonOf(v.verify(raw({ iat: now - 200_000, exp: now - 60 })))).toBe('invalid');
+      expect(await reasonOf(v.verify(raw({ ...expired, iat: 'yesterday' })))).toBe('invalid');
+      expect(
+        await reasonOf(
+          v.verify(
+            hmacToken(
+              { alg: 'HS256' },
+              { sub: 'alice', iss: ISSUER, aud: AUDIENCE, ...expired },
+              'x'.repeat(40),
+            ),
+          ),
+        ),
+      ).toBe('invalid');
+    });
+  });
+
   it('rejects RS256 tokens and alg none', async () => {
     const v = createJwtVerifier({ ...base, secret: SECRET });
     await expectRejected(v.verify(sign(rsaKey('k'))));

@@ -64,6 +64,7 @@ describe('authorizePlayback', () => {
   it('allows a grant covering stream, protocol and mode and clamps the expiry to the grant', () => {
     expect(decide([grant({ maxExpiresInSeconds: 600 })], { expiresInSeconds: 3600 })).toEqual({
       expiresInSeconds: 600,
+      grant: grant({ maxExpiresInSeconds: 600 }),
       grantPrincipal: 'user:alice',
       allowingGrants: [grant({ maxExpiresInSeconds: 600 })],
     });
@@ -111,7 +112,8 @@ describe('authorizePlayback', () => {
       'front-door',
       true,
     ],
-    ['notAfter in the future', { notAfter: NOW + 1 }, {}, 'front-door', true],
+    ['notAfter a shortest session away', { notAfter: NOW + 300_000 }, {}, 'front-door', true],
+    ['notAfter too close for a session', { notAfter: NOW + 299_999 }, {}, 'front-door', false],
     ['notAfter is now', { notAfter: NOW }, {}, 'front-door', false],
     ['notAfter in the past', { notAfter: NOW - 1 }, {}, 'front-door', false],
     [

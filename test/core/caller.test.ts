@@ -2,11 +2,11 @@ import { callerFromApiKeyId, callerFromClaims, MAX_GROUPS } from '../../lambda/c
 import { UnauthenticatedError } from '../../lambda/core/errors';
 
 describe('callerFromClaims', () => {
-  it('makes a user principal from sub and group principals from the first groups claim present', () => {
+  it('makes a user principal from sub and group principals from the groups claim, `groups` by default', () => {
     const caller = callerFromClaims({
       sub: 'alice',
-      'cognito:groups': ['security', 'staff', 'security'],
-      groups: ['other'],
+      groups: ['security', 'staff', 'security'],
+      'cognito:groups': ['other'],
     });
     expect(caller).toEqual({
       kind: 'user',
@@ -15,8 +15,22 @@ describe('callerFromClaims', () => {
     });
   });
 
-  it('falls back to the next configured claim', () => {
-    expect(callerFromClaims({ sub: 'bob', groups: ['ops'] }).principals).toEqual(['user:bob', 'group:ops']);
+  it('reads one claim only by default: cognito:groups is not a group claim unless configured', () => {
+    expect(callerFromClaims({ sub: 'bob', 'cognito:groups': ['ops'] }).principals).toEqual(['user:bob']);
+    expect(
+      callerFromClaims({ sub: 'bob', 'cognito:groups': ['ops'] }, ['cognito:groups']).principals,
+    ).toEqual(['user:bob', 'group:ops']);
+  });
+
+  it('with a configured list, takes the first claim present and falls back to the next', () => {
+    const chain = ['cognito:groups', 'groups'];
+    expect(
+      callerFromClaims({ sub: 'bob', 'cognito:groups': ['a'], groups: ['b'] }, chain).principals,
+    ).toEqual(['user:bob', 'group:a']);
+    expect(callerFromClaims({ sub: 'bob', groups: ['ops'] }, chain).principals).toEqual([
+      'user:bob',
+      'group:ops',
+    ]);
   });
 
   it('uses the configured claim names only', () => {
@@ -38,9 +52,7 @@ describe('callerFromClaims', () => {
   it.each(['security', { security: true }, [1], ['ok', null], [''], 'a,b'])(
     'rejects a groups claim of the wrong type instead of coercing it: %p',
     (groups) => {
-      expect(() => callerFromClaims({ sub: 'alice', 'cognito:groups': groups })).toThrow(
-        UnauthenticatedError,
-      );
+      expect(() => callerFromClaims({ sub: 'alice', groups })).toThrow(UnauthenticatedError);
     },
   );
 });

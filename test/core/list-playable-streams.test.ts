@@ -1,6 +1,6 @@
 import { listPlayableStreams } from '../../lambda/core/list-playable-streams';
 import type { Caller } from '../../lambda/core/model';
-import { alice, FakeGrantStore, FakeKvs, grant, NOW } from './fakes';
+import { alice, FakeGrantStore, FakeKvs, grant, HOUR_MS, NOW } from './fakes';
 
 const clock = { now: () => NOW };
 
@@ -53,7 +53,7 @@ describe('listPlayableStreams', () => {
         protocols: ['DASH'],
         maxExpiresInSeconds: 600,
         archiveWindowSeconds: 60,
-        notAfter: NOW + 1000,
+        notAfter: NOW + 2 * HOUR_MS,
       }),
       grant({
         grantId: 'b',
@@ -63,7 +63,7 @@ describe('listPlayableStreams', () => {
         protocols: ['HLS'],
         maxExpiresInSeconds: 1200,
         archiveWindowSeconds: 3600,
-        notAfter: NOW + 5000,
+        notAfter: NOW + 3 * HOUR_MS,
       }),
     ]);
     const streams = await listPlayableStreams({ grants: store, kvs, clock }, caller);
@@ -74,7 +74,7 @@ describe('listPlayableStreams', () => {
         protocols: ['HLS'],
         maxExpiresInSeconds: 1200,
         archiveWindowSeconds: 3600,
-        notAfter: NOW + 5000,
+        notAfter: NOW + 3 * HOUR_MS,
       },
       {
         stream: 'front-door',
@@ -82,14 +82,14 @@ describe('listPlayableStreams', () => {
         protocols: ['HLS', 'DASH'],
         maxExpiresInSeconds: 1200,
         archiveWindowSeconds: 3600,
-        notAfter: NOW + 5000,
+        notAfter: NOW + 3 * HOUR_MS,
       },
     ]);
   });
 
   it('treats a grant without archive window or end date as unlimited when merging', async () => {
     const store = new FakeGrantStore([
-      grant({ grantId: 'a', archiveWindowSeconds: 60, notAfter: NOW + 1000 }),
+      grant({ grantId: 'a', archiveWindowSeconds: 60, notAfter: NOW + HOUR_MS }),
       grant({ grantId: 'b' }),
     ]);
     const [stream] = await listPlayableStreams({ grants: store, kvs: new FakeKvs(), clock }, alice);
@@ -101,10 +101,11 @@ describe('listPlayableStreams', () => {
     });
   });
 
-  it('skips expired grants and grants of other principals', async () => {
+  it('skips expired grants, grants too close to their end for a session, and grants of other principals', async () => {
     const kvs = new FakeKvs();
     const store = new FakeGrantStore([
       grant({ grantId: 'old', streams: ['garage', 'site-*'], notAfter: NOW }),
+      grant({ grantId: 'ending', streams: ['front-door'], notAfter: NOW + 299_999 }),
       grant({ grantId: 'bob', principal: 'user:bob', streams: ['backyard'] }),
     ]);
     expect(await listPlayableStreams({ grants: store, kvs, clock }, alice)).toEqual([]);

@@ -46,6 +46,7 @@ describe('vendPlaybackUrl', () => {
       playbackMode: 'LIVE',
       expiresInSeconds: 600,
       expiresAt: NOW + 600_000,
+      maxFragments: 5,
       grantPrincipal: 'user:alice',
     });
   });

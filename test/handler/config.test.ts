@@ -18,9 +18,10 @@ describe('parseConfig', () => {
         audience: 'vend',
         keySource: { kind: 'jwks', url: 'https://issuer.example/.well-known/jwks.json' },
         algorithms: ['RS256', 'ES256'],
-        groupsClaims: ['cognito:groups', 'groups'],
+        groupsClaims: ['groups'],
         clockToleranceSeconds: 5,
         maxTokenBytes: 8192,
+        maxTokenLifetimeSeconds: 86_400,
         jwksRefetchIntervalSeconds: 30,
       },
       grants: { source: { kind: 'table', tableName: 'grants' }, cacheTtlSeconds: 30 },
@@ -32,6 +33,7 @@ describe('parseConfig', () => {
         streamListCacheTtlSeconds: 30,
       },
       http: { allowedOrigins: [], maxBodyBytes: 8192 },
+      playback: { liveMaxFragments: 10 },
       powertools: { serviceName: 'kvs-url-vending', metricsNamespace: 'KvsUrlVending', logLevel: 'INFO' },
     });
   });
@@ -44,7 +46,9 @@ describe('parseConfig', () => {
       JWT_GROUPS_CLAIM: 'roles, groups',
       JWT_CLOCK_TOLERANCE_SECONDS: '0',
       JWT_MAX_TOKEN_BYTES: '4096',
+      JWT_MAX_TOKEN_LIFETIME_SECONDS: '3600',
       JWKS_REFETCH_INTERVAL_SECONDS: '60',
+      LIVE_MAX_FRAGMENTS: '6',
       GRANTS_TABLE_NAME: undefined,
       GRANTS_FILE: '/tmp/grants.json',
       GRANTS_CACHE_TTL_SECONDS: '0',
@@ -64,6 +68,8 @@ describe('parseConfig', () => {
     expect(config.jwt.algorithms).toEqual(['HS256']);
     expect(config.jwt.groupsClaims).toEqual(['roles', 'groups']);
     expect(config.jwt.clockToleranceSeconds).toBe(0);
+    expect(config.jwt.maxTokenLifetimeSeconds).toBe(3600);
+    expect(config.playback).toEqual({ liveMaxFragments: 6 });
     expect(config.grants).toEqual({ source: { kind: 'file', path: '/tmp/grants.json' }, cacheTtlSeconds: 0 });
     expect(config.kvs).toEqual({
       endpoint: 'http://127.0.0.1:4567',
@@ -177,6 +183,18 @@ describe('parseConfig', () => {
     ['bad stream list TTL', { STREAM_LIST_CACHE_TTL_SECONDS: '1e3' }, 'STREAM_LIST_CACHE_TTL_SECONDS'],
     ['bad retry budget', { KVS_RETRY_BUDGET_MS: '' + Number.MAX_SAFE_INTEGER }, 'KVS_RETRY_BUDGET_MS'],
     ['bad refetch interval', { JWKS_REFETCH_INTERVAL_SECONDS: '0' }, 'JWKS_REFETCH_INTERVAL_SECONDS'],
+    [
+      'token lifetime under a minute',
+      { JWT_MAX_TOKEN_LIFETIME_SECONDS: '59' },
+      'JWT_MAX_TOKEN_LIFETIME_SECONDS',
+    ],
+    [
+      'token lifetime over 30 days',
+      { JWT_MAX_TOKEN_LIFETIME_SECONDS: '2592001' },
+      'JWT_MAX_TOKEN_LIFETIME_SECONDS',
+    ],
+    ['LIVE fragments below a player minimum', { LIVE_MAX_FRAGMENTS: '2' }, 'LIVE_MAX_FRAGMENTS'],
+    ['LIVE fragments reaching far back', { LIVE_MAX_FRAGMENTS: '5000' }, 'LIVE_MAX_FRAGMENTS'],
     [
       'zero caller rate',
       { RATE_LIMIT_TABLE_NAME: 't', RATE_LIMIT_RATE_PER_SECOND: '0' },

@@ -62,9 +62,14 @@ describe('the handler module wired from the environment', () => {
       ),
     );
     expect(response.statusCode).toBe(403);
-    const emf = jsonLines(output).find((line) => line._aws !== undefined);
-    expect(JSON.stringify(emf)).toContain('ModuleTest');
-    expect(emf?.Denials).toBe(1);
+    const metricLines = jsonLines(output).filter((line) => line._aws !== undefined);
+    expect(metricLines.length).toBeGreaterThan(0);
+    for (const line of metricLines) expect(JSON.stringify(line._aws)).toContain('ModuleTest');
+    expect(metricLines.find((line) => line.Denials !== undefined)?.Denials).toBe(1);
+    expect(metricLines.find((line) => line.Refusals !== undefined)).toMatchObject({
+      Refusals: 1,
+      StatusCode: '403',
+    });
   });
 
   it('verifies tokens with the configured secret and issuer', async () => {

@@ -93,11 +93,16 @@ describe('bearer JWTs verified against a JWKS served over HTTP', () => {
     ['a token without sub', () => rs256(privateKey, KID, { iat, exp: iat + 300 })],
   ];
 
-  it.each(attacks)('answers 401 for %s and never calls KVS', async (_name, makeToken) => {
+  it.each(attacks)('answers 401 for %s and never calls KVS', async (name, makeToken) => {
     const { handler, kvs, grants } = setup();
     const response = await call(handler, makeToken());
     expect(response.statusCode).toBe(401);
-    expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
+    // Only a token good in every respect but its age is called expired: the client should refresh it.
+    const description =
+      name === 'an expired token' ? 'The access token expired' : 'The access token is invalid';
+    expect(response.headers?.['WWW-Authenticate']).toBe(
+      `Bearer error="invalid_token", error_description="${description}"`,
+    );
     expect(grants.calls).toEqual([]);
     expect(kvs.sessionRequests).toEqual([]);
   });

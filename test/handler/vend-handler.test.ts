@@ -1,17 +1,29 @@
+import { createHmac } from 'node:crypto';
+import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
+import { NOW } from '../core/fakes';
 import {
+  AUDIENCE,
   bodyOf,
   errorOf,
   jsonLines,
   captureOutput,
   context,
   event,
+  ISSUER,
   ORIGIN,
+  SECRET,
   SESSION_TOKEN,
   SESSION_URL,
   setupHandler,
   signToken,
 } from './support';
-import { NOW } from '../core/fakes';
+
+/** An HS256 token with exactly these claims: jsonwebtoken's own signer refuses a malformed iat. */
+function rawToken(claims: Record<string, unknown>): string {
+  const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${segment({ alg: 'HS256', typ: 'JWT' })}.${segment({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', ...claims })}`;
+  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+}
 
 const auth = (token = signToken()) => ({
   Authorization: `Bearer ${token}`,
@@ -35,6 +47,7 @@ describe('vend handler through the middy stack', () => {
         playbackMode: 'LIVE',
         expiresAt: new Date(NOW + 900_000).toISOString().replace('.000Z', 'Z'),
         expiresInSeconds: 900,
+        maxFragments: 5,
       });
       expect(response.headers).toMatchObject({
         'Cache-Control': 'no-store',
@@ -193,7 +206,7 @@ describe('vend handler through the middy stack', () => {
 
     it('allows a group member on any stream through the group grant', async () => {
       const { handler } = setupHandler();
-      const token = signToken({ sub: 'carol', 'cognito:groups': ['security'] });
+      const token = signToken({ sub: 'carol', groups: ['security'] });
       const response = await handler(
         event({ headers: auth(token), streamName: 'garage', body: '{"expiresInSeconds": 43200}' }),
         context,
@@ -204,39 +217,105 @@ describe('vend handler through the middy stack', () => {
 
     it('answers 401 for a group claim of the wrong type', async () => {
       const { handler } = setupHandler();
-      const token = signToken({ sub: 'carol', 'cognito:groups': 'security' });
+      const token = signToken({ sub: 'carol', groups: 'security' });
       const response = await handler(event({ headers: auth(token), streamName: 'garage' }), context);
       expect(response.statusCode).toBe(401);
+    });
+
+    it('reads groups from the one configured claim: no other claim stands in for it', async () => {
+      const byDefault = setupHandler();
+      const cognito = setupHandler({ groupsClaims: ['cognito:groups'] });
+      const cognitoGroups = signToken({ sub: 'carol', 'cognito:groups': ['security'] });
+      const plainGroups = signToken({ sub: 'carol', groups: ['security'] });
+      const request = (token: string) => event({ headers: auth(token), streamName: 'garage' });
+
+      expect((await byDefault.handler(request(cognitoGroups), context)).statusCode).toBe(403);
+      expect((await cognito.handler(request(cognitoGroups), context)).statusCode).toBe(200);
+      expect((await cognito.handler(request(plainGroups), context)).statusCode).toBe(403);
     });
   });
 
   describe('authentication', () => {
-    it.each<[string, Record<string, string>]>([
-      ['no Authorization header', { 'Content-Type': 'application/json' }],
-      ['another scheme', { Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }],
-      ['an empty bearer', { Authorization: 'Bearer ' }],
-      ['a garbage token', { Authorization: 'Bearer not.a.jwt' }],
-      ['an expired token', { Authorization: `Bearer ${signToken({ exp: Math.floor(NOW / 1000) - 60 })}` }],
-      ['a wrong issuer', { Authorization: `Bearer ${signToken({}, { issuer: 'https://evil.test' })}` }],
-      ['a wrong audience', { Authorization: `Bearer ${signToken({}, { audience: 'other' })}` }],
-      ['a tampered signature', { Authorization: `Bearer ${signToken().slice(0, -2)}xx` }],
-      ['an oversized token', { Authorization: `Bearer ${signToken({ pad: 'x'.repeat(9000) })}` }],
+    const INVALID = 'Bearer error="invalid_token", error_description="The access token is invalid"';
+    const EXPIRED = 'Bearer error="invalid_token", error_description="The access token expired"';
+    const iat = Math.floor(NOW / 1000);
+    it.each<[string, Record<string, string>, string]>([
+      // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
+      ['no Authorization header', { 'Content-Type': 'application/json' }, 'Bearer'],
+      ['another scheme', { Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, 'Bearer'],
+      ['an empty bearer', { Authorization: 'Bearer ' }, INVALID],
+      ['a garbage token', { Authorization: 'Bearer not.a.jwt' }, INVALID],
+      [
+        'an expired token',
+        { Authorization: `Bearer ${signToken({ iat: iat - 3600, exp: iat - 60 })}` },
+        EXPIRED,
+      ],
+      [
+        'an expired token of another audience',
+        { Authorization: `Bearer ${signToken({ iat: iat - 3600, exp: iat - 60 }, { audience: 'other' })}` },
+        INVALID,
+      ],
+      [
+        'a wrong issuer',
+        { Authorization: `Bearer ${signToken({}, { issuer: 'https://evil.test' })}` },
+        INVALID,
+      ],
+      ['a wrong audience', { Authorization: `Bearer ${signToken({}, { audience: 'other' })}` }, INVALID],
+      ['a tampered signature', { Authorization: `Bearer ${signToken().slice(0, -2)}xx` }, INVALID],
+      ['an oversized token', { Authorization: `Bearer ${signToken({ pad: 'x'.repeat(9000) })}` }, INVALID],
     ])(
-      'answers 401 with WWW-Authenticate for %s and never reaches the grants or KVS',
-      async (_name, headers) => {
+      'answers 401 for %s with its own challenge and one generic body, never reaching the grants or KVS',
+      async (_name, headers, challenge) => {
         const { handler, grants, kvs } = setupHandler();
         const response = await handler(event({ headers, body: null }), context);
         expect(response.statusCode).toBe(401);
-        expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
+        expect(response.headers?.['WWW-Authenticate']).toBe(challenge);
         expect(bodyOf(response).error).toEqual({
           code: 'UNAUTHENTICATED',
-          message: expect.any(String) as unknown,
+          message: 'The bearer token is missing, invalid or expired.',
           requestId: 'req-0001',
         });
         expect(grants.calls).toEqual([]);
         expect(kvs.sessionRequests).toEqual([]);
       },
     );
+
+    it.each<[string, Record<string, unknown>]>([
+      ['an iat that is a string', { iat: String(iat), exp: iat + 300 }],
+      ['an iat in the future', { iat: iat + 600, exp: iat + 900 }],
+      ['a lifetime over 24 hours', { iat: iat - 60, exp: iat - 60 + 86_401 }],
+      ['no iat and more than 24 hours left', { exp: iat + 2 * 86_400 }],
+    ])('answers 401 invalid_token for %s', async (_name, claims) => {
+      const { handler, grants } = setupHandler();
+      const accepted = await handler(event({ headers: auth(rawToken({ iat, exp: iat + 300 })) }), context);
+
+      const response = await handler(event({ headers: auth(rawToken(claims)) }), context);
+
+      expect(accepted.statusCode).toBe(200);
+      expect(response.statusCode).toBe(401);
+      expect(response.headers?.['WWW-Authenticate']).toBe(INVALID);
+      expect(grants.calls).toHaveLength(1);
+    });
+
+    it('follows a configured maximum token lifetime', async () => {
+      const verifier = createJwtVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+        secret: SECRET,
+        clockToleranceSeconds: 5,
+        maxTokenBytes: 8192,
+        jwksRefetchIntervalSeconds: 30,
+        maxTokenLifetimeSeconds: 3600,
+        clock: { now: () => NOW },
+      });
+      const { handler } = setupHandler({ verifier });
+
+      const hour = await handler(event({ headers: auth(rawToken({ iat, exp: iat + 3600 })) }), context);
+      const longer = await handler(event({ headers: auth(rawToken({ iat, exp: iat + 3601 })) }), context);
+
+      expect([hour.statusCode, longer.statusCode]).toEqual([200, 401]);
+    });
 
     it('answers 401 when two Authorization headers arrive', async () => {
       const { handler } = setupHandler();
@@ -246,6 +325,7 @@ describe('vend handler through the middy stack', () => {
       };
       const response = await handler(request, context);
       expect(response.statusCode).toBe(401);
+      expect(response.headers?.['WWW-Authenticate']).toBe(INVALID);
     });
 
     it('authenticates before looking at the body', async () => {
@@ -276,10 +356,11 @@ describe('vend handler through the middy stack', () => {
       expect(bodyOf(response).expiresInSeconds).toBe(300);
     });
 
-    it('answers 401 without an API key id, even with a valid JWT', async () => {
+    it('answers 401 without an API key id, even with a valid JWT, challenging for the API key', async () => {
       const { handler, grants } = setupHandler();
       const response = await handler(event({ ...partnerVend, headers: auth() }), context);
       expect(response.statusCode).toBe(401);
+      expect(response.headers?.['WWW-Authenticate']).toBe('ApiKey header="x-api-key"');
       expect(grants.calls).toEqual([]);
     });
 
@@ -398,7 +479,10 @@ describe('vend handler through the middy stack', () => {
       expect(bodyOf(response)).toEqual({
         error: { code: 'INTERNAL', message: 'Something went wrong on our side.', requestId: 'req-0001' },
       });
-      expect(output).toContain('Unhandled error');
+      const audits = jsonLines(output).filter((line) => line.audit !== undefined);
+      expect(audits.map((line) => line.audit)).toEqual([
+        expect.objectContaining({ status: 500, code: 'INTERNAL', errorName: 'Error' }),
+      ]);
       expect(output).not.toContain('socket hang up');
     });
   });
@@ -489,6 +573,7 @@ describe('vend handler through the middy stack', () => {
         window: { start: '2026-11-25T11:00:00Z' },
         expiresAt: new Date(NOW + 300_000).toISOString().replace('.000Z', 'Z'),
         expiresInSeconds: 300,
+        maxFragments: 5,
       });
       const emf = lines.find((line) => line._aws !== undefined);
       expect(emf?.Vends).toBe(1);
@@ -500,12 +585,23 @@ describe('vend handler through the middy stack', () => {
       const { output } = await captureOutput(() => handler(event({ headers: auth(token) }), context));
       expect(output).not.toContain(token);
       const lines = jsonLines(output);
-      expect(lines.find((line) => line.audit?.outcome === 'denied')?.audit).toMatchObject({
-        principal: 'user:bob',
-        stream: 'front-door',
-        requestId: 'req-0001',
+      expect(lines.filter((line) => line.audit !== undefined).map((line) => line.audit)).toEqual([
+        {
+          requestId: 'req-0001',
+          sourceIp: '203.0.113.7',
+          route: 'POST /v1/streams/{streamName}/playback-url',
+          outcome: 'refused',
+          status: 403,
+          code: 'FORBIDDEN',
+          principal: 'user:bob',
+          stream: 'front-door',
+        },
+      ]);
+      expect(lines.find((line) => line.Denials !== undefined)?.Denials).toBe(1);
+      expect(lines.find((line) => line.Refusals !== undefined)).toMatchObject({
+        Refusals: 1,
+        StatusCode: '403',
       });
-      expect(lines.find((line) => line._aws !== undefined)?.Denials).toBe(1);
     });
   });
 });

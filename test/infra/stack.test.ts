@@ -142,7 +142,7 @@ describe('vend function', () => {
           requestContext: { requestId: 'bundle-test', identity: { sourceIp: '192.0.2.1' } },
           body: null, isBase64Encoded: false, pathParameters: null, queryStringParameters: null,
         }, { awsRequestId: 'bundle-test', functionName: 'vend', getRemainingTimeInMillis: () => 5000 });
-        process.stdout.write(JSON.stringify(response));
+        process.stdout.write('\\n' + JSON.stringify(response));
       `;
       const output = execFileSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
         env: {
@@ -156,9 +156,14 @@ describe('vend function', () => {
         },
         encoding: 'utf8',
       });
-      const response = JSON.parse(output) as { statusCode: number; body: string };
+      // The refusal's EMF metric line comes first; the response is the last line.
+      const lines = output.split('\n').filter((line) => line.trim() !== '');
+      const response = JSON.parse(lines.at(-1)!) as { statusCode: number; body: string };
       expect(response.statusCode).toBe(401);
       expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+      expect(lines.slice(0, -1).map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+        expect.objectContaining({ Refusals: 1, StatusCode: '401' }),
+      );
     });
   });
 });

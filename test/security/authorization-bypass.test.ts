@@ -252,8 +252,7 @@ describe('authorization bypass attempts over HTTP', () => {
       { groups: [''] },
       { groups: null },
       { groups: true },
-      { 'cognito:groups': 'security' },
-      { 'cognito:groups': { security: true } },
+      { groups: 'security', 'cognito:groups': ['security'] },
     ];
     for (const extra of claims) {
       const token = env.signClaims({ sub: 'zoe', ...extra });
@@ -264,8 +263,21 @@ describe('authorization bypass attempts over HTTP', () => {
     }
   });
 
+  it('reads groups from the configured claim only: another claim never stands in for it', async () => {
+    const before = sessionUrlCalls();
+    // The function's default is `groups`; a Cognito deployment configures `cognito:groups` instead.
+    const token = env.signClaims({ sub: 'zoe', 'cognito:groups': ['security'] });
+
+    const answer = await vend(vendPath('site-a'), { token });
+    const list = await env.send({ path: '/v1/streams', token });
+
+    expect(answer.status).toBe(403);
+    expectRefused(answer, before);
+    expect(list.json).toEqual({ streams: [] });
+  });
+
   it('logged the refusals (the guard had log lines to scan)', () => {
-    expect(env.guard.lines().some((line) => line.includes('Playback denied'))).toBe(true);
+    expect(env.guard.lines().some((line) => line.includes('"outcome":"refused"'))).toBe(true);
     expect(env.guard.lines().some((line) => line.includes('Playback URL vended'))).toBe(true);
   });
 });

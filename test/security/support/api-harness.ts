@@ -2,13 +2,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { startKvsEmulator, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
+import { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
 import { createKvsAdapter } from '../../../lambda/adapters/kvs-adapter';
 import { createJwtVerifier, type JwtVerifierOptions } from '../../../lambda/adapters/jwt-verifier';
 import { parseGrantRecords } from '../../../lambda/adapters/grant-records';
 import { createStaticGrantStore } from '../../../lambda/adapters/static-grant-store';
 import type { Clock, GrantStore } from '../../../lambda/core/ports';
-import { createHandler } from '../../../lambda/vend/create-handler';
+import { createHandler, type VendHandlerDeps } from '../../../lambda/vend/create-handler';
 import { createLocalApiServer } from '../../../local/api-gateway/server';
 import type { LeakGuard } from '../../support/leak-guard';
 
@@ -17,6 +17,9 @@ export const TEST_AWS_CREDENTIALS = {
   accessKeyId: 'AKIALEAKGUARDTEST0001',
   secretAccessKey: 'leak-guard-secret-access-key-0123456789abcdef',
 } as const;
+
+/** The KVS adapter's retry budget in the harness. */
+export const RETRY_BUDGET_MS = 2000;
 
 export interface HttpAnswer {
   status: number;
@@ -47,8 +50,19 @@ export async function startApiHarness(options: {
     Partial<JwtVerifierOptions> & { clock?: Clock };
   grants: unknown[];
   guard?: LeakGuard;
+  /** Extra emulator options (a clock, streams). */
+  emulator?: Omit<EmulatorOptions, 'port' | 'credentials'>;
+  /** Handler settings beyond the ports (LIVE fragment limit, session start slack, groups claims). */
+  handler?: Pick<
+    VendHandlerDeps,
+    'liveMaxFragments' | 'sessionStartSlackMs' | 'groupsClaims' | 'logger' | 'metrics'
+  >;
 }): Promise<ApiHarness> {
-  const emulator = await startKvsEmulator({ port: 0, credentials: { ...TEST_AWS_CREDENTIALS } });
+  const emulator = await startKvsEmulator({
+    ...options.emulator,
+    port: 0,
+    credentials: { ...TEST_AWS_CREDENTIALS },
+  });
   const inner = createStaticGrantStore(parseGrantRecords(options.grants));
   let lookups = 0;
   const grants: GrantStore = {
@@ -72,13 +86,16 @@ export async function startApiHarness(options: {
       endpoint: emulator.endpoint,
       credentials: { ...TEST_AWS_CREDENTIALS },
       callTimeoutMs: 1000,
-      retryBudgetMs: 2000,
+      retryBudgetMs: RETRY_BUDGET_MS,
       endpointCacheTtlMs: 60_000,
       endpointCacheMaxEntries: 100,
       streamListCacheTtlMs: 1000,
     }),
     logger: new Logger({ serviceName: 'kvs-url-vending', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'KvsUrlVending', serviceName: 'kvs-url-vending' }),
+    // The adapter's retry budget: a session KVS starts by then must still end before notAfter.
+    sessionStartSlackMs: RETRY_BUDGET_MS,
+    ...options.handler,
   });
   const api = createLocalApiServer({ partners: [], jwks: () => ({ keys: [] }) });
   api.setHandler(handler);
