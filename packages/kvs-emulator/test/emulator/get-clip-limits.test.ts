@@ -101,7 +101,7 @@ describe('GetClip keeps the service limits', () => {
     expect(clip.fragments).toBe(200);
   });
 
-  it.each([
+  it.each<[string, ClipFragmentSelector]>([
     ['an EndTimestamp equal to StartTimestamp', producerRange(START_MS - HOUR_MS, START_MS - HOUR_MS)],
     ['a range over 24 hours', producerRange(START_MS - 25 * HOUR_MS, START_MS - HOUR_MS + 1)],
     [
