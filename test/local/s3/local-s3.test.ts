@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -17,6 +19,25 @@ import { PortInUseError } from '../../../local/listen';
 import { startLocalS3, type LocalS3 } from '../../../local/s3/local-s3';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const PYTHON = '/usr/bin/python3';
+const run = promisify(execFile);
+
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash =
+      secret === undefined
+        ? createHash('sha256')
+        : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView) {
+    this.hash.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer));
+  }
+  digest() {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+}
+
 /** A stand-in for a clip: bytes that are not text, so any re-encoding on the way would show. */
 const CLIP = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 256));
 
@@ -161,24 +182,7 @@ describe('the local S3 server', () => {
         credentials: s3.credentials,
         region: s3.region,
         service: 's3',
-        sha256: class {
-          private readonly hash;
-          constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-            this.hash =
-              secret === undefined
-                ? createHash('sha256')
-                : createHmac(
-                    'sha256',
-                    typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer),
-                  );
-          }
-          update(data: string | ArrayBuffer | ArrayBufferView) {
-            this.hash.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer));
-          }
-          digest() {
-            return Promise.resolve(new Uint8Array(this.hash.digest()));
-          }
-        },
+        sha256: NodeSha256,
         uriEscapePath: false,
       });
       const original = Buffer.from('the signed body');
@@ -341,6 +345,87 @@ describe('the local S3 server', () => {
 
       expect([good.status, good.headers.get('content-length')]).toEqual([200, String(CLIP.length)]);
       expect([bad.status, await bad.text()]).toEqual([403, '']);
+    });
+  });
+
+  describe('other signers', () => {
+    it('accepts a GET URL presigned with @smithy/signature-v4 alone, without the S3 client', async () => {
+      const url = new URL(`${s3.endpoint}/${s3.bucket}/caller-a/clip%201.mp4`);
+      const signer = new SignatureV4({
+        credentials: s3.credentials,
+        region: s3.region,
+        service: 's3',
+        sha256: NodeSha256,
+        uriEscapePath: false,
+      });
+      // S3 takes UNSIGNED-PAYLOAD as a presigned URL's payload hash: a header for the signer, never sent.
+      const presigned = await signer.presign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: url.pathname,
+          query: { 'response-content-disposition': 'attachment' },
+          headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
+        {
+          expiresIn: 60,
+          unsignableHeaders: new Set(['x-amz-content-sha256']),
+          unhoistableHeaders: new Set(['x-amz-content-sha256']),
+        },
+      );
+      for (const [name, value] of Object.entries(presigned.query ?? {}))
+        url.searchParams.set(name, String(value));
+
+      const response = await fetch(url);
+
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-disposition')).toBe('attachment');
+      expect(sha256(new Uint8Array(await response.arrayBuffer()))).toBe(sha256(CLIP));
+    });
+
+    it('checks boto3’s signatures too: its upload passes, its presigned URL downloads, and tampered fails', async () => {
+      if (
+        !existsSync(PYTHON) ||
+        (await run(PYTHON, ['-c', 'import boto3']).then(
+          () => false,
+          () => true,
+        ))
+      ) {
+        if (process.env.REQUIRE_AWS_TOOLS === '1')
+          throw new Error(`boto3 for ${PYTHON} is required (REQUIRE_AWS_TOOLS=1)`);
+        console.warn(
+          `boto3 for ${PYTHON} is absent: its signatures are not checked. Set REQUIRE_AWS_TOOLS=1 to fail.`,
+        );
+        return;
+      }
+      const script = `
+import boto3, sys
+from botocore.config import Config
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='local',
+    aws_secret_access_key='local', config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}))
+s3.put_object(Bucket=sys.argv[2], Key='from boto3/note.txt', Body=b'written by boto3', ContentType='text/plain')
+print(s3.generate_presigned_url('get_object', Params={'Bucket': sys.argv[2], 'Key': 'from boto3/note.txt'}, ExpiresIn=60))
+`;
+      const { stdout } = await run(PYTHON, ['-c', script, s3.endpoint, s3.bucket], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/nonexistent',
+          AWS_CONFIG_FILE: '/nonexistent',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        timeout: 60_000,
+      });
+      const url = new URL(stdout.trim());
+
+      const good = await get(url.toString());
+      url.searchParams.set('X-Amz-Signature', '0'.repeat(64));
+      const tampered = await get(url.toString());
+
+      expect([good.status, good.body]).toEqual([200, 'written by boto3']);
+      expect(url.searchParams.has('X-Amz-Content-Sha256')).toBe(false);
+      expect([tampered.status, s3Error(tampered.body).code]).toEqual([403, 'SignatureDoesNotMatch']);
     });
   });
 
