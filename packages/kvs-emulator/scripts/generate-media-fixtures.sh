@@ -15,6 +15,10 @@
 # ffmpeg only encodes; scripts/write-fixture.ts cuts the encoded file into per-GOP fMP4
 # fragments and MPEG-TS segments with the same code that loads a user's own MP4 (it drops the AAC
 # encoder priming using the edit list and fails if a fragment's audio does not fill its GOP).
+#
+# Last, the stills that GetImages scales and encodes: one JPEG per STILL_SECONDS of the clip, decoded
+# from the committed video fragments themselves (so each still is the frame the stream plays at that
+# time). `--stills-only` redoes just that step from the committed fragments, leaving them untouched.
 set -euo pipefail
 
 PACKAGE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +30,9 @@ WIDTH=480
 HEIGHT=270
 SAMPLE_RATE=64000
 KEYINT=$((FPS * GOP_SECONDS))
+STILL_SECONDS=1
+# ffmpeg's JPEG quality scale (2 best .. 31 worst): 5 keeps the burned-in clock legible at ~14 KB a still.
+STILL_QUALITY=5
 FONT="$(fc-match -f '%{file}' 'DejaVu Sans Mono' 2>/dev/null || true)"
 
 for tool in ffmpeg node; do
@@ -34,6 +41,24 @@ done
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "${WORK}"' EXIT
+
+# Step 4 (below), or alone with --stills-only: stills for GetImages from the committed video track
+# (its init segment followed by every fragment is a valid fragmented MP4): every (FPS * STILL_SECONDS)th
+# frame, numbered from 0, then their entry in the manifest.
+render_stills() {
+  cat "${OUT}/video-init.mp4" "${OUT}"/video-[0-9][0-9][0-9].m4s > "${WORK}/video-track.mp4"
+  rm -f "${OUT}"/still-*.jpg
+  ffmpeg -hide_banner -loglevel error -y -i "${WORK}/video-track.mp4" \
+    -vf "select='not(mod(n\\,$((FPS * STILL_SECONDS))))'" -fps_mode passthrough \
+    -q:v "${STILL_QUALITY}" -start_number 0 "${OUT}/still-%03d.jpg"
+  (cd "${PACKAGE}" && npx tsx scripts/write-stills-manifest.ts "${OUT}" "$((STILL_SECONDS * 1000))")
+}
+
+if [[ "${1:-}" == "--stills-only" ]]; then
+  render_stills
+  du -sh "${OUT}"
+  exit 0
+fi
 
 overlay="drawbox=x=0:y=ih-48:w=iw:h=48:color=black@0.6:t=fill"
 if [[ -n "${FONT}" ]]; then
@@ -65,5 +90,8 @@ ffmpeg -hide_banner -loglevel error -y \
 # 3. Per-track init segments, one fMP4 fragment per GOP and track, one MPEG-TS segment per GOP, and
 #    the manifest the loader and the tests read instead of hard-coding sizes and durations.
 (cd "${PACKAGE}" && npx tsx scripts/write-fixture.ts "${WORK}/source.mp4" "${OUT}" "${GOP_SECONDS}" user-sample.mp4)
+
+# 4. The stills for GetImages.
+render_stills
 
 du -sh "${OUT}"

@@ -27,7 +27,6 @@ import { dedupe, type ArchivedFragment, type Timeline, type TimestampSource } fr
 const HOUR_MS = 3_600_000;
 /** LIVE needs a fragment this recent when the session is created. */
 const LIVE_SILENCE_MS = 30_000;
-const MAX_CLIP_FRAGMENTS = 200;
 const SUPPORTED_VIDEO = ['V_MPEG/ISO/AVC', 'V_MPEG/ISO/HEVC'];
 
 const PLAYBACK_MODES = ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] as const;
@@ -300,39 +299,70 @@ export interface BinaryResult {
   readonly contentType: string;
 }
 
+/**
+ * The fragments a clip holds: in `source` time order from StartTimestamp, producer-timestamp duplicates
+ * removed, the first `maxFragments` of them whose media adds up to at most `maxBytes` (the first one
+ * always). Like the service, a longer range is cut short, not refused.
+ */
+export function clipFragments(
+  candidates: Iterable<ArchivedFragment>,
+  sizeOf: (fragment: ArchivedFragment) => number,
+  limits: { maxFragments: number; maxBytes: number },
+): ArchivedFragment[] {
+  const collected: ArchivedFragment[] = [];
+  const starts = new Set<number>();
+  for (const fragment of candidates) {
+    // A producer's retry follows its original in ingest order: keep reading until a new start appears.
+    if (!starts.has(fragment.producerStartMs) && starts.size === limits.maxFragments) break;
+    starts.add(fragment.producerStartMs);
+    collected.push(fragment);
+  }
+  const chosen: ArchivedFragment[] = [];
+  let bytes = 0;
+  for (const fragment of dedupe(collected, 'PRODUCER_TIMESTAMP')) {
+    bytes += sizeOf(fragment);
+    if (chosen.length > 0 && bytes > limits.maxBytes) break;
+    chosen.push(fragment);
+  }
+  return chosen;
+}
+
+const NO_CLIP_FRAGMENTS = 'No fragments found in the stream for the clip request.';
+
 export function getClip(state: EmulatorState, input: Input): BinaryResult {
   const nowMs = state.clock();
   const reference = streamReference(input);
   const selectorInput = optionalObject(input, 'ClipFragmentSelector');
   if (!selectorInput) throw invalidArgument('ClipFragmentSelector is required.');
   const { source, range } = parseSelector(selectorInput);
-  if ((range.endMs ?? nowMs) - range.startMs > 24 * HOUR_MS) {
+  const endMs = range.endMs ?? nowMs;
+  if (endMs <= range.startMs) throw invalidArgument('EndTimestamp must be later than StartTimestamp.');
+  if (endMs - range.startMs > 24 * HOUR_MS) {
     throw invalidArgument('EndTimestamp must be within 24 hours of StartTimestamp.');
+  }
+  if (source === 'SERVER_TIMESTAMP' && endMs > nowMs) {
+    throw invalidArgument('EndTimestamp must be in the past for SERVER_TIMESTAMP.');
   }
   throttleMediaApi(state, reference.key);
   const stream = findStream(state.streams, reference);
   assertPlayable(stream);
   assertWithinRetention(stream, range, nowMs);
   const timeline: Timeline | undefined = stream.timeline;
-  const fragments: ArchivedFragment[] = [];
-  if (timeline) {
-    for (const fragment of timeline.range(nowMs, source, range.startMs, range.endMs ?? nowMs)) {
-      fragments.push(fragment);
-      if (fragments.length > MAX_CLIP_FRAGMENTS + 1) break;
-    }
-  }
-  const clipFragments = dedupe(fragments, 'PRODUCER_TIMESTAMP');
-  if (clipFragments.length === 0 || !stream.clip || !timeline) throw noFragments();
-  if (clipFragments.length > MAX_CLIP_FRAGMENTS) {
-    throw invalidArgument(
-      `A clip can hold at most ${MAX_CLIP_FRAGMENTS} fragments; narrow the TimestampRange.`,
-    );
+  const fragments = timeline
+    ? clipFragments(
+        timeline.range(nowMs, source, range.startMs, endMs),
+        (fragment) => fragmentSizeInBytes(stream, fragment.clipIndex),
+        { maxFragments: state.limits.clipMaxFragments, maxBytes: state.limits.clipMaxBytes },
+      )
+    : [];
+  if (fragments.length === 0 || !stream.clip || !timeline) {
+    throw new ServiceError('ResourceNotFoundException', 404, NO_CLIP_FRAGMENTS);
   }
   const originMs = timeline.spec.originMs;
   return {
     contentType: 'video/mp4',
     body: stream.clip.clip(
-      clipFragments.map((fragment) => ({
+      fragments.map((fragment) => ({
         clipIndex: fragment.clipIndex,
         sequenceNumber: fragment.ingestIndex + 1,
         startMs: fragment.producerStartMs - originMs,

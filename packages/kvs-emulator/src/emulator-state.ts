@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FaultInjector } from './faults';
+import type { Limits } from './limits';
 import type { Quotas, RateLimiter } from './quotas';
 import type { SessionTokens } from './session-token';
+import type { StillRenderer } from './still-renderer';
 import type { EmulatedStream } from './stream-registry';
 
 /** Data endpoints are path prefixes of the one port; rotation retires every endpoint handed out so far. */
@@ -35,7 +37,9 @@ export interface EmulatorState {
   readonly tokens: SessionTokens;
   readonly limiter: RateLimiter;
   readonly quotas: Quotas;
+  readonly limits: Limits;
   readonly faults: FaultInjector;
+  readonly stills: StillRenderer;
   readonly endpoints: DataEndpoints;
   /** `http://host:port` of this emulator. */
   readonly baseUrl: () => string;

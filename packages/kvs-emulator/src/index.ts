@@ -6,6 +6,7 @@ export { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from './
 export { createManualClock, type ManualClock } from './manual-clock';
 export { loadStreamConfigs, parseStreamConfigs, type StreamConfig, type StreamMedia } from './stream-config';
 export { DEFAULT_QUOTAS, type Quotas } from './quotas';
+export { DEFAULT_LIMITS, type Limits } from './limits';
 export type { Faults } from './faults';
 export type { InjectableError } from './service-error';
 export type { LocalCredentials } from './sigv4-verifier';

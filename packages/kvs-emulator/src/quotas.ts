@@ -14,6 +14,8 @@ export interface Quotas {
   readonly controlPlanePerAccount: number;
   /** ListFragments and GetClip per stream. */
   readonly mediaApiPerStream: number;
+  /** GetImages per stream. */
+  readonly getImagesPerStream: number;
 }
 
 export const DEFAULT_QUOTAS: Quotas = {
@@ -24,6 +26,7 @@ export const DEFAULT_QUOTAS: Quotas = {
   fragmentsPerSession: 20,
   controlPlanePerAccount: 300,
   mediaApiPerStream: 5,
+  getImagesPerStream: 5,
 };
 
 interface Bucket {

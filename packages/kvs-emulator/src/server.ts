@@ -10,6 +10,7 @@ import {
 import { createStream, deleteStream, describeStream, getDataEndpoint, listStreams } from './control-plane';
 import type { Counters } from './counters';
 import type { EmulatorState } from './emulator-state';
+import { getImages } from './get-images';
 import { readBody, sendError, sendJson } from './http-messages';
 import { EmulatorStopped, type PendingDelays } from './pending-delays';
 import { PLAYBACK_FILES, servePlayback, UTC_TIME_PATH, type PlaybackFile } from './playback';
@@ -32,6 +33,7 @@ const ARCHIVED_MEDIA: Readonly<Record<string, { name: string; run: JsonOperation
   '/getDASHStreamingSessionURL': { name: 'GetDASHStreamingSessionURL', run: getDashStreamingSessionUrl },
   '/listFragments': { name: 'ListFragments', run: listFragments },
   '/getClip': { name: 'GetClip', run: 'GetClip' },
+  '/getImages': { name: 'GetImages', run: getImages },
 };
 
 const DATA_ENDPOINT_ID = /^\/(b-[0-9a-f]{8})(\/.*)$/;

@@ -2,12 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataEndpoints, type EmulatorState } from './emulator-state';
 import { FaultInjector, type Faults } from './faults';
+import { DEFAULT_LIMITS, type Limits } from './limits';
 import { cachingMediaLoader } from './media-loader';
 import { DEFAULT_QUOTAS, RateLimiter, type Quotas } from './quotas';
 import { Counters } from './counters';
 import { PendingDelays } from './pending-delays';
 import { createRequestListener } from './server';
 import { SessionTokens } from './session-token';
+import { StillRenderer } from './still-renderer';
 import type { LocalCredentials } from './sigv4-verifier';
 import { loadStreamConfigs, type StreamConfig } from './stream-config';
 import { configuredStream, type EmulatedStream } from './stream-registry';
@@ -27,6 +29,8 @@ export interface EmulatorOptions {
   clock?: () => number;
   /** Per-second quotas; unset ones are the service's. */
   quotas?: Partial<Quotas>;
+  /** Size limits of single calls (GetClip); unset ones are the service's. */
+  limits?: Partial<Limits>;
   faults?: Faults;
 }
 
@@ -66,12 +70,22 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+function checkedLimits(overrides: Partial<Limits> = {}): Limits {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new Error(`limits.${name} must be a positive integer`);
+  }
+  return limits;
+}
+
 /** Starts the emulator on its own HTTP server; the demo streams unless `streams` says otherwise. */
 export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
   const credentials = options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
   const clock = options.clock ?? (() => Date.now());
+  const limits = checkedLimits(options.limits);
   const load = cachingMediaLoader();
   const configs = options.streams ?? loadStreamConfigs();
   const startupMs = Math.floor(clock() / 1000) * 1000;
@@ -90,7 +104,9 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     tokens: new SessionTokens(),
     limiter: new RateLimiter(clock),
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
+    limits,
     faults,
+    stills: new StillRenderer(),
     endpoints: new DataEndpoints(),
     baseUrl: () => `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`,
   };

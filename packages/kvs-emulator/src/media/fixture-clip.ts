@@ -26,6 +26,13 @@ export interface FixtureManifest {
   readonly tsSegments: readonly string[];
   /** A small progressive MP4 (B-frames, 1 s GOPs) standing in for a user's own footage. */
   readonly userSample: string;
+  /** JPEG stills of the video for GetImages, one every `intervalMs` from the clip's start. */
+  readonly stills?: {
+    readonly intervalMs: number;
+    readonly width: number;
+    readonly height: number;
+    readonly files: readonly string[];
+  };
 }
 
 let manifestCache: FixtureManifest | undefined;
@@ -58,12 +65,23 @@ export function loadFixtureClip(options: { audio?: boolean } = {}): MediaClip {
       fragments: fragments.map(read),
     }));
   const tsSegments = manifest.tsSegments.map(read);
+  const { stills } = manifest;
   const clip = createFragmentedClip({
     tracks,
     fragmentDurationsMs: manifest.fragmentDurationsMs,
     bandwidth: manifest.bandwidth,
     // The committed TS segments hold both tracks; a video-only stream gets its audio dropped.
     tsSegments: audio ? tsSegments : tsSegments.map(filterTsToVideo),
+    ...(stills === undefined
+      ? {}
+      : {
+          stills: {
+            intervalMs: stills.intervalMs,
+            width: stills.width,
+            height: stills.height,
+            jpegs: stills.files.map(read),
+          },
+        }),
   });
   clipCache.set(audio, clip);
   return clip;
@@ -95,6 +113,14 @@ const manifestSchema = z.object({
     .min(1),
   tsSegments: z.array(z.string()),
   userSample: z.string(),
+  stills: z
+    .object({
+      intervalMs: z.number().int().positive(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      files: z.array(z.string()).min(1),
+    })
+    .exactOptional(),
 });
 
 function parseManifest(value: unknown): FixtureManifest {

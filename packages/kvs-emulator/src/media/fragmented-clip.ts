@@ -12,7 +12,7 @@ import {
 } from './mp4-boxes';
 import { firstVideoDecodeTime, payloadPacketCounts } from './mpeg-ts-reader';
 import { setContinuityCounters, shiftTsTimestamps } from './mpeg-ts-rewriter';
-import type { MediaClip, TrackInfo } from './types';
+import type { ClipStills, MediaClip, TrackInfo } from './types';
 
 export interface TrackFragments {
   readonly info: TrackInfo;
@@ -33,6 +33,7 @@ export interface FragmentedClipSource {
   readonly bandwidth: number;
   /** One MPEG-TS segment per clip fragment, all tracks, on any timeline. */
   readonly tsSegments: readonly Uint8Array[];
+  readonly stills?: ClipStills;
 }
 
 /** 90 kHz, the MPEG-TS clock. */
@@ -104,6 +105,7 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
     tracks: [...tracks.values()].map((t) => t.info),
     fragmentDurationsMs: [...source.fragmentDurationsMs],
     bandwidth: source.bandwidth,
+    ...(source.stills === undefined ? {} : { stills: source.stills }),
     initSegment: (trackNumber) => track(trackNumber).init.slice(),
     mediaFragment: ({ clipIndex, trackNumber, sequenceNumber, startMs }) =>
       fragmentOf(trackNumber, clipIndex, sequenceNumber, startMs) ?? new Uint8Array(0),

@@ -23,12 +23,29 @@ export interface TrackInfo {
   readonly channels?: number;
 }
 
+/**
+ * Still pictures of a clip's video, for GetImages: still i shows the frame at `i × intervalMs` from the
+ * clip's start and stands for the clip until the next still.
+ */
+export interface ClipStills {
+  readonly intervalMs: number;
+  readonly width: number;
+  readonly height: number;
+  /** Baseline JPEG bytes, one per still, in order. */
+  readonly jpegs: readonly Uint8Array[];
+}
+
 export interface MediaClip {
   readonly tracks: readonly TrackInfo[];
   /** Duration of each clip fragment in milliseconds (the video GOPs), in order. */
   readonly fragmentDurationsMs: readonly number[];
   /** Peak bits per second over all tracks (for BANDWIDTH in the master playlist). */
   readonly bandwidth: number;
+  /**
+   * Rendered by the maintainers' fixture script beside the committed clip; absent for a user's own
+   * MP4 (nothing decodes video at run time).
+   */
+  readonly stills?: ClipStills;
 
   /** Single-track fMP4 init segment (`ftyp` + `moov`) for HLS/DASH. */
   initSegment(trackNumber: number): Uint8Array;

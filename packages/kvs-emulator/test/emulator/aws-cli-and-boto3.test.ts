@@ -196,4 +196,101 @@ print(json.dumps(out))
     expect(out.clip.box).toBe('ftyp');
     expect(out.clip.bytes).toBeGreaterThan(10_000);
   });
+
+  it('AWS CLI: GetImages answers a page of JPEGs and a NextToken', async () => {
+    if (!emulator) return;
+    const { DataEndpoint } = JSON.parse(
+      (
+        await aws([
+          'kinesisvideo',
+          'get-data-endpoint',
+          '--endpoint-url',
+          emulator.endpoint,
+          '--stream-name',
+          'front-door',
+          '--api-name',
+          'GET_IMAGES',
+        ])
+      ).stdout,
+    ) as { DataEndpoint: string };
+    const end = new Date(Date.now() - 60_000);
+    const start = new Date(end.getTime() - 12_000);
+
+    const page = JSON.parse(
+      (
+        await aws([
+          'kinesis-video-archived-media',
+          'get-images',
+          '--endpoint-url',
+          DataEndpoint,
+          '--stream-name',
+          'front-door',
+          '--image-selector-type',
+          'SERVER_TIMESTAMP',
+          '--start-timestamp',
+          start.toISOString(),
+          '--end-timestamp',
+          end.toISOString(),
+          '--sampling-interval',
+          '3000',
+          '--format',
+          'JPEG',
+          '--width-pixels',
+          '96',
+          '--height-pixels',
+          '54',
+          '--max-results',
+          '2',
+          '--no-paginate',
+        ])
+      ).stdout,
+    ) as { Images: { TimeStamp: number; ImageContent?: string; Error?: string }[]; NextToken?: string };
+
+    expect(page.Images).toHaveLength(2);
+    expect(page.NextToken).toEqual(expect.any(String));
+    const jpegs = page.Images.filter((image) => image.ImageContent !== undefined);
+    expect(jpegs.length).toBeGreaterThan(0);
+    for (const image of jpegs) {
+      expect([...Buffer.from(image.ImageContent!, 'base64').subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    }
+  });
+
+  it('boto3: the GetImages paginator reads every page of PNGs', async () => {
+    if (!emulator) return;
+    const script = `
+import base64, boto3, datetime, json, sys
+endpoint = sys.argv[1]
+kv = boto3.client('kinesisvideo', endpoint_url=endpoint)
+data = kv.get_data_endpoint(StreamName='front-door', APIName='GET_IMAGES')['DataEndpoint']
+media = boto3.client('kinesis-video-archived-media', endpoint_url=data)
+end = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+pages = media.get_paginator('get_images').paginate(StreamName='front-door', ImageSelectorType='PRODUCER_TIMESTAMP',
+    StartTimestamp=end - datetime.timedelta(seconds=90), EndTimestamp=end, SamplingInterval=3000, Format='PNG',
+    WidthPixels=64, HeightPixels=36, PaginationConfig={'PageSize': 10})
+out = {'pages': 0, 'images': [], 'errors': []}
+for page in pages:
+    out['pages'] += 1
+    for image in page['Images']:
+        if 'ImageContent' in image:
+            png = base64.b64decode(image['ImageContent'])
+            out['images'].append({'signature': png[1:4].decode('latin-1'), 'width': int.from_bytes(png[16:20], 'big'),
+                'height': int.from_bytes(png[20:24], 'big')})
+        else:
+            out['errors'].append(image['Error'])
+print(json.dumps(out))
+`;
+    const { stdout } = await run(PYTHON, ['-c', script, emulator.endpoint], { env: env(), timeout: 60_000 });
+    const out = JSON.parse(stdout) as {
+      pages: number;
+      images: { signature: string; width: number; height: number }[];
+      errors: string[];
+    };
+
+    expect(out.pages).toBe(4);
+    expect(out.images).toHaveLength(31);
+    expect(out.errors).toEqual([]);
+    expect(
+      out.images.every((image) => image.signature === 'PNG' && image.width === 64 && image.height === 36),
+    ).toBe(true);
+  });
 });

@@ -12,6 +12,7 @@ const PACKAGE_DIR = resolve(__dirname, '..', '..');
 const ENTRY = join(PACKAGE_DIR, 'src', 'index.ts');
 
 const PUBLIC_VALUES = [
+  'DEFAULT_LIMITS',
   'DEFAULT_QUOTAS',
   'createManualClock',
   'loadStreamConfigs',
@@ -22,6 +23,7 @@ const PUBLIC_TYPES = [
   'EmulatorOptions',
   'Faults',
   'InjectableError',
+  'Limits',
   'LocalCredentials',
   'ManualClock',
   'Quotas',
