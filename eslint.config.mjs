@@ -10,6 +10,8 @@ export default tseslint.config(
       'coverage/',
       '.local/',
       'local/demo/web/vendor/',
+      'packages/*/dist/',
+      'packages/client/src/generated/',
       '**/*.js',
       '**/*.mjs',
       '**/*.cjs',
