@@ -41,7 +41,8 @@ export interface PlaybackSessionOptions extends PlaybackUrlRequest {
   renewBeforeSeconds?: number;
   /**
    * Renew a random extra 0…jitterSeconds earlier, so that viewers who started together do not all renew in
-   * the same second (KVS allows 25 session URLs per second per stream). Default 60 s.
+   * the same second (KVS allows 25 session URLs per second per stream): a thousand viewers who started
+   * together renew over 90 s, about 11 a second. Default 90 s.
    */
   jitterSeconds?: number;
   /** First wait while the stream has no media (404 NO_MEDIA); doubles up to `maxNoMediaPollSeconds`. Default 5. */
@@ -131,7 +132,7 @@ export function createPlaybackSession(
   const {
     stream,
     renewBeforeSeconds = 30,
-    jitterSeconds = 60,
+    jitterSeconds = 90,
     noMediaPollSeconds = 5,
     maxNoMediaPollSeconds = 60,
     maxRetrySeconds = 30,
