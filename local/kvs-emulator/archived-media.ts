@@ -169,7 +169,7 @@ function createSession(
     displayFragmentNumber,
     maxFragments,
     createdMs: nowMs,
-    expiresMs: nowMs + expires * 1000,
+    expiresMs: nowMs + expires * 1000 * (state.sessionLifetimeScale ?? 1),
   };
   const fragments = stream.timeline ? sessionFragments(session, stream.timeline, nowMs) : [];
   const newest = fragments[fragments.length - 1];

@@ -36,6 +36,12 @@ export interface EmulatorOptions {
   faults?: Faults;
   /** Where stream footage comes from; default the committed fixture or the stream's MP4 file. */
   mediaLoader?: MediaLoader;
+  /**
+   * Local only, for tests and demos of renewal: sessions end after `Expires × scale` (0 < scale ≤ 1), so a
+   * 300 s session can be watched expiring in 15 s (scale 0.05). The API still says 300 s; a client that
+   * wants to renew in time runs its own clock as fast. Default 1, as KVS.
+   */
+  sessionLifetimeScale?: number;
 }
 
 export interface RunningEmulator {
@@ -100,6 +106,10 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
   const region = options.region ?? 'us-east-1';
   const credentials = options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
   const clock = options.clock ?? (() => Date.now());
+  const sessionLifetimeScale = options.sessionLifetimeScale ?? 1;
+  if (!(sessionLifetimeScale > 0 && sessionLifetimeScale <= 1)) {
+    throw new RangeError('sessionLifetimeScale must be greater than 0 and at most 1.');
+  }
   const load = cachingMediaLoader(options.mediaLoader);
   const configs = options.streams ?? loadStreamConfigs();
   const startupMs = Math.floor(clock() / 1000) * 1000;
@@ -116,6 +126,7 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     clock,
     streams,
     tokens: new SessionTokens(),
+    sessionLifetimeScale,
     limiter: new RateLimiter(clock),
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
     faults,
