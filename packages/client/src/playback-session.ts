@@ -19,13 +19,21 @@ export type PlaybackSessionEvent =
     }
   | { type: 'renewal-scheduled'; generation: number; inSeconds: number }
   | { type: 'renewing'; reason: RenewalReason }
-  | { type: 'waiting-for-media'; attempt: number; retryInSeconds: number; requestId?: string | undefined }
+  | {
+      type: 'waiting-for-media';
+      attempt: number;
+      retryInSeconds: number;
+      /** The service's message (never a URL). */
+      message: string;
+      requestId?: string | undefined;
+    }
   | {
       type: 'retrying';
       attempt: number;
       code: string;
       status: number;
       retryInSeconds: number;
+      message: string;
       requestId?: string | undefined;
     }
   /** The current session ran out before a renewal succeeded; the player stalls once its buffer is spent. */
@@ -282,6 +290,7 @@ export function createPlaybackSession(
             type: 'waiting-for-media',
             attempt: attempt + 1,
             retryInSeconds: Math.round(delayMs / 1000),
+            message: error.message,
             requestId: error.requestId,
           });
         } else if (error.retryable) {
@@ -292,6 +301,7 @@ export function createPlaybackSession(
             code: error.code,
             status: error.status,
             retryInSeconds: Math.round(delayMs / 1000),
+            message: error.message,
             requestId: error.requestId,
           });
         } else {
