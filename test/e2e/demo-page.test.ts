@@ -116,35 +116,41 @@ if (browserAvailable('demo page in Chromium')) {
       expect(events).not.toMatch(/SessionToken|https?:\/\//);
     });
 
-    it('renews at once when the player gets a 403 from KVS, and keeps playing', async () => {
-      const page = await openPage();
-      // Every KVS request of the first session is refused from some point on, as after its expiry.
-      let firstToken: string | null | undefined;
-      let refuse = false;
-      await page.route(
-        (url) => url.searchParams.has('SessionToken'),
-        (route) => {
-          const token = new URL(route.request().url()).searchParams.get('SessionToken');
-          firstToken ??= token;
-          return refuse && token === firstToken ? route.fulfill({ status: 403, body: '' }) : route.continue();
-        },
-      );
-      await signIn(page, 'alice');
-      await page.click('#play');
-      const before = await waitForPlayback(page, 0.5);
+    it.each(['HLS', 'DASH'])(
+      'renews at once when %s gets a 403 from KVS, and keeps playing',
+      async (protocol) => {
+        const page = await openPage();
+        // Every KVS request of the first session is refused from some point on, as after its expiry.
+        let firstToken: string | null | undefined;
+        let refuse = false;
+        await page.route(
+          (url) => url.searchParams.has('SessionToken'),
+          (route) => {
+            const token = new URL(route.request().url()).searchParams.get('SessionToken');
+            firstToken ??= token;
+            return refuse && token === firstToken
+              ? route.fulfill({ status: 403, body: '' })
+              : route.continue();
+          },
+        );
+        await signIn(page, 'alice');
+        await page.selectOption('#protocol', protocol);
+        await page.click('#play');
+        const before = await waitForPlayback(page, 0.5);
 
-      refuse = true;
-      await page.waitForFunction('window.demo.renewals.length === 1', undefined, {
-        timeout: PLAYBACK_WAIT_MS,
-      });
-      const resumed = await waitForPlayback(page, before + 6);
-      const state = await demoState(page);
-      await page.close();
+        refuse = true;
+        await page.waitForFunction('window.demo.renewals.length === 1', undefined, {
+          timeout: PLAYBACK_WAIT_MS,
+        });
+        const resumed = await waitForPlayback(page, before + 6);
+        const state = await demoState(page);
+        await page.close();
 
-      expect(state.renewals).toEqual(['player-refused']);
-      expect(state.vends).toBe(2);
-      expect(resumed).toBeGreaterThan(before + 6);
-    });
+        expect(state.renewals).toEqual(['player-refused']);
+        expect(state.vends).toBe(2);
+        expect(resumed).toBeGreaterThan(before + 6);
+      },
+    );
 
     it('shows 403 plainly for a stream the user has no grant for', async () => {
       const page = await openPage();

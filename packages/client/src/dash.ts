@@ -95,7 +95,11 @@ export async function playWithDash<Media, Player extends DashPlayer<Media>>(
     if (response.status === 403 && !destroyed) {
       // Refused by KVS: renew now; dash.js retries the request, and the interceptor above moves it.
       const fresh = await session.renew('player-refused', generation);
-      if (fresh) await preparing;
+      if (fresh && (router.targetGeneration ?? 0) < fresh.generation) {
+        // A newer session exists but the player is not on it yet (its manifest could not be read): again.
+        preparing = preparing.then(() => prepare(fresh));
+      }
+      await preparing;
       return response;
     }
     if (response.status === 200 && generation !== undefined && MANIFEST.test(url)) {
