@@ -4,6 +4,8 @@ module.exports = {
   // The workspace packages' own tests run here too, under the same leak guard.
   roots: ['<rootDir>/test', '<rootDir>/packages/kvs-emulator/test'],
   testMatch: ['**/*.test.ts'],
+  // The client package imports its own modules as `./x.js` (what Node.js ESM needs); jest finds `./x.ts`.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',

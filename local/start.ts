@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
 import { createLocalApiServer, type ProxyHandler } from './api-gateway/server';
+import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
 import type { LocalPartner } from './api-gateway/usage-plan';
 import { LOCAL_CREDENTIALS, startLocalDynamoDb, type RunningDynamoDb } from './dynamodb';
 import {
@@ -85,8 +86,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    const clientBundle = await bundleClient();
     const api = createLocalApiServer({
       partners,
+      assets: { [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle } },
       ...(options.now ? { now: options.now } : {}),
       jwks: () => jwksDocument(signingKey),
       mintToken: ({ sub, groups, ttlSeconds }) =>
@@ -174,9 +177,14 @@ function setHandlerEnvironment(wiring: Record<string, string>): void {
 }
 
 async function main(): Promise<void> {
+  const scaleSetting = process.env.KVS_SESSION_LIFETIME_SCALE;
+  const sessionLifetimeScale = scaleSetting ? Number(scaleSetting) : undefined;
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ abuseControls: process.env.LOCAL_ABUSE_CONTROLS !== '0' });
+    stack = await startLocalStack({
+      abuseControls: process.env.LOCAL_ABUSE_CONTROLS !== '0',
+      ...(sessionLifetimeScale !== undefined ? { emulator: { sessionLifetimeScale } } : {}),
+    });
   } catch (error) {
     process.stderr.write(`npm start: ${(error as Error).message}\n`);
     process.exit(1);
@@ -192,6 +200,12 @@ async function main(): Promise<void> {
     `  JWKS            ${stack.jwksUrl}`,
     `  abuse controls  ${process.env.RATE_LIMIT_TABLE_NAME ? 'on (LOCAL_ABUSE_CONTROLS=0 turns them off)' : 'off'}`,
   ];
+  if (sessionLifetimeScale !== undefined) {
+    lines.push(
+      `  short sessions  KVS sessions last ${sessionLifetimeScale} of their Expires; watch renewals on`,
+      `                  ${stack.demoUrl}?sessionLifetimeScale=${sessionLifetimeScale}`,
+    );
+  }
   if (partner) {
     lines.push(
       `  partner API key ${partner.apiKey}  (${partner.apiKeyId}: front-door LIVE, expiry <= 300 s)`,

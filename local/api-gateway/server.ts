@@ -18,6 +18,8 @@ export interface LocalApiServerOptions {
   mintToken?: (request: { sub: string; groups: string[]; ttlSeconds?: number }) => string;
   /** Function timeout given to the handler through `context.getRemainingTimeInMillis()`. */
   functionTimeoutMs?: number;
+  /** Files built at start (the client package for the demo page), by path. */
+  assets?: Record<string, { type: string; body: Buffer }>;
 }
 
 export interface LocalApiServer {
@@ -101,6 +103,17 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     }
     if (method === 'GET' && url.pathname === '/_local/token' && options.mintToken) {
       return serveToken(response, url.searchParams, options.mintToken);
+    }
+    const asset = method === 'GET' ? options.assets?.[url.pathname] : undefined;
+    if (asset) {
+      response.writeHead(200, {
+        'Content-Type': asset.type,
+        'Content-Length': asset.body.length,
+        'Cache-Control': 'no-cache',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      response.end(asset.body);
+      return;
     }
     const staticFile = method === 'GET' ? STATIC_FILES[url.pathname] : undefined;
     if (staticFile) {

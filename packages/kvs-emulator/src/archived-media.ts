@@ -12,7 +12,7 @@ import {
   timestampValue,
   type Input,
 } from './request-input';
-import { sessionFragments } from './session-fragments';
+import { sessionFragments, streamSequenceNumberOf } from './session-fragments';
 import {
   SessionTokens,
   type ContainerFormat,
@@ -168,13 +168,16 @@ function createSession(
     displayFragmentNumber,
     maxFragments,
     createdMs: nowMs,
-    expiresMs: nowMs + expires * 1000,
+    expiresMs: nowMs + expires * 1000 * (state.sessionLifetimeScale ?? 1),
   };
   const fragments = stream.timeline ? sessionFragments(session, stream.timeline, nowMs) : [];
   const newest = fragments[fragments.length - 1];
   if (!newest || (mode === 'LIVE' && newest.serverStartMs < nowMs - LIVE_SILENCE_MS)) throw noFragments();
 
-  const token = state.tokens.issue(session);
+  const token = state.tokens.issue({
+    ...session,
+    sequenceBase: streamSequenceNumberOf(fragments[0]!, source),
+  });
   return request.protocol === 'HLS'
     ? { HLSStreamingSessionURL: `${dataEndpoint}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=${token}` }
     : { DASHStreamingSessionURL: `${dataEndpoint}/dash/v1/getDASHManifest.mpd?SessionToken=${token}` };

@@ -70,7 +70,7 @@ export function dashManifest(
       return `          <S ${attributes.join(' ')}/>`;
     })
     .join('\n');
-  const startNumber = first ? sequenceNumberOf(first, session.source) : 0;
+  const startNumber = first ? sequenceNumberOf(first, session) : 0;
   const adaptationSets = stream.tracks
     .map((track) => {
       const tokenQuery = `TrackNumber=${track.trackNumber}&SessionToken=${encodeURIComponent(token)}`;

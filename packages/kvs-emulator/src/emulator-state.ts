@@ -35,6 +35,8 @@ export interface EmulatorState {
   readonly clock: () => number;
   readonly streams: Map<string, EmulatedStream>;
   readonly tokens: SessionTokens;
+  /** Local only: sessions last `Expires × this` (default 1). */
+  readonly sessionLifetimeScale?: number;
   readonly limiter: RateLimiter;
   readonly quotas: Quotas;
   readonly limits: Limits;

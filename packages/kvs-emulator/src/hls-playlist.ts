@@ -66,7 +66,7 @@ export function mediaPlaylist(
     '#EXTM3U',
     '#EXT-X-VERSION:7',
     `#EXT-X-TARGETDURATION:${targetDuration}`,
-    `#EXT-X-MEDIA-SEQUENCE:${first ? sequenceNumberOf(first, session.source) : 0}`,
+    `#EXT-X-MEDIA-SEQUENCE:${first ? sequenceNumberOf(first, session) : 0}`,
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
   if (session.mode === 'ON_DEMAND') lines.push('#EXT-X-PLAYLIST-TYPE:VOD');

@@ -58,7 +58,7 @@ function requestedFragment(
   if (file.startsWith('dash/')) {
     const raw = query.get('SequenceNumber') ?? '';
     if (!/^\d{1,15}$/.test(raw)) throw invalidArgument('SequenceNumber is required.');
-    const fragment = fragmentBySequenceNumber(timeline, Number(raw), session.source);
+    const fragment = fragmentBySequenceNumber(timeline, Number(raw), session);
     if (!timeline.isAvailable(fragment, nowMs)) throw fragmentNotFound();
     return fragment;
   }

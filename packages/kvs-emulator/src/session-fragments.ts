@@ -76,17 +76,29 @@ export function isDiscontinuous(
   return Math.abs(sourceTimeMs(next, source) - expected) > DISCONTINUITY_THRESHOLD_MS;
 }
 
-/** The number a fragment has in playlists (EXT-X-MEDIA-SEQUENCE, DASH `$Number$`): consecutive in a listing. */
-export function sequenceNumberOf(fragment: ArchivedFragment, source: TimestampSource): number {
+/** The stream-wide number of a fragment in the session's ordering: consecutive in a listing. */
+export function streamSequenceNumberOf(fragment: ArchivedFragment, source: TimestampSource): number {
   return source === 'SERVER_TIMESTAMP' ? fragment.ingestIndex : fragment.timelineIndex;
+}
+
+/**
+ * The number a fragment has in a session's playlists (EXT-X-MEDIA-SEQUENCE, DASH `$Number$` and the
+ * `SequenceNumber` of fragment requests): counted from the session's first fragment, as KVS does.
+ */
+export function sequenceNumberOf(
+  fragment: ArchivedFragment,
+  session: Pick<Session, 'source' | 'sequenceBase'>,
+): number {
+  return streamSequenceNumberOf(fragment, session.source) - (session.sequenceBase ?? 0);
 }
 
 export function fragmentBySequenceNumber(
   timeline: Timeline,
   sequenceNumber: number,
-  source: TimestampSource,
+  session: Pick<Session, 'source' | 'sequenceBase'>,
 ): ArchivedFragment {
-  return source === 'SERVER_TIMESTAMP'
-    ? timeline.fragment(sequenceNumber)
-    : timeline.latestIngestOf(sequenceNumber);
+  const streamSequence = sequenceNumber + (session.sequenceBase ?? 0);
+  return session.source === 'SERVER_TIMESTAMP'
+    ? timeline.fragment(streamSequence)
+    : timeline.latestIngestOf(streamSequence);
 }

@@ -21,6 +21,12 @@ export interface Session {
   readonly displayTimestamp: boolean;
   readonly displayFragmentNumber: boolean;
   readonly maxFragments: number;
+  /**
+   * The stream-wide sequence number of the first fragment the session listed when it was created. KVS
+   * numbers a session's segments from there ("their sequence number in the session"), so two sessions
+   * of the same stream give the same fragment different numbers.
+   */
+  readonly sequenceBase?: number;
   readonly createdMs: number;
   readonly expiresMs: number;
 }

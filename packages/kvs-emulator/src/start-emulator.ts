@@ -32,6 +32,12 @@ export interface EmulatorOptions {
   /** Size limits of single calls (GetClip); unset ones are the service's. */
   limits?: Partial<Limits>;
   faults?: Faults;
+  /**
+   * Local only, for tests and demos of renewal: sessions end after `Expires × scale` (0 < scale ≤ 1), so a
+   * 300 s session can be watched expiring in 15 s (scale 0.05). The API still says 300 s; a client that
+   * wants to renew in time runs its own clock as fast. Default 1, as KVS.
+   */
+  sessionLifetimeScale?: number;
 }
 
 export interface RunningEmulator {
@@ -86,6 +92,10 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
   const credentials = options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
   const clock = options.clock ?? (() => Date.now());
   const limits = checkedLimits(options.limits);
+  const sessionLifetimeScale = options.sessionLifetimeScale ?? 1;
+  if (!(sessionLifetimeScale > 0 && sessionLifetimeScale <= 1)) {
+    throw new RangeError('sessionLifetimeScale must be greater than 0 and at most 1.');
+  }
   const load = cachingMediaLoader();
   const configs = options.streams ?? loadStreamConfigs();
   const startupMs = Math.floor(clock() / 1000) * 1000;
@@ -102,6 +112,7 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     clock,
     streams,
     tokens: new SessionTokens(),
+    sessionLifetimeScale,
     limiter: new RateLimiter(clock),
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
     limits,

@@ -100,6 +100,31 @@ describe('KVS emulator DASH manifests', () => {
     expect(decodeTimes[1]! - decodeTimes[0]!).toBe(2 * loadFixtureClip().tracks[0]!.timescale);
   });
 
+  it('numbers segments per session, as KVS documents ("their sequence number in the session")', async () => {
+    const firstUrl = await session({ DisplayFragmentNumber: 'ALWAYS' });
+    harness.clock.advance(4_000);
+    const secondUrl = await session({ DisplayFragmentNumber: 'ALWAYS' });
+    const first = await fetchText(firstUrl);
+    const second = await fetchText(secondUrl);
+    harness.clock.set(START_MS);
+
+    const startNumber = (text: string) => Number(/startNumber="(\d+)"/.exec(text)?.[1]);
+    const fragmentNumbers = (text: string) =>
+      [...text.split('</AdaptationSet>')[0]!.matchAll(/kvs:fn="(\d+)"/g)].map((match) => match[1]);
+    // The same fragments in both sessions; the older session numbers them from its own first fragment.
+    expect(fragmentNumbers(first)).toEqual(fragmentNumbers(second));
+    expect(startNumber(second)).toBe(0);
+    expect(startNumber(first)).toBe(2);
+    const numberedUrl = (text: string, url: string, number: number) =>
+      new URL(
+        /media="([^"]+)"/.exec(text)![1]!.replace(/&amp;/g, '&').replace('$Number$', String(number)),
+        url,
+      ).toString();
+    const fromFirst = await fetchBytes(numberedUrl(first, firstUrl, 2));
+    const fromSecond = await fetchBytes(numberedUrl(second, secondUrl, 0));
+    expect(Buffer.from(fromSecond).equals(Buffer.from(fromFirst))).toBe(true);
+  });
+
   it('answers LIVE with a dynamic MPD of the newest 5 fragments', async () => {
     const text = await fetchText(await session({}));
 

@@ -142,6 +142,19 @@ describe('KVS emulator HLS playlists', () => {
     expect(after.segments[2]?.uri.split('&')[0]).toBe(before.segments[4]?.uri.split('&')[0]);
   });
 
+  it('numbers each session from 0 while fragment numbers stay those of the stream', async () => {
+    const first = await session({});
+    harness.clock.advance(4_000);
+    const second = await session({});
+    const firstPlaylist = await mediaPlaylist(first);
+    const secondPlaylist = await mediaPlaylist(second);
+    harness.clock.set(START_MS);
+
+    expect(parseM3u8(secondPlaylist).mediaSequence).toBe(0);
+    expect(parseM3u8(firstPlaylist).mediaSequence).toBe(2);
+    expect(fragmentNumbersOf(secondPlaylist)).toEqual(fragmentNumbersOf(firstPlaylist));
+  });
+
   it('honours MaxMediaPlaylistFragmentResults', async () => {
     const playlist = parseM3u8(await mediaPlaylist(await session({ MaxMediaPlaylistFragmentResults: 3 })));
 

@@ -69,6 +69,26 @@ describe('KVS emulator playback sessions', () => {
     expect(afterExpiry.map((response) => response.status)).toEqual([403, 403, 403, 403]);
   });
 
+  it('ends sessions after Expires × sessionLifetimeScale when the local stack asks for short sessions', async () => {
+    const short = await startHarness({ sessionLifetimeScale: 0.05 });
+    try {
+      const shortMedia = await short.media('front-door');
+      const { HLSStreamingSessionURL } = await shortMedia.send(
+        new GetHLSStreamingSessionURLCommand({ StreamName: 'front-door', Expires: 300 }),
+      );
+
+      short.clock.advance(14_999);
+      const before = await fetch(HLSStreamingSessionURL!);
+      short.clock.advance(1);
+      const after = await fetch(HLSStreamingSessionURL!);
+
+      expect([before.status, after.status]).toEqual([200, 403]);
+    } finally {
+      await short.stop();
+    }
+    await expect(startHarness({ sessionLifetimeScale: 2 })).rejects.toThrow(/sessionLifetimeScale/);
+  });
+
   it('answers 403 to a token whose session part was altered', async () => {
     const masterUrl = await hlsSession();
     const tampered = withToken(masterUrl, (token) => {
