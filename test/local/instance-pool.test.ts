@@ -5,6 +5,7 @@ import { buildFunctionBundle, type FunctionBundle } from '../../local/lambda-run
 import { InstancePool, type InstancePoolOptions } from '../../local/lambda-runtime/instance-pool';
 import { FunctionError, TooManyRequestsException } from '../../local/lambda-runtime/invoke-errors';
 import type { InvocationContext } from '../../local/lambda-runtime/messages';
+import { startLeakGuard } from '../support/leak-guard';
 import type { FixtureEvent } from './support/fixture-function';
 
 const IDENTITY = {
@@ -211,6 +212,19 @@ describe('the local instance pool (Lambda concurrency model)', () => {
 
     expect(seenAtResolve).toContain('line of the invocation\n');
     expect(seenAtResolve).toContain('line of the invocation (stderr)\n');
+  });
+
+  it('passes what instances write through this process, where the leak guard sees it', async () => {
+    const target = pool();
+    const guard = startLeakGuard();
+
+    try {
+      await invoke(target, { action: 'log', text: 'https://kvs.invalid/hls?SessionToken=leaked-on-purpose' });
+    } finally {
+      guard.stop();
+    }
+
+    expect(guard.leaks().map((leak) => leak.secret)).toContain('session token parameter');
   });
 
   it('returns the result as Lambda does, serialised as JSON', async () => {
