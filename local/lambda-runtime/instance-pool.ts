@@ -302,6 +302,12 @@ export class InstancePool {
 
   private run(instance: Instance, event: unknown, context: InvocationContext): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      // Stopped or crashed between its init and this invocation.
+      if (instance.gone || !instance.worker) {
+        reject(new FunctionError('Runtime.Unavailable'));
+        return;
+      }
+      const worker = instance.worker;
       const invocationId = this.nextInvocation++;
       const timer = setTimeout(() => {
         this.record('platform.report', {
@@ -320,7 +326,7 @@ export class InstancePool {
         event,
         context: { ...context, logStreamName: this.logStreamName(instance) },
       };
-      instance.worker!.postMessage(message);
+      worker.postMessage(message);
     });
   }
 

@@ -180,6 +180,25 @@ describe('the local instance pool (Lambda concurrency model)', () => {
     expect((await invoke(target, { action: 'echo' })).invocations).toBe(1);
   });
 
+  it('fails the invocations still running when it stops, and refuses new ones', async () => {
+    const target = pool();
+    const running = invoke(target, { action: 'sleep', ms: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const outcome = running.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+
+    await target.stop();
+
+    expect(await outcome).toEqual(new FunctionError('Runtime.Unavailable'));
+    await expect(invoke(target, { action: 'echo' })).rejects.toEqual(
+      new FunctionError('Runtime.Unavailable'),
+    );
+    expect(target.stats().instances).toBe(0);
+  });
+
   it('fails warm() with the init error and logs it, so a bad setting stops the local stack', async () => {
     const target = pool({ environment: { FIXTURE_FAIL_INIT: '1' } });
 
