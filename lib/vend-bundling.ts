@@ -1,4 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * What the vend function's esbuild bundle leaves out, shared by the stack (`VendFunction`) and the
@@ -25,3 +27,57 @@ export const CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA: readonly string[] = [
 export const VEND_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   semver: join(__dirname, 'bundle-shims', 'semver.ts'),
 };
+
+/**
+ * The esbuild options of the stack's vend function (NodejsFunction: minify, sourceMap, target node22,
+ * mainFields module,main, AWS SDK bundled), shared by the cold-start benchmark and the local stack's
+ * Lambda instances so that what they measure and run is what deploys. Format and source-map support
+ * follow `stackBundling()`.
+ */
+export const LAMBDA_BUNDLING: BuildOptions = {
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  mainFields: ['module', 'main'],
+  external: [...CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA],
+  alias: { ...VEND_BUNDLE_ALIASES },
+  metafile: true,
+  logLevel: 'silent',
+};
+
+/** ES module bundles need `require` for the CommonJS parts esbuild cannot convert (the usual CDK banner). */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+export interface StackBundling {
+  readonly format: 'esm' | 'cjs';
+  /** `NODE_OPTIONS=--enable-source-maps` in the function's environment: Node then reads the map at load. */
+  readonly enableSourceMaps: boolean;
+}
+
+/**
+ * What `lib/` asks of NodejsFunction that changes how the bundle loads: ES modules (OutputFormat.ESM,
+ * otherwise CommonJS, the default) and source-map support at run time.
+ */
+export function stackBundling(libDir: string = __dirname): StackBundling {
+  const sources = existsSync(libDir)
+    ? readdirSync(libDir, { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts'))
+        .map((file) => readFileSync(join(libDir, file), 'utf8'))
+    : [];
+  return {
+    format: sources.some((text) => /OutputFormat\.ESM\b/.test(text)) ? 'esm' : 'cjs',
+    enableSourceMaps: sources.some((text) => text.includes('--enable-source-maps')),
+  };
+}
+
+/** `LAMBDA_BUNDLING` in the stack's format: ES modules get the `require` banner. */
+export function asDeployedBundling(bundling: StackBundling = stackBundling()): BuildOptions {
+  return bundling.format === 'esm'
+    ? { ...LAMBDA_BUNDLING, format: 'esm', banner: { js: ESM_REQUIRE_BANNER } }
+    : { ...LAMBDA_BUNDLING, format: 'cjs' };
+}

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
-import { createLocalApiServer, type ProxyHandler } from './api-gateway/server';
+import {
+  loadStreamConfigs,
+  startKvsEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from '@kvs-url-vending/kvs-emulator';
+import { LOCAL_FUNCTION } from './api-gateway/proxy-event';
+import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
 import type { LocalPartner } from './api-gateway/usage-plan';
 import { LOCAL_CREDENTIALS, startLocalDynamoDb, type RunningDynamoDb } from './dynamodb';
@@ -14,11 +20,15 @@ import {
   type MintTokenOptions,
 } from './identity/identity-provider';
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
+import { buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
+import { InstancePool, type InstancePoolStats } from './lambda-runtime/instance-pool';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
 
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const LIMITS_TABLE_NAME = 'kvs-url-vending-limits';
+/** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
+export const DEFAULT_LAMBDA_CONCURRENCY = 50;
 
 export interface LocalStackOptions {
   /** 0 = any free port for every service, or one port per service. Default: API_PORT (3000),
@@ -34,6 +44,15 @@ export interface LocalStackOptions {
   now?: () => number;
   /** Extra or overriding handler environment (log level, timeouts). */
   env?: Record<string, string>;
+  /**
+   * Origins that get CORS headers besides the local API's own (a web developer's dev server, e.g.
+   * `http://localhost:5173`): exact origins, as the function's ALLOWED_ORIGINS takes them.
+   */
+  allowedOrigins?: readonly string[];
+  /** Instances of the function at most; beyond, API Gateway answers 500 as in AWS. Default 50. */
+  lambdaConcurrency?: number;
+  /** The function's timeout: an invocation still running then fails, and its instance is discarded. Default 10 s, as deployed. */
+  functionTimeoutMs?: number;
   /** Passed to the KVS emulator (streams, quotas, faults, clock). */
   emulator?: Omit<EmulatorOptions, 'port' | 'host'>;
   /**
@@ -54,16 +73,29 @@ export interface LocalStack {
   audience: string;
   partners: readonly LocalPartner[];
   emulator: RunningEmulator;
+  /** Whether the function runs with its abuse controls (rate limits, fair share, session cap). */
+  abuseControls: boolean;
+  /** Origins the function gives CORS headers: the local API's own, then those asked for. */
+  allowedOrigins: readonly string[];
+  /** The function as Lambda runs it: its bundle and its pool of instances. */
+  lambda: {
+    readonly bundle: FunctionBundle;
+    readonly concurrency: number;
+    stats(): InstancePoolStats;
+    /** The heap in use of all its instances (a soak's leak check); see InstancePool.heapUsedBytes. */
+    heapUsedBytes(options?: { collectGarbage?: boolean }): Promise<number>;
+  };
   /** A token of the local identity provider, as `npm run token` prints it. */
   mintToken(options: MintTokenOptions): string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the whole product locally: KVS emulator, DynamoDB-compatible grants table, dev identity provider
- * and the API in front of the real vend handler. The handler reads its configuration when its module
- * loads, so it is imported only once everything it points at is listening — and therefore only one
- * stack per process (or per jest test file) sees its own configuration.
+ * Starts the whole product locally: KVS emulator, DynamoDB-compatible grants table, dev identity provider,
+ * and the API in front of the vend function, which runs as Lambda runs it: bundled as the stack bundles
+ * it, in a pool of instances that each serve one request at a time. The function reads its configuration
+ * when an instance initialises, so one instance is initialised before the stack is reported up: a setting
+ * it rejects stops the start with the function's own message.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -85,11 +117,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stop of pending) await stop();
   };
 
+  // Bundling takes a second or so: it runs while the services start.
+  const bundling = buildFunctionBundle();
+  bundling.catch(() => undefined);
+
   try {
     const clientBundle = await bundleClient();
     const api = createLocalApiServer({
       partners,
       assets: { [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle } },
+      ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       jwks: () => jwksDocument(signingKey),
       mintToken: ({ sub, groups, ttlSeconds }) =>
@@ -126,24 +163,43 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => dynamoDb.stop());
 
     const jwksUrl = `${apiUrl}${JWKS_PATH}`;
-    setHandlerEnvironment({
-      JWT_ISSUER: LOCAL_ISSUER,
-      JWT_AUDIENCE: LOCAL_AUDIENCE,
-      JWT_JWKS_URL: jwksUrl,
-      JWT_ALGORITHMS: 'ES256',
-      GRANTS_TABLE_NAME: dynamoDb.tableName,
-      DYNAMODB_ENDPOINT: dynamoDb.endpoint,
-      KVS_ENDPOINT: emulator.endpoint,
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      ALLOWED_ORIGINS: [apiUrl, `http://localhost:${apiPort}`].join(','),
-      ...(dynamoDb.limitsTableName !== undefined ? { RATE_LIMIT_TABLE_NAME: dynamoDb.limitsTableName } : {}),
-      ...options.env,
+    const allowedOrigins = [
+      ...new Set([apiUrl, `http://localhost:${apiPort}`, ...(options.allowedOrigins ?? [])]),
+    ];
+    const environment = handlerEnvironment(
+      {
+        JWT_ISSUER: LOCAL_ISSUER,
+        JWT_AUDIENCE: LOCAL_AUDIENCE,
+        JWT_JWKS_URL: jwksUrl,
+        JWT_ALGORITHMS: 'ES256',
+        GRANTS_TABLE_NAME: dynamoDb.tableName,
+        DYNAMODB_ENDPOINT: dynamoDb.endpoint,
+        KVS_ENDPOINT: emulator.endpoint,
+        AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        ALLOWED_ORIGINS: allowedOrigins.join(','),
+        ...(dynamoDb.limitsTableName !== undefined
+          ? { RATE_LIMIT_TABLE_NAME: dynamoDb.limitsTableName }
+          : {}),
+      },
+      options.env ?? {},
+    );
+    const bundle = await bundling;
+    const concurrency = options.lambdaConcurrency ?? DEFAULT_LAMBDA_CONCURRENCY;
+    const pool = new InstancePool({
+      runtimeFile: bundle.runtimeFile,
+      handlerFile: bundle.handlerFile,
+      handlerName: bundle.handlerName,
+      execArgv: bundle.execArgv,
+      environment,
+      identity: LOCAL_FUNCTION,
+      concurrency,
     });
-    const handlerModule = (await import('../lambda/vend/handler')) as { handler: unknown };
-    api.setHandler(handlerModule.handler as ProxyHandler);
+    stops.push(() => pool.stop());
+    await pool.warm();
+    api.setHandler(pool.handler);
 
     return {
       apiUrl,
@@ -155,6 +211,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       audience: LOCAL_AUDIENCE,
       partners,
       emulator,
+      abuseControls: dynamoDb.limitsTableName !== undefined,
+      allowedOrigins,
+      lambda: {
+        bundle,
+        concurrency,
+        stats: () => pool.stats(),
+        heapUsedBytes: (heapOptions) => pool.heapUsedBytes(heapOptions),
+      },
       mintToken: (tokenOptions) => mintToken(signingKey, tokenOptions),
       stop: stopAll,
     };
@@ -164,43 +228,110 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** The wiring always wins; the rest are defaults the person running the stack may override. */
-function setHandlerEnvironment(wiring: Record<string, string>): void {
-  // A session token from the caller's shell would be signed into every KVS call of the local credentials.
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.JWT_SECRET;
-  delete process.env.JWT_SECRET_ARN;
-  delete process.env.GRANTS_FILE;
-  delete process.env.RATE_LIMIT_TABLE_NAME;
-  process.env.POWERTOOLS_SERVICE_NAME ??= 'kvs-url-vending';
-  Object.assign(process.env, wiring);
+/**
+ * The environment every instance of the function gets: this process's environment (so whoever runs the
+ * stack can set the function's knobs, such as POWERTOOLS_LOG_LEVEL or KVS_CALL_TIMEOUT_MS), then the
+ * wiring to the local services, then `overrides` (what a test asks for).
+ */
+function handlerEnvironment(
+  wiring: Record<string, string>,
+  overrides: Record<string, string>,
+): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined) inherited[name] = value;
+  }
+  // A session token from the caller's shell would be signed into every KVS call of the local credentials;
+  // the other settings would point the function at something else than the local services.
+  for (const name of [
+    'AWS_SESSION_TOKEN',
+    'JWT_SECRET',
+    'JWT_SECRET_ARN',
+    'GRANTS_FILE',
+    'RATE_LIMIT_TABLE_NAME',
+  ]) {
+    delete inherited[name];
+  }
+  return {
+    POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
+    // In Lambda the function runs on Node.js 22 or newer, where the AWS SDK has nothing to say about the
+    // Node.js version; here every instance would print the SDK's notice about Node.js 20 once.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...inherited,
+    ...wiring,
+    ...overrides,
+  };
+}
+
+/**
+ * What `npm start` reads from its environment besides the ports: the variables the README lists under
+ * "Configuring npm start". A bad value throws with a message that names the variable.
+ */
+export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOptions {
+  const concurrency = env.LOCAL_LAMBDA_CONCURRENCY;
+  if (concurrency !== undefined && concurrency !== '' && !/^[1-9]\d*$/.test(concurrency)) {
+    throw new Error(`LOCAL_LAMBDA_CONCURRENCY must be a whole number of at least 1, got "${concurrency}".`);
+  }
+  const origins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  const scale = env.KVS_SESSION_LIFETIME_SCALE;
+  const sessionLifetimeScale = scale ? Number(scale) : undefined;
+  if (sessionLifetimeScale !== undefined && !(sessionLifetimeScale > 0 && sessionLifetimeScale <= 1)) {
+    throw new Error(`KVS_SESSION_LIFETIME_SCALE must be greater than 0 and at most 1, got "${scale}".`);
+  }
+  const streamsFile = env.KVS_STREAMS_FILE;
+  let streams;
+  if (streamsFile) {
+    try {
+      streams = loadStreamConfigs(streamsFile);
+    } catch (error) {
+      throw new Error(`KVS_STREAMS_FILE ${streamsFile}: ${(error as Error).message}`);
+    }
+  }
+  return {
+    abuseControls: env.LOCAL_ABUSE_CONTROLS !== '0',
+    ...(concurrency ? { lambdaConcurrency: Number(concurrency) } : {}),
+    ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
+    ...(streams || sessionLifetimeScale !== undefined
+      ? {
+          emulator: {
+            ...(streams ? { streams } : {}),
+            ...(sessionLifetimeScale !== undefined ? { sessionLifetimeScale } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 async function main(): Promise<void> {
-  const scaleSetting = process.env.KVS_SESSION_LIFETIME_SCALE;
-  const sessionLifetimeScale = scaleSetting ? Number(scaleSetting) : undefined;
+  // The AWS SDK's notice that its releases from January 2027 need Node.js 22: the lockfile keeps versions
+  // that run on Node.js 20, so on every start it would only be noise (the maintainers' documented opt-out).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({
-      abuseControls: process.env.LOCAL_ABUSE_CONTROLS !== '0',
-      ...(sessionLifetimeScale !== undefined ? { emulator: { sessionLifetimeScale } } : {}),
-    });
+    stack = await startLocalStack(optionsFromEnvironment(process.env));
   } catch (error) {
     process.stderr.write(`npm start: ${(error as Error).message}\n`);
     process.exit(1);
   }
   const partner = stack.partners[0];
+  const { bundle, concurrency } = stack.lambda;
   const lines = [
     '',
     'kvs-url-vending local stack is running',
     `  API             ${stack.apiUrl}`,
     `  demo page       ${stack.demoUrl}`,
-    `  KVS emulator    ${stack.kvsEndpoint}`,
+    `  KVS emulator    ${stack.kvsEndpoint}${process.env.KVS_STREAMS_FILE ? `  (streams of ${process.env.KVS_STREAMS_FILE})` : ''}`,
     `  DynamoDB        ${stack.dynamoDbEndpoint}`,
     `  JWKS            ${stack.jwksUrl}`,
-    `  abuse controls  ${process.env.RATE_LIMIT_TABLE_NAME ? 'on (LOCAL_ABUSE_CONTROLS=0 turns them off)' : 'off'}`,
+    `  function        bundled as deployed (${Math.round(bundle.handlerBytes / 1024)} KB, ${(bundle.buildMs / 1000).toFixed(1)} s), up to ${concurrency} instances (LOCAL_LAMBDA_CONCURRENCY)`,
+    `  CORS origins    ${stack.allowedOrigins.join(', ')}  (ALLOWED_ORIGINS adds yours)`,
+    `  abuse controls  ${stack.abuseControls ? 'on (LOCAL_ABUSE_CONTROLS=0 turns them off)' : 'off'}`,
   ];
-  if (sessionLifetimeScale !== undefined) {
+  const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
+  if (sessionLifetimeScale) {
     lines.push(
       `  short sessions  KVS sessions last ${sessionLifetimeScale} of their Expires; watch renewals on`,
       `                  ${stack.demoUrl}?sessionLifetimeScale=${sessionLifetimeScale}`,

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../../lib/vend-bundling';
+import { asDeployedBundling, LAMBDA_BUNDLING, stackBundling } from '../../lib/vend-bundling';
 import { topContributors } from '../lib/bundle-contributors';
 import type { BenchOptions } from '../lib/options';
 import type { Figure, ScenarioResult } from '../lib/report';
@@ -10,25 +10,6 @@ import { median, ratio } from '../lib/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HANDLER_ENTRY = join(ROOT, 'lambda', 'vend', 'handler.ts');
-
-/**
- * The esbuild options of the CDK stack's vend function (NodejsFunction: minify, sourceMap, target
- * node22, mainFields module,main, AWS SDK bundled); format and source-map support follow `lib/` (stackBundling).
- */
-export const LAMBDA_BUNDLING: BuildOptions = {
-  bundle: true,
-  minify: true,
-  sourcemap: true,
-  sourcesContent: false,
-  platform: 'node',
-  target: 'node22',
-  format: 'cjs',
-  mainFields: ['module', 'main'],
-  external: [...CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA],
-  alias: { ...VEND_BUNDLE_ALIASES },
-  metafile: true,
-  logLevel: 'silent',
-};
 
 /** Enough configuration for the handler module to initialise as in production (JWKS, DynamoDB grants). */
 const HANDLER_ENV: Record<string, string> = {
@@ -56,32 +37,6 @@ else createRequire(import.meta.url)(file);
 process.stdout.write(JSON.stringify({ loadMs: performance.now() - started }));
 `;
 
-/** ES module bundles need `require` for the CommonJS parts esbuild cannot convert (the usual CDK banner). */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-
-interface StackBundling {
-  readonly format: 'esm' | 'cjs';
-  /** `NODE_OPTIONS=--enable-source-maps` in the function's environment: Node then reads the map at load. */
-  readonly enableSourceMaps: boolean;
-}
-
-/**
- * What `lib/` asks of NodejsFunction that changes load time: ES modules (OutputFormat.ESM, otherwise
- * CommonJS, the default) and source-map support at run time.
- */
-export function stackBundling(libDir = join(ROOT, 'lib')): StackBundling {
-  const sources = existsSync(libDir)
-    ? readdirSync(libDir, { recursive: true, encoding: 'utf8' })
-        .filter((file) => file.endsWith('.ts'))
-        .map((file) => readFileSync(join(libDir, file), 'utf8'))
-    : [];
-  return {
-    format: sources.some((text) => /OutputFormat\.ESM\b/.test(text)) ? 'esm' : 'cjs',
-    enableSourceMaps: sources.some((text) => text.includes('--enable-source-maps')),
-  };
-}
-
 interface Bundle {
   readonly file: string;
   readonly bytes: number;
@@ -89,7 +44,7 @@ interface Bundle {
 }
 
 async function bundle(options: BuildOptions, outfile: string): Promise<Bundle> {
-  const result = await build({ ...LAMBDA_BUNDLING, ...options, outfile });
+  const result = await build({ ...options, outfile });
   return { file: outfile, bytes: statSync(outfile).size, metafile: result.metafile! };
 }
 
@@ -123,11 +78,11 @@ export async function runColdStart(options: BenchOptions): Promise<ScenarioResul
     };
   }
 
-  const { format, enableSourceMaps } = stackBundling();
+  const stack = stackBundling();
+  const { format, enableSourceMaps } = stack;
   const nodeFlags = enableSourceMaps ? ['--enable-source-maps'] : [];
   const extension = format === 'esm' ? 'mjs' : 'js';
-  const formatOptions: BuildOptions =
-    format === 'esm' ? { format, banner: { js: ESM_REQUIRE_BANNER } } : { format };
+  const formatOptions = asDeployedBundling(stack);
   const production = await bundle(
     { ...formatOptions, entryPoints: [HANDLER_ENTRY] },
     join(dir, 'handler', `index.${extension}`),

@@ -66,9 +66,13 @@ export async function runLocalApi(options: BenchOptions): Promise<ScenarioResult
       '-b',
       '{}',
     ];
-    // A short unmeasured run warms the JWKS cache, the grants cache, the endpoint cache and the JIT.
-    await autocannon([...common, '-c', '2', '-d', '1', url]);
+    // An unmeasured run as long as the measured one, at the same concurrency, starts the function's
+    // instances (one per connection, as Lambda would) and warms their JWKS, grants and endpoint caches
+    // and their JIT: every instance compiles its hot code on its own, so a fleet of cold instances is
+    // several times slower than a warm one for its first seconds.
+    await autocannon([...common, '-c', String(connections), '-d', String(seconds), url]);
     stack.emulator.resetCounters();
+    const warm = stack.lambda.stats();
     process.stderr.write(`  autocannon -c ${connections} -d ${seconds} POST ${STREAM}/playback-url\n`);
     const result = await autocannon([...common, '-c', String(connections), '-d', String(seconds), url]);
     const figures: Figure[] = [
@@ -94,9 +98,14 @@ export async function runLocalApi(options: BenchOptions): Promise<ScenarioResult
       title: '5. Local API throughput',
       figures,
       notes: [
-        `autocannon (separate process) against the local stack over loopback: POST /v1/streams/${STREAM}/playback-url as alice (ES256 JWT from the local JWKS, grants from dynalite), ${connections} connections for ${seconds} s. Emulator quotas LIFTED: with them, one stream caps at 25 vends/s (scenario 1), which would measure the quota, not the stack. For the record: no throughput target.`,
+        `autocannon (separate process) against the local stack over loopback: POST /v1/streams/${STREAM}/playback-url as alice (ES256 JWT from the local JWKS, grants from dynalite), ${connections} connections for ${seconds} s, the function in ${stack.lambda.stats().instances} warm instances (one request each at a time, as in Lambda). Emulator quotas LIFTED: with them, one stream caps at 25 vends/s (scenario 1), which would measure the quota, not the stack. For the record: no throughput target.`,
       ],
-      details: { statusCodeStats: result.statusCodeStats ?? {}, requests: result.requests },
+      details: {
+        statusCodeStats: result.statusCodeStats ?? {},
+        requests: result.requests,
+        instances: stack.lambda.stats().instances,
+        coldStartsDuringRun: stack.lambda.stats().coldStarts - warm.coldStarts,
+      },
     };
   } finally {
     await stack.stop();

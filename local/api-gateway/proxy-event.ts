@@ -7,6 +7,15 @@ export const LOCAL_STAGE = 'local';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_API_ID = 'localapi00';
 
+/** The local function as Lambda would name it: the context and the instances' environment say the same. */
+export const LOCAL_FUNCTION = {
+  functionName: 'kvs-url-vending-local-vend',
+  functionVersion: '$LATEST',
+  /** As deployed (`memorySize`, default 512). */
+  memorySizeMb: 512,
+  logGroupName: '/aws/lambda/kvs-url-vending-local-vend',
+} as const;
+
 export interface ProxyEventInput {
   request: IncomingMessage;
   match: RouteMatch;
@@ -150,15 +159,15 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
 /** A Lambda context for one invocation; the deadline mirrors the function timeout. */
 export function buildLambdaContext(requestId: string, timeoutMs: number, now: () => number): Context {
   const deadline = now() + timeoutMs;
-  const functionName = 'kvs-url-vending-local-vend';
+  const { functionName, functionVersion, memorySizeMb, logGroupName } = LOCAL_FUNCTION;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
-    functionVersion: '$LATEST',
+    functionVersion,
     invokedFunctionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '512',
+    memoryLimitInMB: String(memorySizeMb),
     awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
+    logGroupName,
     logStreamName: `local/${requestId}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
     done: () => undefined,

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stackBundling } from '../../bench/scenarios/cold-start';
+import { stackBundling } from '../../lib/vend-bundling';
 
 describe('stackBundling', () => {
   let dir: string;

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createLocalApiServer, MAX_REQUEST_BYTES } from '../../local/api-gateway/server';
 import type { LocalPartner } from '../../local/api-gateway/usage-plan';
+import { TooManyRequestsException } from '../../local/lambda-runtime/invoke-errors';
 import { close, listen } from '../../local/listen';
 
 const PARTNER: LocalPartner = {
@@ -199,6 +200,16 @@ describe('local API Gateway adapter', () => {
       expect(response.status).toBe(502);
       expect(JSON.parse(response.body.toString())).toEqual({ message: 'Internal server error' });
     }
+  });
+
+  it('answers 500 Internal server error when Lambda refuses the invocation, as API Gateway does', async () => {
+    reply = () => Promise.reject(new TooManyRequestsException(50));
+
+    const response = await rawRequest(`${baseUrl}/v1/streams`, { method: 'GET' });
+
+    expect(response.status).toBe(500);
+    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Internal server error' });
+    expect(response.headers['x-amzn-requestid']).toBeDefined();
   });
 
   it('serves the JWKS, the dev token endpoint and the demo page with its player libraries', async () => {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { close, listen } from '../../local/listen';
 
@@ -30,6 +32,19 @@ function startProcess(env: Record<string, string>): Run {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   return { child, output: () => output, exited };
+}
+
+/**
+ * Stops it as Ctrl-C does: tsx passes the signal on to the node process it runs, which stops the stack and
+ * exits. SIGKILL would end tsx alone and leave that process running.
+ */
+async function stop(run: Run): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+  run.child.kill('SIGINT');
+  const timer = new Promise<'timeout'>((resolveTimer) =>
+    setTimeout(() => resolveTimer('timeout'), 15_000).unref(),
+  );
+  if ((await Promise.race([run.exited, timer])) === 'timeout') run.child.kill('SIGKILL');
 }
 
 function waitForOutput(run: Run, pattern: RegExp): Promise<RegExpMatchArray> {
@@ -71,6 +86,76 @@ describe('npm start', () => {
     } finally {
       run.child.kill('SIGKILL');
     }
+  });
+
+  it('takes the origin of a web developer, their own streams and a concurrency, and logs cold starts', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'kvs-npm-start-'));
+    const streamsFile = join(scratch, 'my-streams.json');
+    writeFileSync(streamsFile, JSON.stringify([{ name: 'my-camera', retentionHours: 1, media: 'fixture' }]));
+    const devServer = 'http://localhost:5173';
+    const run = startProcess({
+      ALLOWED_ORIGINS: devServer,
+      KVS_STREAMS_FILE: streamsFile,
+      LOCAL_LAMBDA_CONCURRENCY: '3',
+    });
+    try {
+      await waitForOutput(run, /Ctrl-C stops everything/);
+      const apiUrl = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())![1]!;
+      const { token } = (await (await fetch(`${apiUrl}/_local/token?sub=sam&groups=security`)).json()) as {
+        token: string;
+      };
+      const authorization = `Bearer ${token}`;
+
+      const preflight = await fetch(`${apiUrl}/v1/streams`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: devServer,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      const list = await fetch(`${apiUrl}/v1/streams`, { headers: { origin: devServer, authorization } });
+      const fromTheDemoPage = await fetch(`${apiUrl}/v1/streams`, {
+        headers: { origin: apiUrl, authorization },
+      });
+      const vend = await fetch(`${apiUrl}/v1/streams/my-camera/playback-url`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const text = run.output();
+
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(devServer);
+      expect(list.headers.get('access-control-allow-origin')).toBe(devServer);
+      expect(fromTheDemoPage.headers.get('access-control-allow-origin')).toBe(apiUrl);
+      const streams = ((await list.json()) as { streams: { stream: string }[] }).streams;
+      expect(streams.map((entry) => entry.stream)).toEqual(['my-camera']);
+      expect(vend.status).toBe(200);
+      expect(text).toMatch(new RegExp(`CORS origins\\s+${apiUrl}, http://localhost:\\d+, ${devServer}`));
+      expect(text).toContain(`streams of ${streamsFile}`);
+      expect(text).toContain('up to 3 instances (LOCAL_LAMBDA_CONCURRENCY)');
+      expect(text).toMatch(/"type":"platform\.initReport","record":\{"instanceId":"instance-1"/);
+      // The AWS SDK's notice about Node.js 20 is not printed, by the process or by any instance.
+      expect(text).not.toContain('NodeVersionSupportWarning');
+    } finally {
+      await stop(run);
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['LOCAL_LAMBDA_CONCURRENCY', 'many', 'LOCAL_LAMBDA_CONCURRENCY must be a whole number of at least 1'],
+    ['KVS_STREAMS_FILE', '/nonexistent/streams.json', 'KVS_STREAMS_FILE /nonexistent/streams.json: ENOENT'],
+    // Checked by the function itself when its first instance initialises, as a deployment would.
+    ['ALLOWED_ORIGINS', 'localhost:5173', 'ALLOWED_ORIGINS must be a comma-separated list of exact origins'],
+  ])('names a bad %s, without a stack trace, and exits 1', async (variable, value, message) => {
+    const run = startProcess({ [variable]: value });
+    const code = await run.exited;
+
+    expect(code).toBe(1);
+    expect(run.output()).toContain(message);
+    expect(run.output()).not.toMatch(/^\s+at /m);
   });
 
   it.each(['API_PORT', 'KVS_PORT', 'DYNAMODB_PORT'])(

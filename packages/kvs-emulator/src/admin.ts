@@ -45,6 +45,11 @@ export async function handleAdmin(
     state.faults.set(faults);
     return sendJson(response, 200, state.faults.current(), headers);
   }
+  if (path === '/_admin/faults' && method === 'DELETE') {
+    state.faults.set({});
+    response.writeHead(204, headers).end();
+    return undefined;
+  }
   if (path === '/_admin/rotate-endpoints' && method === 'POST') {
     state.endpoints.rotate();
     response.writeHead(204, headers).end();

@@ -144,6 +144,27 @@ describe('KVS emulator faults, counters and endpoint rotation', () => {
     expect(current.throttleBursts).toEqual({ GetDataEndpoint: 0 });
   });
 
+  it('clears every fault with DELETE /_admin/faults', async () => {
+    await admin('faults', {
+      method: 'PUT',
+      body: JSON.stringify({
+        throttleBursts: { GetDataEndpoint: 5 },
+        errorRate: { ListStreams: { rate: 1, error: 'InternalFailure' } },
+      }),
+    });
+
+    const cleared = await admin('faults', { method: 'DELETE' });
+    const current = await (await admin('faults')).json();
+    const results = [
+      ...(await outcomes(2, () => getDataEndpoint(harness, 'backyard'))),
+      ...(await outcomes(1, () => harness.kvs.send(new ListStreamsCommand({})))),
+    ];
+
+    expect(cleared.status).toBe(204);
+    expect(current).toEqual({ throttleBursts: {} });
+    expect(results).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('refuses an invalid fault configuration with 400', async () => {
     const response = await admin('faults', {
       method: 'PUT',
