@@ -20,6 +20,7 @@ import {
   type MintTokenOptions,
 } from './identity/identity-provider';
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
+import { stop as stopEsbuild } from 'esbuild';
 import { buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
 import { InstancePool, type InstancePoolStats } from './lambda-runtime/instance-pool';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
@@ -117,12 +118,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const stop of pending) await stop();
   };
 
-  // Bundling takes a second or so: it runs while the services start.
-  const bundling = buildFunctionBundle();
-  bundling.catch(() => undefined);
+  // Bundling takes a second or so: it runs while the services start. Both builds share esbuild's service
+  // process, stopped once both are done, so nothing of it stays running beside the stack (stopping it
+  // while the other build is in flight would fail that build).
+  const bundles = Promise.all([buildFunctionBundle(), bundleClient()]).finally(() => stopEsbuild());
+  bundles.catch(() => undefined);
 
   try {
-    const clientBundle = await bundleClient();
+    const clientBundle = (await bundles)[1];
     const api = createLocalApiServer({
       partners,
       assets: { [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle } },
@@ -186,7 +189,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       options.env ?? {},
     );
-    const bundle = await bundling;
+    const bundle = (await bundles)[0];
     const concurrency = options.lambdaConcurrency ?? DEFAULT_LAMBDA_CONCURRENCY;
     const pool = new InstancePool({
       runtimeFile: bundle.runtimeFile,

@@ -1,4 +1,4 @@
-import { build, stop } from 'esbuild';
+import { build } from 'esbuild';
 import { resolve } from 'node:path';
 
 const CLIENT_ROOT = resolve(__dirname, '..', '..', 'packages', 'client');
@@ -9,7 +9,6 @@ export const CLIENT_BUNDLE_PATH = '/vendor/kvs-url-vending-client.js';
 /**
  * The client package as one browser ES module, built from its sources when the local stack starts, so
  * that `npm ci && npm start` needs no build step and the demo page always runs the package as it is.
- * esbuild's service process is stopped afterwards: nothing of it stays running beside the stack.
  */
 export async function bundleClient(): Promise<Buffer> {
   const result = await build({
@@ -28,6 +27,6 @@ export async function bundleClient(): Promise<Buffer> {
     minify: false,
     write: false,
     logLevel: 'silent',
-  }).finally(() => stop());
+  });
   return Buffer.from(result.outputFiles[0]!.contents);
 }
