@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FaultInjector } from './faults';
-import type { Quotas, RateLimiter } from './quotas';
+import type { QuotaBuckets, Quotas } from './quotas';
 import type { SessionTokens } from './session-token';
 import type { EmulatedStream } from './stream-registry';
 
@@ -33,7 +33,7 @@ export interface EmulatorState {
   readonly clock: () => number;
   readonly streams: Map<string, EmulatedStream>;
   readonly tokens: SessionTokens;
-  readonly limiter: RateLimiter;
+  readonly limiter: QuotaBuckets;
   readonly quotas: Quotas;
   readonly faults: FaultInjector;
   readonly endpoints: DataEndpoints;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DataEndpoints, type EmulatorState } from './emulator-state';
 import { FaultInjector, type Faults } from './faults';
 import { cachingMediaLoader } from './media-loader';
-import { DEFAULT_QUOTAS, RateLimiter, type Quotas } from './quotas';
+import { DEFAULT_QUOTAS, QuotaBuckets, type Quotas } from './quotas';
 import { Counters } from './counters';
 import { PendingDelays } from './pending-delays';
 import { createRequestListener } from './server';
@@ -88,7 +88,7 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     clock,
     streams,
     tokens: new SessionTokens(),
-    limiter: new RateLimiter(clock),
+    limiter: new QuotaBuckets(clock),
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
     faults,
     endpoints: new DataEndpoints(),

@@ -1,10 +1,10 @@
 import { createManualClock } from '../../src/index';
-import { RateLimiter } from '../../src/quotas';
+import { QuotaBuckets } from '../../src/quotas';
 
-describe('KVS emulator rate limiter', () => {
+describe('KVS emulator quota buckets', () => {
   it('takes from every bucket of a call or from none', () => {
     const clock = createManualClock();
-    const limiter = new RateLimiter(clock.now);
+    const limiter = new QuotaBuckets(clock.now);
     const stream = { key: 'stream', perSecond: 5 };
     const account = { key: 'account', perSecond: 2 };
 
@@ -21,7 +21,7 @@ describe('KVS emulator rate limiter', () => {
 
   it('refills continuously with the clock, up to the bucket size', () => {
     const clock = createManualClock();
-    const limiter = new RateLimiter(clock.now);
+    const limiter = new QuotaBuckets(clock.now);
     const limit = { key: 'k', perSecond: 4 };
     while (limiter.tryTake(limit));
 
@@ -37,7 +37,7 @@ describe('KVS emulator rate limiter', () => {
 
   it('forgets refilled buckets once it holds too many', () => {
     const clock = createManualClock();
-    const limiter = new RateLimiter(clock.now, 2);
+    const limiter = new QuotaBuckets(clock.now, 2);
     limiter.tryTake({ key: 'session-a', perSecond: 5 });
     limiter.tryTake({ key: 'session-b', perSecond: 5 });
 
