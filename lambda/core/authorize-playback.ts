@@ -1,13 +1,6 @@
+import { MIN_EXPIRES_SECONDS, type PlaybackMode, type Protocol, type TimestampSource } from '../contract';
 import { ForbiddenError } from './errors';
-import {
-  MIN_EXPIRES_SECONDS,
-  type Caller,
-  type Grant,
-  type PlaybackMode,
-  type PlaybackRequest,
-  type Protocol,
-  type TimestampSource,
-} from './model';
+import type { Caller, Grant, PlaybackRequest } from './model';
 
 /**
  * A grant's stream pattern: an exact, case-sensitive name, or a prefix followed by a single trailing `*`.

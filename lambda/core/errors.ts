@@ -1,21 +1,19 @@
+import type { ErrorCode, ErrorDetail } from '../contract';
+
 /**
- * Domain errors. Each has a stable `code` from the HTTP contract; one table in
- * `lambda/shared/http-errors.ts` maps classes to HTTP status codes. Messages are safe to show a
- * caller: they never hold a token, a URL or an upstream error body.
+ * Domain errors. Each has a stable `code` of the HTTP contract, whose table (`ERROR_STATUS` in
+ * `lambda/contract/errors.ts`) gives its HTTP status. Messages are safe to show a caller: they never hold
+ * a token, a URL or an upstream error body.
  */
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
   }
 }
 
-export interface ValidationDetail {
-  /** JSON path of the offending field, e.g. `end` or `body`. */
-  readonly field: string;
-  readonly issue: string;
-}
+export type ValidationDetail = ErrorDetail;
 
 export class InvalidRequestError extends DomainError {
   readonly code = 'INVALID_REQUEST';

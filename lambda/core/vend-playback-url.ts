@@ -1,11 +1,10 @@
+import { MIN_EXPIRES_SECONDS, STREAM_NAME_PATTERN } from '../contract';
 import { callerKey, type Admission, type SessionCounter } from './admission';
 import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
 import { ForbiddenError, InvalidRequestError, RateLimitedError } from './errors';
 import {
   DEFAULT_LIVE_MAX_FRAGMENTS,
   KVS_DEFAULT_MAX_FRAGMENTS,
-  MIN_EXPIRES_SECONDS,
-  STREAM_NAME_PATTERN,
   type Caller,
   type PlaybackRequest,
   type SessionUrlRequest,

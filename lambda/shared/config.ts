@@ -3,6 +3,7 @@
  * the handler calls it once at module load, so a missing or bad setting fails the cold start with a
  * message naming the variable, not the first request. Messages never echo a value: one may be a secret.
  */
+import { MAX_REQUEST_BODY_BYTES } from '../contract';
 import { DEFAULT_GROUPS_CLAIMS } from '../core/caller';
 import { DEFAULT_LIVE_MAX_FRAGMENTS } from '../core/model';
 
@@ -222,7 +223,7 @@ export function parseConfig(env: Env): Config {
     },
     http: {
       allowedOrigins: (list('ALLOWED_ORIGINS') ?? []).map(origin),
-      maxBodyBytes: integer('MAX_BODY_BYTES', 8192, 1, 1_048_576),
+      maxBodyBytes: integer('MAX_BODY_BYTES', MAX_REQUEST_BODY_BYTES, 1, 1_048_576),
     },
     playback: {
       liveMaxFragments: integer(

@@ -1,41 +1,12 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { CORS, ERROR_STATUS, type ErrorBody } from '../contract';
 import {
   DomainError,
-  ForbiddenError,
   InvalidRequestError,
   MethodNotAllowedError,
-  NoMediaError,
-  NotFoundRouteError,
-  PayloadTooLargeError,
   RateLimitedError,
-  StreamNotFoundError,
-  StreamNotPlayableError,
   UnauthenticatedError,
-  UnsupportedMediaTypeError,
-  UpstreamError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
 } from '../core/errors';
-
-type ErrorClass = abstract new (...args: never[]) => DomainError;
-
-/** The one place domain errors become HTTP statuses (matched with instanceof, subclasses included). */
-export const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, number]> = [
-  [InvalidRequestError, 400],
-  [UnauthenticatedError, 401],
-  [ForbiddenError, 403],
-  [NotFoundRouteError, 404],
-  [StreamNotFoundError, 404],
-  [NoMediaError, 404],
-  [MethodNotAllowedError, 405],
-  [PayloadTooLargeError, 413],
-  [UnsupportedMediaTypeError, 415],
-  [StreamNotPlayableError, 422],
-  [RateLimitedError, 429],
-  [UpstreamError, 502],
-  [UpstreamUnavailableError, 503],
-  [UpstreamTimeoutError, 504],
-];
 
 const INTERNAL_MESSAGE = 'Something went wrong on our side.';
 
@@ -63,20 +34,6 @@ export interface ResponseContext {
   readonly allowedOrigins: readonly string[];
 }
 
-export interface ErrorBody {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly requestId: string;
-    readonly details?: readonly { readonly field: string; readonly issue: string }[];
-  };
-}
-
-/** The status of a domain error; undefined for anything else (an internal error). */
-export function statusOf(error: unknown): number | undefined {
-  return ERROR_STATUS.find(([errorClass]) => error instanceof errorClass)?.[1];
-}
-
 /**
  * Headers on every response. Nothing the API returns may be cached by a browser or a proxy: a success
  * carries a bearer URL. CORS headers only for an origin configured exactly.
@@ -91,7 +48,7 @@ export function responseHeaders(context: ResponseContext): Record<string, string
   };
   if (isAllowedOrigin(context)) {
     headers['Access-Control-Allow-Origin'] = context.origin!;
-    headers['Access-Control-Expose-Headers'] = 'X-Request-Id, Retry-After';
+    headers['Access-Control-Expose-Headers'] = CORS.exposeHeaders.join(', ');
     headers.Vary = 'Origin';
   }
   return headers;
@@ -114,13 +71,13 @@ export function jsonResponse(
  * error's own (caller-safe) message is shown; anything else is a generic 500 INTERNAL.
  */
 export function errorResponse(error: unknown, context: ResponseContext): APIGatewayProxyResult {
-  const status = statusOf(error);
-  if (status === undefined || !(error instanceof DomainError)) {
+  if (!(error instanceof DomainError)) {
     const body: ErrorBody = {
       error: { code: 'INTERNAL', message: INTERNAL_MESSAGE, requestId: context.requestId },
     };
-    return jsonResponse(500, body, context);
+    return jsonResponse(ERROR_STATUS.INTERNAL, body, context);
   }
+  const status = ERROR_STATUS[error.code];
   const details =
     error instanceof InvalidRequestError && error.details.length > 0 ? error.details : undefined;
   const body: ErrorBody = {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonConfig, synthApp } from './synth-app';
+import { CORS, PLAYBACK_URL_REQUEST, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA } from '../../lib/vend-bundling';
 import { permissionsOf, type PolicyStatement } from './iam-grants';
 
@@ -306,27 +307,20 @@ describe('REST API', () => {
     }))
     .sort((a, b) => a.route.localeCompare(b.route));
 
-  it('has exactly the four routes of ARCHITECTURE.md, partner twins requiring an API key', () => {
+  it('has exactly the routes of the contract, partner twins requiring an API key', () => {
     expect(
       routes.map(({ route, apiKeyRequired, authorizationType }) => ({
         route,
         apiKeyRequired,
         authorizationType,
       })),
-    ).toEqual([
-      { route: 'GET /partner/v1/streams', apiKeyRequired: true, authorizationType: 'NONE' },
-      { route: 'GET /v1/streams', apiKeyRequired: false, authorizationType: 'NONE' },
-      {
-        route: 'POST /partner/v1/streams/{streamName}/playback-url',
-        apiKeyRequired: true,
+    ).toEqual(
+      CONTRACT_ROUTES.map((route) => ({
+        route: `${route.method} ${route.resource}`,
+        apiKeyRequired: route.credentials === 'apiKey',
         authorizationType: 'NONE',
-      },
-      {
-        route: 'POST /v1/streams/{streamName}/playback-url',
-        apiKeyRequired: false,
-        authorizationType: 'NONE',
-      },
-    ]);
+      })).sort((a, b) => a.route.localeCompare(b.route)),
+    );
   });
 
   it('sends every route to the vend function through the Lambda proxy integration', () => {
@@ -342,7 +336,7 @@ describe('REST API', () => {
           Properties: { FunctionName: { 'Fn::GetAtt': [vendFunctionId, 'Arn'] } },
         }),
       ),
-    ).toHaveLength(4);
+    ).toHaveLength(CONTRACT_ROUTES.length);
   });
 
   it('validates the playback request body against a closed schema and requires the stream name', () => {
@@ -364,11 +358,13 @@ describe('REST API', () => {
       Schema: Match.objectLike({
         type: 'object',
         additionalProperties: false,
-        properties: Match.objectLike({
-          protocol: { type: 'string', enum: ['HLS', 'DASH'] },
-          playbackMode: { type: 'string', enum: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] },
-          expiresInSeconds: { type: 'integer' },
-        }),
+        // Every field of the contract's body, with its type and enumeration, and nothing else.
+        properties: Object.fromEntries(
+          Object.entries(PLAYBACK_URL_REQUEST.fields).map(([name, field]) => [
+            name,
+            { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) },
+          ]),
+        ),
       }),
     });
   });
@@ -447,6 +443,7 @@ describe('REST API', () => {
       const response = JSON.stringify(method.Properties.Integration);
       expect(response).toContain(`'${origin}'`);
       expect(response).not.toContain("'*'");
+      expect(response).toContain(`'${CORS.allowHeaders.join(',')}'`);
       expect(method.Properties.ApiKeyRequired ?? false).toBe(false);
     }
   });
