@@ -38,13 +38,19 @@ const grantRecordSchema = z.strictObject({
   producerTimestamps: z.optional(z.boolean()),
 });
 
-type GrantRecord = z.infer<typeof grantRecordSchema>;
+/** A grant record as stored: a DynamoDB item once unmarshalled, or one entry of a grants file. */
+export type GrantRecord = z.output<typeof grantRecordSchema>;
 
 /**
  * Validates one stored grant record (DynamoDB item after unmarshalling, or one entry of a grants file)
  * and turns it into the domain `Grant`. Throws GrantRecordError.
  */
 export function parseGrantRecord(input: unknown, label = 'grant record'): Grant {
+  return toGrant(validateGrantRecord(input, label));
+}
+
+/** Validates one grant record and returns it as the record it is. Throws GrantRecordError. */
+export function validateGrantRecord(input: unknown, label = 'grant record'): GrantRecord {
   const result = grantRecordSchema.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
@@ -54,7 +60,7 @@ export function parseGrantRecord(input: unknown, label = 'grant record'): Grant 
     });
     throw new GrantRecordError(`Invalid ${label}: ${problems.join('; ')}`);
   }
-  return toGrant(result.data);
+  return result.data;
 }
 
 /** Validates an array of grant records (the grants file and the local seed). Throws on the first bad one. */

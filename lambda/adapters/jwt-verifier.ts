@@ -2,9 +2,23 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { UnauthenticatedError, UpstreamUnavailableError } from '../core/errors';
 import type { Clock, TokenVerifier } from '../core/ports';
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../shared/config';
 
-export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
+export const JWT_ALGORITHMS = ['RS256', 'ES256', 'HS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/**
+ * The algorithms each kind of key verifies. A verifier holds one kind only, so symmetric and asymmetric
+ * algorithms never mix, which rules out HS/RS key confusion by construction.
+ */
+export const JWT_ALGORITHMS_BY_KEY = {
+  /** The issuer's key set (JWKS). */
+  keySet: ['RS256', 'ES256'],
+  /** A shared secret. */
+  secret: ['HS256'],
+} as const satisfies Readonly<Record<string, readonly JwtAlgorithm[]>>;
+
+/** The longest token lifetime accepted unless configured otherwise (24 h). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 export interface JwtVerifierOptions {
   issuer: string;
@@ -31,7 +45,6 @@ export interface JwtVerifierOptions {
   clock?: Clock;
 }
 
-const ASYMMETRIC: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
 /** A `kid` is an opaque label; anything outside this set is refused rather than handled. */
 const KID_PATTERN = /^[A-Za-z0-9._~+/=:-]{1,256}$/;
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -80,7 +93,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   if (hasJwks === hasSecret) {
     throw new Error('JWT verifier: configure exactly one of jwksUrl and secret.');
   }
-  const family: readonly JwtAlgorithm[] = hasJwks ? ASYMMETRIC : ['HS256'];
+  const family: readonly JwtAlgorithm[] = hasJwks
+    ? JWT_ALGORITHMS_BY_KEY.keySet
+    : JWT_ALGORITHMS_BY_KEY.secret;
   const algorithms = options.algorithms.filter((alg) => family.includes(alg));
   if (algorithms.length === 0 || algorithms.length !== options.algorithms.length) {
     throw new Error(

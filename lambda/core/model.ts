@@ -17,6 +17,11 @@ export const KVS_DEFAULT_MAX_FRAGMENTS: Readonly<Record<PlaybackMode, number>> =
   ON_DEMAND: 1000,
 };
 /**
+ * KVS allows this many GetHLSStreamingSessionURL and GetDASHStreamingSessionURL calls per second per
+ * stream: every vend is one of them.
+ */
+export const KVS_SESSION_URL_QUOTA_PER_STREAM = 25;
+/**
  * The most fragments a LIVE session lists unless configured otherwise: about what live players keep
  * behind the edge. KVS lists "the most recent fragments, up to this value", so this is how far back LIVE
  * reaches.

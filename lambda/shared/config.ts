@@ -4,10 +4,13 @@
  * message naming the variable, not the first request. Messages never echo a value: one may be a secret.
  */
 import { MAX_REQUEST_BODY_BYTES } from '../contract';
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  JWT_ALGORITHMS_BY_KEY,
+  type JwtAlgorithm,
+} from '../adapters/jwt-verifier';
 import { DEFAULT_GROUPS_CLAIMS } from '../core/caller';
-import { DEFAULT_LIVE_MAX_FRAGMENTS } from '../core/model';
-
-export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
+import { DEFAULT_LIVE_MAX_FRAGMENTS, KVS_SESSION_URL_QUOTA_PER_STREAM } from '../core/model';
 
 export type JwtKeySource =
   | { readonly kind: 'jwks'; readonly url: string }
@@ -72,7 +75,6 @@ export interface AbuseConfig {
   readonly timeoutMs: number;
 }
 
-export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 export const MIN_TOKEN_LIFETIME_SECONDS = 60;
 /** 30 days: beyond that a token is closer to a password than to a session. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 2_592_000;
@@ -82,8 +84,22 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 2_592_000;
  */
 export const LIVE_MAX_FRAGMENTS_RANGE = { min: 3, max: 100 } as const;
 
-/** KVS allows 25 session-URL calls per second per stream; a bucket lets rate + burst through in one second. */
-export const KVS_SESSION_URL_QUOTA_PER_STREAM = 25;
+/**
+ * How long one vend may retry KVS unless KVS_RETRY_BUDGET_MS says otherwise; also the margin by which a
+ * session ends before its grant's notAfter. The function's timeout must leave room for it.
+ */
+export const DEFAULT_KVS_RETRY_BUDGET_MS = 4000;
+
+/** The abuse controls' settings when their variables are not set (the stack keeps them unless told). */
+export const ABUSE_DEFAULTS = {
+  principalLimit: { ratePerSecond: 5, burst: 10 },
+  /** Rate + burst stay within KVS_SESSION_URL_QUOTA_PER_STREAM: a bucket lets both through in one second. */
+  streamLimit: { ratePerSecond: 20, burst: 5 },
+  fairShareWindowSeconds: 10,
+  /** 0: no cap. */
+  maxConcurrentSessionsPerUser: 0,
+  timeoutMs: 500,
+} as const;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -94,7 +110,6 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const ASYMMETRIC: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The KVS producer SDKs refresh endpoints every 40 minutes; stay well under. */
@@ -136,7 +151,8 @@ export function parseConfig(env: Env): Config {
       : keyVariable === 'JWT_SECRET_ARN'
         ? { kind: 'secretArn', arn: secretArn(required('JWT_SECRET_ARN')) }
         : { kind: 'secret', secret: required('JWT_SECRET') };
-  const family = keySource.kind === 'jwks' ? ASYMMETRIC : (['HS256'] as const);
+  const family: readonly JwtAlgorithm[] =
+    keySource.kind === 'jwks' ? JWT_ALGORITHMS_BY_KEY.keySet : JWT_ALGORITHMS_BY_KEY.secret;
   const algorithms = list('JWT_ALGORITHMS') ?? [...family];
   if (algorithms.length === 0 || !algorithms.every((alg) => (family as readonly string[]).includes(alg))) {
     throw new ConfigError(
@@ -167,8 +183,18 @@ export function parseConfig(env: Env): Config {
   let abuse: AbuseConfig | undefined;
   if (abuseTable !== undefined) {
     const streamLimit = {
-      ratePerSecond: integer('STREAM_ADMISSION_RATE_PER_SECOND', 20, 1, KVS_SESSION_URL_QUOTA_PER_STREAM),
-      burst: integer('STREAM_ADMISSION_BURST', 5, 1, KVS_SESSION_URL_QUOTA_PER_STREAM),
+      ratePerSecond: integer(
+        'STREAM_ADMISSION_RATE_PER_SECOND',
+        ABUSE_DEFAULTS.streamLimit.ratePerSecond,
+        1,
+        KVS_SESSION_URL_QUOTA_PER_STREAM,
+      ),
+      burst: integer(
+        'STREAM_ADMISSION_BURST',
+        ABUSE_DEFAULTS.streamLimit.burst,
+        1,
+        KVS_SESSION_URL_QUOTA_PER_STREAM,
+      ),
     };
     if (streamLimit.ratePerSecond + streamLimit.burst > KVS_SESSION_URL_QUOTA_PER_STREAM) {
       throw new ConfigError(
@@ -178,13 +204,28 @@ export function parseConfig(env: Env): Config {
     abuse = {
       tableName: abuseTable,
       principalLimit: {
-        ratePerSecond: integer('RATE_LIMIT_RATE_PER_SECOND', 5, 1, 10_000),
-        burst: integer('RATE_LIMIT_BURST', 10, 1, 10_000),
+        ratePerSecond: integer(
+          'RATE_LIMIT_RATE_PER_SECOND',
+          ABUSE_DEFAULTS.principalLimit.ratePerSecond,
+          1,
+          10_000,
+        ),
+        burst: integer('RATE_LIMIT_BURST', ABUSE_DEFAULTS.principalLimit.burst, 1, 10_000),
       },
       streamLimit,
-      fairShareWindowSeconds: integer('STREAM_FAIR_SHARE_WINDOW_SECONDS', 10, 1, 3600),
-      maxConcurrentSessionsPerUser: integer('MAX_CONCURRENT_SESSIONS_PER_USER', 0, 0, 10_000),
-      timeoutMs: integer('RATE_LIMIT_TIMEOUT_MS', 500, 50, 10_000),
+      fairShareWindowSeconds: integer(
+        'STREAM_FAIR_SHARE_WINDOW_SECONDS',
+        ABUSE_DEFAULTS.fairShareWindowSeconds,
+        1,
+        3600,
+      ),
+      maxConcurrentSessionsPerUser: integer(
+        'MAX_CONCURRENT_SESSIONS_PER_USER',
+        ABUSE_DEFAULTS.maxConcurrentSessionsPerUser,
+        0,
+        10_000,
+      ),
+      timeoutMs: integer('RATE_LIMIT_TIMEOUT_MS', ABUSE_DEFAULTS.timeoutMs, 50, 10_000),
     };
   }
 
@@ -216,7 +257,7 @@ export function parseConfig(env: Env): Config {
     kvs: {
       ...(kvsEndpoint !== undefined ? { endpoint: httpUrl('KVS_ENDPOINT', kvsEndpoint) } : {}),
       callTimeoutMs: integer('KVS_CALL_TIMEOUT_MS', 2000, 50, 60000),
-      retryBudgetMs: integer('KVS_RETRY_BUDGET_MS', 4000, 50, 60000),
+      retryBudgetMs: integer('KVS_RETRY_BUDGET_MS', DEFAULT_KVS_RETRY_BUDGET_MS, 50, 60000),
       endpointCacheTtlSeconds: integer('ENDPOINT_CACHE_TTL_SECONDS', 1500, 1, MAX_ENDPOINT_CACHE_TTL_SECONDS),
       endpointCacheMaxEntries: integer('ENDPOINT_CACHE_MAX_ENTRIES', 1000, 1, 1_000_000),
       streamListCacheTtlSeconds: integer('STREAM_LIST_CACHE_TTL_SECONDS', 30, 0, 3600),

@@ -10,6 +10,7 @@ import { listPlayableStreams } from '../core/list-playable-streams';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
 import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
+import { DEFAULT_KVS_RETRY_BUDGET_MS } from '../shared/config';
 import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from '../shared/http-errors';
 import { bearerToken, jsonBody } from './http-request';
 import {
@@ -46,14 +47,13 @@ export interface VendHandlerDeps {
   readonly liveMaxFragments?: number;
   /**
    * The KVS retry budget: KVS may start a session this long after the call begins, so sessions are
-   * shortened by it to end before their grant's notAfter. Default 4000 (the function's default budget).
+   * shortened by it to end before their grant's notAfter. Default DEFAULT_KVS_RETRY_BUDGET_MS.
    */
   readonly sessionStartSlackMs?: number;
 }
 
 export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const DEFAULT_SESSION_START_SLACK_MS = 4000;
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
 
 /** Epoch ms as RFC 3339 in UTC, without a fractional part when there is none. */
@@ -78,7 +78,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     kvs: deps.kvs,
     clock,
     liveMaxFragments: deps.liveMaxFragments ?? DEFAULT_LIVE_MAX_FRAGMENTS,
-    sessionStartSlackMs: deps.sessionStartSlackMs ?? DEFAULT_SESSION_START_SLACK_MS,
+    sessionStartSlackMs: deps.sessionStartSlackMs ?? DEFAULT_KVS_RETRY_BUDGET_MS,
     ...(deps.admission ? { admission: deps.admission } : {}),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
   };

@@ -7,7 +7,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
 import {
+  DEFAULT_KVS_RETRY_BUDGET_MS,
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
@@ -17,11 +19,11 @@ import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { RateLimitTable } from './rate-limit-table';
 import { VendApi } from './vend-api';
-import { VendFunction, type AbuseLimits } from './vend-function';
+import { GROUPS_CLAIM_NAME, VendFunction, type AbuseLimits } from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
 
-/** The function gives KVS this long (KVS_RETRY_BUDGET_MS default) before answering 503/504. */
-const KVS_RETRY_BUDGET = Duration.millis(4000);
+/** The function gives KVS this long (its KVS_RETRY_BUDGET_MS default) before answering 503/504. */
+const KVS_RETRY_BUDGET = Duration.millis(DEFAULT_KVS_RETRY_BUDGET_MS);
 /** API Gateway answers 504 after 29 s whatever the function does. */
 const API_GATEWAY_TIMEOUT = Duration.seconds(29);
 
@@ -47,11 +49,11 @@ export interface KvsUrlVendingProps {
    * Accepted JWT algorithms.
    * @default - RS256 and ES256 with `jwksUrl`, HS256 with `jwtSecret`
    */
-  readonly jwtAlgorithms?: readonly string[];
+  readonly jwtAlgorithms?: readonly JwtAlgorithm[];
   /**
    * JWT claim holding the caller's groups: `cognito:groups` for Cognito. A list is a fallback chain (first
    * present wins): whoever can put a later claim in a token chooses the groups when an earlier one is absent.
-   * @default 'groups' (the function's own default)
+   * @default - the function's own default, DEFAULT_GROUPS_CLAIMS (`groups`)
    */
   readonly groupsClaim?: string | readonly string[];
   /**
@@ -248,7 +250,9 @@ function validateProps(props: KvsUrlVendingProps): void {
   }
   const timeout = props.timeout ?? Duration.seconds(10);
   if (timeout.toMilliseconds() <= KVS_RETRY_BUDGET.toMilliseconds()) {
-    throw new Error('KvsUrlVending: timeout must be longer than the KVS retry budget of 4 seconds.');
+    throw new Error(
+      `KvsUrlVending: timeout must be longer than the KVS retry budget of ${KVS_RETRY_BUDGET.toSeconds()} seconds.`,
+    );
   }
   if (timeout.toMilliseconds() > API_GATEWAY_TIMEOUT.toMilliseconds()) {
     throw new Error('KvsUrlVending: timeout must be at most 29 seconds, the API Gateway integration limit.');
@@ -262,7 +266,7 @@ function validateProps(props: KvsUrlVendingProps): void {
   const claims = props.groupsClaim === undefined ? [] : [props.groupsClaim].flat();
   if (
     props.groupsClaim !== undefined &&
-    (claims.length === 0 || !claims.every((claim) => /^[^\s,]{1,256}$/.test(claim)))
+    (claims.length === 0 || !claims.every((claim) => GROUPS_CLAIM_NAME.test(claim)))
   ) {
     throw new Error('KvsUrlVending: groupsClaim must be one or more claim names without spaces or commas.');
   }

@@ -6,23 +6,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
+import type { GrantRecord } from '../../lambda/adapters/grant-records';
 import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement } from './grants-table';
 
-/** A grant of a partner: a grant record of the table without `principal` (that is `partner:<apiKeyId>`). */
-export interface PartnerGrantRecord {
+/**
+ * A grant of a partner: a grant record of the table (`GrantRecord`, validated as one) without
+ * `principal` (that is `partner:<apiKeyId>`), and with its `grantId`.
+ */
+export interface PartnerGrantRecord extends Omit<GrantRecord, 'principal' | 'grantId'> {
   /**
    * Names the grant's record (sort key) and the custom resource that writes it: keep it when editing the
    * grant, so that adding, removing or reordering grants leaves the others alone. Unique within the
    * partner. Changing it deletes the old record and writes a new one.
    */
   readonly grantId: string;
-  readonly streams: readonly string[];
-  readonly playbackModes: readonly string[];
-  readonly protocols: readonly string[];
-  readonly maxExpiresInSeconds: number;
-  readonly archiveWindowSeconds?: number;
-  readonly notAfter?: string;
-  readonly [field: string]: unknown;
 }
 
 export interface Partner {

@@ -7,11 +7,18 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../vend-bundling';
 import { TABLE_KEY_READ_ACTIONS, tableKeyStatement } from './grants-table';
 
 /** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * A JWT claim name as `groupsClaim` takes it: the function reads JWT_GROUPS_CLAIM as a comma-separated
+ * list, so a name holds no comma (nor space).
+ */
+export const GROUPS_CLAIM_NAME = /^[^\s,]{1,256}$/;
 
 /** The newest Node.js runtime aws-cdk-lib offers (Middy 6 and the handler need 22 or newer). */
 export const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -30,10 +37,10 @@ export interface VendFunctionProps {
    * Accepted JWT algorithms.
    * @default - RS256,ES256 with a JWKS URL; HS256 with a secret (the function's own default)
    */
-  readonly jwtAlgorithms?: readonly string[];
+  readonly jwtAlgorithms?: readonly JwtAlgorithm[];
   /**
    * Claim that holds the caller's groups (`cognito:groups` for Cognito), or a fallback chain of claims.
-   * @default 'groups' (the function's own default)
+   * @default - the function's own default, DEFAULT_GROUPS_CLAIMS (`groups`)
    */
   readonly groupsClaim?: string | readonly string[];
   /**
