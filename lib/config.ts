@@ -6,7 +6,7 @@ import { GROUPS_CLAIM_NAME } from './constructs/vend-function';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
 import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
 import {
-  ABUSE_DEFAULTS,
+  ADMISSION_DEFAULTS,
   DEFAULT_KVS_RETRY_BUDGET_MS,
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
@@ -164,36 +164,35 @@ const configSchema = z
     deletionProtection: z.boolean().default(true),
     alarmEmail: z.email().optional(),
     latencyP99ThresholdMs: z.int().min(100).max(29_000).default(2000),
-    abuseControls: z.boolean().default(true),
-    /** Tuning of the abuse controls; absent keys keep the function's defaults. */
-    abuseLimits: z
+    /** Admission in the function (`enabled`), and its settings: absent keys keep the function's defaults. */
+    admission: z
       .strictObject({
+        enabled: z.boolean().default(true),
         callerRatePerSecond: z.int().min(1).max(10_000).optional(),
         callerBurst: z.int().min(1).max(10_000).optional(),
         streamRatePerSecond: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).optional(),
         streamBurst: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).optional(),
-        maxConcurrentSessionsPerUser: z.int().min(0).max(10_000).optional(),
+        sessionCap: z.int().min(0).max(10_000).optional(),
       })
-      .optional(),
+      .default({ enabled: true }),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
-    const limits = config.abuseLimits;
-    const stream = ABUSE_DEFAULTS.streamLimit;
+    const { enabled, ...settings } = config.admission;
+    const stream = ADMISSION_DEFAULTS.streamLimit;
     if (
-      limits &&
-      (limits.streamRatePerSecond ?? stream.ratePerSecond) + (limits.streamBurst ?? stream.burst) >
-        KVS_SESSION_URL_QUOTA_PER_STREAM
+      (settings.streamRatePerSecond ?? stream.ratePerSecond) + (settings.streamBurst ?? stream.burst) >
+      KVS_SESSION_URL_QUOTA_PER_STREAM
     ) {
       ctx.addIssue({
         code: 'custom',
-        path: ['abuseLimits'],
+        path: ['admission'],
         message: `streamRatePerSecond + streamBurst must not exceed the KVS quota of ${KVS_SESSION_URL_QUOTA_PER_STREAM} session URLs per second`,
       });
     }
-    if (limits && !config.abuseControls) {
-      ctx.addIssue({ code: 'custom', path: ['abuseLimits'], message: 'needs abuseControls: true' });
+    if (!enabled && Object.keys(settings).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['admission'], message: 'settings need enabled: true' });
     }
     const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);
     if (keySources.length !== 1) {

@@ -58,8 +58,7 @@ export class KvsUrlVendingStack extends Stack {
       deletionProtection: config.deletionProtection,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
-      abuseControls: config.abuseControls,
-      ...(config.abuseLimits ? { abuseLimits: config.abuseLimits } : {}),
+      admission: config.admission,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     });
 

@@ -17,7 +17,7 @@ import { close, listen, portFromEnv, PortInUseError } from './listen';
 
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
-const LIMITS_TABLE_NAME = 'kvs-url-vending-limits';
+const ADMISSION_TABLE = 'kvs-url-vending-admission';
 
 export interface LocalStackOptions {
   /** 0 = any free port for every service, or one port per service. Default: API_PORT (3000),
@@ -36,11 +36,11 @@ export interface LocalStackOptions {
   /** Passed to the KVS emulator (streams, quotas, faults, clock). */
   emulator?: Omit<EmulatorOptions, 'port' | 'host'>;
   /**
-   * Turn on the Lambda's abuse controls (per-caller rate limit, per-stream fair share, optional session cap)
-   * with their table in the local DynamoDB, as a deployment with RATE_LIMIT_TABLE_NAME would. Default off
-   * here; `npm start` turns them on unless LOCAL_ABUSE_CONTROLS=0.
+   * Turn on the function's admission (caller limit, stream share, optional session cap) with its table in
+   * the local DynamoDB, as a deployment with ADMISSION_TABLE_NAME would. Default off here; `npm start`
+   * turns it on unless LOCAL_ADMISSION=0.
    */
-  abuseControls?: boolean;
+  admission?: boolean;
 }
 
 export interface LocalStack {
@@ -118,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host,
       region: REGION,
       ...(options.grantsFile ? { grantsFile: options.grantsFile } : {}),
-      ...(options.abuseControls ? { limitsTableName: LIMITS_TABLE_NAME } : {}),
+      ...(options.admission ? { admissionTableName: ADMISSION_TABLE } : {}),
     });
     stops.push(() => dynamoDb.stop());
 
@@ -136,7 +136,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       ALLOWED_ORIGINS: [apiUrl, `http://localhost:${apiPort}`].join(','),
-      ...(dynamoDb.limitsTableName !== undefined ? { RATE_LIMIT_TABLE_NAME: dynamoDb.limitsTableName } : {}),
+      ...(dynamoDb.admissionTableName !== undefined
+        ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
+        : {}),
       ...options.env,
     });
     const handlerModule = (await import('../lambda/vend/handler')) as { handler: unknown };
@@ -168,7 +170,7 @@ function setHandlerEnvironment(wiring: Record<string, string>): void {
   delete process.env.JWT_SECRET;
   delete process.env.JWT_SECRET_ARN;
   delete process.env.GRANTS_FILE;
-  delete process.env.RATE_LIMIT_TABLE_NAME;
+  delete process.env.ADMISSION_TABLE_NAME;
   process.env.POWERTOOLS_SERVICE_NAME ??= 'kvs-url-vending';
   Object.assign(process.env, wiring);
 }
@@ -176,7 +178,7 @@ function setHandlerEnvironment(wiring: Record<string, string>): void {
 async function main(): Promise<void> {
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ abuseControls: process.env.LOCAL_ABUSE_CONTROLS !== '0' });
+    stack = await startLocalStack({ admission: process.env.LOCAL_ADMISSION !== '0' });
   } catch (error) {
     process.stderr.write(`npm start: ${(error as Error).message}\n`);
     process.exit(1);
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
     `  KVS emulator    ${stack.kvsEndpoint}`,
     `  DynamoDB        ${stack.dynamoDbEndpoint}`,
     `  JWKS            ${stack.jwksUrl}`,
-    `  abuse controls  ${process.env.RATE_LIMIT_TABLE_NAME ? 'on (LOCAL_ABUSE_CONTROLS=0 turns them off)' : 'off'}`,
+    `  admission       ${process.env.ADMISSION_TABLE_NAME ? 'on (LOCAL_ADMISSION=0 turns it off)' : 'off'}`,
   ];
   if (partner) {
     lines.push(

@@ -28,7 +28,7 @@ const grantRecordSchema = z.strictObject({
   maxExpiresInSeconds: z.int().check(z.gte(MIN_EXPIRES_SECONDS), z.lte(MAX_EXPIRES_SECONDS)),
   archiveWindowSeconds: z.optional(z.int().check(z.gte(0))),
   notAfter: z.optional(z.iso.datetime({ offset: true })),
-  rateLimit: z.optional(
+  callerLimit: z.optional(
     z.strictObject({
       ratePerSecond: z.number().check(z.positive(), z.lte(10_000)),
       burst: z.int().check(z.gte(1), z.lte(10_000)),
@@ -101,7 +101,7 @@ function toGrant(record: GrantRecord): Grant {
       ? { archiveWindowSeconds: record.archiveWindowSeconds }
       : {}),
     ...(record.notAfter !== undefined ? { notAfter: Date.parse(record.notAfter) } : {}),
-    ...(record.rateLimit !== undefined ? { rateLimit: { ...record.rateLimit } } : {}),
+    ...(record.callerLimit !== undefined ? { callerLimit: { ...record.callerLimit } } : {}),
     ...(record.producerTimestamps !== undefined ? { producerTimestamps: record.producerTimestamps } : {}),
   };
 }
@@ -117,7 +117,7 @@ function defaultGrantId(record: GrantRecord): string {
     record.archiveWindowSeconds ?? null,
     record.notAfter ?? null,
     // Appended only when present, so ids of grants without them stay what they were.
-    ...(record.rateLimit !== undefined ? [record.rateLimit] : []),
+    ...(record.callerLimit !== undefined ? [record.callerLimit] : []),
     ...(record.producerTimestamps !== undefined ? [{ producerTimestamps: record.producerTimestamps }] : []),
   ]);
   return `g-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;

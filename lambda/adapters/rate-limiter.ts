@@ -8,10 +8,10 @@ import {
   type RateLimiter,
   type TokenBucketState,
 } from '../core/admission';
-import { boundedKey, type AbuseTable, type ItemState } from './rate-limiter-table';
+import { boundedKey, type AdmissionTable, type ItemState } from './admission-table';
 
 export interface DynamoDbRateLimiterOptions {
-  table: AbuseTable;
+  table: AdmissionTable;
   /** Every conditional write lost the race for `key` (the request was refused). */
   onContention?: (key: string) => void;
 }
@@ -49,7 +49,7 @@ function toBucket(state: ItemState | undefined): TokenBucketState | undefined {
 }
 
 export interface DynamoDbActivityTrackerOptions {
-  table: AbuseTable;
+  table: AdmissionTable;
   /** Members remembered per key at most. Default 200. */
   maxMembers?: number;
 }

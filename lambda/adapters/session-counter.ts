@@ -1,8 +1,8 @@
 import { admissionKeys, openSession, releaseSession, type SessionCounter } from '../core/admission';
-import type { AbuseTable, ItemState } from './rate-limiter-table';
+import type { AdmissionTable, ItemState } from './admission-table';
 
 export interface DynamoDbSessionCounterOptions {
-  table: AbuseTable;
+  table: AdmissionTable;
   /** Every conditional write lost the race for the principal's item (the session was refused). */
   onContention?: (principal: string) => void;
 }

@@ -1,6 +1,7 @@
 /**
- * Abuse controls of the vend path: a per-principal rate limit, per-stream admission below the KVS
- * session-URL quota with a fair share between principals, and an optional cap on concurrent sessions.
+ * Admission of the vend path: the caller limit (a token bucket per caller), the stream share (each
+ * caller's fair share of a per-stream bucket kept below the KVS session-URL quota), and an optional
+ * session cap.
  * Pure: the shared state lives behind the `RateLimiter`, `ActivityTracker` and `SessionCounter` ports
  * (DynamoDB in AWS and in the local stack), so every Lambda instance sees the same buckets.
  */
@@ -22,7 +23,7 @@ export interface RateDecision {
 
 /** A token bucket per key, shared by every instance of the function. */
 export interface RateLimiter {
-  /** Takes one token from the bucket of `key`. Throws AbuseControlUnavailableError when the store fails. */
+  /** Takes one token from the bucket of `key`. Throws AdmissionUnavailableError when the store fails. */
   take(key: string, limit: RateLimit): Promise<RateDecision>;
 }
 
@@ -44,11 +45,11 @@ export interface SessionCounter {
 }
 
 /**
- * The store of the abuse controls failed or timed out. It is an UpstreamUnavailableError so that, left
+ * The admission table failed or timed out. It is an UpstreamUnavailableError so that, left
  * alone, it maps to 503 (fail closed); a caller that prefers to fail open catches this class.
  */
-export class AbuseControlUnavailableError extends UpstreamUnavailableError {
-  constructor(message = 'The rate limit store is unavailable.') {
+export class AdmissionUnavailableError extends UpstreamUnavailableError {
+  constructor(message = 'The admission table is unavailable.') {
     super(message);
   }
 }
@@ -59,7 +60,7 @@ export class AbuseControlUnavailableError extends UpstreamUnavailableError {
  * `stream#<name>` always ends the name.
  */
 export const admissionKeys = {
-  principal: (principal: string) => `ratelimit#${principal}`,
+  caller: (principal: string) => `caller#${principal}`,
   stream: (streamName: string) => `stream#${streamName}`,
   streamShare: (streamName: string, principal: string) => `stream#${streamName}#${principal}`,
   streamActivity: (streamName: string) => `active#${streamName}`,
@@ -188,19 +189,19 @@ export function recordActivity(
 // ---------------------------------------------------------------------------------------------------
 // The rule the vend path applies.
 
-/** The part of a grant that can override the per-principal rate limit. */
-export interface RateLimitedGrant {
-  readonly rateLimit?: RateLimit;
+/** The part of a grant that can override the default caller limit. */
+export interface CallerLimitedGrant {
+  readonly callerLimit?: RateLimit;
 }
 
 /**
- * The per-principal limit for a request: the most generous `rateLimit` among the grants that allow it
+ * The caller limit of a request: the most generous `callerLimit` among the grants that allow it
  * (the same rule as the session expiry, which takes the largest maximum), else the default.
  */
-export function effectiveRateLimit(grants: readonly RateLimitedGrant[], fallback: RateLimit): RateLimit {
+export function effectiveCallerLimit(grants: readonly CallerLimitedGrant[], fallback: RateLimit): RateLimit {
   let best: RateLimit | undefined;
   for (const grant of grants) {
-    const limit = grant.rateLimit;
+    const limit = grant.callerLimit;
     if (!limit) continue;
     if (
       !best ||
@@ -216,16 +217,16 @@ export function effectiveRateLimit(grants: readonly RateLimitedGrant[], fallback
 export interface AdmissionOptions {
   readonly limiter: RateLimiter;
   readonly activity: ActivityTracker;
-  /** Per-principal default (`RATE_LIMIT_RATE_PER_SECOND`, `RATE_LIMIT_BURST`). */
-  readonly principalLimit: RateLimit;
+  /** The default caller limit (`ADMISSION_CALLER_RATE_PER_SECOND`, `ADMISSION_CALLER_BURST`). */
+  readonly callerLimit: RateLimit;
   /**
-   * Per-stream limit, kept below the KVS quota of 25 GetHLS/DASHStreamingSessionURL calls per second
-   * per stream. A token bucket lets `burst + ratePerSecond` through in any one second, so the default
+   * The stream limit, shared out between callers (the stream share) and kept below the KVS quota of 25
+   * GetHLS/DASHStreamingSessionURL calls per second per stream. A token bucket lets `burst + ratePerSecond` through in any one second, so the default
    * 20/s with a burst of 5 never exceeds 25 in a second.
    */
   readonly streamLimit: RateLimit;
   /** A principal that asked for a stream within this window counts as waiting for it. */
-  readonly fairShareWindowMs: number;
+  readonly streamShareWindowMs: number;
   /** Bound of the principals tracked per stream. Default 200. */
   readonly maxTrackedPrincipals?: number;
 }
@@ -233,16 +234,16 @@ export interface AdmissionOptions {
 export interface AdmissionRequest {
   readonly caller: Caller;
   readonly streamName: string;
-  /** Grants that allow this request (their `rateLimit` overrides the default). */
-  readonly grants?: readonly RateLimitedGrant[];
+  /** Grants that allow this request (their `callerLimit` overrides the default). */
+  readonly grants?: readonly CallerLimitedGrant[];
 }
 
 export interface Admission {
-  /** Resolves when the request may go to KVS; throws RateLimitedError (429) or AbuseControlUnavailableError. */
+  /** Resolves when the request may go to KVS; throws RateLimitedError (429) or AdmissionUnavailableError. */
   admit(request: AdmissionRequest): Promise<void>;
 }
 
-/** The key of the caller in the limits: `user:<sub>` or `partner:<apiKeyId>`, never a group. */
+/** The key of the caller in admission: `user:<sub>` or `partner:<apiKeyId>`, never a group. */
 export function callerKey(caller: Caller): string {
   return `${caller.kind}:${caller.id}`;
 }
@@ -250,10 +251,10 @@ export function callerKey(caller: Caller): string {
 /**
  * Admission of one vend, checked in this order:
  *
- * 1. the caller's own bucket (`ratelimit#<principal>`), so an over-eager caller is refused before it
+ * 1. the caller's own bucket (`caller#<principal>`), so an over-eager caller is refused before it
  *    can spend anything shared;
  * 2. the caller's fair share of the stream (`stream#<name>#<principal>`): with `n` principals asking
- *    for the stream within the fair-share window, each gets `rate / n` per second and a burst of
+ *    for the stream within the stream share window, each gets `rate / n` per second and a burst of
  *    `max(1, burst / n)`. Alone, a principal may use the whole stream;
  * 3. the stream bucket (`stream#<name>`) itself.
  *
@@ -263,9 +264,9 @@ export function callerKey(caller: Caller): string {
  * refused is exactly the one waiting for its part.
  */
 export function createAdmission(options: AdmissionOptions): Admission {
-  assertValidRateLimit(options.principalLimit);
+  assertValidRateLimit(options.callerLimit);
   assertValidRateLimit(options.streamLimit);
-  if (!(options.fairShareWindowMs > 0)) throw new RangeError('fairShareWindowMs must be positive');
+  if (!(options.streamShareWindowMs > 0)) throw new RangeError('streamShareWindowMs must be positive');
   const maxTracked = options.maxTrackedPrincipals ?? 200;
   const stream = options.streamLimit;
 
@@ -276,13 +277,13 @@ export function createAdmission(options: AdmissionOptions): Admission {
   return {
     async admit(request: AdmissionRequest): Promise<void> {
       const principal = callerKey(request.caller);
-      const limit = effectiveRateLimit(request.grants ?? [], options.principalLimit);
+      const limit = effectiveCallerLimit(request.grants ?? [], options.callerLimit);
       const [own, active] = await Promise.all([
-        options.limiter.take(admissionKeys.principal(principal), limit),
+        options.limiter.take(admissionKeys.caller(principal), limit),
         options.activity.touch(
           admissionKeys.streamActivity(request.streamName),
           principal,
-          options.fairShareWindowMs,
+          options.streamShareWindowMs,
         ),
       ]);
       if (!own.allowed) refuse(own, 'this caller');

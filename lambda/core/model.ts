@@ -58,8 +58,8 @@ export interface Grant {
   readonly archiveWindowSeconds?: number;
   /** The grant stops working at this instant (epoch ms). Absent: no end. */
   readonly notAfter?: number;
-  /** Per-caller vend rate this grant allows; overrides the default when abuse controls are on. */
-  readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
+  /** The caller limit this grant allows (vends per second and burst); overrides admission's default. */
+  readonly callerLimit?: { readonly ratePerSecond: number; readonly burst: number };
   /**
    * Archived playback (LIVE_REPLAY, ON_DEMAND) with producer timestamps under an archive window. Off
    * unless set: the window is checked against server time, and a producer clock running ahead would

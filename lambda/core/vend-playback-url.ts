@@ -17,7 +17,7 @@ export interface VendDeps {
   readonly grants: GrantStore;
   readonly kvs: KvsPort;
   readonly clock: Clock;
-  /** Abuse controls, checked once the request is authorized and before KVS is called. */
+  /** Admission (caller limit, stream share), checked once the request is authorized and before KVS is called. */
   readonly admission?: Admission;
   /** Optional cap on the sessions a user holds at once; a session counts until its expiresAt. */
   readonly sessions?: SessionCap;

@@ -56,8 +56,8 @@ export interface Config {
     /** The most fragments a LIVE session lists (how far back LIVE reaches). */
     readonly liveMaxFragments: number;
   };
-  /** Abuse controls; absent when RATE_LIMIT_TABLE_NAME is not set. */
-  readonly abuse?: AbuseConfig;
+  /** Admission (caller limit, stream share, session cap); absent when ADMISSION_TABLE_NAME is not set. */
+  readonly admission?: AdmissionConfig;
   readonly powertools: {
     readonly serviceName: string;
     readonly metricsNamespace: string;
@@ -65,13 +65,13 @@ export interface Config {
   };
 }
 
-export interface AbuseConfig {
+export interface AdmissionConfig {
   readonly tableName: string;
-  readonly principalLimit: { readonly ratePerSecond: number; readonly burst: number };
+  readonly callerLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly streamLimit: { readonly ratePerSecond: number; readonly burst: number };
-  readonly fairShareWindowSeconds: number;
+  readonly streamShareWindowSeconds: number;
   /** 0: no cap. */
-  readonly maxConcurrentSessionsPerUser: number;
+  readonly sessionCap: number;
   readonly timeoutMs: number;
 }
 
@@ -90,14 +90,14 @@ export const LIVE_MAX_FRAGMENTS_RANGE = { min: 3, max: 100 } as const;
  */
 export const DEFAULT_KVS_RETRY_BUDGET_MS = 4000;
 
-/** The abuse controls' settings when their variables are not set (the stack keeps them unless told). */
-export const ABUSE_DEFAULTS = {
-  principalLimit: { ratePerSecond: 5, burst: 10 },
+/** Admission's settings when their variables are not set (the stack keeps them unless told). */
+export const ADMISSION_DEFAULTS = {
+  callerLimit: { ratePerSecond: 5, burst: 10 },
   /** Rate + burst stay within KVS_SESSION_URL_QUOTA_PER_STREAM: a bucket lets both through in one second. */
   streamLimit: { ratePerSecond: 20, burst: 5 },
-  fairShareWindowSeconds: 10,
+  streamShareWindowSeconds: 10,
   /** 0: no cap. */
-  maxConcurrentSessionsPerUser: 0,
+  sessionCap: 0,
   timeoutMs: 500,
 } as const;
 
@@ -179,53 +179,48 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
   }
 
-  const abuseTable = read('RATE_LIMIT_TABLE_NAME');
-  let abuse: AbuseConfig | undefined;
-  if (abuseTable !== undefined) {
+  const admissionTable = read('ADMISSION_TABLE_NAME');
+  let admission: AdmissionConfig | undefined;
+  if (admissionTable !== undefined) {
     const streamLimit = {
       ratePerSecond: integer(
-        'STREAM_ADMISSION_RATE_PER_SECOND',
-        ABUSE_DEFAULTS.streamLimit.ratePerSecond,
+        'ADMISSION_STREAM_RATE_PER_SECOND',
+        ADMISSION_DEFAULTS.streamLimit.ratePerSecond,
         1,
         KVS_SESSION_URL_QUOTA_PER_STREAM,
       ),
       burst: integer(
-        'STREAM_ADMISSION_BURST',
-        ABUSE_DEFAULTS.streamLimit.burst,
+        'ADMISSION_STREAM_BURST',
+        ADMISSION_DEFAULTS.streamLimit.burst,
         1,
         KVS_SESSION_URL_QUOTA_PER_STREAM,
       ),
     };
     if (streamLimit.ratePerSecond + streamLimit.burst > KVS_SESSION_URL_QUOTA_PER_STREAM) {
       throw new ConfigError(
-        `STREAM_ADMISSION_RATE_PER_SECOND + STREAM_ADMISSION_BURST must not exceed the KVS quota of ${KVS_SESSION_URL_QUOTA_PER_STREAM}/s.`,
+        `ADMISSION_STREAM_RATE_PER_SECOND + ADMISSION_STREAM_BURST must not exceed the KVS quota of ${KVS_SESSION_URL_QUOTA_PER_STREAM}/s.`,
       );
     }
-    abuse = {
-      tableName: abuseTable,
-      principalLimit: {
+    admission = {
+      tableName: admissionTable,
+      callerLimit: {
         ratePerSecond: integer(
-          'RATE_LIMIT_RATE_PER_SECOND',
-          ABUSE_DEFAULTS.principalLimit.ratePerSecond,
+          'ADMISSION_CALLER_RATE_PER_SECOND',
+          ADMISSION_DEFAULTS.callerLimit.ratePerSecond,
           1,
           10_000,
         ),
-        burst: integer('RATE_LIMIT_BURST', ABUSE_DEFAULTS.principalLimit.burst, 1, 10_000),
+        burst: integer('ADMISSION_CALLER_BURST', ADMISSION_DEFAULTS.callerLimit.burst, 1, 10_000),
       },
       streamLimit,
-      fairShareWindowSeconds: integer(
-        'STREAM_FAIR_SHARE_WINDOW_SECONDS',
-        ABUSE_DEFAULTS.fairShareWindowSeconds,
+      streamShareWindowSeconds: integer(
+        'ADMISSION_STREAM_SHARE_WINDOW_SECONDS',
+        ADMISSION_DEFAULTS.streamShareWindowSeconds,
         1,
         3600,
       ),
-      maxConcurrentSessionsPerUser: integer(
-        'MAX_CONCURRENT_SESSIONS_PER_USER',
-        ABUSE_DEFAULTS.maxConcurrentSessionsPerUser,
-        0,
-        10_000,
-      ),
-      timeoutMs: integer('RATE_LIMIT_TIMEOUT_MS', ABUSE_DEFAULTS.timeoutMs, 50, 10_000),
+      sessionCap: integer('ADMISSION_SESSION_CAP', ADMISSION_DEFAULTS.sessionCap, 0, 10_000),
+      timeoutMs: integer('ADMISSION_TIMEOUT_MS', ADMISSION_DEFAULTS.timeoutMs, 50, 10_000),
     };
   }
 
@@ -274,7 +269,7 @@ export function parseConfig(env: Env): Config {
         LIVE_MAX_FRAGMENTS_RANGE.max,
       ),
     },
-    ...(abuse ? { abuse } : {}),
+    ...(admission ? { admission } : {}),
     powertools: {
       serviceName: read('POWERTOOLS_SERVICE_NAME') ?? 'kvs-url-vending',
       metricsNamespace: read('POWERTOOLS_METRICS_NAMESPACE') ?? 'KvsUrlVending',

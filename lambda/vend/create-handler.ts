@@ -31,7 +31,7 @@ export interface VendHandlerDeps {
   readonly kvs: KvsPort;
   /** Default: the system clock. */
   readonly clock?: Clock;
-  /** Abuse controls applied to authorized vends before KVS is called. */
+  /** Admission of authorized vends before KVS is called (caller limit, stream share). */
   readonly admission?: Admission;
   /** Optional cap on concurrent sessions per user. */
   readonly sessions?: SessionCap;

@@ -4,7 +4,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbGrantStore } from '../adapters/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
 import { createKvsAdapter } from '../adapters/kvs-adapter';
-import { createAbuseTable } from '../adapters/rate-limiter-table';
+import { createAdmissionTable } from '../adapters/admission-table';
 import { createDynamoDbActivityTracker, createDynamoDbRateLimiter } from '../adapters/rate-limiter';
 import { createDynamoDbSessionCounter } from '../adapters/session-counter';
 import { createAdmission } from '../core/admission';
@@ -68,13 +68,13 @@ const kvs = createKvsAdapter({
   onKvsError: () => metrics.addMetric('KvsErrors', MetricUnit.Count, 1),
 });
 
-const abuse = config.abuse;
-const abuseTable = abuse
-  ? createAbuseTable({
-      tableName: abuse.tableName,
+const admission = config.admission;
+const admissionTable = admission
+  ? createAdmissionTable({
+      tableName: admission.tableName,
       region: config.region,
       ...(config.dynamoDbEndpoint !== undefined ? { endpoint: config.dynamoDbEndpoint } : {}),
-      timeoutMs: abuse.timeoutMs,
+      timeoutMs: admission.timeoutMs,
     })
   : undefined;
 
@@ -82,23 +82,23 @@ export const handler = createHandler({
   verifier,
   grants,
   kvs,
-  ...(abuse && abuseTable
+  ...(admission && admissionTable
     ? {
         admission: createAdmission({
           limiter: createDynamoDbRateLimiter({
-            table: abuseTable,
-            onContention: () => metrics.addMetric('RateLimitContention', MetricUnit.Count, 1),
+            table: admissionTable,
+            onContention: () => metrics.addMetric('AdmissionContention', MetricUnit.Count, 1),
           }),
-          activity: createDynamoDbActivityTracker({ table: abuseTable }),
-          principalLimit: abuse.principalLimit,
-          streamLimit: abuse.streamLimit,
-          fairShareWindowMs: abuse.fairShareWindowSeconds * 1000,
+          activity: createDynamoDbActivityTracker({ table: admissionTable }),
+          callerLimit: admission.callerLimit,
+          streamLimit: admission.streamLimit,
+          streamShareWindowMs: admission.streamShareWindowSeconds * 1000,
         }),
-        ...(abuse.maxConcurrentSessionsPerUser > 0
+        ...(admission.sessionCap > 0
           ? {
               sessions: {
-                counter: createDynamoDbSessionCounter({ table: abuseTable }),
-                maxPerUser: abuse.maxConcurrentSessionsPerUser,
+                counter: createDynamoDbSessionCounter({ table: admissionTable }),
+                maxPerUser: admission.sessionCap,
               },
             }
           : {}),

@@ -17,9 +17,9 @@ import {
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
-import { RateLimitTable } from './rate-limit-table';
+import { AdmissionTable } from './admission-table';
 import { VendApi } from './vend-api';
-import { GROUPS_CLAIM_NAME, VendFunction, type AbuseLimits } from './vend-function';
+import { GROUPS_CLAIM_NAME, VendFunction, type AdmissionSettings } from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
 
 /** The function gives KVS this long (its KVS_RETRY_BUDGET_MS default) before answering 503/504. */
@@ -128,16 +128,12 @@ export interface KvsUrlVendingProps {
    */
   readonly apiGatewayCloudWatchRole?: boolean;
   /**
-   * Per-caller rate limits, per-stream admission and session caps in the function, kept in a table.
-   * @default true
+   * Admission in the function (caller limit, stream share, session cap), its state kept in a table of its
+   * own; `enabled: false` leaves both out. Settings left out keep the function's defaults: 5/s with a
+   * burst of 10 per caller, 20/s with a burst of 5 per stream, no session cap.
+   * @default { enabled: true }
    */
-  readonly abuseControls?: boolean;
-  /**
-   * Tuning of the abuse controls (with `abuseControls` on).
-   * @default the function's defaults: 5/s with a burst of 10 per caller, 20/s with a burst of 5 per
-   * stream, no cap on concurrent sessions
-   */
-  readonly abuseLimits?: AbuseLimits;
+  readonly admission?: { readonly enabled?: boolean } & AdmissionSettings;
 }
 
 /**
@@ -150,7 +146,7 @@ export class KvsUrlVending extends Construct {
   public readonly vendFunction: VendFunction;
   public readonly function: lambda.IFunction;
   public readonly grantsTable: dynamodb.Table;
-  public readonly rateLimitTable?: dynamodb.Table;
+  public readonly admissionTable?: dynamodb.Table;
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
   public readonly partnerAccess: PartnerAccess;
@@ -189,9 +185,10 @@ export class KvsUrlVending extends Construct {
     this.vendFunction.grantGrantsTable(this.grantsTable);
     this.vendFunction.grantStreamPlayback(props.streamArnPatterns);
     if (props.jwtSecret) this.vendFunction.grantJwtSecret(props.jwtSecret);
-    if (props.abuseControls ?? true) {
-      this.rateLimitTable = new RateLimitTable(this, 'RateLimits').table;
-      this.vendFunction.grantRateLimitTable(this.rateLimitTable, props.abuseLimits);
+    const { enabled: admission = true, ...admissionSettings } = props.admission ?? {};
+    if (admission) {
+      this.admissionTable = new AdmissionTable(this, 'Admission').table;
+      this.vendFunction.grantAdmissionTable(this.admissionTable, admissionSettings);
     }
 
     const vendApi = new VendApi(this, 'Api', {
@@ -226,7 +223,7 @@ export class KvsUrlVending extends Construct {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
-          'AWS WAF is opt-in (wafRateLimitPerFiveMinutes; kvsUrlVending.waf.enabled in cdk.json) because it has a monthly cost; without it the stage throttle, the partner usage plans and the function limits per caller still bound request rates.',
+          'AWS WAF is opt-in (wafRateLimitPerFiveMinutes; kvsUrlVending.waf.enabled in cdk.json) because it has a monthly cost; without it the stage throttle, the partner usage plans and the caller limit of admission in the function still bound request rates.',
       });
     }
 

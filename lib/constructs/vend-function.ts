@@ -88,26 +88,26 @@ export interface VendFunctionProps {
   readonly entry?: string;
 }
 
-/** Tuning of the function's abuse controls; what is left out keeps the function's own default. */
-export interface AbuseLimits {
-  /** Vends per second per caller (`user:<sub>` / `partner:<apiKeyId>`). @default 5 */
+/** Admission's settings in the function; what is left out keeps the function's own default. */
+export interface AdmissionSettings {
+  /** The caller limit: vends per second per caller (`user:<sub>` / `partner:<apiKeyId>`). @default 5 */
   readonly callerRatePerSecond?: number;
   /** @default 10 */
   readonly callerBurst?: number;
-  /** Session URLs per second per stream, fair-shared between callers; rate + burst ≤ 25. @default 20 */
+  /** The stream limit, shared out between callers: session URLs per second; rate + burst ≤ 25. @default 20 */
   readonly streamRatePerSecond?: number;
   /** @default 5 */
   readonly streamBurst?: number;
-  /** Sessions a user may hold at once; 0 turns the cap off. @default 0 */
-  readonly maxConcurrentSessionsPerUser?: number;
+  /** The session cap: sessions a user may hold at once; 0 turns it off. @default 0 */
+  readonly sessionCap?: number;
 }
 
-const ABUSE_LIMIT_VARIABLES: Record<keyof AbuseLimits, string> = {
-  callerRatePerSecond: 'RATE_LIMIT_RATE_PER_SECOND',
-  callerBurst: 'RATE_LIMIT_BURST',
-  streamRatePerSecond: 'STREAM_ADMISSION_RATE_PER_SECOND',
-  streamBurst: 'STREAM_ADMISSION_BURST',
-  maxConcurrentSessionsPerUser: 'MAX_CONCURRENT_SESSIONS_PER_USER',
+const ADMISSION_VARIABLES: Record<keyof AdmissionSettings, string> = {
+  callerRatePerSecond: 'ADMISSION_CALLER_RATE_PER_SECOND',
+  callerBurst: 'ADMISSION_CALLER_BURST',
+  streamRatePerSecond: 'ADMISSION_STREAM_RATE_PER_SECOND',
+  streamBurst: 'ADMISSION_STREAM_BURST',
+  sessionCap: 'ADMISSION_SESSION_CAP',
 };
 
 /**
@@ -232,11 +232,11 @@ export class VendFunction extends Construct {
     if (keyUse) this.role.addToPolicy(keyUse);
   }
 
-  /** Lets the function keep its rate-limit state in `table` and turns the abuse controls on. */
-  public grantRateLimitTable(table: dynamodb.ITable, limits: AbuseLimits = {}): void {
-    this.function.addEnvironment('RATE_LIMIT_TABLE_NAME', table.tableName);
-    for (const [key, variable] of Object.entries(ABUSE_LIMIT_VARIABLES)) {
-      const value = limits[key as keyof AbuseLimits];
+  /** Lets the function keep admission's state in `table` and turns admission on, with these settings. */
+  public grantAdmissionTable(table: dynamodb.ITable, settings: AdmissionSettings = {}): void {
+    this.function.addEnvironment('ADMISSION_TABLE_NAME', table.tableName);
+    for (const [key, variable] of Object.entries(ADMISSION_VARIABLES)) {
+      const value = settings[key as keyof AdmissionSettings];
       if (value !== undefined) this.function.addEnvironment(variable, String(value));
     }
     this.role.addToPolicy(

@@ -39,7 +39,7 @@ const logicalId = (type: string, props: Record<string, unknown> = {}): string =>
 const grantsTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'principal', KeyType: 'HASH' }]) },
 });
-const rateLimitTableId = logicalId('AWS::DynamoDB::Table', {
+const admissionTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
 });
 
@@ -80,7 +80,7 @@ describe('vend function', () => {
       JWT_JWKS_URL: config.jwksUrl,
       ALLOWED_ORIGINS: (config.allowedOrigins as string[]).join(','),
       GRANTS_TABLE_NAME: ref(grantsTableId),
-      RATE_LIMIT_TABLE_NAME: ref(rateLimitTableId),
+      ADMISSION_TABLE_NAME: ref(admissionTableId),
       POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
       POWERTOOLS_METRICS_NAMESPACE: 'KvsUrlVending',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -177,7 +177,7 @@ describe('IAM', () => {
       .Statement;
   };
 
-  it('gives the vend function exactly: its logs, the grants table (Query), the rate-limit table, KVS playback on the configured streams, ListStreams, X-Ray', () => {
+  it('gives the vend function exactly: its logs, the grants table (Query), the admission table, KVS playback on the configured streams, ListStreams, X-Ray', () => {
     const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const statements = statementsOfRole(roleId);
     const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -203,7 +203,7 @@ describe('IAM', () => {
         {
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          Resource: { 'Fn::GetAtt': [rateLimitTableId, 'Arn'] },
+          Resource: { 'Fn::GetAtt': [admissionTableId, 'Arn'] },
         },
       ]),
     );
@@ -269,7 +269,7 @@ describe('grants table', () => {
     });
   });
 
-  it('has a separate rate-limit table whose items expire through ttl', () => {
+  it('has a separate admission table whose items expire through ttl', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',

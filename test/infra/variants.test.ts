@@ -28,7 +28,7 @@ function roleIdOf(template: Template, description: RegExp): string {
   return roles[0]![0];
 }
 
-describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no deletion protection', () => {
+describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion protection', () => {
   const { stack } = synthApp({
     overrides: {
       jwksUrl: undefined,
@@ -36,7 +36,7 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
       waf: { enabled: false },
       partners: [],
       allowedOrigins: [],
-      abuseControls: false,
+      admission: { enabled: false },
       deletionProtection: false,
       reservedConcurrency: undefined,
       logRetentionDays: 90,
@@ -88,9 +88,9 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
     expect(Object.keys(partnerMethods)).toHaveLength(2);
   });
 
-  it('has no rate-limit table and no rate-limit permissions', () => {
+  it('has no admission table and no admission permissions', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('RATE_LIMIT_TABLE_NAME');
+    expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('dynamodb:UpdateItem');
   });
 
@@ -189,29 +189,29 @@ describe('KvsUrlVending construct props', () => {
   });
 });
 
-describe('abuse-control tuning', () => {
+describe('admission settings', () => {
   const { stack } = synthApp({
     overrides: {
-      abuseLimits: {
+      admission: {
         callerRatePerSecond: 2,
         callerBurst: 4,
         streamBurst: 3,
-        maxConcurrentSessionsPerUser: 3,
+        sessionCap: 3,
       },
     },
   });
   const template = Template.fromStack(stack);
 
-  it('passes each configured limit to the function, and leaves the rest to its defaults', () => {
+  it('passes each configured setting to the function, and leaves the rest to its defaults', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Vends short-lived KVS'),
       Environment: {
         Variables: Match.objectLike({
-          RATE_LIMIT_TABLE_NAME: Match.anyValue(),
-          RATE_LIMIT_RATE_PER_SECOND: '2',
-          RATE_LIMIT_BURST: '4',
-          STREAM_ADMISSION_BURST: '3',
-          MAX_CONCURRENT_SESSIONS_PER_USER: '3',
+          ADMISSION_TABLE_NAME: Match.anyValue(),
+          ADMISSION_CALLER_RATE_PER_SECOND: '2',
+          ADMISSION_CALLER_BURST: '4',
+          ADMISSION_STREAM_BURST: '3',
+          ADMISSION_SESSION_CAP: '3',
         }),
       },
     });
@@ -220,7 +220,7 @@ describe('abuse-control tuning', () => {
         Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
       }),
     )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
-    expect(fn.Properties.Environment.Variables).not.toHaveProperty('STREAM_ADMISSION_RATE_PER_SECOND');
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_STREAM_RATE_PER_SECOND');
   });
 });
 

@@ -2,34 +2,34 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { AbuseControlUnavailableError, type RateLimit } from '../../lambda/core/admission';
+import { AdmissionUnavailableError, type RateLimit } from '../../lambda/core/admission';
 import { UpstreamUnavailableError } from '../../lambda/core/errors';
 import { createDynamoDbRateLimiter } from '../../lambda/adapters/rate-limiter';
 import {
   boundedKey,
-  createAbuseTable,
-  type AbuseTableOptions,
-} from '../../lambda/adapters/rate-limiter-table';
+  createAdmissionTable,
+  type AdmissionTableOptions,
+} from '../../lambda/adapters/admission-table';
 import {
-  createAbuseTableSchema,
+  createAdmissionTableSchema,
   credentials,
   REGION,
   startDynalite,
-  useAbuseTable,
-} from './support/abuse-table';
+  useAdmissionTable,
+} from './support/admission-table';
 
-const TABLE = 'abuse-controls';
+const TABLE = 'admission-callers';
 const limit: RateLimit = { ratePerSecond: 2, burst: 5 };
 
 describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
-  const abuse = useAbuseTable(TABLE);
+  const store = useAdmissionTable(TABLE);
   let keyCounter = 0;
-  const freshKey = () => `ratelimit#user:test-${(keyCounter += 1)}`;
+  const freshKey = () => `caller#user:test-${(keyCounter += 1)}`;
 
-  const twoInstances = (overrides: Partial<AbuseTableOptions> = {}) =>
+  const twoInstances = (overrides: Partial<AdmissionTableOptions> = {}) =>
     [
-      createDynamoDbRateLimiter({ table: abuse.instance(overrides) }),
-      createDynamoDbRateLimiter({ table: abuse.instance(overrides) }),
+      createDynamoDbRateLimiter({ table: store.instance(overrides) }),
+      createDynamoDbRateLimiter({ table: store.instance(overrides) }),
     ] as const;
 
   it('lets a burst through across both instances, then refuses with Retry-After', async () => {
@@ -49,13 +49,13 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
     for (let i = 0; i < 5; i += 1) await a.take(key, limit);
     expect((await b.take(key, limit)).allowed).toBe(false);
 
-    abuse.clock.advance(499);
+    store.clock.advance(499);
     expect((await b.take(key, limit)).allowed).toBe(false);
-    abuse.clock.advance(1);
+    store.clock.advance(1);
     expect((await b.take(key, limit)).allowed).toBe(true);
     expect((await a.take(key, limit)).allowed).toBe(false);
 
-    abuse.clock.advance(1_000);
+    store.clock.advance(1_000);
     expect((await a.take(key, limit)).allowed).toBe(true);
     expect((await b.take(key, limit)).allowed).toBe(true);
     expect((await a.take(key, limit)).allowed).toBe(false);
@@ -68,14 +68,14 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
     expect((await a.take(key, slow)).allowed).toBe(true);
     expect(await a.take(key, slow)).toEqual({ allowed: false, retryAfterSeconds: 5 });
-    abuse.clock.advance(2_500);
+    store.clock.advance(2_500);
     expect(await a.take(key, slow)).toEqual({ allowed: false, retryAfterSeconds: 3 });
   });
 
   it('never admits more than the burst when both instances race on one key', async () => {
     const [a, b] = twoInstances({ maxAttempts: 50 });
     const key = freshKey();
-    const refusedBefore = abuse.db.refusedRequests();
+    const refusedBefore = store.db.refusedRequests();
 
     const decisions = await Promise.all(
       Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? a : b).take(key, limit)),
@@ -83,15 +83,15 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
     // The races were real: some conditional writes lost and were retried on a fresh read.
-    expect(abuse.db.refusedRequests()).toBeGreaterThan(refusedBefore);
-    const item = await abuse.storedItem(key);
+    expect(store.db.refusedRequests()).toBeGreaterThan(refusedBefore);
+    const item = await store.storedItem(key);
     expect(item?.tokens).toBeCloseTo(0, 9);
   });
 
   it('refuses (rather than admits) when every attempt loses the race', async () => {
     const contended: string[] = [];
-    const one = abuse.instance({ maxAttempts: 1 });
-    const two = abuse.instance({ maxAttempts: 1 });
+    const one = store.instance({ maxAttempts: 1 });
+    const two = store.instance({ maxAttempts: 1 });
     const a = createDynamoDbRateLimiter({ table: one, onContention: (key) => contended.push(key) });
     const b = createDynamoDbRateLimiter({ table: two, onContention: (key) => contended.push(key) });
     const key = freshKey();
@@ -115,10 +115,10 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
     await a.take(key, limit);
     await a.take(key, limit);
 
-    const item = await abuse.storedItem(key);
-    expect(item).toMatchObject({ pk: key, v: 2, tokens: 3, refilledAt: abuse.clock.current });
+    const item = await store.storedItem(key);
+    expect(item).toMatchObject({ pk: key, v: 2, tokens: 3, refilledAt: store.clock.current });
     // Two tokens missing at 2/s: full after one second; TTL in epoch seconds, rounded up.
-    expect(item?.ttl).toBe(Math.ceil((abuse.clock.current + 1_000) / 1000) + 1);
+    expect(item?.ttl).toBe(Math.ceil((store.clock.current + 1_000) / 1000) + 1);
   });
 
   it('corrects a stale remembered state through the version condition', async () => {
@@ -129,7 +129,7 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
     // `a` remembers 4 tokens left; the table holds 0: its write must fail and be redone on a fresh read.
     expect((await a.take(key, limit)).allowed).toBe(false);
-    expect((await abuse.storedItem(key))?.v).toBe(5);
+    expect((await store.storedItem(key))?.v).toBe(5);
   });
 
   it('keeps separate buckets per key', async () => {
@@ -144,10 +144,10 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
 
   it('shortens keys longer than DynamoDB comfortably holds to a digest', async () => {
     const [a] = twoInstances();
-    const long = `ratelimit#user:${'x'.repeat(3_000)}`;
+    const long = `caller#user:${'x'.repeat(3_000)}`;
 
     expect((await a.take(long, limit)).allowed).toBe(true);
-    const item = await abuse.storedItem(boundedKey(long));
+    const item = await store.storedItem(boundedKey(long));
     expect(item?.pk).toMatch(/^sha256#[0-9a-f]{64}$/);
     expect(item?.tokens).toBe(4);
   });
@@ -159,18 +159,18 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
   });
 
   it('also works in a table with a composite key, such as the grants table', async () => {
-    await createAbuseTableSchema(abuse.db.admin, 'grants', { partition: 'principal', sort: 'grantId' });
-    const shared = abuse.instance({
+    await createAdmissionTableSchema(store.db.admin, 'grants', { partition: 'principal', sort: 'grantId' });
+    const shared = store.instance({
       tableName: 'grants',
       partitionKey: 'principal',
       sortKey: { name: 'grantId', value: '#ratelimit' },
     });
     const limiter = createDynamoDbRateLimiter({ table: shared });
-    const key = 'ratelimit#user:alice';
+    const key = 'caller#user:alice';
 
     for (let i = 0; i < 5; i += 1) expect((await limiter.take(key, limit)).allowed).toBe(true);
     expect((await limiter.take(key, limit)).allowed).toBe(false);
-    const output = await abuse.db.admin.send(
+    const output = await store.db.admin.send(
       new GetItemCommand({
         TableName: 'grants',
         Key: { principal: { S: key }, grantId: { S: '#ratelimit' } },
@@ -198,7 +198,7 @@ describe('DynamoDB token bucket when the store fails', () => {
   });
 
   it('throws the typed error (a 503 unless the caller decides otherwise) when the store hangs', async () => {
-    const table = createAbuseTable({
+    const table = createAdmissionTable({
       tableName: TABLE,
       region: REGION,
       endpoint,
@@ -207,9 +207,9 @@ describe('DynamoDB token bucket when the store fails', () => {
     });
     const limiter = createDynamoDbRateLimiter({ table });
 
-    const taking = limiter.take('ratelimit#user:alice', limit);
+    const taking = limiter.take('caller#user:alice', limit);
 
-    await expect(taking).rejects.toBeInstanceOf(AbuseControlUnavailableError);
+    await expect(taking).rejects.toBeInstanceOf(AdmissionUnavailableError);
     await expect(taking).rejects.toBeInstanceOf(UpstreamUnavailableError);
     await expect(taking).rejects.toThrow('did not answer in time');
   });
@@ -219,7 +219,7 @@ describe('DynamoDB token bucket when the store fails', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const table = createAbuseTable({
+    const table = createAdmissionTable({
       tableName: TABLE,
       region: REGION,
       endpoint: `http://127.0.0.1:${port}`,
@@ -227,22 +227,22 @@ describe('DynamoDB token bucket when the store fails', () => {
       timeoutMs: 5_000,
     });
 
-    await expect(
-      createDynamoDbRateLimiter({ table }).take('ratelimit#user:bob', limit),
-    ).rejects.toBeInstanceOf(AbuseControlUnavailableError);
+    await expect(createDynamoDbRateLimiter({ table }).take('caller#user:bob', limit)).rejects.toBeInstanceOf(
+      AdmissionUnavailableError,
+    );
   });
 
   it('throws the typed error when the table does not exist', async () => {
     const db = await startDynalite();
     try {
-      const table = createAbuseTable({
+      const table = createAdmissionTable({
         tableName: 'missing',
         region: REGION,
         endpoint: db.endpoint,
         credentials,
       });
-      await expect(createDynamoDbRateLimiter({ table }).take('ratelimit#user:carol', limit)).rejects.toThrow(
-        'The rate limit store is unavailable.',
+      await expect(createDynamoDbRateLimiter({ table }).take('caller#user:carol', limit)).rejects.toThrow(
+        'The admission table is unavailable.',
       );
     } finally {
       await db.stop();

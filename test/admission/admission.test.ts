@@ -1,7 +1,7 @@
 import {
   admissionKeys,
   createAdmission,
-  effectiveRateLimit,
+  effectiveCallerLimit,
   openSession,
   recordActivity,
   releaseSession,
@@ -15,7 +15,7 @@ import {
   type TokenBucketState,
 } from '../../lambda/core/admission';
 import { RateLimitedError } from '../../lambda/core/errors';
-import { FakeClock } from './support/abuse-table';
+import { FakeClock } from './support/admission-table';
 import { admitOn, peakPerSecond, simulate, user } from './support/simulation';
 
 const NOW = 1_800_000_000_000;
@@ -153,25 +153,25 @@ describe('session and activity sets', () => {
   });
 });
 
-describe('effective per-principal limit', () => {
+describe('effective caller limit', () => {
   const fallback = { ratePerSecond: 5, burst: 10 };
 
   it('uses the default when no grant overrides it', () => {
-    expect(effectiveRateLimit([{}, {}], fallback)).toBe(fallback);
+    expect(effectiveCallerLimit([{}, {}], fallback)).toBe(fallback);
   });
 
   it('takes the most generous override among the grants that allow the request', () => {
     const grants = [
-      { rateLimit: { ratePerSecond: 1, burst: 50 } },
+      { callerLimit: { ratePerSecond: 1, burst: 50 } },
       {},
-      { rateLimit: { ratePerSecond: 3, burst: 2 } },
-      { rateLimit: { ratePerSecond: 3, burst: 4 } },
+      { callerLimit: { ratePerSecond: 3, burst: 2 } },
+      { callerLimit: { ratePerSecond: 3, burst: 4 } },
     ];
-    expect(effectiveRateLimit(grants, fallback)).toEqual({ ratePerSecond: 3, burst: 4 });
+    expect(effectiveCallerLimit(grants, fallback)).toEqual({ ratePerSecond: 3, burst: 4 });
   });
 
   it('lets an override be stricter than the default', () => {
-    expect(effectiveRateLimit([{ rateLimit: { ratePerSecond: 0.5, burst: 1 } }], fallback)).toEqual({
+    expect(effectiveCallerLimit([{ callerLimit: { ratePerSecond: 0.5, burst: 1 } }], fallback)).toEqual({
       ratePerSecond: 0.5,
       burst: 1,
     });
@@ -189,9 +189,9 @@ describe('admission of a vend', () => {
     options = {
       limiter,
       activity: new MemoryActivity(clock),
-      principalLimit: { ratePerSecond: 100, burst: 100 },
+      callerLimit: { ratePerSecond: 100, burst: 100 },
       streamLimit: { ratePerSecond: 20, burst: 5 },
-      fairShareWindowMs: 10_000,
+      streamShareWindowMs: 10_000,
     };
   });
 
@@ -199,15 +199,11 @@ describe('admission of a vend', () => {
     await createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
 
     expect(limiter.calls).toEqual([
-      admissionKeys.principal('user:alice'),
+      admissionKeys.caller('user:alice'),
       admissionKeys.streamShare('front-door', 'user:alice'),
       admissionKeys.stream('front-door'),
     ]);
-    expect(limiter.calls).toEqual([
-      'ratelimit#user:alice',
-      'stream#front-door#user:alice',
-      'stream#front-door',
-    ]);
+    expect(limiter.calls).toEqual(['caller#user:alice', 'stream#front-door#user:alice', 'stream#front-door']);
   });
 
   it('keys partners by their API key id and never by a group', async () => {
@@ -217,14 +213,14 @@ describe('admission of a vend', () => {
     await createAdmission(options).admit({ caller: partner, streamName: 'front-door' });
     await createAdmission(options).admit({ caller: member, streamName: 'front-door' });
 
-    expect(limiter.calls.filter((key) => key.startsWith('ratelimit#'))).toEqual([
-      'ratelimit#partner:key-1',
-      'ratelimit#user:bob',
+    expect(limiter.calls.filter((key) => key.startsWith('caller#'))).toEqual([
+      'caller#partner:key-1',
+      'caller#user:bob',
     ]);
   });
 
   it('refuses an over-eager caller with 429 and Retry-After before it spends anything shared', async () => {
-    const admission = createAdmission({ ...options, principalLimit: { ratePerSecond: 0.5, burst: 2 } });
+    const admission = createAdmission({ ...options, callerLimit: { ratePerSecond: 0.5, burst: 2 } });
     const alice = user('alice');
     await admission.admit({ caller: alice, streamName: 'front-door' });
     await admission.admit({ caller: alice, streamName: 'backyard' });
@@ -234,13 +230,13 @@ describe('admission of a vend', () => {
 
     await expect(refused).rejects.toBeInstanceOf(RateLimitedError);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 2, code: 'RATE_LIMITED' });
-    expect(limiter.calls).toEqual(['ratelimit#user:alice']);
+    expect(limiter.calls).toEqual(['caller#user:alice']);
   });
 
   it('applies the per-grant override of the caller limit', async () => {
-    const admission = createAdmission({ ...options, principalLimit: { ratePerSecond: 0.1, burst: 1 } });
+    const admission = createAdmission({ ...options, callerLimit: { ratePerSecond: 0.1, burst: 1 } });
     const partner = { kind: 'partner' as const, id: 'big', principals: ['partner:big'] };
-    const grants = [{ rateLimit: { ratePerSecond: 50, burst: 3 } }];
+    const grants = [{ callerLimit: { ratePerSecond: 50, burst: 3 } }];
 
     for (let i = 0; i < 3; i += 1) await admission.admit({ caller: partner, streamName: `s${i}`, grants });
 
@@ -347,6 +343,6 @@ describe('admission of a vend', () => {
     expect(() => createAdmission({ ...options, streamLimit: { ratePerSecond: 0, burst: 5 } })).toThrow(
       RangeError,
     );
-    expect(() => createAdmission({ ...options, fairShareWindowMs: 0 })).toThrow(RangeError);
+    expect(() => createAdmission({ ...options, streamShareWindowMs: 0 })).toThrow(RangeError);
   });
 });

@@ -7,14 +7,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LRUCache } from 'lru-cache';
-import { AbuseControlUnavailableError } from '../core/admission';
+import { AdmissionUnavailableError } from '../core/admission';
 import type { Clock } from '../core/ports';
 
 /**
- * The DynamoDB table behind the abuse controls (rate limits, stream admission, session counts).
+ * The admission table: the DynamoDB table behind admission (caller limits, stream shares, session caps).
  *
  * Schema (recommended: a table of its own):
- * - partition key `pk` (S): `ratelimit#<principal>`, `stream#<name>`, `stream#<name>#<principal>`,
+ * - partition key `pk` (S): `caller#<principal>`, `stream#<name>`, `stream#<name>#<principal>`,
  *   `active#<name>`, `sessions#<principal>`;
  * - `v` (N): version, incremented by every write; each write is conditional on the version read, so
  *   concurrent instances never overwrite each other's update (optimistic concurrency);
@@ -25,7 +25,7 @@ import type { Clock } from '../core/ports';
  * A table with a composite key (e.g. the grants table: `principal` + `grantId`) also works: set
  * `partitionKey` to its partition key and `sortKey` to a fixed value no grant uses.
  */
-export interface AbuseTableOptions {
+export interface AdmissionTableOptions {
   tableName: string;
   region: string;
   /** Endpoint override (the local DynamoDB-compatible server). */
@@ -59,7 +59,7 @@ export type UpdateOutcome<R> =
   /** Every attempt lost the race for the key; `last` is the step computed from the latest read. */
   | { readonly settled: false; readonly last: R };
 
-export interface AbuseTable {
+export interface AdmissionTable {
   readonly clock: Clock;
   /**
    * Reads the item of `key`, lets `decide` compute the outcome from its state and the current time,
@@ -97,10 +97,8 @@ async function guarded<T>(operation: Promise<T>, signal: AbortSignal): Promise<T
   try {
     return await operation;
   } catch {
-    throw new AbuseControlUnavailableError(
-      signal.aborted
-        ? 'The rate limit store did not answer in time.'
-        : 'The rate limit store is unavailable.',
+    throw new AdmissionUnavailableError(
+      signal.aborted ? 'The admission table did not answer in time.' : 'The admission table is unavailable.',
     );
   }
 }
@@ -109,7 +107,7 @@ function isConditionFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
-export function createAbuseTable(options: AbuseTableOptions): AbuseTable {
+export function createAdmissionTable(options: AdmissionTableOptions): AdmissionTable {
   const clock = options.clock ?? { now: () => Date.now() };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;

@@ -2,11 +2,15 @@ import { resolve } from 'node:path';
 import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import jwt from 'jsonwebtoken';
 import type { VendHandler } from '../../lambda/vend/create-handler';
-import { createAbuseTableSchema, startDynalite, type RunningDynalite } from '../abuse/support/abuse-table';
+import {
+  createAdmissionTableSchema,
+  startDynalite,
+  type RunningDynalite,
+} from '../admission/support/admission-table';
 import { context, errorOf, event } from './support';
 
-const SECRET = 'module-abuse-secret-with-at-least-32-bytes';
-const ISSUER = 'https://issuer.abuse.test';
+const SECRET = 'module-admission-secret-with-at-least-32-bytes';
+const ISSUER = 'https://issuer.admission.test';
 
 let dynamo: RunningDynalite;
 let handler: VendHandler;
@@ -14,7 +18,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  await createAbuseTableSchema(dynamo.admin, 'limits');
+  await createAdmissionTableSchema(dynamo.admin, 'limits');
   for (const name of ['JWT_JWKS_URL', 'JWT_SECRET_ARN', 'GRANTS_TABLE_NAME', 'AWS_SESSION_TOKEN'])
     delete process.env[name];
   Object.assign(process.env, {
@@ -30,8 +34,8 @@ beforeAll(async () => {
     KVS_RETRY_BUDGET_MS: '100',
     KVS_CALL_TIMEOUT_MS: '50',
     DYNAMODB_ENDPOINT: dynamo.endpoint,
-    RATE_LIMIT_TABLE_NAME: 'limits',
-    MAX_CONCURRENT_SESSIONS_PER_USER: '3',
+    ADMISSION_TABLE_NAME: 'limits',
+    ADMISSION_SESSION_CAP: '3',
   });
   handler = ((await import('../../lambda/vend/handler')) as { handler: VendHandler }).handler;
 });
@@ -48,7 +52,7 @@ function bearer(sub: string): Record<string, string> {
   };
 }
 
-describe('the handler module with abuse controls configured', () => {
+describe('the handler module with admission configured', () => {
   it('admits an authorized vend through the shared table before calling KVS', async () => {
     const response = await handler(event({ streamName: 'front-door', headers: bearer('alice') }), context);
     // KVS is unreachable on purpose: the vend got past admission and failed upstream.
@@ -57,7 +61,7 @@ describe('the handler module with abuse controls configured', () => {
     const items = await dynamo.admin.send(new ScanCommand({ TableName: 'limits' }));
     const keys = (items.Items ?? []).map((item) => item.pk?.S).sort();
     expect(keys).toEqual(
-      expect.arrayContaining(['ratelimit#user:alice', 'stream#front-door', 'stream#front-door#user:alice']),
+      expect.arrayContaining(['caller#user:alice', 'stream#front-door', 'stream#front-door#user:alice']),
     );
   });
 
@@ -76,8 +80,8 @@ describe('the handler module with abuse controls configured', () => {
     const response = await handler(event({ streamName: 'front-door', headers: bearer('alice') }), context);
     expect(response.statusCode).toBe(503);
     expect(errorOf(response).code).toBe('UPSTREAM_UNAVAILABLE');
-    // Refused by the rate limit store, before KVS (which would say so in its own words).
-    expect(errorOf(response).message).toMatch(/rate limit store/);
+    // Refused by the admission table, before KVS (which would say so in its own words).
+    expect(errorOf(response).message).toMatch(/admission table/);
     expect(JSON.stringify(response.body)).not.toContain('SessionToken');
   });
 });

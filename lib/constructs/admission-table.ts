@@ -4,11 +4,11 @@ import { Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /**
- * Shared state of the abuse controls (per-caller token buckets, per-stream admission, session counts)
- * across all instances of the function: partition key `pk`, items expire through the `ttl` attribute.
+ * The admission table: the state of admission (caller limits, stream shares, session caps) shared by
+ * all instances of the function: partition key `pk`, items expire through the `ttl` attribute.
  * Its content is short-lived and rebuilt by itself, so it is destroyed with the stack and not backed up.
  */
-export class RateLimitTable extends Construct {
+export class AdmissionTable extends Construct {
   public readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
@@ -23,7 +23,7 @@ export class RateLimitTable extends Construct {
     Validations.of(this.table).acknowledge({
       id: 'AwsSolutions-DDB3',
       reason:
-        'Rate-limit buckets and session counters live for seconds to hours and refill by themselves; a point-in-time backup of them has nothing to restore.',
+        'Token buckets and session counts of admission live for seconds to hours and refill by themselves; a point-in-time backup of them has nothing to restore.',
     });
   }
 }

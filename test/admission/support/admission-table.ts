@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import {
-  createAbuseTable,
-  type AbuseTable,
-  type AbuseTableOptions,
-} from '../../../lambda/adapters/rate-limiter-table';
+  createAdmissionTable,
+  type AdmissionTable,
+  type AdmissionTableOptions,
+} from '../../../lambda/adapters/admission-table';
 
 const dynalite = createRequire(__filename)('dynalite') as (options: { createTableMs: number }) => Server;
 
@@ -64,7 +64,7 @@ export async function startDynalite(): Promise<RunningDynalite> {
 }
 
 /** The recommended schema: partition key `pk` only (TTL on `ttl` is set by CDK in AWS). */
-export async function createAbuseTableSchema(
+export async function createAdmissionTableSchema(
   admin: DynamoDBClient,
   tableName: string,
   keySchema: { partition: string; sort?: string } = { partition: 'pk' },
@@ -81,7 +81,7 @@ export async function createAbuseTableSchema(
   );
 }
 
-export interface AbuseTableFixture {
+export interface AdmissionTableFixture {
   /** The server of this `describe` block (started once for all its tests). */
   readonly db: RunningDynalite;
   /** A fresh clock for each test, shared by every instance that test makes. */
@@ -90,16 +90,16 @@ export interface AbuseTableFixture {
    * One "Lambda instance": its own SDK client (and so its own connections and memo) on the shared table.
    * The client is destroyed after the test.
    */
-  instance(overrides?: Partial<AbuseTableOptions>): AbuseTable;
+  instance(overrides?: Partial<AdmissionTableOptions>): AdmissionTable;
   /** The item stored under partition key `pk`, read consistently, or undefined. */
   storedItem(pk: string): Promise<Record<string, NativeAttributeValue> | undefined>;
 }
 
 /**
  * Registers the jest hooks of a `describe` block that runs against one dynalite server holding the
- * abuse table `tableName`, and gives the tests access to it.
+ * admission table `tableName`, and gives the tests access to it.
  */
-export function useAbuseTable(tableName: string): AbuseTableFixture {
+export function useAdmissionTable(tableName: string): AdmissionTableFixture {
   let db: RunningDynalite | undefined;
   let clock: FakeClock | undefined;
   let clients: DynamoDBClient[] = [];
@@ -115,7 +115,7 @@ export function useAbuseTable(tableName: string): AbuseTableFixture {
 
   beforeAll(async () => {
     db = await startDynalite();
-    await createAbuseTableSchema(db.admin, tableName);
+    await createAdmissionTableSchema(db.admin, tableName);
   });
 
   afterAll(async () => {
@@ -146,7 +146,7 @@ export function useAbuseTable(tableName: string): AbuseTableFixture {
         maxAttempts: 1,
       });
       clients.push(client);
-      return createAbuseTable({
+      return createAdmissionTable({
         tableName,
         region: REGION,
         client,

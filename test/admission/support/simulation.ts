@@ -1,7 +1,7 @@
 import { RateLimitedError } from '../../../lambda/core/errors';
 import type { Admission } from '../../../lambda/core/admission';
 import type { Caller } from '../../../lambda/core/model';
-import type { FakeClock } from './abuse-table';
+import type { FakeClock } from './admission-table';
 
 export const user = (id: string): Caller => ({ kind: 'user', id, principals: [`user:${id}`] });
 

@@ -1,22 +1,22 @@
 import { createAdmission, type Admission } from '../../lambda/core/admission';
 import { createDynamoDbActivityTracker, createDynamoDbRateLimiter } from '../../lambda/adapters/rate-limiter';
-import { useAbuseTable } from './support/abuse-table';
+import { useAdmissionTable } from './support/admission-table';
 import { admitOn, peakPerSecond, simulate, user } from './support/simulation';
 
-const TABLE = 'abuse-streams';
+const TABLE = 'admission-streams';
 
-describe('stream admission over DynamoDB, two instances (dynalite)', () => {
-  const abuse = useAbuseTable(TABLE);
+describe('stream share over DynamoDB, two instances (dynalite)', () => {
+  const store = useAdmissionTable(TABLE);
 
   /** One "Lambda instance" with its own client on the shared table. */
   const lambdaInstance = (): Admission => {
-    const table = abuse.instance({ maxAttempts: 20 });
+    const table = store.instance({ maxAttempts: 20 });
     return createAdmission({
       limiter: createDynamoDbRateLimiter({ table }),
       activity: createDynamoDbActivityTracker({ table }),
-      principalLimit: { ratePerSecond: 100, burst: 100 },
+      callerLimit: { ratePerSecond: 100, burst: 100 },
       streamLimit: { ratePerSecond: 20, burst: 5 },
-      fairShareWindowMs: 10_000,
+      streamShareWindowMs: 10_000,
     });
   };
 
@@ -31,7 +31,7 @@ describe('stream admission over DynamoDB, two instances (dynalite)', () => {
 
     const result = await simulate(
       admit,
-      abuse.clock,
+      store.clock,
       [
         { caller: greedy, perSecond: 50 },
         { caller: modest, perSecond: 5 },
@@ -48,27 +48,27 @@ describe('stream admission over DynamoDB, two instances (dynalite)', () => {
   it('records who is waiting on a stream in one pruned, expiring item', async () => {
     const admission = lambdaInstance();
     await admission.admit({ caller: user('a'), streamName: 'backyard' });
-    abuse.clock.advance(1_000);
+    store.clock.advance(1_000);
     await admission.admit({ caller: user('b'), streamName: 'backyard' });
-    abuse.clock.advance(9_500);
+    store.clock.advance(9_500);
     await admission.admit({ caller: user('c'), streamName: 'backyard' });
 
-    const item = (await abuse.storedItem('active#backyard'))!;
+    const item = (await store.storedItem('active#backyard'))!;
     // `a` went idle for the whole window and was dropped; `b` is still within it.
     expect(Object.keys(item.seen as object).sort()).toEqual(['user:b', 'user:c']);
-    expect(item.ttl).toBe(Math.ceil((abuse.clock.current + 10_000) / 1000) + 1);
+    expect(item.ttl).toBe(Math.ceil((store.clock.current + 10_000) / 1000) + 1);
   });
 
   it('counts distinct principals across instances', async () => {
-    const a = createDynamoDbActivityTracker({ table: abuse.instance() });
-    const b = createDynamoDbActivityTracker({ table: abuse.instance() });
+    const a = createDynamoDbActivityTracker({ table: store.instance() });
+    const b = createDynamoDbActivityTracker({ table: store.instance() });
 
     expect(await a.touch('active#garage', 'user:x', 10_000)).toBe(1);
     expect(await b.touch('active#garage', 'user:y', 10_000)).toBe(2);
-    abuse.clock.advance(100);
+    store.clock.advance(100);
     // A member seen moments ago is not written again, yet the count stays right.
     expect(await a.touch('active#garage', 'user:y', 10_000)).toBe(2);
-    abuse.clock.advance(10_000);
+    store.clock.advance(10_000);
     expect(await b.touch('active#garage', 'user:x', 10_000)).toBe(1);
   });
 });

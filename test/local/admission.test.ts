@@ -5,22 +5,22 @@ import { startLocalStack, type LocalStack } from '../../local/start';
 import { call, errorOf, type ApiResponse } from './support/http';
 import { OpenApiContract } from './support/openapi';
 
-describe('local stack with the abuse controls on (as npm start runs it)', () => {
+describe('local stack with admission on (as npm start runs it)', () => {
   const contract = new OpenApiContract();
-  const stateDir = mkdtempSync(join(tmpdir(), 'kvs-abuse-'));
+  const stateDir = mkdtempSync(join(tmpdir(), 'kvs-admission-'));
   let stack: LocalStack;
 
   beforeAll(async () => {
     stack = await startLocalStack({
       ports: 0,
       stateDir,
-      abuseControls: true,
+      admission: true,
       env: {
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
         // The smallest bucket the configuration allows: 1/s with room for 2.
-        RATE_LIMIT_RATE_PER_SECOND: '1',
-        RATE_LIMIT_BURST: '2',
+        ADMISSION_CALLER_RATE_PER_SECOND: '1',
+        ADMISSION_CALLER_BURST: '2',
       },
     });
   });
