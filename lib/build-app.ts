@@ -4,7 +4,7 @@ import { configFromContext } from './config';
 import { KvsUrlVendingStack } from './kvs-url-vending-stack';
 
 /** Stack name unless the context sets `stackName`. */
-export const DEFAULT_STACK_NAME = 'KvsUrlVending';
+const DEFAULT_STACK_NAME = 'KvsUrlVending';
 
 /**
  * Builds the deployable app: the stack from the `kvsUrlVending` context, checked by the cdk-nag

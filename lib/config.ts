@@ -1,6 +1,6 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { validateGrantRecord } from '../lambda/adapters/grant-records';
+import { validateGrantRecord } from '../lambda/adapters/grants/grant-records';
 import { partnerProblems, type PartnerGrantRecord } from './constructs/partner-access';
 import { GROUPS_CLAIM_NAME } from './constructs/vend-function';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
@@ -11,14 +11,14 @@ import {
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
-} from '../lambda/shared/config';
+} from '../lambda/vend/config';
 
 /**
  * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
  * `-c kvsUrlVending='{...}'` as JSON). Validated at synth: a bad value fails `cdk synth` with a message
  * naming the key, so nothing half-configured reaches CloudFormation.
  */
-export const CONTEXT_KEY = 'kvsUrlVending';
+const CONTEXT_KEY = 'kvsUrlVending';
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -227,7 +227,6 @@ const configSchema = z
   });
 
 export type KvsUrlVendingConfig = z.output<typeof configSchema>;
-export type PartnerConfig = KvsUrlVendingConfig['partners'][number];
 
 /** Validates a raw configuration object (or its JSON text, as `-c key=...` passes it). */
 export function parseConfig(raw: unknown): KvsUrlVendingConfig {

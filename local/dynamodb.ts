@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import dynalite from 'dynalite';
-import { parseGrantRecords } from '../lambda/adapters/grant-records';
+import { parseGrantRecords } from '../lambda/adapters/grants/grant-records';
 import { close, listen } from './listen';
 
-export const DEFAULT_GRANTS_FILE = resolve(__dirname, 'grants.json');
+const DEFAULT_GRANTS_FILE = resolve(__dirname, 'grants.json');
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface LocalDynamoDbOptions {

@@ -40,8 +40,6 @@ export interface JwtVerifierOptions {
   jwksTimeoutMs?: number;
   /** How long a fetched key set is trusted before it is refreshed (keys removed by the issuer stop working). */
   jwksMaxAgeSeconds?: number;
-  /** How long a loaded secret is kept before the loader is asked again (rotation). */
-  secretMaxAgeSeconds?: number;
   clock?: Clock;
 }
 
@@ -51,7 +49,8 @@ const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 const GENERIC_MESSAGE = 'The bearer token is missing, invalid or expired.';
 const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
 const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
-const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+/** How long a loaded secret is kept before the loader is asked again (rotation). */
+const SECRET_MAX_AGE_SECONDS = 300;
 /** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
 const MIN_SECRET_BYTES = 32;
 
@@ -112,7 +111,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
 
   const keyFor: (header: TokenHeader) => Promise<string | KeyObject> = hasJwks
     ? createKeySet(options.jwksUrl as string, options, clock)
-    : createSecretSource(options.secret as string | (() => Promise<string>), options, clock);
+    : createSecretSource(options.secret as string | (() => Promise<string>), clock);
 
   const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const tolerance = options.clockToleranceSeconds;
@@ -318,13 +317,9 @@ function algorithmsOfKey(key: KeyObject): readonly JwtAlgorithm[] {
 }
 
 /** The HS256 secret, loaded lazily and kept for a while so a rotated secret is eventually picked up. */
-function createSecretSource(
-  secret: string | (() => Promise<string>),
-  options: JwtVerifierOptions,
-  clock: Clock,
-): () => Promise<string> {
+function createSecretSource(secret: string | (() => Promise<string>), clock: Clock): () => Promise<string> {
   if (typeof secret === 'string') return () => Promise.resolve(secret);
-  const maxAgeMs = (options.secretMaxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS) * 1000;
+  const maxAgeMs = SECRET_MAX_AGE_SECONDS * 1000;
   let cached: { value: string; loadedAt: number } | undefined;
   let inflight: Promise<string> | undefined;
   return async () => {

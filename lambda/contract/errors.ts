@@ -23,6 +23,18 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * An error the API answers with: its `code` gives the status (`ERROR_STATUS`), its message is safe to show
+ * a caller. Anything thrown that is not one is a 500 INTERNAL with a generic message.
+ */
+export abstract class ApiError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 /** What was wrong with one field of a request; never the offending value. */
 export interface ErrorDetail {
   /** JSON path of the offending field, e.g. `end` or `body`. */

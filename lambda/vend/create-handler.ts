@@ -10,8 +10,8 @@ import { listPlayableStreams } from '../core/list-playable-streams';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
 import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
-import { DEFAULT_KVS_RETRY_BUDGET_MS } from '../shared/config';
-import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from '../shared/http-errors';
+import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
+import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from './responses';
 import { bearerToken, jsonBody } from './http-request';
 import {
   correlationId,
@@ -57,7 +57,7 @@ export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Pro
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
 
 /** Epoch ms as RFC 3339 in UTC, without a fractional part when there is none. */
-export function rfc3339(epochMs: number): string {
+function rfc3339(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.000Z$/, 'Z');
 }
 

@@ -1,17 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createDynamoDbGrantStore } from '../adapters/dynamodb-grant-store';
+import { createDynamoDbGrantStore } from '../adapters/grants/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
-import { createKvsAdapter } from '../adapters/kvs-adapter';
-import { createAdmissionTable } from '../adapters/admission-table';
-import { createDynamoDbActivityTracker, createDynamoDbRateLimiter } from '../adapters/rate-limiter';
-import { createDynamoDbSessionCounter } from '../adapters/session-counter';
+import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
+import { createAdmissionTable } from '../adapters/admission/admission-table';
+import { createDynamoDbActivityTracker } from '../adapters/admission/activity-tracker';
+import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
+import { createDynamoDbSessionCounter } from '../adapters/admission/session-counter';
 import { createAdmission } from '../core/admission';
-import { createStaticGrantStore, loadGrantsFile } from '../adapters/static-grant-store';
+import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
-import { parseConfig } from '../shared/config';
+import { parseConfig } from './config';
 import { createHandler } from './create-handler';
 
 export { createHandler } from './create-handler';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ROUTES, type Route } from '../contract';
-import { MethodNotAllowedError, NotFoundRouteError } from '../core/errors';
+import { MethodNotAllowedError, NotFoundRouteError } from './http-errors';
 
 /** The contract's routes by API Gateway resource template (`event.resource`), then by method. */
 const ROUTES_BY_RESOURCE = new Map<string, ReadonlyMap<string, Route>>();

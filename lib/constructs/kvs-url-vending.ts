@@ -13,7 +13,7 @@ import {
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
-} from '../../lambda/shared/config';
+} from '../../lambda/vend/config';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';

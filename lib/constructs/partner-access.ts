@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
-import type { GrantRecord } from '../../lambda/adapters/grant-records';
+import type { GrantRecord } from '../../lambda/adapters/grants/grant-records';
 import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement } from './grants-table';
 
 /**

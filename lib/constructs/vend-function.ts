@@ -21,7 +21,7 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const GROUPS_CLAIM_NAME = /^[^\s,]{1,256}$/;
 
 /** The newest Node.js runtime aws-cdk-lib offers (Middy 6 and the handler need 22 or newer). */
-export const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
+const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface VendFunctionProps {
   /** JWT `iss` the function accepts. */
@@ -306,7 +306,7 @@ export class VendFunction extends Construct {
  * accounts with a low concurrency limit (new accounts may start at 10). Synth runs offline: only
  * `aws lambda get-account-settings` in the target account and region can tell.
  */
-export function reservationRequirement(reservedConcurrency: number): string {
+function reservationRequirement(reservedConcurrency: number): string {
   return (
     `reservedConcurrency ${reservedConcurrency} takes ${reservedConcurrency} concurrent executions from the ` +
     "account's unreserved pool, and Lambda refuses reservations that leave fewer than 100 unreserved: the " +

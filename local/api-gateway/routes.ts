@@ -23,7 +23,7 @@ function route(method: Route['method'], resource: string, apiKeyRequired: boolea
 }
 
 /** The methods of the REST API, as deployed: the contract's routes (`lambda/contract/routes.ts`). */
-export const ROUTES: readonly Route[] = CONTRACT_ROUTES.map(({ method, resource, credentials }) =>
+const ROUTES: readonly Route[] = CONTRACT_ROUTES.map(({ method, resource, credentials }) =>
   route(method, resource, CREDENTIALS[credentials].apiKeyRequired),
 );
 

@@ -1,8 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GrantRecordError, parseGrantRecord, parseGrantRecords } from '../../lambda/adapters/grant-records';
-import { createStaticGrantStore, loadGrantsFile } from '../../lambda/adapters/static-grant-store';
+import {
+  GrantRecordError,
+  parseGrantRecord,
+  parseGrantRecords,
+} from '../../lambda/adapters/grants/grant-records';
+import { createStaticGrantStore, loadGrantsFile } from '../../lambda/adapters/grants/static-grant-store';
 
 const alice = {
   principal: 'user:alice',

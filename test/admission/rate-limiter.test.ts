@@ -1,22 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AdmissionUnavailableError, type RateLimit } from '../../lambda/core/admission';
 import { UpstreamUnavailableError } from '../../lambda/core/errors';
-import { createDynamoDbRateLimiter } from '../../lambda/adapters/rate-limiter';
+import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
 import {
   boundedKey,
   createAdmissionTable,
   type AdmissionTableOptions,
-} from '../../lambda/adapters/admission-table';
-import {
-  createAdmissionTableSchema,
-  credentials,
-  REGION,
-  startDynalite,
-  useAdmissionTable,
-} from './support/admission-table';
+} from '../../lambda/adapters/admission/admission-table';
+import { credentials, REGION, startDynalite, useAdmissionTable } from './support/admission-table';
 
 const TABLE = 'admission-callers';
 const limit: RateLimit = { ratePerSecond: 2, burst: 5 };
@@ -156,28 +148,6 @@ describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
     const [a] = twoInstances();
     await expect(a.take(freshKey(), { ratePerSecond: 0, burst: 5 })).rejects.toThrow(RangeError);
     await expect(a.take(freshKey(), { ratePerSecond: 1, burst: 0.5 })).rejects.toThrow(RangeError);
-  });
-
-  it('also works in a table with a composite key, such as the grants table', async () => {
-    await createAdmissionTableSchema(store.db.admin, 'grants', { partition: 'principal', sort: 'grantId' });
-    const shared = store.instance({
-      tableName: 'grants',
-      partitionKey: 'principal',
-      sortKey: { name: 'grantId', value: '#ratelimit' },
-    });
-    const limiter = createDynamoDbRateLimiter({ table: shared });
-    const key = 'caller#user:alice';
-
-    for (let i = 0; i < 5; i += 1) expect((await limiter.take(key, limit)).allowed).toBe(true);
-    expect((await limiter.take(key, limit)).allowed).toBe(false);
-    const output = await store.db.admin.send(
-      new GetItemCommand({
-        TableName: 'grants',
-        Key: { principal: { S: key }, grantId: { S: '#ratelimit' } },
-        ConsistentRead: true,
-      }),
-    );
-    expect(output.Item && unmarshall(output.Item)).toMatchObject({ tokens: 0, v: 5 });
   });
 });
 

@@ -1,5 +1,5 @@
-import { createDynamoDbSessionCounter } from '../../lambda/adapters/session-counter';
-import type { AdmissionTableOptions } from '../../lambda/adapters/admission-table';
+import { createDynamoDbSessionCounter } from '../../lambda/adapters/admission/session-counter';
+import type { AdmissionTableOptions } from '../../lambda/adapters/admission/admission-table';
 import { useAdmissionTable } from './support/admission-table';
 
 const TABLE = 'admission-sessions';

@@ -1,5 +1,6 @@
 import { createAdmission, type Admission } from '../../lambda/core/admission';
-import { createDynamoDbActivityTracker, createDynamoDbRateLimiter } from '../../lambda/adapters/rate-limiter';
+import { createDynamoDbActivityTracker } from '../../lambda/adapters/admission/activity-tracker';
+import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
 import { useAdmissionTable } from './support/admission-table';
 import { admitOn, peakPerSecond, simulate, user } from './support/simulation';
 

@@ -1,4 +1,4 @@
-import { parseConfig } from '../../lambda/shared/config';
+import { parseConfig } from '../../lambda/vend/config';
 
 const base = {
   AWS_REGION: 'eu-west-1',

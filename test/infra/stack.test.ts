@@ -73,7 +73,7 @@ describe('vend function', () => {
     });
   });
 
-  it('is configured through the environment variables of lambda/shared/config.ts', () => {
+  it('is configured through the environment variables of lambda/vend/config.ts', () => {
     expect((vendFunction.Properties.Environment as { Variables: unknown }).Variables).toEqual({
       JWT_ISSUER: config.issuer,
       JWT_AUDIENCE: config.audience,

@@ -8,7 +8,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 import { startLeakGuard, type LeakGuard, type LeakGuardOptions } from './leak-guard';
 
 /** Distinctive on purpose: the leak guard looks for them in every log line and answer. */
-export const GUARDED_AWS_CREDENTIALS = {
+const GUARDED_AWS_CREDENTIALS = {
   accessKeyId: 'AKIAGUARDEDSTACK0001',
   secretAccessKey: 'guarded-stack-secret-access-key-9f8e7d6c5b4a',
 } as const;

@@ -5,14 +5,13 @@ import {
   CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
-  type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import {
   createAdmissionTable,
   type AdmissionTable,
   type AdmissionTableOptions,
-} from '../../../lambda/adapters/admission-table';
+} from '../../../lambda/adapters/admission/admission-table';
 
 const dynalite = createRequire(__filename)('dynalite') as (options: { createTableMs: number }) => Server;
 
@@ -63,19 +62,13 @@ export async function startDynalite(): Promise<RunningDynalite> {
   };
 }
 
-/** The recommended schema: partition key `pk` only (TTL on `ttl` is set by CDK in AWS). */
-export async function createAdmissionTableSchema(
-  admin: DynamoDBClient,
-  tableName: string,
-  keySchema: { partition: string; sort?: string } = { partition: 'pk' },
-): Promise<void> {
-  const keys: KeySchemaElement[] = [{ AttributeName: keySchema.partition, KeyType: 'HASH' }];
-  if (keySchema.sort) keys.push({ AttributeName: keySchema.sort, KeyType: 'RANGE' });
+/** The admission table's schema: partition key `pk` only (TTL on `ttl` is set by CDK in AWS). */
+export async function createAdmissionTableSchema(admin: DynamoDBClient, tableName: string): Promise<void> {
   await admin.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: keys.map((key) => ({ AttributeName: key.AttributeName!, AttributeType: 'S' })),
-      KeySchema: keys,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Grant } from '../core/model';
-import type { GrantStore } from '../core/ports';
+import type { Grant } from '../../core/model';
+import type { GrantStore } from '../../core/ports';
 import { GrantRecordError, parseGrantRecords } from './grant-records';
 
 /** Grants held in memory, indexed by principal (grants file, tests). */

@@ -8,24 +8,14 @@ import {
   GetDASHStreamingSessionURLCommand,
   GetHLSStreamingSessionURLCommand,
   KinesisVideoArchivedMediaClient,
-  type GetDASHStreamingSessionURLInput,
-  type GetHLSStreamingSessionURLInput,
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { LRUCache } from 'lru-cache';
-import {
-  DomainError,
-  InvalidRequestError,
-  NoMediaError,
-  RateLimitedError,
-  StreamNotFoundError,
-  StreamNotPlayableError,
-  UpstreamError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-} from '../core/errors';
-import type { SessionUrlRequest } from '../core/model';
-import type { Clock, KvsPort } from '../core/ports';
+import { UpstreamError } from '../../core/errors';
+import type { SessionUrlRequest } from '../../core/model';
+import type { Clock, KvsPort } from '../../core/ports';
 import { EndpointCache, type EndpointCacheStats } from './endpoint-cache';
+import { BudgetExhaustedError, classify, errorName, toDomainError } from './kvs-errors';
+import { toDashInput, toHlsInput } from './session-requests';
 
 export interface KvsAdapterOptions {
   region: string;
@@ -45,8 +35,6 @@ export interface KvsAdapterOptions {
   clock?: Clock;
   /** Waits between retries; injectable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
-  /** Archived-media clients kept at most, one per data endpoint. Default 64. */
-  mediaClientMaxEntries?: number;
 }
 
 export interface KvsAdapterStats extends EndpointCacheStats {
@@ -55,163 +43,17 @@ export interface KvsAdapterStats extends EndpointCacheStats {
 
 export type KvsAdapter = KvsPort & { endpointCacheStats(): KvsAdapterStats };
 
+/** Archived-media clients kept at most, one per data endpoint. */
+const MEDIA_CLIENT_MAX_ENTRIES = 64;
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 1_000;
 const LIST_PAGE_SIZE = 10_000;
 const STREAM_LIST_CACHE_ENTRIES = 256;
-const NO_FRAGMENTS = /no fragments/i;
-const THROTTLING = new Set([
-  'ClientLimitExceededException',
-  'ThrottlingException',
-  'TooManyRequestsException',
-]);
-const TIMEOUTS = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-
-type FailureKind = 'throttle' | 'timeout' | 'server' | 'network' | 'client';
-
-interface SdkErrorLike {
-  name?: string;
-  message?: string;
-  code?: string;
-  $fault?: 'client' | 'server';
-  $metadata?: { httpStatusCode?: number };
-}
 
 /** One call's time budget, and the last failure seen within it (across endpoint re-fetches). */
 interface Budget {
   readonly deadline: number;
   lastError?: unknown;
-}
-
-/** The retry budget ran out; `lastError` is what the final attempt saw. */
-class BudgetExhaustedError extends Error {
-  constructor(readonly lastError: unknown) {
-    super('KVS retry budget exhausted');
-  }
-}
-
-function classify(error: unknown): FailureKind {
-  const e = (error ?? {}) as SdkErrorLike;
-  if (error instanceof BudgetExhaustedError) return 'timeout';
-  // Already decided (e.g. an answer without a data endpoint): never retried, passed on as is.
-  if (error instanceof DomainError) return 'client';
-  if (e.name && THROTTLING.has(e.name)) return 'throttle';
-  if ((e.name && TIMEOUTS.has(e.name)) || e.code === 'ETIMEDOUT') return 'timeout';
-  const status = e.$metadata?.httpStatusCode;
-  // No HTTP status: the request never got an answer (refused, reset, DNS).
-  if (status === undefined) return 'network';
-  if (status === 429) return 'throttle';
-  if (status >= 500) return 'server';
-  return 'client';
-}
-
-function errorName(error: unknown): string {
-  const kind = classify(error);
-  if (kind === 'network') return 'NetworkError';
-  if (kind === 'timeout') return 'TimeoutError';
-  return (error as SdkErrorLike | undefined)?.name ?? 'UnknownError';
-}
-
-/**
- * One table from KVS failures to domain errors. Messages are ours: the upstream message is read only to
- * tell "no fragments" from "no stream", and never passed on.
- */
-export function toDomainError(error: unknown): DomainError {
-  const failure = error instanceof BudgetExhaustedError ? error.lastError : error;
-  if (failure instanceof DomainError) return failure;
-  const kind = classify(failure);
-  if (kind === 'throttle') {
-    return new RateLimitedError(
-      'Kinesis Video Streams is throttling requests for this stream; retry shortly.',
-      1,
-    );
-  }
-  if (kind === 'timeout' || failure === undefined) {
-    return new UpstreamTimeoutError('Kinesis Video Streams did not answer in time.');
-  }
-  if (kind === 'server' || kind === 'network') {
-    return new UpstreamUnavailableError('Kinesis Video Streams is unavailable.');
-  }
-  const { name, message } = failure as SdkErrorLike;
-  switch (name) {
-    case 'ResourceNotFoundException':
-      return NO_FRAGMENTS.test(message ?? '') ? new NoMediaError() : new StreamNotFoundError();
-    case 'InvalidArgumentException':
-      return new InvalidRequestError(
-        'Kinesis Video Streams rejected the playback parameters (for example a time range outside the retained media).',
-      );
-    case 'UnsupportedStreamMediaTypeException':
-      return new StreamNotPlayableError(
-        'The stream is not playable: its media type is not supported for HLS/DASH (UnsupportedStreamMediaType).',
-      );
-    case 'NoDataRetentionException':
-      return new StreamNotPlayableError(
-        'The stream is not playable: it does not retain data (NoDataRetention).',
-      );
-    case 'MissingCodecPrivateDataException':
-      return new StreamNotPlayableError(
-        'The stream is not playable: its fragments lack codec private data (MissingCodecPrivateData).',
-      );
-    case 'InvalidCodecPrivateDataException':
-      return new StreamNotPlayableError(
-        'The stream is not playable: its codec private data is invalid (InvalidCodecPrivateData).',
-      );
-    default:
-      // NotAuthorizedException and any other refusal of our own call: a problem of this service, not the caller.
-      return new UpstreamError('Kinesis Video Streams refused the request of this service.');
-  }
-}
-
-const YES_NO = (value: boolean): 'ALWAYS' | 'NEVER' => (value ? 'ALWAYS' : 'NEVER');
-const SELECTOR_TYPE = { SERVER: 'SERVER_TIMESTAMP', PRODUCER: 'PRODUCER_TIMESTAMP' } as const;
-
-function timestampRange(
-  request: SessionUrlRequest,
-): { StartTimestamp: Date; EndTimestamp?: Date } | undefined {
-  if (request.start === undefined) return undefined;
-  return {
-    StartTimestamp: new Date(request.start),
-    ...(request.end !== undefined ? { EndTimestamp: new Date(request.end) } : {}),
-  };
-}
-
-export function toHlsInput(request: SessionUrlRequest): GetHLSStreamingSessionURLInput {
-  const range = timestampRange(request);
-  return {
-    StreamName: request.streamName,
-    PlaybackMode: request.playbackMode,
-    HLSFragmentSelector: {
-      FragmentSelectorType: SELECTOR_TYPE[request.timestampSource],
-      ...(range ? { TimestampRange: range } : {}),
-    },
-    Expires: request.expiresInSeconds,
-    ...(request.containerFormat ? { ContainerFormat: request.containerFormat } : {}),
-    ...(request.discontinuityMode ? { DiscontinuityMode: request.discontinuityMode } : {}),
-    ...(request.displayFragmentTimestamp !== undefined
-      ? { DisplayFragmentTimestamp: YES_NO(request.displayFragmentTimestamp) }
-      : {}),
-    ...(request.maxFragments !== undefined ? { MaxMediaPlaylistFragmentResults: request.maxFragments } : {}),
-  };
-}
-
-export function toDashInput(request: SessionUrlRequest): GetDASHStreamingSessionURLInput {
-  const range = timestampRange(request);
-  return {
-    StreamName: request.streamName,
-    PlaybackMode: request.playbackMode,
-    DASHFragmentSelector: {
-      FragmentSelectorType: SELECTOR_TYPE[request.timestampSource],
-      ...(range ? { TimestampRange: range } : {}),
-    },
-    Expires: request.expiresInSeconds,
-    ...(request.displayFragmentTimestamp !== undefined
-      ? { DisplayFragmentTimestamp: YES_NO(request.displayFragmentTimestamp) }
-      : {}),
-    ...(request.displayFragmentNumber !== undefined
-      ? { DisplayFragmentNumber: YES_NO(request.displayFragmentNumber) }
-      : {}),
-    ...(request.maxFragments !== undefined ? { MaxManifestFragmentResults: request.maxFragments } : {}),
-  };
 }
 
 /**
@@ -237,7 +79,7 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
   const mediaClients = new LRUCache<string, KinesisVideoArchivedMediaClient>({
-    max: options.mediaClientMaxEntries ?? 64,
+    max: MEDIA_CLIENT_MAX_ENTRIES,
   });
   const endpoints = new EndpointCache({
     ttlMs: options.endpointCacheTtlMs,

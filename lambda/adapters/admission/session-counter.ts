@@ -1,4 +1,4 @@
-import { admissionKeys, openSession, releaseSession, type SessionCounter } from '../core/admission';
+import { admissionKeys, openSession, releaseSession, type SessionCounter } from '../../core/admission';
 import type { AdmissionTable, ItemState } from './admission-table';
 
 export interface DynamoDbSessionCounterOptions {

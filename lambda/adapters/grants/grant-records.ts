@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { Grant } from '../core/model';
-import { MAX_EXPIRES_SECONDS, MIN_EXPIRES_SECONDS, PLAYBACK_MODES, PROTOCOLS } from '../contract';
+import type { Grant } from '../../core/model';
+import { MAX_EXPIRES_SECONDS, MIN_EXPIRES_SECONDS, PLAYBACK_MODES, PROTOCOLS } from '../../contract';
 
 /** A grant record that cannot be trusted. The message names the record and field, never other data. */
 export class GrantRecordError extends Error {

@@ -7,13 +7,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LRUCache } from 'lru-cache';
-import { AdmissionUnavailableError } from '../core/admission';
-import type { Clock } from '../core/ports';
+import { AdmissionUnavailableError } from '../../core/admission';
+import type { Clock } from '../../core/ports';
 
 /**
  * The admission table: the DynamoDB table behind admission (caller limits, stream shares, session caps).
  *
- * Schema (recommended: a table of its own):
+ * Schema (a table of its own):
  * - partition key `pk` (S): `caller#<principal>`, `stream#<name>`, `stream#<name>#<principal>`,
  *   `active#<name>`, `sessions#<principal>`;
  * - `v` (N): version, incremented by every write; each write is conditional on the version read, so
@@ -21,9 +21,6 @@ import type { Clock } from '../core/ports';
  * - `ttl` (N, epoch seconds): the table's TTL attribute; set to when the item no longer matters (a
  *   full bucket, the last session's expiry), so idle items expire by themselves;
  * - the state of the item: `tokens`/`refilledAt` (N), `expiries` (L of N) or `seen` (M of N).
- *
- * A table with a composite key (e.g. the grants table: `principal` + `grantId`) also works: set
- * `partitionKey` to its partition key and `sortKey` to a fixed value no grant uses.
  */
 export interface AdmissionTableOptions {
   tableName: string;
@@ -31,16 +28,10 @@ export interface AdmissionTableOptions {
   /** Endpoint override (the local DynamoDB-compatible server). */
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
-  /** Partition key attribute. Default `pk`. */
-  partitionKey?: string;
-  /** Fixed sort key, for a table that has one. */
-  sortKey?: { name: string; value: string };
   /** Deadline of one operation, reads, retries and writes included. Default 500 ms. */
   timeoutMs?: number;
   /** Conditional writes tried per operation before giving up on a contended key. Default 5. */
   maxAttempts?: number;
-  /** Items whose last written state is remembered to save a read. Default 10000. */
-  memoMaxEntries?: number;
   clock?: Clock;
   /** An existing client to share (tests, or a module-level client of the caller). */
   client?: DynamoDBClient;
@@ -74,7 +65,9 @@ export interface AdmissionTable {
 
 const DEFAULT_TIMEOUT_MS = 500;
 const DEFAULT_MAX_ATTEMPTS = 5;
-const DEFAULT_MEMO_MAX_ENTRIES = 10_000;
+/** Items whose last written state is remembered to save a read. */
+const MEMO_MAX_ENTRIES = 10_000;
+const PARTITION_KEY = 'pk';
 const VERSION = 'v';
 const TTL = 'ttl';
 // DynamoDB allows 2048 bytes of partition key; principals come from tokens and may be long.
@@ -111,7 +104,6 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
   const clock = options.clock ?? { now: () => Date.now() };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const partitionKey = options.partitionKey ?? 'pk';
   const client =
     options.client ??
     new DynamoDBClient({
@@ -122,11 +114,10 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
       maxAttempts: 1,
       requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
     });
-  const memo = new LRUCache<string, Versioned>({ max: options.memoMaxEntries ?? DEFAULT_MEMO_MAX_ENTRIES });
+  const memo = new LRUCache<string, Versioned>({ max: MEMO_MAX_ENTRIES });
 
   const itemKey = (key: string): Record<string, AttributeValue> => ({
-    [partitionKey]: { S: key },
-    ...(options.sortKey ? { [options.sortKey.name]: { S: options.sortKey.value } } : {}),
+    [PARTITION_KEY]: { S: key },
   });
 
   const read = async (key: string, signal: AbortSignal): Promise<Versioned | undefined> => {
@@ -139,7 +130,7 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
     const version = typeof item[VERSION] === 'number' ? item[VERSION] : 0;
     const state: ItemState = {};
     for (const [name, value] of Object.entries(item)) {
-      if (!RESERVED.has(name) && name !== partitionKey && name !== options.sortKey?.name) state[name] = value;
+      if (!RESERVED.has(name) && name !== PARTITION_KEY) state[name] = value;
     }
     return { version, state };
   };
@@ -169,7 +160,7 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
       values[':expected'] = expected.version;
     } else {
       condition = 'attribute_not_exists(#pk)';
-      names['#pk'] = partitionKey;
+      names['#pk'] = PARTITION_KEY;
     }
     try {
       await client.send(

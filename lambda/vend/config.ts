@@ -9,6 +9,7 @@ import {
   JWT_ALGORITHMS_BY_KEY,
   type JwtAlgorithm,
 } from '../adapters/jwt-verifier';
+import { MAX_ENDPOINT_TTL_MS } from '../adapters/kvs/endpoint-cache';
 import { DEFAULT_GROUPS_CLAIMS } from '../core/caller';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, KVS_SESSION_URL_QUOTA_PER_STREAM } from '../core/model';
 
@@ -101,7 +102,7 @@ export const ADMISSION_DEFAULTS = {
   timeoutMs: 500,
 } as const;
 
-export class ConfigError extends Error {
+class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
@@ -112,8 +113,6 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-/** The KVS producer SDKs refresh endpoints every 40 minutes; stay well under. */
-export const MAX_ENDPOINT_CACHE_TTL_SECONDS = 1800;
 
 export function parseConfig(env: Env): Config {
   const read = (name: string): string | undefined => {
@@ -253,7 +252,7 @@ export function parseConfig(env: Env): Config {
       ...(kvsEndpoint !== undefined ? { endpoint: httpUrl('KVS_ENDPOINT', kvsEndpoint) } : {}),
       callTimeoutMs: integer('KVS_CALL_TIMEOUT_MS', 2000, 50, 60000),
       retryBudgetMs: integer('KVS_RETRY_BUDGET_MS', DEFAULT_KVS_RETRY_BUDGET_MS, 50, 60000),
-      endpointCacheTtlSeconds: integer('ENDPOINT_CACHE_TTL_SECONDS', 1500, 1, MAX_ENDPOINT_CACHE_TTL_SECONDS),
+      endpointCacheTtlSeconds: integer('ENDPOINT_CACHE_TTL_SECONDS', 1500, 1, MAX_ENDPOINT_TTL_MS / 1000),
       endpointCacheMaxEntries: integer('ENDPOINT_CACHE_MAX_ENTRIES', 1000, 1, 1_000_000),
       streamListCacheTtlSeconds: integer('STREAM_LIST_CACHE_TTL_SECONDS', 30, 0, 3600),
     },

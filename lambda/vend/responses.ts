@@ -1,12 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { CORS, ERROR_STATUS, type ErrorBody } from '../contract';
-import {
-  DomainError,
-  InvalidRequestError,
-  MethodNotAllowedError,
-  RateLimitedError,
-  UnauthenticatedError,
-} from '../core/errors';
+import { ApiError, CORS, ERROR_STATUS, type ErrorBody } from '../contract';
+import { InvalidRequestError, RateLimitedError, UnauthenticatedError } from '../core/errors';
+import { MethodNotAllowedError } from './http-errors';
 
 const INTERNAL_MESSAGE = 'Something went wrong on our side.';
 
@@ -15,7 +10,7 @@ const INTERNAL_MESSAGE = 'Something went wrong on our side.';
  * (§3.1), `invalid_token` with a description that tells an expired token (refresh it) from an invalid
  * one (get a new one) otherwise. The body stays the same generic message in all three cases.
  */
-export function challengeOf(error: UnauthenticatedError): string {
+function challengeOf(error: UnauthenticatedError): string {
   if (error.scheme === 'ApiKey') return 'ApiKey header="x-api-key"';
   switch (error.reason) {
     case 'missing':
@@ -67,11 +62,11 @@ export function jsonResponse(
 }
 
 /**
- * The response of a failed request: `{"error": {code, message, requestId, details?}}`. Only a domain
+ * The response of a failed request: `{"error": {code, message, requestId, details?}}`. Only an API
  * error's own (caller-safe) message is shown; anything else is a generic 500 INTERNAL.
  */
 export function errorResponse(error: unknown, context: ResponseContext): APIGatewayProxyResult {
-  if (!(error instanceof DomainError)) {
+  if (!(error instanceof ApiError)) {
     const body: ErrorBody = {
       error: { code: 'INTERNAL', message: INTERNAL_MESSAGE, requestId: context.requestId },
     };

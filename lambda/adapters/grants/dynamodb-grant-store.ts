@@ -1,9 +1,9 @@
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LRUCache } from 'lru-cache';
-import { UpstreamUnavailableError } from '../core/errors';
-import type { Grant } from '../core/model';
-import type { Clock, GrantStore } from '../core/ports';
+import { UpstreamUnavailableError } from '../../core/errors';
+import type { Grant } from '../../core/model';
+import type { Clock, GrantStore } from '../../core/ports';
 import { parseGrantRecord } from './grant-records';
 
 export interface DynamoDbGrantStoreOptions {
@@ -17,8 +17,6 @@ export interface DynamoDbGrantStoreOptions {
   /** Deadline of one `grantsFor` call, every page and retry included. Default 1500 ms. */
   timeoutMs?: number;
   clock?: Clock;
-  /** Principals whose grants are cached at most (least recently used go first). Default 10000. */
-  cacheMaxEntries?: number;
   /** Query page size (DynamoDB `Limit`); unset means DynamoDB's own 1 MB pages. */
   pageSize?: number;
   /** A stored record failed validation and was ignored (it grants nothing). */
@@ -28,7 +26,8 @@ export interface DynamoDbGrantStoreOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 1_500;
-const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
+/** Principals whose grants are cached at most (least recently used go first). */
+const CACHE_MAX_ENTRIES = 10_000;
 const UNAVAILABLE_MESSAGE = 'The grants store is unavailable.';
 
 interface CacheEntry {
@@ -58,7 +57,7 @@ export function createDynamoDbGrantStore(options: DynamoDbGrantStoreOptions): Gr
       requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
     });
   const cache = new LRUCache<string, CacheEntry>({
-    max: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
+    max: CACHE_MAX_ENTRIES,
   });
   const inflight = new Map<string, Promise<readonly Grant[]>>();
 

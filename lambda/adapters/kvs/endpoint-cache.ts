@@ -1,7 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../core/ports';
+import type { Clock } from '../../core/ports';
 
-/** KVS data endpoints are documented as stable for a while; past 30 minutes an entry is never trusted. */
+/**
+ * KVS data endpoints are documented as stable for a while, and the KVS producer SDKs refresh them every 40
+ * minutes; past 30 minutes an entry is never trusted.
+ */
 export const MAX_ENDPOINT_TTL_MS = 30 * 60 * 1000;
 
 export interface EndpointCacheOptions {
