@@ -15,7 +15,10 @@ const DEFAULT_STACK_NAME = 'KvsUrlVending';
  */
 export function buildApp(
   app: App,
-  env: Environment = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  env: Environment = {
+    ...(process.env.CDK_DEFAULT_ACCOUNT !== undefined ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}),
+    ...(process.env.CDK_DEFAULT_REGION !== undefined ? { region: process.env.CDK_DEFAULT_REGION } : {}),
+  },
 ): KvsUrlVendingStack {
   const config = configFromContext(app.node);
   const stackName = app.node.tryGetContext('stackName') as unknown;

@@ -168,11 +168,11 @@ const configSchema = z
     admission: z
       .strictObject({
         enabled: z.boolean().default(true),
-        callerRatePerSecond: z.int().min(1).max(10_000).optional(),
-        callerBurst: z.int().min(1).max(10_000).optional(),
-        streamRatePerSecond: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).optional(),
-        streamBurst: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).optional(),
-        sessionCap: z.int().min(0).max(10_000).optional(),
+        callerRatePerSecond: z.int().min(1).max(10_000).exactOptional(),
+        callerBurst: z.int().min(1).max(10_000).exactOptional(),
+        streamRatePerSecond: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).exactOptional(),
+        streamBurst: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).exactOptional(),
+        sessionCap: z.int().min(0).max(10_000).exactOptional(),
       })
       .default({ enabled: true }),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */

@@ -56,7 +56,7 @@ export async function runOverhead(options: BenchOptions): Promise<ScenarioResult
     const media = new KinesisVideoArchivedMediaClient({
       region: BENCH_REGION,
       credentials: BENCH_CREDENTIALS,
-      endpoint: DataEndpoint,
+      ...(DataEndpoint !== undefined ? { endpoint: DataEndpoint } : {}),
     });
 
     const instantKvs: KvsPort = {

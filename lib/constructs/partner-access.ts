@@ -1,13 +1,12 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
 import type { GrantRecord } from '../../lambda/adapters/grants/grant-records';
-import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement } from './grants-table';
+import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement, type TableReference } from './grants-table';
 
 /**
  * A grant of a partner: a grant record of the table (`GrantRecord`, validated as one) without
@@ -44,7 +43,7 @@ export interface Partner {
 
 export interface PartnerAccessProps {
   readonly api: apigateway.RestApi;
-  readonly grantsTable: dynamodb.ITable;
+  readonly grantsTable: TableReference;
   readonly partners: readonly Partner[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -180,7 +179,8 @@ export class PartnerAccess extends Construct {
         description: `Usage plan of partner ${partner.name}`,
         throttle: { rateLimit: partner.rateLimit, burstLimit: partner.burstLimit },
         quota: { limit: partner.quota.limit, period: apigateway.Period[partner.quota.period] },
-        apiStages: [{ api: props.api, stage: props.api.deploymentStage }],
+        // The stage names its API: CDK takes the API id from it.
+        apiStages: [{ stage: props.api.deploymentStage }],
       });
       plan.addApiKey(apiKey);
       this.apiKeys[partner.name] = apiKey;

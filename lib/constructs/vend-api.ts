@@ -140,8 +140,7 @@ export class VendApi extends Construct {
       proxy: true,
       allowTestInvoke: false,
     });
-    const validator = new apigateway.RequestValidator(this, 'Validator', {
-      restApi: this.api,
+    const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
       validateRequestParameters: true,

@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,7 +8,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../vend-bundling';
-import { TABLE_KEY_READ_ACTIONS, tableKeyStatement } from './grants-table';
+import { TABLE_KEY_READ_ACTIONS, tableKeyStatement, type TableReference } from './grants-table';
 
 /** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -223,7 +222,7 @@ export class VendFunction extends Construct {
    * Lets the function read grants from `table` (Query on the base table only, and decryption through
    * DynamoDB with its customer managed key if it has one) and points it there.
    */
-  public grantGrantsTable(table: dynamodb.ITable): void {
+  public grantGrantsTable(table: TableReference): void {
     this.function.addEnvironment('GRANTS_TABLE_NAME', table.tableName);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }),
@@ -233,7 +232,7 @@ export class VendFunction extends Construct {
   }
 
   /** Lets the function keep admission's state in `table` and turns admission on, with these settings. */
-  public grantAdmissionTable(table: dynamodb.ITable, settings: AdmissionSettings = {}): void {
+  public grantAdmissionTable(table: TableReference, settings: AdmissionSettings = {}): void {
     this.function.addEnvironment('ADMISSION_TABLE_NAME', table.tableName);
     for (const [key, variable] of Object.entries(ADMISSION_VARIABLES)) {
       const value = settings[key as keyof AdmissionSettings];

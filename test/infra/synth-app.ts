@@ -36,7 +36,8 @@ const CLI_CONTEXT: Record<string, unknown> = {
  * The environment `npx cdk synth` gives the stack offline: no account, and the CLI's fallback region when
  * no profile or AWS_REGION names one. A deploy resolves both from the credentials.
  */
-const CLI_OFFLINE_ENV = { account: undefined, region: 'us-east-1' };
+/** What the CLI passes without credentials: a region, no account. */
+const CLI_OFFLINE_ENV = { region: 'us-east-1' };
 
 export interface SynthOptions {
   /** Replaces keys of the cdk.json configuration. */

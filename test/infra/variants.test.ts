@@ -125,17 +125,24 @@ describe('KvsUrlVending construct props', () => {
     jwksUrl: 'https://issuer.example.com/jwks.json',
     streamArnPatterns: ['arn:aws:kinesisvideo:us-east-1:123456789012:stream/cam-*/*'],
   };
-  const build = (props: Partial<KvsUrlVendingProps>) => () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    new KvsUrlVending(new Stack(app, 'Embedding'), 'Vending', { ...valid, ...props });
-  };
+  const build =
+    (props: Partial<KvsUrlVendingProps>, base: KvsUrlVendingProps = valid) =>
+    () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      new KvsUrlVending(new Stack(app, 'Embedding'), 'Vending', { ...base, ...props });
+    };
 
   it('embeds in another app with valid props', () => {
     expect(build({})).not.toThrow();
   });
 
+  it('refuses props without a key source', () => {
+    const { jwksUrl: _, ...withoutKeySource } = valid;
+
+    expect(build({}, withoutKeySource)).toThrow(/exactly one of jwksUrl and jwtSecret/);
+  });
+
   it.each<[string, Partial<KvsUrlVendingProps>, RegExp]>([
-    ['no key source', { jwksUrl: undefined }, /exactly one of jwksUrl and jwtSecret/],
     ['no stream ARN patterns', { streamArnPatterns: [] }, /streamArnPatterns/],
     [
       'a timeout within the KVS retry budget',
@@ -317,7 +324,9 @@ describe('customer managed KMS keys on the grants table and the signing secret',
     new KvsUrlVending(embedding, 'Vending', {
       issuer: 'https://issuer.example.com/',
       audience: 'kvs',
-      jwtSecret: secret,
+      // aws-cdk-lib declares secretFullArn differently on Secret and ISecret; with exact optional
+      // properties only the interface view of the secret type-checks.
+      jwtSecret: secret as secretsmanager.ISecret,
       streamArnPatterns: ['arn:aws:kinesisvideo:eu-west-1:123456789012:stream/cam-*/*'],
       grantsTableEncryptionKey: tableKey,
       partners: [

@@ -28,8 +28,9 @@ export interface RawRequest {
   /** Pairs, so a header may repeat. */
   headers?: readonly (readonly [string, string])[];
   body?: Buffer | string;
-  token?: string;
-  apiKey?: string;
+  /** A bearer token; none when undefined (callers pass tokens they may not have). */
+  token?: string | undefined;
+  apiKey?: string | undefined;
   /** A JSON value sent as `application/json`. */
   json?: unknown;
 }

@@ -121,7 +121,7 @@ export async function startApiHarness(options: {
       const response = await fetch(`${apiUrl}${path}`, {
         method: callOptions.method ?? (body === undefined ? 'GET' : 'POST'),
         headers,
-        body,
+        body: body ?? null,
       });
       const text = await response.text();
       let json: unknown;
