@@ -40,7 +40,7 @@ export interface Caller {
 }
 
 /**
- * One grant record (ARCHITECTURE.md, "Grants"). Deny by default: a request is allowed only when one
+ * One grant record (docs/ARCHITECTURE.md, "Grants"). Deny by default: a request is allowed only when one
  * grant of one of the caller's principals covers stream, protocol, mode and time window.
  */
 export interface Grant {

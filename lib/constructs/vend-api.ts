@@ -72,9 +72,10 @@ function errorTemplate(code: ErrorCode, message: string): Record<string, string>
 }
 
 /**
- * The REST API of the contract (`lambda/contract/routes.ts`): user routes under `/v1` (the function
- * verifies the JWT) and their partner twins under `/partner/v1` (`apiKeyRequired`, usage plans). Lambda proxy integration, stage
- * throttling, JSON access logs, X-Ray, no caching anywhere: every answer holds a fresh bearer URL.
+ * The REST API of the contract (`lambda/contract/routes.ts`; docs/ARCHITECTURE.md, "Where the contract
+ * lives"): user routes under `/v1` (the function verifies the JWT) and their partner twins under
+ * `/partner/v1` (`apiKeyRequired`, usage plans). Lambda proxy integration, stage throttling, JSON access
+ * logs, X-Ray, no caching anywhere: every answer holds a fresh bearer URL.
  */
 export class VendApi extends Construct {
   public readonly api: apigateway.RestApi;

@@ -22,7 +22,10 @@ function route(method: Route['method'], resource: string, apiKeyRequired: boolea
   return { method, resource, apiKeyRequired, pattern: new RegExp(`^${source}$`), parameters };
 }
 
-/** The methods of the REST API, as deployed: the contract's routes (`lambda/contract/routes.ts`). */
+/**
+ * The methods of the REST API, as deployed: the contract's routes (`lambda/contract/routes.ts`;
+ * docs/ARCHITECTURE.md, "Where the contract lives").
+ */
 const ROUTES: readonly Route[] = CONTRACT_ROUTES.map(({ method, resource, credentials }) =>
   route(method, resource, CREDENTIALS[credentials].apiKeyRequired),
 );

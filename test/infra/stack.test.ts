@@ -307,7 +307,7 @@ describe('REST API', () => {
     }))
     .sort((a, b) => a.route.localeCompare(b.route));
 
-  it('has exactly the routes of the contract, partner twins requiring an API key', () => {
+  it('has exactly the routes of the contract (docs/ARCHITECTURE.md), partner twins requiring an API key', () => {
     expect(
       routes.map(({ route, apiKeyRequired, authorizationType }) => ({
         route,
