@@ -13,6 +13,35 @@ const WORKSPACE_IMPORTS = [
   },
 ];
 
+const NO_EMULATOR = {
+  group: ['@kvs-url-vending/kvs-emulator'],
+  message: 'The emulator is for the local stack and tests.',
+};
+
+/**
+ * The layering of lambda/ (docs/ARCHITECTURE.md): contract <- core <- adapters <- vend. Each layer imports
+ * only from the layers to its left, so the core stays pure and the contract importable from anywhere.
+ */
+const LAYERS = {
+  contract: [
+    {
+      regex: '^(?!\\./)',
+      message: 'The contract is pure data: it imports only its own files.',
+    },
+  ],
+  core: [
+    {
+      group: ['@aws-sdk/*', '@aws-lambda-powertools/*', '@middy/*', 'aws-lambda', 'node:*'],
+      message: 'lambda/core is pure: it receives ports, it does not reach AWS, Lambda or Node.js itself.',
+    },
+    {
+      group: ['**/adapters/**', '**/vend/**'],
+      message: 'lambda/core imports only lambda/contract and itself.',
+    },
+  ],
+  adapters: [{ group: ['**/vend/**'], message: 'Adapters serve the core; the handler wires them.' }],
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -51,17 +80,23 @@ export default tseslint.config(
   {
     // The vend function's bundle must never carry the local stack's KVS emulator.
     files: ['lambda/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...WORKSPACE_IMPORTS, NO_EMULATOR] }] },
+  },
+  ...Object.entries(LAYERS).map(([layer, patterns]) => ({
+    files: [`lambda/${layer}/**/*.ts`],
     rules: {
-      'no-restricted-imports': [
+      'no-restricted-imports': ['error', { patterns: [...WORKSPACE_IMPORTS, NO_EMULATOR, ...patterns] }],
+    },
+  })),
+  {
+    files: ['lambda/core/**/*.ts', 'lambda/contract/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
         'error',
         {
-          patterns: [
-            ...WORKSPACE_IMPORTS,
-            {
-              group: ['@kvs-url-vending/kvs-emulator'],
-              message: 'The emulator is for the local stack and tests.',
-            },
-          ],
+          object: 'process',
+          property: 'env',
+          message: 'Configuration is read in lambda/vend/config.ts only.',
         },
       ],
     },

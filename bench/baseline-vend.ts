@@ -58,7 +58,10 @@ export function createBaselineHandler(
       const { DataEndpoint } = await kvs.send(
         new GetDataEndpointCommand({ StreamName: streamName, APIName: 'GET_HLS_STREAMING_SESSION_URL' }),
       );
-      const media = new KinesisVideoArchivedMediaClient({ ...clientConfig, endpoint: DataEndpoint });
+      const media = new KinesisVideoArchivedMediaClient({
+        ...clientConfig,
+        ...(DataEndpoint !== undefined ? { endpoint: DataEndpoint } : {}),
+      });
       const { HLSStreamingSessionURL } = await media.send(
         new GetHLSStreamingSessionURLCommand({ StreamName: streamName, PlaybackMode: 'LIVE', Expires: 300 }),
       );

@@ -4,7 +4,7 @@ import { configFromContext } from './config';
 import { KvsUrlVendingStack } from './kvs-url-vending-stack';
 
 /** Stack name unless the context sets `stackName`. */
-export const DEFAULT_STACK_NAME = 'KvsUrlVending';
+const DEFAULT_STACK_NAME = 'KvsUrlVending';
 
 /**
  * Builds the deployable app: the stack from the `kvsUrlVending` context, checked by the cdk-nag
@@ -15,7 +15,10 @@ export const DEFAULT_STACK_NAME = 'KvsUrlVending';
  */
 export function buildApp(
   app: App,
-  env: Environment = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  env: Environment = {
+    ...(process.env.CDK_DEFAULT_ACCOUNT !== undefined ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}),
+    ...(process.env.CDK_DEFAULT_REGION !== undefined ? { region: process.env.CDK_DEFAULT_REGION } : {}),
+  },
 ): KvsUrlVendingStack {
   const config = configFromContext(app.node);
   const stackName = app.node.tryGetContext('stackName') as unknown;

@@ -1,19 +1,24 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { parseGrantRecord } from '../lambda/adapters/grant-records';
-import { partnerProblems } from './constructs/partner-access';
+import { validateGrantRecord } from '../lambda/adapters/grants/grant-records';
+import { partnerProblems, type PartnerGrantRecord } from './constructs/partner-access';
+import { GROUPS_CLAIM_NAME } from './constructs/vend-function';
+import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
+import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
 import {
+  ADMISSION_DEFAULTS,
+  DEFAULT_KVS_RETRY_BUDGET_MS,
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
-} from '../lambda/shared/config';
+} from '../lambda/vend/config';
 
 /**
  * Deployment configuration, read from the `kvsUrlVending` object of the CDK context (`cdk.json`, or
  * `-c kvsUrlVending='{...}'` as JSON). Validated at synth: a bad value fails `cdk synth` with a message
  * naming the key, so nothing half-configured reaches CloudFormation.
  */
-export const CONTEXT_KEY = 'kvsUrlVending';
+const CONTEXT_KEY = 'kvsUrlVending';
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -21,9 +26,6 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
-
-const JWT_ALGORITHMS = ['RS256', 'ES256', 'HS256'] as const;
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 /**
  * `arn:<partition>:kinesisvideo:<region>:<account>:stream/<name or prefix*>/*`: the trailing `/*` is the
@@ -39,7 +41,7 @@ const PARTNER_NAME = /^[a-zA-Z0-9-]{1,64}$/;
 const KMS_KEY_ARN =
   /^arn:aws(?:-cn|-us-gov)?:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 /** A JWT claim name; commas and spaces would split it in the function's JWT_GROUPS_CLAIM list. */
-const claimName = z.string().regex(/^[^\s,]{1,256}$/, 'must be a claim name without spaces or commas');
+const claimName = z.string().regex(GROUPS_CLAIM_NAME, 'must be a claim name without spaces or commas');
 
 /** The retention periods CloudWatch Logs accepts (anything else fails at deploy, so fail at synth). */
 const RETENTION_DAYS = Object.values(logs.RetentionDays)
@@ -68,18 +70,25 @@ const exactOrigin = z.string().refine(
 );
 
 /**
- * A partner's grant: the grant record of the table, without `principal` (the partner's API key id is).
- * Its `grantId` is checked with the partner's other grants (`partnerProblems`), once.
+ * A partner's grant: the grant record of the table, without `principal` (the partner's API key id is),
+ * validated as a grant record. Its `grantId` is checked with the partner's other grants
+ * (`partnerProblems`), once: a missing one reaches that check as an empty one.
  */
-const partnerGrantSchema = z.record(z.string(), z.unknown()).superRefine((grant, ctx) => {
+const partnerGrantSchema = z.record(z.string(), z.unknown()).transform((grant, ctx): PartnerGrantRecord => {
   if ('principal' in grant) {
     ctx.addIssue({ code: 'custom', message: 'must not set principal: it is partner:<apiKeyId>' });
-    return;
+    return z.NEVER;
   }
   try {
-    parseGrantRecord({ principal: 'partner:validation', ...grant }, 'grant');
+    const {
+      principal: _,
+      grantId,
+      ...record
+    } = validateGrantRecord({ principal: 'partner:validation', ...grant }, 'grant');
+    return { ...record, grantId: grantId ?? '' };
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
   }
 });
 
@@ -155,32 +164,35 @@ const configSchema = z
     deletionProtection: z.boolean().default(true),
     alarmEmail: z.email().optional(),
     latencyP99ThresholdMs: z.int().min(100).max(29_000).default(2000),
-    abuseControls: z.boolean().default(true),
-    /** Tuning of the abuse controls; absent keys keep the function's defaults. */
-    abuseLimits: z
+    /** Admission in the function (`enabled`), and its settings: absent keys keep the function's defaults. */
+    admission: z
       .strictObject({
-        callerRatePerSecond: z.int().min(1).max(10_000).optional(),
-        callerBurst: z.int().min(1).max(10_000).optional(),
-        streamRatePerSecond: z.int().min(1).max(25).optional(),
-        streamBurst: z.int().min(1).max(25).optional(),
-        maxConcurrentSessionsPerUser: z.int().min(0).max(10_000).optional(),
+        enabled: z.boolean().default(true),
+        callerRatePerSecond: z.int().min(1).max(10_000).exactOptional(),
+        callerBurst: z.int().min(1).max(10_000).exactOptional(),
+        streamRatePerSecond: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).exactOptional(),
+        streamBurst: z.int().min(1).max(KVS_SESSION_URL_QUOTA_PER_STREAM).exactOptional(),
+        sessionCap: z.int().min(0).max(10_000).exactOptional(),
       })
-      .optional(),
+      .default({ enabled: true }),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
-    const limits = config.abuseLimits;
-    if (limits && (limits.streamRatePerSecond ?? 20) + (limits.streamBurst ?? 5) > 25) {
+    const { enabled, ...settings } = config.admission;
+    const stream = ADMISSION_DEFAULTS.streamLimit;
+    if (
+      (settings.streamRatePerSecond ?? stream.ratePerSecond) + (settings.streamBurst ?? stream.burst) >
+      KVS_SESSION_URL_QUOTA_PER_STREAM
+    ) {
       ctx.addIssue({
         code: 'custom',
-        path: ['abuseLimits'],
-        message:
-          'streamRatePerSecond + streamBurst must not exceed the KVS quota of 25 session URLs per second',
+        path: ['admission'],
+        message: `streamRatePerSecond + streamBurst must not exceed the KVS quota of ${KVS_SESSION_URL_QUOTA_PER_STREAM} session URLs per second`,
       });
     }
-    if (limits && !config.abuseControls) {
-      ctx.addIssue({ code: 'custom', path: ['abuseLimits'], message: 'needs abuseControls: true' });
+    if (!enabled && Object.keys(settings).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['admission'], message: 'settings need enabled: true' });
     }
     const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);
     if (keySources.length !== 1) {
@@ -194,7 +206,7 @@ const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['jwtSecretKmsKeyArn'], message: 'needs jwtSecretArn' });
     }
     const family: readonly JwtAlgorithm[] =
-      config.jwtSecretArn !== undefined ? ['HS256'] : ['RS256', 'ES256'];
+      config.jwtSecretArn !== undefined ? JWT_ALGORITHMS_BY_KEY.secret : JWT_ALGORITHMS_BY_KEY.keySet;
     if (config.jwtAlgorithms && !config.jwtAlgorithms.every((alg) => family.includes(alg))) {
       ctx.addIssue({
         code: 'custom',
@@ -205,21 +217,16 @@ const configSchema = z
     for (const problem of partnerProblems(config.partners)) {
       ctx.addIssue({ code: 'custom', path: ['partners', ...problem.path], message: problem.message });
     }
-    if (config.timeoutSeconds * 1000 <= KVS_RETRY_BUDGET_MS) {
+    if (config.timeoutSeconds * 1000 <= DEFAULT_KVS_RETRY_BUDGET_MS) {
       ctx.addIssue({
         code: 'custom',
         path: ['timeoutSeconds'],
-        message: `must exceed the KVS retry budget of ${KVS_RETRY_BUDGET_MS / 1000} s`,
+        message: `must exceed the KVS retry budget of ${DEFAULT_KVS_RETRY_BUDGET_MS / 1000} s`,
       });
     }
   });
 
-/** The function's KVS retry budget (KVS_RETRY_BUDGET_MS default); its timeout must leave room for it. */
-export const KVS_RETRY_BUDGET_MS = 4000;
-
 export type KvsUrlVendingConfig = z.output<typeof configSchema>;
-export type PartnerConfig = KvsUrlVendingConfig['partners'][number];
-export type PartnerGrant = Record<string, unknown>;
 
 /** Validates a raw configuration object (or its JSON text, as `-c key=...` passes it). */
 export function parseConfig(raw: unknown): KvsUrlVendingConfig {

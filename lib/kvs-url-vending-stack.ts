@@ -4,7 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { KvsUrlVendingConfig } from './config';
 import { KvsUrlVending } from './constructs/kvs-url-vending';
-import { partnerIdPart, type PartnerGrantRecord } from './constructs/partner-access';
+import { partnerIdPart } from './constructs/partner-access';
 
 export interface KvsUrlVendingStackProps extends StackProps {
   /** Validated configuration (`parseConfig` / `configFromContext` of `lib/config.ts`). */
@@ -46,10 +46,7 @@ export class KvsUrlVendingStack extends Stack {
       ...(config.liveMaxFragments !== undefined ? { liveMaxFragments: config.liveMaxFragments } : {}),
       streamArnPatterns: config.streamArnPatterns,
       allowedOrigins: config.allowedOrigins,
-      partners: config.partners.map((partner) => ({
-        ...partner,
-        grants: partner.grants as unknown as PartnerGrantRecord[],
-      })),
+      partners: config.partners,
       logRetention: config.logRetentionDays,
       ...(config.reservedConcurrency !== undefined
         ? { reservedConcurrency: config.reservedConcurrency }
@@ -61,8 +58,7 @@ export class KvsUrlVendingStack extends Stack {
       deletionProtection: config.deletionProtection,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
-      abuseControls: config.abuseControls,
-      ...(config.abuseLimits ? { abuseLimits: config.abuseLimits } : {}),
+      admission: config.admission,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     });
 

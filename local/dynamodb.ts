@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import dynalite from 'dynalite';
-import { parseGrantRecords } from '../lambda/adapters/grant-records';
+import { parseGrantRecords } from '../lambda/adapters/grants/grant-records';
 import { close, listen } from './listen';
 
-export const DEFAULT_GRANTS_FILE = resolve(__dirname, 'grants.json');
+const DEFAULT_GRANTS_FILE = resolve(__dirname, 'grants.json');
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface LocalDynamoDbOptions {
@@ -22,16 +22,16 @@ export interface LocalDynamoDbOptions {
   tableName?: string;
   /** JSON array of grant records (the contract shape, `notAfter` as RFC 3339). */
   grantsFile?: string;
-  /** Also create the table of the abuse controls (rate limits, fair share, session cap) under this name. */
-  limitsTableName?: string;
+  /** Also create the admission table (caller limits, stream shares, session caps) under this name. */
+  admissionTableName?: string;
 }
 
 export interface RunningDynamoDb {
   endpoint: string;
   port: number;
   tableName: string;
-  /** The abuse-controls table, when one was asked for. */
-  limitsTableName?: string;
+  /** The admission table, when one was asked for. */
+  admissionTableName?: string;
   /** How many grant records were written. */
   seeded: number;
   stop(): Promise<void>;
@@ -72,11 +72,11 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
         ],
       }),
     );
-    if (options.limitsTableName !== undefined) {
-      // The schema the Lambda's rate limiter expects: partition key `pk` only (TTL is an AWS-side setting).
+    if (options.admissionTableName !== undefined) {
+      // The schema the function's admission table has: partition key `pk` only (TTL is an AWS-side setting).
       await client.send(
         new CreateTableCommand({
-          TableName: options.limitsTableName,
+          TableName: options.admissionTableName,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
@@ -104,7 +104,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     endpoint,
     port,
     tableName,
-    ...(options.limitsTableName !== undefined ? { limitsTableName: options.limitsTableName } : {}),
+    ...(options.admissionTableName !== undefined ? { admissionTableName: options.admissionTableName } : {}),
     seeded: grants.length,
     stop: () => close(server),
   };

@@ -27,7 +27,7 @@ import { close, listen, portFromEnv, PortInUseError } from './listen';
 
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
-const LIMITS_TABLE_NAME = 'kvs-url-vending-limits';
+const ADMISSION_TABLE = 'kvs-url-vending-admission';
 /** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
 export const DEFAULT_LAMBDA_CONCURRENCY = 50;
 
@@ -57,11 +57,11 @@ export interface LocalStackOptions {
   /** Passed to the KVS emulator (streams, quotas, faults, clock). */
   emulator?: Omit<EmulatorOptions, 'port' | 'host'>;
   /**
-   * Turn on the Lambda's abuse controls (per-caller rate limit, per-stream fair share, optional session cap)
-   * with their table in the local DynamoDB, as a deployment with RATE_LIMIT_TABLE_NAME would. Default off
-   * here; `npm start` turns them on unless LOCAL_ABUSE_CONTROLS=0.
+   * Turn on the function's admission (caller limit, stream share, optional session cap) with its table in
+   * the local DynamoDB, as a deployment with ADMISSION_TABLE_NAME would. Default off here; `npm start`
+   * turns it on unless LOCAL_ADMISSION=0.
    */
-  abuseControls?: boolean;
+  admission?: boolean;
 }
 
 export interface LocalStack {
@@ -74,8 +74,8 @@ export interface LocalStack {
   audience: string;
   partners: readonly LocalPartner[];
   emulator: RunningEmulator;
-  /** Whether the function runs with its abuse controls (rate limits, fair share, session cap). */
-  abuseControls: boolean;
+  /** Whether the function runs with admission (caller limit, stream share, session cap). */
+  admission: boolean;
   /** Origins the function gives CORS headers: the local API's own, then those asked for. */
   allowedOrigins: readonly string[];
   /** The function as Lambda runs it: its bundle and its pool of instances. */
@@ -161,7 +161,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host,
       region: REGION,
       ...(options.grantsFile ? { grantsFile: options.grantsFile } : {}),
-      ...(options.abuseControls ? { limitsTableName: LIMITS_TABLE_NAME } : {}),
+      ...(options.admission ? { admissionTableName: ADMISSION_TABLE } : {}),
     });
     stops.push(() => dynamoDb.stop());
 
@@ -183,8 +183,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         ALLOWED_ORIGINS: allowedOrigins.join(','),
-        ...(dynamoDb.limitsTableName !== undefined
-          ? { RATE_LIMIT_TABLE_NAME: dynamoDb.limitsTableName }
+        ...(dynamoDb.admissionTableName !== undefined
+          ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
       },
       options.env ?? {},
@@ -214,7 +214,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       audience: LOCAL_AUDIENCE,
       partners,
       emulator,
-      abuseControls: dynamoDb.limitsTableName !== undefined,
+      admission: dynamoDb.admissionTableName !== undefined,
       allowedOrigins,
       lambda: {
         bundle,
@@ -251,7 +251,7 @@ function handlerEnvironment(
     'JWT_SECRET',
     'JWT_SECRET_ARN',
     'GRANTS_FILE',
-    'RATE_LIMIT_TABLE_NAME',
+    'ADMISSION_TABLE_NAME',
   ]) {
     delete inherited[name];
   }
@@ -294,7 +294,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
     }
   }
   return {
-    abuseControls: env.LOCAL_ABUSE_CONTROLS !== '0',
+    admission: env.LOCAL_ADMISSION !== '0',
     ...(concurrency ? { lambdaConcurrency: Number(concurrency) } : {}),
     ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
     ...(streams || sessionLifetimeScale !== undefined
@@ -331,7 +331,7 @@ async function main(): Promise<void> {
     `  JWKS            ${stack.jwksUrl}`,
     `  function        bundled as deployed (${Math.round(bundle.handlerBytes / 1024)} KB, ${(bundle.buildMs / 1000).toFixed(1)} s), up to ${concurrency} instances (LOCAL_LAMBDA_CONCURRENCY)`,
     `  CORS origins    ${stack.allowedOrigins.join(', ')}  (ALLOWED_ORIGINS adds yours)`,
-    `  abuse controls  ${stack.abuseControls ? 'on (LOCAL_ABUSE_CONTROLS=0 turns them off)' : 'off'}`,
+    `  admission       ${stack.admission ? 'on (LOCAL_ADMISSION=0 turns it off)' : 'off'}`,
   ];
   const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
   if (sessionLifetimeScale) {

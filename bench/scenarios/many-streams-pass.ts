@@ -1,4 +1,4 @@
-import { createKvsAdapter } from '../../lambda/adapters/kvs-adapter';
+import { createKvsAdapter } from '../../lambda/adapters/kvs/kvs-adapter';
 import { benchStreamNames } from '../lib/emulator';
 import { BENCH_CREDENTIALS, BENCH_REGION } from '../lib/handler-env';
 

@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { parseGrantRecords } from '../../lambda/adapters/grant-records';
+import { parseGrantRecords } from '../../lambda/adapters/grants/grant-records';
 import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
-import { createStaticGrantStore } from '../../lambda/adapters/static-grant-store';
+import { createStaticGrantStore } from '../../lambda/adapters/grants/static-grant-store';
 import type { KvsPort } from '../../lambda/core/ports';
 import { createHandler } from '../../lambda/vend/create-handler';
 import { startBenchEmulator } from '../lib/emulator';
@@ -56,7 +56,7 @@ export async function runOverhead(options: BenchOptions): Promise<ScenarioResult
     const media = new KinesisVideoArchivedMediaClient({
       region: BENCH_REGION,
       credentials: BENCH_CREDENTIALS,
-      endpoint: DataEndpoint,
+      ...(DataEndpoint !== undefined ? { endpoint: DataEndpoint } : {}),
     });
 
     const instantKvs: KvsPort = {

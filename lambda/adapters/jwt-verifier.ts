@@ -2,9 +2,23 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { UnauthenticatedError, UpstreamUnavailableError } from '../core/errors';
 import type { Clock, TokenVerifier } from '../core/ports';
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../shared/config';
 
-export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
+export const JWT_ALGORITHMS = ['RS256', 'ES256', 'HS256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/**
+ * The algorithms each kind of key verifies. A verifier holds one kind only, so symmetric and asymmetric
+ * algorithms never mix, which rules out HS/RS key confusion by construction.
+ */
+export const JWT_ALGORITHMS_BY_KEY = {
+  /** The issuer's key set (JWKS). */
+  keySet: ['RS256', 'ES256'],
+  /** A shared secret. */
+  secret: ['HS256'],
+} as const satisfies Readonly<Record<string, readonly JwtAlgorithm[]>>;
+
+/** The longest token lifetime accepted unless configured otherwise (24 h). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 export interface JwtVerifierOptions {
   issuer: string;
@@ -26,19 +40,17 @@ export interface JwtVerifierOptions {
   jwksTimeoutMs?: number;
   /** How long a fetched key set is trusted before it is refreshed (keys removed by the issuer stop working). */
   jwksMaxAgeSeconds?: number;
-  /** How long a loaded secret is kept before the loader is asked again (rotation). */
-  secretMaxAgeSeconds?: number;
   clock?: Clock;
 }
 
-const ASYMMETRIC: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
 /** A `kid` is an opaque label; anything outside this set is refused rather than handled. */
 const KID_PATTERN = /^[A-Za-z0-9._~+/=:-]{1,256}$/;
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 const GENERIC_MESSAGE = 'The bearer token is missing, invalid or expired.';
 const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
 const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
-const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+/** How long a loaded secret is kept before the loader is asked again (rotation). */
+const SECRET_MAX_AGE_SECONDS = 300;
 /** RFC 7518 §3.2: an HMAC key at least as long as the hash output. */
 const MIN_SECRET_BYTES = 32;
 
@@ -80,7 +92,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   if (hasJwks === hasSecret) {
     throw new Error('JWT verifier: configure exactly one of jwksUrl and secret.');
   }
-  const family: readonly JwtAlgorithm[] = hasJwks ? ASYMMETRIC : ['HS256'];
+  const family: readonly JwtAlgorithm[] = hasJwks
+    ? JWT_ALGORITHMS_BY_KEY.keySet
+    : JWT_ALGORITHMS_BY_KEY.secret;
   const algorithms = options.algorithms.filter((alg) => family.includes(alg));
   if (algorithms.length === 0 || algorithms.length !== options.algorithms.length) {
     throw new Error(
@@ -97,7 +111,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
 
   const keyFor: (header: TokenHeader) => Promise<string | KeyObject> = hasJwks
     ? createKeySet(options.jwksUrl as string, options, clock)
-    : createSecretSource(options.secret as string | (() => Promise<string>), options, clock);
+    : createSecretSource(options.secret as string | (() => Promise<string>), clock);
 
   const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const tolerance = options.clockToleranceSeconds;
@@ -303,13 +317,9 @@ function algorithmsOfKey(key: KeyObject): readonly JwtAlgorithm[] {
 }
 
 /** The HS256 secret, loaded lazily and kept for a while so a rotated secret is eventually picked up. */
-function createSecretSource(
-  secret: string | (() => Promise<string>),
-  options: JwtVerifierOptions,
-  clock: Clock,
-): () => Promise<string> {
+function createSecretSource(secret: string | (() => Promise<string>), clock: Clock): () => Promise<string> {
   if (typeof secret === 'string') return () => Promise.resolve(secret);
-  const maxAgeMs = (options.secretMaxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS) * 1000;
+  const maxAgeMs = SECRET_MAX_AGE_SECONDS * 1000;
   let cached: { value: string; loadedAt: number } | undefined;
   let inflight: Promise<string> | undefined;
   return async () => {

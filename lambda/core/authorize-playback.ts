@@ -1,13 +1,6 @@
+import { MIN_EXPIRES_SECONDS, type PlaybackMode, type Protocol, type TimestampSource } from '../contract';
 import { ForbiddenError } from './errors';
-import {
-  MIN_EXPIRES_SECONDS,
-  type Caller,
-  type Grant,
-  type PlaybackMode,
-  type PlaybackRequest,
-  type Protocol,
-  type TimestampSource,
-} from './model';
+import type { Caller, Grant, PlaybackRequest } from './model';
 
 /**
  * A grant's stream pattern: an exact, case-sensitive name, or a prefix followed by a single trailing `*`.
@@ -18,7 +11,7 @@ export function matchesStreamPattern(pattern: string, streamName: string): boole
   return pattern === streamName;
 }
 
-export interface PlaybackScope {
+interface PlaybackScope {
   readonly streamName: string;
   readonly protocol: Protocol;
   readonly playbackMode: PlaybackMode;
@@ -32,7 +25,7 @@ export interface PlaybackScope {
  * Whether this one grant covers stream, protocol, mode and time window at `now` (epoch ms). Whether it
  * still has time enough for a session is `sessionLifetimeSeconds`.
  */
-export function grantAllows(grant: Grant, scope: PlaybackScope, now: number): boolean {
+function grantAllows(grant: Grant, scope: PlaybackScope, now: number): boolean {
   if (grant.notAfter !== undefined && !(grant.notAfter > now)) return false;
   if (!grant.streams.some((pattern) => matchesStreamPattern(pattern, scope.streamName))) return false;
   if (!grant.protocols.includes(scope.protocol)) return false;

@@ -1,21 +1,14 @@
-/**
- * Domain errors. Each has a stable `code` from the HTTP contract; one table in
- * `lambda/shared/http-errors.ts` maps classes to HTTP status codes. Messages are safe to show a
- * caller: they never hold a token, a URL or an upstream error body.
- */
-export abstract class DomainError extends Error {
-  abstract readonly code: string;
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+import { ApiError, type ErrorDetail } from '../contract';
 
-export interface ValidationDetail {
-  /** JSON path of the offending field, e.g. `end` or `body`. */
-  readonly field: string;
-  readonly issue: string;
-}
+/**
+ * Domain errors. Each has a stable `code` of the HTTP contract, whose table (`ERROR_STATUS` in
+ * `lambda/contract/errors.ts`) gives its HTTP status. Messages are safe to show a caller: they never hold
+ * a token, a URL or an upstream error body. Errors of HTTP alone (no such route, wrong method, body too
+ * large or not JSON) are the function's: `lambda/vend/http-errors.ts`.
+ */
+export abstract class DomainError extends ApiError {}
+
+export type ValidationDetail = ErrorDetail;
 
 export class InvalidRequestError extends DomainError {
   readonly code = 'INVALID_REQUEST';
@@ -51,29 +44,6 @@ export class ForbiddenError extends DomainError {
   constructor(message = 'No grant allows this playback.') {
     super(message);
   }
-}
-
-export class NotFoundRouteError extends DomainError {
-  readonly code = 'NOT_FOUND';
-}
-
-export class MethodNotAllowedError extends DomainError {
-  readonly code = 'METHOD_NOT_ALLOWED';
-  constructor(
-    message: string,
-    /** Methods the resource does answer, for the `Allow` header. */
-    readonly allow?: string,
-  ) {
-    super(message);
-  }
-}
-
-export class PayloadTooLargeError extends DomainError {
-  readonly code = 'PAYLOAD_TOO_LARGE';
-}
-
-export class UnsupportedMediaTypeError extends DomainError {
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
 }
 
 export class StreamNotFoundError extends DomainError {

@@ -1,14 +1,12 @@
-import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import {
   MAX_EXPIRES_SECONDS,
   MIN_EXPIRES_SECONDS,
   PLAYBACK_MODES,
   PROTOCOLS,
   STREAM_NAME_PATTERN,
-  type Caller,
-  type Grant,
-  type PlayableStream,
-} from './model';
+} from '../contract';
+import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
+import type { Caller, Grant, PlayableStream } from './model';
 import type { Clock, GrantStore, KvsPort } from './ports';
 
 export interface ListDeps {

@@ -1,28 +1,14 @@
 /**
- * The vocabulary of the product. Pure types: no AWS SDK, no process.env, no Lambda types.
+ * The vocabulary of the product. Pure types: no AWS SDK, no process.env, no Lambda types. The words a
+ * caller uses (protocols, playback modes, ...) are the HTTP contract's (`lambda/contract`).
  */
-
-export const PROTOCOLS = ['HLS', 'DASH'] as const;
-export type Protocol = (typeof PROTOCOLS)[number];
-
-export const PLAYBACK_MODES = ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] as const;
-export type PlaybackMode = (typeof PLAYBACK_MODES)[number];
-
-export const TIMESTAMP_SOURCES = ['SERVER', 'PRODUCER'] as const;
-export type TimestampSource = (typeof TIMESTAMP_SOURCES)[number];
-
-export const CONTAINER_FORMATS = ['FRAGMENTED_MP4', 'MPEG_TS'] as const;
-export type ContainerFormat = (typeof CONTAINER_FORMATS)[number];
-
-export const DISCONTINUITY_MODES = ['ALWAYS', 'NEVER', 'ON_DISCONTINUITY'] as const;
-export type DiscontinuityMode = (typeof DISCONTINUITY_MODES)[number];
-
-/** KVS stream names: the service's own rule, checked before anything else. */
-export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
-
-/** Session lifetimes KVS accepts (seconds). */
-export const MIN_EXPIRES_SECONDS = 300;
-export const MAX_EXPIRES_SECONDS = 43_200;
+import type {
+  ContainerFormat,
+  DiscontinuityMode,
+  PlaybackMode,
+  Protocol,
+  TimestampSource,
+} from '../contract';
 
 /** Fragments KVS lists when a request does not say (MaxMediaPlaylist/MaxManifestFragmentResults). */
 export const KVS_DEFAULT_MAX_FRAGMENTS: Readonly<Record<PlaybackMode, number>> = {
@@ -30,8 +16,11 @@ export const KVS_DEFAULT_MAX_FRAGMENTS: Readonly<Record<PlaybackMode, number>> =
   LIVE_REPLAY: 5,
   ON_DEMAND: 1000,
 };
-/** The most fragments any session may list (the KVS maximum). */
-export const MAX_FRAGMENTS = 5000;
+/**
+ * KVS allows this many GetHLSStreamingSessionURL and GetDASHStreamingSessionURL calls per second per
+ * stream: every vend is one of them.
+ */
+export const KVS_SESSION_URL_QUOTA_PER_STREAM = 25;
 /**
  * The most fragments a LIVE session lists unless configured otherwise: about what live players keep
  * behind the edge. KVS lists "the most recent fragments, up to this value", so this is how far back LIVE
@@ -51,7 +40,7 @@ export interface Caller {
 }
 
 /**
- * One grant record (ARCHITECTURE.md, "Grants"). Deny by default: a request is allowed only when one
+ * One grant record (docs/ARCHITECTURE.md, "Grants"). Deny by default: a request is allowed only when one
  * grant of one of the caller's principals covers stream, protocol, mode and time window.
  */
 export interface Grant {
@@ -69,8 +58,8 @@ export interface Grant {
   readonly archiveWindowSeconds?: number;
   /** The grant stops working at this instant (epoch ms). Absent: no end. */
   readonly notAfter?: number;
-  /** Per-caller vend rate this grant allows; overrides the default when abuse controls are on. */
-  readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
+  /** The caller limit this grant allows (vends per second and burst); overrides admission's default. */
+  readonly callerLimit?: { readonly ratePerSecond: number; readonly burst: number };
   /**
    * Archived playback (LIVE_REPLAY, ON_DEMAND) with producer timestamps under an archive window. Off
    * unless set: the window is checked against server time, and a producer clock running ahead would

@@ -22,12 +22,6 @@ export interface Clock {
   now(): number;
 }
 
-export interface CoreLogger {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-}
-
 /** Verifies a bearer token; resolves to its claims or throws UnauthenticatedError. */
 export interface TokenVerifier {
   verify(token: string): Promise<Readonly<Record<string, unknown>>>;

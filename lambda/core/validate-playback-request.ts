@@ -1,38 +1,45 @@
 import * as z from 'zod/mini';
-import { InvalidRequestError, type ValidationDetail } from './errors';
 import {
-  CONTAINER_FORMATS,
-  DISCONTINUITY_MODES,
-  MAX_EXPIRES_SECONDS,
-  MAX_FRAGMENTS,
-  MIN_EXPIRES_SECONDS,
-  PLAYBACK_MODES,
-  PROTOCOLS,
-  TIMESTAMP_SOURCES,
-  type PlaybackRequest,
-} from './model';
+  PLAYBACK_URL_REQUEST,
+  type BodyOf,
+  type BodySchema,
+  type FieldSchema,
+  type PlaybackUrlRequestBody,
+} from '../contract';
+import { InvalidRequestError, type ValidationDetail } from './errors';
+import type { PlaybackRequest } from './model';
 import type { Clock } from './ports';
 
-export const DEFAULT_EXPIRES_SECONDS = MIN_EXPIRES_SECONDS;
 /** KVS: the end of a timestamp range must be within 24 hours of its start. */
-export const MAX_RANGE_MS = 24 * 60 * 60 * 1000;
+const MAX_RANGE_MS = 24 * 60 * 60 * 1000;
 
 const INVALID_MESSAGE = 'The request body is invalid.';
+const FIELDS = PLAYBACK_URL_REQUEST.fields;
 
-// Strict: a misspelt field (say `expiresInSecond`) must fail loudly rather than silently fall back to a default.
-const playbackBodySchema = z.strictObject({
-  protocol: z.optional(z.enum(PROTOCOLS)),
-  playbackMode: z.optional(z.enum(PLAYBACK_MODES)),
-  timestampSource: z.optional(z.enum(TIMESTAMP_SOURCES)),
-  start: z.optional(z.iso.datetime({ offset: true })),
-  end: z.optional(z.iso.datetime({ offset: true })),
-  containerFormat: z.optional(z.enum(CONTAINER_FORMATS)),
-  discontinuityMode: z.optional(z.enum(DISCONTINUITY_MODES)),
-  displayFragmentTimestamp: z.optional(z.boolean()),
-  displayFragmentNumber: z.optional(z.boolean()),
-  maxFragments: z.optional(z.int().check(z.gte(1), z.lte(MAX_FRAGMENTS))),
-  expiresInSeconds: z.optional(z.int().check(z.gte(MIN_EXPIRES_SECONDS), z.lte(MAX_EXPIRES_SECONDS))),
-});
+function fieldSchema(field: FieldSchema): z.ZodMiniType {
+  switch (field.type) {
+    case 'boolean':
+      return z.boolean();
+    case 'integer':
+      return z.int().check(z.gte(field.minimum), z.lte(field.maximum));
+    default:
+      return 'enum' in field ? z.enum(field.enum) : z.iso.datetime({ offset: true });
+  }
+}
+
+/**
+ * The contract's body schema as a zod schema. Strict: a misspelt field (say `expiresInSecond`) must fail
+ * loudly rather than silently fall back to a default.
+ */
+function bodySchemaOf<S extends BodySchema>(schema: S): z.ZodMiniType<BodyOf<S>> {
+  const shape = Object.fromEntries(
+    Object.entries(schema.fields).map(([name, field]) => [name, z.optional(fieldSchema(field))]),
+  );
+  // The shape is built field by field from the schema, so its output is BodyOf<S> by construction.
+  return z.strictObject(shape) as unknown as z.ZodMiniType<BodyOf<S>>;
+}
+
+const playbackBodySchema = bodySchemaOf(PLAYBACK_URL_REQUEST);
 
 /**
  * Validates the body of `POST .../playback-url` against the contract and the rules KVS itself applies
@@ -47,10 +54,10 @@ export function validatePlaybackRequest(body: unknown, clock: Clock): PlaybackRe
   if (!parsed.success) {
     throw new InvalidRequestError(INVALID_MESSAGE, parsed.error.issues.flatMap(toDetails));
   }
-  const data = parsed.data;
-  const protocol = data.protocol ?? 'HLS';
-  const playbackMode = data.playbackMode ?? 'LIVE';
-  const timestampSource = data.timestampSource ?? 'SERVER';
+  const data: PlaybackUrlRequestBody = parsed.data;
+  const protocol = data.protocol ?? FIELDS.protocol.default;
+  const playbackMode = data.playbackMode ?? FIELDS.playbackMode.default;
+  const timestampSource = data.timestampSource ?? FIELDS.timestampSource.default;
   const start = data.start === undefined ? undefined : Date.parse(data.start);
   const end = data.end === undefined ? undefined : Date.parse(data.end);
   const details: ValidationDetail[] = [];
@@ -88,7 +95,7 @@ export function validatePlaybackRequest(body: unknown, clock: Clock): PlaybackRe
     protocol,
     playbackMode,
     timestampSource,
-    expiresInSeconds: data.expiresInSeconds ?? DEFAULT_EXPIRES_SECONDS,
+    expiresInSeconds: data.expiresInSeconds ?? FIELDS.expiresInSeconds.default,
     ...(start !== undefined ? { start } : {}),
     ...(end !== undefined ? { end } : {}),
     ...(data.containerFormat !== undefined ? { containerFormat: data.containerFormat } : {}),

@@ -1,11 +1,10 @@
+import { MIN_EXPIRES_SECONDS, STREAM_NAME_PATTERN } from '../contract';
 import { callerKey, type Admission, type SessionCounter } from './admission';
 import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
 import { ForbiddenError, InvalidRequestError, RateLimitedError } from './errors';
 import {
   DEFAULT_LIVE_MAX_FRAGMENTS,
   KVS_DEFAULT_MAX_FRAGMENTS,
-  MIN_EXPIRES_SECONDS,
-  STREAM_NAME_PATTERN,
   type Caller,
   type PlaybackRequest,
   type SessionUrlRequest,
@@ -18,7 +17,7 @@ export interface VendDeps {
   readonly grants: GrantStore;
   readonly kvs: KvsPort;
   readonly clock: Clock;
-  /** Abuse controls, checked once the request is authorized and before KVS is called. */
+  /** Admission (caller limit, stream share), checked once the request is authorized and before KVS is called. */
   readonly admission?: Admission;
   /** Optional cap on the sessions a user holds at once; a session counts until its expiresAt. */
   readonly sessions?: SessionCap;
@@ -46,7 +45,7 @@ export interface VendInput {
 }
 
 /** Rejects anything that is not a KVS stream name, before it reaches a store, a log line or KVS. */
-export function assertStreamName(streamName: string): void {
+function assertStreamName(streamName: string): void {
   if (!STREAM_NAME_PATTERN.test(streamName)) {
     throw new InvalidRequestError('The stream name is invalid.', [
       { field: 'streamName', issue: 'must be 1-256 characters of a-z, A-Z, 0-9, _ . -' },
@@ -59,7 +58,7 @@ export function assertStreamName(streamName: string): void {
  * more than `liveMaxFragments`, because a LIVE playlist lists "the most recent fragments, up to this
  * value" and would otherwise reach hours back, past any archive window.
  */
-export function sessionMaxFragments(request: PlaybackRequest, liveMaxFragments: number): number {
+function sessionMaxFragments(request: PlaybackRequest, liveMaxFragments: number): number {
   const asked = request.maxFragments ?? KVS_DEFAULT_MAX_FRAGMENTS[request.playbackMode];
   return request.playbackMode === 'LIVE' ? Math.min(asked, liveMaxFragments) : asked;
 }

@@ -3,19 +3,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { CORS, MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type Route } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
 import { listPlayableStreams } from '../core/list-playable-streams';
-import {
-  DEFAULT_LIVE_MAX_FRAGMENTS,
-  STREAM_NAME_PATTERN,
-  type Caller,
-  type PlayableStream,
-  type VendResult,
-} from '../core/model';
+import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
 import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
-import { isAllowedOrigin, jsonResponse, responseHeaders } from '../shared/http-errors';
+import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
+import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from './responses';
 import { bearerToken, jsonBody } from './http-request';
 import {
   correlationId,
@@ -27,7 +23,7 @@ import {
   type Refusal,
   type RefusalFacts,
 } from './middlewares';
-import { isKnownRoute, matchRoute, type Route } from './routes';
+import { isKnownRoute, matchRoute } from './routes';
 
 export interface VendHandlerDeps {
   readonly verifier: TokenVerifier;
@@ -35,7 +31,7 @@ export interface VendHandlerDeps {
   readonly kvs: KvsPort;
   /** Default: the system clock. */
   readonly clock?: Clock;
-  /** Abuse controls applied to authorized vends before KVS is called. */
+  /** Admission of authorized vends before KVS is called (caller limit, stream share). */
   readonly admission?: Admission;
   /** Optional cap on concurrent sessions per user. */
   readonly sessions?: SessionCap;
@@ -45,26 +41,23 @@ export interface VendHandlerDeps {
   readonly groupsClaims?: readonly string[];
   /** Exact origins that get CORS headers. Default none. */
   readonly allowedOrigins?: readonly string[];
-  /** Default 8192. */
+  /** Default MAX_REQUEST_BODY_BYTES of the contract. */
   readonly maxBodyBytes?: number;
   /** The most fragments a LIVE session lists. Default 10. */
   readonly liveMaxFragments?: number;
   /**
    * The KVS retry budget: KVS may start a session this long after the call begins, so sessions are
-   * shortened by it to end before their grant's notAfter. Default 4000 (the function's default budget).
+   * shortened by it to end before their grant's notAfter. Default DEFAULT_KVS_RETRY_BUDGET_MS.
    */
   readonly sessionStartSlackMs?: number;
 }
 
 export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const DEFAULT_MAX_BODY_BYTES = 8192;
-const DEFAULT_SESSION_START_SLACK_MS = 4000;
-const PREFLIGHT_MAX_AGE_SECONDS = '600';
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
 
 /** Epoch ms as RFC 3339 in UTC, without a fractional part when there is none. */
-export function rfc3339(epochMs: number): string {
+function rfc3339(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.000Z$/, 'Z');
 }
 
@@ -79,13 +72,13 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
   const clock = deps.clock ?? { now: () => Date.now() };
   const groupsClaims = deps.groupsClaims ?? DEFAULT_GROUPS_CLAIMS;
   const allowedOrigins = deps.allowedOrigins ?? [];
-  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
   const core = {
     grants: deps.grants,
     kvs: deps.kvs,
     clock,
     liveMaxFragments: deps.liveMaxFragments ?? DEFAULT_LIVE_MAX_FRAGMENTS,
-    sessionStartSlackMs: deps.sessionStartSlackMs ?? DEFAULT_SESSION_START_SLACK_MS,
+    sessionStartSlackMs: deps.sessionStartSlackMs ?? DEFAULT_KVS_RETRY_BUDGET_MS,
     ...(deps.admission ? { admission: deps.admission } : {}),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
   };
@@ -116,36 +109,21 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
   };
 
   const authenticate = async (route: Route, event: APIGatewayProxyEvent): Promise<Caller> => {
-    if (route.audience === 'partner') return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
-    const claims = await deps.verifier.verify(bearerToken(event));
-    return callerFromClaims(claims, groupsClaims);
+    switch (route.credentials) {
+      case 'apiKey':
+        return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
+      case 'bearerJwt':
+        return callerFromClaims(await deps.verifier.verify(bearerToken(event)), groupsClaims);
+    }
   };
 
-  const routeHandler = async (
+  const vend = async (
     event: APIGatewayProxyEvent,
     context: Context,
+    caller: Caller,
+    principal: string | undefined,
+    responseContext: ResponseContext,
   ): Promise<APIGatewayProxyResult> => {
-    const responseContext = responseContextOf(event, context, allowedOrigins);
-    const match = matchRoute(event);
-    if (match.kind === 'preflight') {
-      const headers = responseHeaders(responseContext);
-      if (isAllowedOrigin(responseContext)) {
-        headers['Access-Control-Allow-Methods'] = match.allow;
-        headers['Access-Control-Allow-Headers'] = 'Authorization, Content-Type, X-Api-Key';
-        headers['Access-Control-Max-Age'] = PREFLIGHT_MAX_AGE_SECONDS;
-      }
-      return { statusCode: 204, headers: { ...headers, Allow: match.allow }, body: '' };
-    }
-
-    const caller = await authenticate(match.route, event);
-    const principal = caller.principals[0];
-    if (principal !== undefined) facts.set(event, { principal });
-
-    if (match.route.action === 'list') {
-      const streams = await listPlayableStreams(core, caller);
-      return jsonResponse(200, { streams: streams.map(toStreamBody) }, responseContext);
-    }
-
     const streamName = event.pathParameters?.streamName ?? '';
     const result = await vendPlaybackUrl(core, { caller, streamName, body: jsonBody(event, maxBodyBytes) });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
@@ -169,6 +147,36 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       },
     });
     return jsonResponse(200, toVendBody(result), responseContext);
+  };
+
+  const routeHandler = async (
+    event: APIGatewayProxyEvent,
+    context: Context,
+  ): Promise<APIGatewayProxyResult> => {
+    const responseContext = responseContextOf(event, context, allowedOrigins);
+    const match = matchRoute(event);
+    if (match.kind === 'preflight') {
+      const headers = responseHeaders(responseContext);
+      if (isAllowedOrigin(responseContext)) {
+        headers['Access-Control-Allow-Methods'] = match.allow;
+        headers['Access-Control-Allow-Headers'] = CORS.allowHeaders.join(', ');
+        headers['Access-Control-Max-Age'] = String(CORS.maxAgeSeconds);
+      }
+      return { statusCode: 204, headers: { ...headers, Allow: match.allow }, body: '' };
+    }
+
+    const caller = await authenticate(match.route, event);
+    const principal = caller.principals[0];
+    if (principal !== undefined) facts.set(event, { principal });
+
+    switch (match.route.action) {
+      case 'list': {
+        const streams = await listPlayableStreams(core, caller);
+        return jsonResponse(200, { streams: streams.map(toStreamBody) }, responseContext);
+      }
+      case 'vend':
+        return vend(event, context, caller, principal, responseContext);
+    }
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()

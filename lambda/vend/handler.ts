@@ -1,17 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createDynamoDbGrantStore } from '../adapters/dynamodb-grant-store';
+import { createDynamoDbGrantStore } from '../adapters/grants/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
-import { createKvsAdapter } from '../adapters/kvs-adapter';
-import { createAbuseTable } from '../adapters/rate-limiter-table';
-import { createDynamoDbActivityTracker, createDynamoDbRateLimiter } from '../adapters/rate-limiter';
-import { createDynamoDbSessionCounter } from '../adapters/session-counter';
+import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
+import { createAdmissionTable } from '../adapters/admission/admission-table';
+import { createDynamoDbActivityTracker } from '../adapters/admission/activity-tracker';
+import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
+import { createDynamoDbSessionCounter } from '../adapters/admission/session-counter';
 import { createAdmission } from '../core/admission';
-import { createStaticGrantStore, loadGrantsFile } from '../adapters/static-grant-store';
+import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
-import { parseConfig } from '../shared/config';
+import { parseConfig } from './config';
 import { createHandler } from './create-handler';
 
 export { createHandler } from './create-handler';
@@ -68,13 +69,13 @@ const kvs = createKvsAdapter({
   onKvsError: () => metrics.addMetric('KvsErrors', MetricUnit.Count, 1),
 });
 
-const abuse = config.abuse;
-const abuseTable = abuse
-  ? createAbuseTable({
-      tableName: abuse.tableName,
+const admission = config.admission;
+const admissionTable = admission
+  ? createAdmissionTable({
+      tableName: admission.tableName,
       region: config.region,
       ...(config.dynamoDbEndpoint !== undefined ? { endpoint: config.dynamoDbEndpoint } : {}),
-      timeoutMs: abuse.timeoutMs,
+      timeoutMs: admission.timeoutMs,
     })
   : undefined;
 
@@ -82,23 +83,23 @@ export const handler = createHandler({
   verifier,
   grants,
   kvs,
-  ...(abuse && abuseTable
+  ...(admission && admissionTable
     ? {
         admission: createAdmission({
           limiter: createDynamoDbRateLimiter({
-            table: abuseTable,
-            onContention: () => metrics.addMetric('RateLimitContention', MetricUnit.Count, 1),
+            table: admissionTable,
+            onContention: () => metrics.addMetric('AdmissionContention', MetricUnit.Count, 1),
           }),
-          activity: createDynamoDbActivityTracker({ table: abuseTable }),
-          principalLimit: abuse.principalLimit,
-          streamLimit: abuse.streamLimit,
-          fairShareWindowMs: abuse.fairShareWindowSeconds * 1000,
+          activity: createDynamoDbActivityTracker({ table: admissionTable }),
+          callerLimit: admission.callerLimit,
+          streamLimit: admission.streamLimit,
+          streamShareWindowMs: admission.streamShareWindowSeconds * 1000,
         }),
-        ...(abuse.maxConcurrentSessionsPerUser > 0
+        ...(admission.sessionCap > 0
           ? {
               sessions: {
-                counter: createDynamoDbSessionCounter({ table: abuseTable }),
-                maxPerUser: abuse.maxConcurrentSessionsPerUser,
+                counter: createDynamoDbSessionCounter({ table: admissionTable }),
+                maxPerUser: admission.sessionCap,
               },
             }
           : {}),

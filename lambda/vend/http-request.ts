@@ -1,10 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import {
-  InvalidRequestError,
-  PayloadTooLargeError,
-  UnauthenticatedError,
-  UnsupportedMediaTypeError,
-} from '../core/errors';
+import { InvalidRequestError, UnauthenticatedError } from '../core/errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from './http-errors';
 
 const MISSING_TOKEN = 'The bearer token is missing, invalid or expired.';
 // RFC 6750 b64token; the scheme name is case-insensitive.
@@ -13,7 +9,7 @@ const BEARER_SCHEME = /^\s*Bearer(?:\s|$)/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** API Gateway keeps the header names the client sent: look them up case-insensitively. */
-export function headerValues(event: APIGatewayProxyEvent, name: string): string[] {
+function headerValues(event: APIGatewayProxyEvent, name: string): string[] {
   const wanted = name.toLowerCase();
   const values: string[] = [];
   for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {

@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { DomainError } from '../core/errors';
-import { errorResponse, type ResponseContext } from '../shared/http-errors';
+import { ApiError } from '../contract';
+import { errorResponse, type ResponseContext } from './responses';
 import { header } from './http-request';
 
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
@@ -47,7 +47,7 @@ export function publishMetrics(metrics: Metrics): HttpMiddleware {
 }
 
 /**
- * Turns any error into the contract's error response. A domain error shows its own caller-safe message;
+ * Turns any error into the contract's error response. An API error shows its own caller-safe message;
  * anything else is a 500 INTERNAL (its name goes to the refusal's audit line, never its message or
  * stack, which may hold a URL or a token). It sets the response without returning it, so the audit,
  * metrics and logger middlewares still run.
@@ -74,7 +74,7 @@ export interface Refusal {
   readonly context: Context;
   readonly status: number;
   readonly code: string;
-  /** The class name of an error that is not a domain error (a 500). */
+  /** The class name of an error that is not an API error (a 500). */
   readonly errorName?: string;
 }
 
@@ -95,7 +95,7 @@ export function refusals(onRefusal: (refusal: Refusal) => void): HttpMiddleware 
       context: request.context,
       status,
       code: errorCodeOf(request.response?.body),
-      ...(error !== undefined && !(error instanceof DomainError)
+      ...(error !== undefined && !(error instanceof ApiError)
         ? { errorName: error instanceof Error ? error.name : typeof error }
         : {}),
     });

@@ -4,6 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
+/**
+ * What the grant helpers need of a table: its name, ARN and key. A `dynamodb.Table` is one, and so is an
+ * imported table (a `Table` is no `ITable` to a compiler checking exact optional properties: aws-cdk-lib
+ * declares `tableStreamArn` differently on the two).
+ */
+export type TableReference = Pick<dynamodb.ITable, 'tableName' | 'tableArn' | 'encryptionKey'>;
+
 /** What DynamoDB asks KMS for, on behalf of a caller that reads a table encrypted with a customer managed key. */
 export const TABLE_KEY_READ_ACTIONS: readonly string[] = ['kms:Decrypt', 'kms:DescribeKey'];
 /** ... and on behalf of a caller that writes items to it. */
@@ -20,7 +27,7 @@ export const TABLE_KEY_WRITE_ACTIONS: readonly string[] = [
  */
 export function tableKeyStatement(
   scope: Construct,
-  table: dynamodb.ITable,
+  table: TableReference,
   actions: readonly string[],
 ): iam.PolicyStatement | undefined {
   if (!table.encryptionKey) return undefined;

@@ -7,21 +7,23 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
 import {
+  DEFAULT_KVS_RETRY_BUDGET_MS,
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
-} from '../../lambda/shared/config';
+} from '../../lambda/vend/config';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
-import { RateLimitTable } from './rate-limit-table';
+import { AdmissionTable } from './admission-table';
 import { VendApi } from './vend-api';
-import { VendFunction, type AbuseLimits } from './vend-function';
+import { GROUPS_CLAIM_NAME, VendFunction, type AdmissionSettings } from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
 
-/** The function gives KVS this long (KVS_RETRY_BUDGET_MS default) before answering 503/504. */
-const KVS_RETRY_BUDGET = Duration.millis(4000);
+/** The function gives KVS this long (its KVS_RETRY_BUDGET_MS default) before answering 503/504. */
+const KVS_RETRY_BUDGET = Duration.millis(DEFAULT_KVS_RETRY_BUDGET_MS);
 /** API Gateway answers 504 after 29 s whatever the function does. */
 const API_GATEWAY_TIMEOUT = Duration.seconds(29);
 
@@ -47,11 +49,11 @@ export interface KvsUrlVendingProps {
    * Accepted JWT algorithms.
    * @default - RS256 and ES256 with `jwksUrl`, HS256 with `jwtSecret`
    */
-  readonly jwtAlgorithms?: readonly string[];
+  readonly jwtAlgorithms?: readonly JwtAlgorithm[];
   /**
    * JWT claim holding the caller's groups: `cognito:groups` for Cognito. A list is a fallback chain (first
    * present wins): whoever can put a later claim in a token chooses the groups when an earlier one is absent.
-   * @default 'groups' (the function's own default)
+   * @default - the function's own default, DEFAULT_GROUPS_CLAIMS (`groups`)
    */
   readonly groupsClaim?: string | readonly string[];
   /**
@@ -126,16 +128,12 @@ export interface KvsUrlVendingProps {
    */
   readonly apiGatewayCloudWatchRole?: boolean;
   /**
-   * Per-caller rate limits, per-stream admission and session caps in the function, kept in a table.
-   * @default true
+   * Admission in the function (caller limit, stream share, session cap), its state kept in a table of its
+   * own; `enabled: false` leaves both out. Settings left out keep the function's defaults: 5/s with a
+   * burst of 10 per caller, 20/s with a burst of 5 per stream, no session cap.
+   * @default { enabled: true }
    */
-  readonly abuseControls?: boolean;
-  /**
-   * Tuning of the abuse controls (with `abuseControls` on).
-   * @default the function's defaults: 5/s with a burst of 10 per caller, 20/s with a burst of 5 per
-   * stream, no cap on concurrent sessions
-   */
-  readonly abuseLimits?: AbuseLimits;
+  readonly admission?: { readonly enabled?: boolean } & AdmissionSettings;
 }
 
 /**
@@ -148,7 +146,7 @@ export class KvsUrlVending extends Construct {
   public readonly vendFunction: VendFunction;
   public readonly function: lambda.IFunction;
   public readonly grantsTable: dynamodb.Table;
-  public readonly rateLimitTable?: dynamodb.Table;
+  public readonly admissionTable?: dynamodb.Table;
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
   public readonly partnerAccess: PartnerAccess;
@@ -187,9 +185,10 @@ export class KvsUrlVending extends Construct {
     this.vendFunction.grantGrantsTable(this.grantsTable);
     this.vendFunction.grantStreamPlayback(props.streamArnPatterns);
     if (props.jwtSecret) this.vendFunction.grantJwtSecret(props.jwtSecret);
-    if (props.abuseControls ?? true) {
-      this.rateLimitTable = new RateLimitTable(this, 'RateLimits').table;
-      this.vendFunction.grantRateLimitTable(this.rateLimitTable, props.abuseLimits);
+    const { enabled: admission = true, ...admissionSettings } = props.admission ?? {};
+    if (admission) {
+      this.admissionTable = new AdmissionTable(this, 'Admission').table;
+      this.vendFunction.grantAdmissionTable(this.admissionTable, admissionSettings);
     }
 
     const vendApi = new VendApi(this, 'Api', {
@@ -224,7 +223,7 @@ export class KvsUrlVending extends Construct {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
-          'AWS WAF is opt-in (wafRateLimitPerFiveMinutes; kvsUrlVending.waf.enabled in cdk.json) because it has a monthly cost; without it the stage throttle, the partner usage plans and the function limits per caller still bound request rates.',
+          'AWS WAF is opt-in (wafRateLimitPerFiveMinutes; kvsUrlVending.waf.enabled in cdk.json) because it has a monthly cost; without it the stage throttle, the partner usage plans and the caller limit of admission in the function still bound request rates.',
       });
     }
 
@@ -248,7 +247,9 @@ function validateProps(props: KvsUrlVendingProps): void {
   }
   const timeout = props.timeout ?? Duration.seconds(10);
   if (timeout.toMilliseconds() <= KVS_RETRY_BUDGET.toMilliseconds()) {
-    throw new Error('KvsUrlVending: timeout must be longer than the KVS retry budget of 4 seconds.');
+    throw new Error(
+      `KvsUrlVending: timeout must be longer than the KVS retry budget of ${KVS_RETRY_BUDGET.toSeconds()} seconds.`,
+    );
   }
   if (timeout.toMilliseconds() > API_GATEWAY_TIMEOUT.toMilliseconds()) {
     throw new Error('KvsUrlVending: timeout must be at most 29 seconds, the API Gateway integration limit.');
@@ -262,7 +263,7 @@ function validateProps(props: KvsUrlVendingProps): void {
   const claims = props.groupsClaim === undefined ? [] : [props.groupsClaim].flat();
   if (
     props.groupsClaim !== undefined &&
-    (claims.length === 0 || !claims.every((claim) => /^[^\s,]{1,256}$/.test(claim)))
+    (claims.length === 0 || !claims.every((claim) => GROUPS_CLAIM_NAME.test(claim)))
   ) {
     throw new Error('KvsUrlVending: groupsClaim must be one or more claim names without spaces or commas.');
   }

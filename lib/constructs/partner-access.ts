@@ -1,28 +1,24 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement } from './grants-table';
+import type { GrantRecord } from '../../lambda/adapters/grants/grant-records';
+import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement, type TableReference } from './grants-table';
 
-/** A grant of a partner: a grant record of the table without `principal` (that is `partner:<apiKeyId>`). */
-export interface PartnerGrantRecord {
+/**
+ * A grant of a partner: a grant record of the table (`GrantRecord`, validated as one) without
+ * `principal` (that is `partner:<apiKeyId>`), and with its `grantId`.
+ */
+export interface PartnerGrantRecord extends Omit<GrantRecord, 'principal' | 'grantId'> {
   /**
    * Names the grant's record (sort key) and the custom resource that writes it: keep it when editing the
    * grant, so that adding, removing or reordering grants leaves the others alone. Unique within the
    * partner. Changing it deletes the old record and writes a new one.
    */
   readonly grantId: string;
-  readonly streams: readonly string[];
-  readonly playbackModes: readonly string[];
-  readonly protocols: readonly string[];
-  readonly maxExpiresInSeconds: number;
-  readonly archiveWindowSeconds?: number;
-  readonly notAfter?: string;
-  readonly [field: string]: unknown;
 }
 
 export interface Partner {
@@ -47,7 +43,7 @@ export interface Partner {
 
 export interface PartnerAccessProps {
   readonly api: apigateway.RestApi;
-  readonly grantsTable: dynamodb.ITable;
+  readonly grantsTable: TableReference;
   readonly partners: readonly Partner[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -183,7 +179,8 @@ export class PartnerAccess extends Construct {
         description: `Usage plan of partner ${partner.name}`,
         throttle: { rateLimit: partner.rateLimit, burstLimit: partner.burstLimit },
         quota: { limit: partner.quota.limit, period: apigateway.Period[partner.quota.period] },
-        apiStages: [{ api: props.api, stage: props.api.deploymentStage }],
+        // The stage names its API: CDK takes the API id from it.
+        apiStages: [{ stage: props.api.deploymentStage }],
       });
       plan.addApiKey(apiKey);
       this.apiKeys[partner.name] = apiKey;

@@ -1,8 +1,18 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  CORS,
+  CREDENTIALS,
+  ERROR_STATUS,
+  pathParametersOf,
+  ROUTES,
+  type BodySchema,
+  type ErrorCode,
+  type FieldSchema,
+} from '../../lambda/contract';
 
 export interface VendApiProps {
   readonly handler: lambda.IFunction;
@@ -27,32 +37,33 @@ export interface VendApiProps {
   readonly createCloudWatchRole?: boolean;
 }
 
-/** The request body of playback-url: shapes and enumerations only; the function checks ranges and rules. */
-const PLAYBACK_REQUEST_SCHEMA: apigateway.JsonSchema = {
-  schema: apigateway.JsonSchemaVersion.DRAFT4,
-  title: 'PlaybackUrlRequest',
-  type: apigateway.JsonSchemaType.OBJECT,
-  additionalProperties: false,
-  properties: {
-    protocol: { type: apigateway.JsonSchemaType.STRING, enum: ['HLS', 'DASH'] },
-    playbackMode: { type: apigateway.JsonSchemaType.STRING, enum: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] },
-    timestampSource: { type: apigateway.JsonSchemaType.STRING, enum: ['SERVER', 'PRODUCER'] },
-    start: { type: apigateway.JsonSchemaType.STRING },
-    end: { type: apigateway.JsonSchemaType.STRING },
-    containerFormat: { type: apigateway.JsonSchemaType.STRING, enum: ['FRAGMENTED_MP4', 'MPEG_TS'] },
-    discontinuityMode: {
-      type: apigateway.JsonSchemaType.STRING,
-      enum: ['ALWAYS', 'NEVER', 'ON_DISCONTINUITY'],
-    },
-    displayFragmentTimestamp: { type: apigateway.JsonSchemaType.BOOLEAN },
-    displayFragmentNumber: { type: apigateway.JsonSchemaType.BOOLEAN },
-    maxFragments: { type: apigateway.JsonSchemaType.INTEGER },
-    expiresInSeconds: { type: apigateway.JsonSchemaType.INTEGER },
-  },
+const JSON_SCHEMA_TYPES: Readonly<Record<FieldSchema['type'], apigateway.JsonSchemaType>> = {
+  string: apigateway.JsonSchemaType.STRING,
+  boolean: apigateway.JsonSchemaType.BOOLEAN,
+  integer: apigateway.JsonSchemaType.INTEGER,
 };
 
+/**
+ * A request body of the contract as API Gateway's request model: shapes and enumerations only, no other
+ * field; the function checks ranges and the rules between fields.
+ */
+function requestModelSchema(body: BodySchema): apigateway.JsonSchema {
+  return {
+    schema: apigateway.JsonSchemaVersion.DRAFT4,
+    title: body.name,
+    type: apigateway.JsonSchemaType.OBJECT,
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      Object.entries(body.fields).map(([name, field]) => [
+        name,
+        { type: JSON_SCHEMA_TYPES[field.type], ...('enum' in field ? { enum: [...field.enum] } : {}) },
+      ]),
+    ),
+  };
+}
+
 /** Answers of API Gateway itself in the service's error shape, so clients parse one shape only. */
-function errorTemplate(code: string, message: string): Record<string, string> {
+function errorTemplate(code: ErrorCode, message: string): Record<string, string> {
   return {
     'application/json': JSON.stringify({
       error: { code, message, requestId: '$context.requestId' },
@@ -61,9 +72,10 @@ function errorTemplate(code: string, message: string): Record<string, string> {
 }
 
 /**
- * The REST API of ARCHITECTURE.md: user routes under `/v1` (the function verifies the JWT) and their
- * partner twins under `/partner/v1` (`apiKeyRequired`, usage plans). Lambda proxy integration, stage
- * throttling, JSON access logs, X-Ray, no caching anywhere: every answer holds a fresh bearer URL.
+ * The REST API of the contract (`lambda/contract/routes.ts`; docs/ARCHITECTURE.md, "Where the contract
+ * lives"): user routes under `/v1` (the function verifies the JWT) and their partner twins under
+ * `/partner/v1` (`apiKeyRequired`, usage plans). Lambda proxy integration, stage throttling, JSON access
+ * logs, X-Ray, no caching anywhere: every answer holds a fresh bearer URL.
  */
 export class VendApi extends Construct {
   public readonly api: apigateway.RestApi;
@@ -129,55 +141,60 @@ export class VendApi extends Construct {
       proxy: true,
       allowTestInvoke: false,
     });
-    const validator = new apigateway.RequestValidator(this, 'Validator', {
-      restApi: this.api,
+    const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    const model = this.api.addModel('PlaybackUrlRequest', {
-      contentType: 'application/json',
-      modelName: 'PlaybackUrlRequest',
-      schema: PLAYBACK_REQUEST_SCHEMA,
-    });
+    const models = new Map<BodySchema, apigateway.Model>();
+    const modelOf = (body: BodySchema): apigateway.Model => {
+      let model = models.get(body);
+      if (!model) {
+        model = this.api.addModel(body.name, {
+          contentType: 'application/json',
+          modelName: body.name,
+          schema: requestModelSchema(body),
+        });
+        models.set(body, model);
+      }
+      return model;
+    };
 
-    const addRoutes = (v1: apigateway.IResource, apiKeyRequired: boolean): void => {
-      const streams = v1.addResource('streams');
-      streams.addMethod('GET', integration, {
-        apiKeyRequired,
+    // Browsers call only the routes whose credentials they hold; partners call from their servers. The
+    // preflight of the first segment of those routes (`/v1`) covers every resource below it.
+    if (origins.length > 0) {
+      const browserRoutes = ROUTES.filter((route) => CREDENTIALS[route.credentials].browsers);
+      const cors = corsOptions(origins, [...new Set(browserRoutes.map((route) => route.method))]);
+      for (const segment of new Set(browserRoutes.map((route) => route.resource.split('/')[1]!))) {
+        this.api.root.addResource(segment, { defaultCorsPreflightOptions: cors });
+      }
+    }
+    for (const route of ROUTES) {
+      const parameters = pathParametersOf(route.resource);
+      this.api.root.resourceForPath(route.resource).addMethod(route.method, integration, {
+        apiKeyRequired: CREDENTIALS[route.credentials].apiKeyRequired,
         authorizationType: apigateway.AuthorizationType.NONE,
         requestValidator: validator,
+        ...(parameters.length > 0
+          ? {
+              requestParameters: Object.fromEntries(
+                parameters.map((name) => [`method.request.path.${name}`, true]),
+              ),
+            }
+          : {}),
+        ...(route.requestBody ? { requestModels: { 'application/json': modelOf(route.requestBody) } } : {}),
       });
-      streams
-        .addResource('{streamName}')
-        .addResource('playback-url')
-        .addMethod('POST', integration, {
-          apiKeyRequired,
-          authorizationType: apigateway.AuthorizationType.NONE,
-          requestValidator: validator,
-          requestParameters: { 'method.request.path.streamName': true },
-          requestModels: { 'application/json': model },
-        });
-    };
-    // Browsers only ever call the user routes; partners call from their servers.
-    addRoutes(
-      this.api.root.addResource(
-        'v1',
-        origins.length > 0 ? { defaultCorsPreflightOptions: corsOptions(origins) } : {},
-      ),
-      false,
-    );
-    addRoutes(this.api.root.addResource('partner').addResource('v1'), true);
+    }
 
     this.api.addGatewayResponse('BadRequestBody', {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
-      statusCode: '400',
+      statusCode: String(ERROR_STATUS.INVALID_REQUEST),
       responseHeaders: { 'Cache-Control': "'no-store'" },
       templates: errorTemplate('INVALID_REQUEST', 'The request body is not a valid playback request.'),
     });
     this.api.addGatewayResponse('BadRequestParameters', {
       type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
-      statusCode: '400',
+      statusCode: String(ERROR_STATUS.INVALID_REQUEST),
       responseHeaders: { 'Cache-Control': "'no-store'" },
       templates: errorTemplate('INVALID_REQUEST', 'The request parameters are not valid.'),
     });
@@ -203,11 +220,12 @@ export class VendApi extends Construct {
   }
 }
 
-function corsOptions(origins: readonly string[]): apigateway.CorsOptions {
+function corsOptions(origins: readonly string[], methods: readonly string[]): apigateway.CorsOptions {
   return {
     allowOrigins: [...origins],
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowMethods: [...methods, 'OPTIONS'],
+    allowHeaders: [...CORS.allowHeaders],
+    maxAge: Duration.seconds(CORS.maxAgeSeconds),
     allowCredentials: false,
   };
 }

@@ -1,20 +1,26 @@
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../vend-bundling';
-import { TABLE_KEY_READ_ACTIONS, tableKeyStatement } from './grants-table';
+import { TABLE_KEY_READ_ACTIONS, tableKeyStatement, type TableReference } from './grants-table';
 
 /** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
+/**
+ * A JWT claim name as `groupsClaim` takes it: the function reads JWT_GROUPS_CLAIM as a comma-separated
+ * list, so a name holds no comma (nor space).
+ */
+export const GROUPS_CLAIM_NAME = /^[^\s,]{1,256}$/;
+
 /** The newest Node.js runtime aws-cdk-lib offers (Middy 6 and the handler need 22 or newer). */
-export const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
+const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface VendFunctionProps {
   /** JWT `iss` the function accepts. */
@@ -30,10 +36,10 @@ export interface VendFunctionProps {
    * Accepted JWT algorithms.
    * @default - RS256,ES256 with a JWKS URL; HS256 with a secret (the function's own default)
    */
-  readonly jwtAlgorithms?: readonly string[];
+  readonly jwtAlgorithms?: readonly JwtAlgorithm[];
   /**
    * Claim that holds the caller's groups (`cognito:groups` for Cognito), or a fallback chain of claims.
-   * @default 'groups' (the function's own default)
+   * @default - the function's own default, DEFAULT_GROUPS_CLAIMS (`groups`)
    */
   readonly groupsClaim?: string | readonly string[];
   /**
@@ -81,26 +87,26 @@ export interface VendFunctionProps {
   readonly entry?: string;
 }
 
-/** Tuning of the function's abuse controls; what is left out keeps the function's own default. */
-export interface AbuseLimits {
-  /** Vends per second per caller (`user:<sub>` / `partner:<apiKeyId>`). @default 5 */
+/** Admission's settings in the function; what is left out keeps the function's own default. */
+export interface AdmissionSettings {
+  /** The caller limit: vends per second per caller (`user:<sub>` / `partner:<apiKeyId>`). @default 5 */
   readonly callerRatePerSecond?: number;
   /** @default 10 */
   readonly callerBurst?: number;
-  /** Session URLs per second per stream, fair-shared between callers; rate + burst ≤ 25. @default 20 */
+  /** The stream limit, shared out between callers: session URLs per second; rate + burst ≤ 25. @default 20 */
   readonly streamRatePerSecond?: number;
   /** @default 5 */
   readonly streamBurst?: number;
-  /** Sessions a user may hold at once; 0 turns the cap off. @default 0 */
-  readonly maxConcurrentSessionsPerUser?: number;
+  /** The session cap: sessions a user may hold at once; 0 turns it off. @default 0 */
+  readonly sessionCap?: number;
 }
 
-const ABUSE_LIMIT_VARIABLES: Record<keyof AbuseLimits, string> = {
-  callerRatePerSecond: 'RATE_LIMIT_RATE_PER_SECOND',
-  callerBurst: 'RATE_LIMIT_BURST',
-  streamRatePerSecond: 'STREAM_ADMISSION_RATE_PER_SECOND',
-  streamBurst: 'STREAM_ADMISSION_BURST',
-  maxConcurrentSessionsPerUser: 'MAX_CONCURRENT_SESSIONS_PER_USER',
+const ADMISSION_VARIABLES: Record<keyof AdmissionSettings, string> = {
+  callerRatePerSecond: 'ADMISSION_CALLER_RATE_PER_SECOND',
+  callerBurst: 'ADMISSION_CALLER_BURST',
+  streamRatePerSecond: 'ADMISSION_STREAM_RATE_PER_SECOND',
+  streamBurst: 'ADMISSION_STREAM_BURST',
+  sessionCap: 'ADMISSION_SESSION_CAP',
 };
 
 /**
@@ -216,7 +222,7 @@ export class VendFunction extends Construct {
    * Lets the function read grants from `table` (Query on the base table only, and decryption through
    * DynamoDB with its customer managed key if it has one) and points it there.
    */
-  public grantGrantsTable(table: dynamodb.ITable): void {
+  public grantGrantsTable(table: TableReference): void {
     this.function.addEnvironment('GRANTS_TABLE_NAME', table.tableName);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }),
@@ -225,11 +231,11 @@ export class VendFunction extends Construct {
     if (keyUse) this.role.addToPolicy(keyUse);
   }
 
-  /** Lets the function keep its rate-limit state in `table` and turns the abuse controls on. */
-  public grantRateLimitTable(table: dynamodb.ITable, limits: AbuseLimits = {}): void {
-    this.function.addEnvironment('RATE_LIMIT_TABLE_NAME', table.tableName);
-    for (const [key, variable] of Object.entries(ABUSE_LIMIT_VARIABLES)) {
-      const value = limits[key as keyof AbuseLimits];
+  /** Lets the function keep admission's state in `table` and turns admission on, with these settings. */
+  public grantAdmissionTable(table: TableReference, settings: AdmissionSettings = {}): void {
+    this.function.addEnvironment('ADMISSION_TABLE_NAME', table.tableName);
+    for (const [key, variable] of Object.entries(ADMISSION_VARIABLES)) {
+      const value = settings[key as keyof AdmissionSettings];
       if (value !== undefined) this.function.addEnvironment(variable, String(value));
     }
     this.role.addToPolicy(
@@ -299,7 +305,7 @@ export class VendFunction extends Construct {
  * accounts with a low concurrency limit (new accounts may start at 10). Synth runs offline: only
  * `aws lambda get-account-settings` in the target account and region can tell.
  */
-export function reservationRequirement(reservedConcurrency: number): string {
+function reservationRequirement(reservedConcurrency: number): string {
   return (
     `reservedConcurrency ${reservedConcurrency} takes ${reservedConcurrency} concurrent executions from the ` +
     "account's unreserved pool, and Lambda refuses reservations that leave fewer than 100 unreserved: the " +

@@ -1,6 +1,7 @@
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { MAX_REQUEST_BODY_BYTES } from '../../lambda/contract';
 
 export interface RateLimitingWebAclProps {
   readonly stage: apigateway.Stage;
@@ -12,7 +13,7 @@ export interface RateLimitingWebAclProps {
   /**
    * Largest request body let through (the function refuses bodies over its MAX_BODY_BYTES anyway;
    * this stops them at the edge, which API Gateway itself cannot do).
-   * @default 8192
+   * @default MAX_REQUEST_BODY_BYTES (8192, the contract's limit)
    */
   readonly maxBodyBytes?: number;
 }
@@ -55,7 +56,7 @@ export class RateLimitingWebAcl extends Construct {
             sizeConstraintStatement: {
               fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
               comparisonOperator: 'GT',
-              size: props.maxBodyBytes ?? 8192,
+              size: props.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES,
               textTransformations: [{ priority: 0, type: 'NONE' }],
             },
           },

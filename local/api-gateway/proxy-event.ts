@@ -3,9 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { RouteMatch } from './routes';
 
-export const LOCAL_STAGE = 'local';
-export const LOCAL_ACCOUNT_ID = '000000000000';
-export const LOCAL_API_ID = 'localapi00';
+const LOCAL_STAGE = 'local';
+const LOCAL_ACCOUNT_ID = '000000000000';
+const LOCAL_API_ID = 'localapi00';
 
 /** The local function as Lambda would name it: the context and the instances' environment say the same. */
 export const LOCAL_FUNCTION = {

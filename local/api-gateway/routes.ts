@@ -1,3 +1,5 @@
+import { CREDENTIALS, pathParametersOf, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
+
 export interface Route {
   method: 'GET' | 'POST';
   /** The API Gateway resource template, e.g. `/v1/streams/{streamName}/playback-url`. */
@@ -10,26 +12,23 @@ export interface Route {
 }
 
 function route(method: Route['method'], resource: string, apiKeyRequired: boolean): Route {
-  const parameters: string[] = [];
   const source = resource
     .split('/')
-    .map((segment) => {
-      const match = /^\{(\w+)\}$/.exec(segment);
-      if (!match) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      parameters.push(match[1]!);
-      return '([^/]+)';
-    })
+    .map((segment) =>
+      /^\{\w+\}$/.test(segment) ? '([^/]+)' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('/');
+  const parameters = pathParametersOf(resource);
   return { method, resource, apiKeyRequired, pattern: new RegExp(`^${source}$`), parameters };
 }
 
-/** The four methods of the REST API, as deployed (ARCHITECTURE.md, "HTTP API"). */
-export const ROUTES: readonly Route[] = [
-  route('GET', '/v1/streams', false),
-  route('POST', '/v1/streams/{streamName}/playback-url', false),
-  route('GET', '/partner/v1/streams', true),
-  route('POST', '/partner/v1/streams/{streamName}/playback-url', true),
-];
+/**
+ * The methods of the REST API, as deployed: the contract's routes (`lambda/contract/routes.ts`;
+ * docs/ARCHITECTURE.md, "Where the contract lives").
+ */
+const ROUTES: readonly Route[] = CONTRACT_ROUTES.map(({ method, resource, credentials }) =>
+  route(method, resource, CREDENTIALS[credentials].apiKeyRequired),
+);
 
 export interface RouteMatch {
   route: Route;

@@ -10,8 +10,8 @@ export const LOCAL_ISSUER = 'http://127.0.0.1/local-idp';
 export const LOCAL_AUDIENCE = 'kvs-url-vending-local';
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
-export const MAX_TOKEN_TTL_SECONDS = 24 * 3600;
+const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+const MAX_TOKEN_TTL_SECONDS = 24 * 3600;
 
 export interface MintTokenOptions {
   sub: string;

@@ -63,7 +63,7 @@ interface Instance {
   worker?: Worker;
   /** Settles when the init phase ends; rejects with the init error. */
   ready: Promise<void>;
-  current?: Pending;
+  current?: Pending | undefined;
   gone: boolean;
 }
 

@@ -13,7 +13,7 @@ import { UpstreamUnavailableError } from '../../lambda/core/errors';
 import {
   createDynamoDbGrantStore,
   type DynamoDbGrantStoreOptions,
-} from '../../lambda/adapters/dynamodb-grant-store';
+} from '../../lambda/adapters/grants/dynamodb-grant-store';
 
 const dynalite = createRequire(__filename)('dynalite') as (options: { createTableMs: number }) => Server;
 

@@ -1,4 +1,4 @@
-import { EndpointCache } from '../../lambda/adapters/endpoint-cache';
+import { EndpointCache } from '../../lambda/adapters/kvs/endpoint-cache';
 
 class FakeClock {
   current = 1_000_000;

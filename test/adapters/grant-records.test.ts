@@ -1,8 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GrantRecordError, parseGrantRecord, parseGrantRecords } from '../../lambda/adapters/grant-records';
-import { createStaticGrantStore, loadGrantsFile } from '../../lambda/adapters/static-grant-store';
+import {
+  GrantRecordError,
+  parseGrantRecord,
+  parseGrantRecords,
+} from '../../lambda/adapters/grants/grant-records';
+import { createStaticGrantStore, loadGrantsFile } from '../../lambda/adapters/grants/static-grant-store';
 
 const alice = {
   principal: 'user:alice',
@@ -52,11 +56,11 @@ describe('parseGrantRecords', () => {
     expect(parseGrantRecord({ ...alice, maxExpiresInSeconds: 901 }).grantId).not.toBe(first);
   });
 
-  it('carries an optional per-grant rate limit, and keeps the default id of grants without one', () => {
-    const limited = parseGrantRecord({ ...alice, rateLimit: { ratePerSecond: 2.5, burst: 4 } });
+  it('carries an optional per-grant caller limit, and keeps the default id of grants without one', () => {
+    const limited = parseGrantRecord({ ...alice, callerLimit: { ratePerSecond: 2.5, burst: 4 } });
     const plain = parseGrantRecord(alice);
-    expect(limited.rateLimit).toEqual({ ratePerSecond: 2.5, burst: 4 });
-    expect(plain.rateLimit).toBeUndefined();
+    expect(limited.callerLimit).toEqual({ ratePerSecond: 2.5, burst: 4 });
+    expect(plain.callerLimit).toBeUndefined();
     expect(limited.grantId).not.toBe(plain.grantId);
     expect(parseGrantRecord(alice).grantId).toBe(plain.grantId);
   });
@@ -98,12 +102,12 @@ describe('parseGrantRecords', () => {
     ['a misspelt optional field', { ...alice, notafter: '2027-01-01T00:00:00Z' }, /notafter/],
     ['a missing required field', { ...alice, protocols: undefined }, /protocols/],
     [
-      'a zero rate limit',
-      { ...alice, rateLimit: { ratePerSecond: 0, burst: 1 } },
-      /rateLimit\.ratePerSecond/,
+      'a zero caller limit',
+      { ...alice, callerLimit: { ratePerSecond: 0, burst: 1 } },
+      /callerLimit\.ratePerSecond/,
     ],
-    ['a fractional burst', { ...alice, rateLimit: { ratePerSecond: 1, burst: 1.5 } }, /rateLimit\.burst/],
-    ['an unknown rate limit field', { ...alice, rateLimit: { ratePerSecond: 1, burst: 1, x: 1 } }, /x/],
+    ['a fractional burst', { ...alice, callerLimit: { ratePerSecond: 1, burst: 1.5 } }, /callerLimit\.burst/],
+    ['an unknown caller limit field', { ...alice, callerLimit: { ratePerSecond: 1, burst: 1, x: 1 } }, /x/],
     ['producerTimestamps as a string', { ...alice, producerTimestamps: 'true' }, /producerTimestamps/],
     ['producerTimestamps as a number', { ...alice, producerTimestamps: 1 }, /producerTimestamps/],
     ['a misspelt producerTimestamps', { ...alice, producerTimestamp: true }, /producerTimestamp/],

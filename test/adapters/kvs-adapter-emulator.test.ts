@@ -14,7 +14,7 @@ import {
   UpstreamUnavailableError,
 } from '../../lambda/core/errors';
 import type { SessionUrlRequest } from '../../lambda/core/model';
-import { createKvsAdapter, type KvsAdapterOptions } from '../../lambda/adapters/kvs-adapter';
+import { createKvsAdapter, type KvsAdapterOptions } from '../../lambda/adapters/kvs/kvs-adapter';
 
 const live = (overrides: Partial<SessionUrlRequest> = {}): SessionUrlRequest => ({
   streamName: 'front-door',

@@ -10,7 +10,7 @@ import {
   UpstreamUnavailableError,
 } from '../../lambda/core/errors';
 import type { SessionUrlRequest } from '../../lambda/core/model';
-import { createKvsAdapter, type KvsAdapterOptions } from '../../lambda/adapters/kvs-adapter';
+import { createKvsAdapter, type KvsAdapterOptions } from '../../lambda/adapters/kvs/kvs-adapter';
 import { KvsPeer, type Fault } from './support/kvs-peer';
 
 class FakeClock {

@@ -194,7 +194,7 @@ describe('vendPlaybackUrl', () => {
       expect(counter.open.get('user:alice')).toEqual([]);
     });
 
-    it('does not cap partners (their usage plan and rate limit apply instead)', async () => {
+    it('does not cap partners (their usage plan and caller limit apply instead)', async () => {
       const partner = { kind: 'partner' as const, id: 'k1', principals: ['partner:k1'] };
       const { deps } = setup([grant({ principal: 'partner:k1' })]);
       const counter = new MemorySessions();

@@ -1,4 +1,4 @@
-import { parseConfig } from '../../lambda/shared/config';
+import { parseConfig } from '../../lambda/vend/config';
 
 const base = {
   AWS_REGION: 'eu-west-1',
@@ -102,52 +102,52 @@ describe('parseConfig', () => {
     });
   });
 
-  it('turns abuse controls on with RATE_LIMIT_TABLE_NAME, with defaults below the KVS quota', () => {
-    expect(parseConfig(base).abuse).toBeUndefined();
+  it('turns admission on with ADMISSION_TABLE_NAME, with defaults below the KVS quota', () => {
+    expect(parseConfig(base).admission).toBeUndefined();
     const config = parseConfig({
       ...base,
-      RATE_LIMIT_TABLE_NAME: 'limits',
+      ADMISSION_TABLE_NAME: 'admission',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
     });
     expect(config.dynamoDbEndpoint).toBe('http://127.0.0.1:8000');
-    expect(config.abuse).toEqual({
-      tableName: 'limits',
-      principalLimit: { ratePerSecond: 5, burst: 10 },
+    expect(config.admission).toEqual({
+      tableName: 'admission',
+      callerLimit: { ratePerSecond: 5, burst: 10 },
       streamLimit: { ratePerSecond: 20, burst: 5 },
-      fairShareWindowSeconds: 10,
-      maxConcurrentSessionsPerUser: 0,
+      streamShareWindowSeconds: 10,
+      sessionCap: 0,
       timeoutMs: 500,
     });
     const tuned = parseConfig({
       ...base,
-      RATE_LIMIT_TABLE_NAME: 'limits',
-      RATE_LIMIT_RATE_PER_SECOND: '2',
-      RATE_LIMIT_BURST: '3',
-      STREAM_ADMISSION_RATE_PER_SECOND: '15',
-      STREAM_ADMISSION_BURST: '10',
-      STREAM_FAIR_SHARE_WINDOW_SECONDS: '30',
-      MAX_CONCURRENT_SESSIONS_PER_USER: '4',
-      RATE_LIMIT_TIMEOUT_MS: '250',
+      ADMISSION_TABLE_NAME: 'admission',
+      ADMISSION_CALLER_RATE_PER_SECOND: '2',
+      ADMISSION_CALLER_BURST: '3',
+      ADMISSION_STREAM_RATE_PER_SECOND: '15',
+      ADMISSION_STREAM_BURST: '10',
+      ADMISSION_STREAM_SHARE_WINDOW_SECONDS: '30',
+      ADMISSION_SESSION_CAP: '4',
+      ADMISSION_TIMEOUT_MS: '250',
     });
-    expect(tuned.abuse).toEqual({
-      tableName: 'limits',
-      principalLimit: { ratePerSecond: 2, burst: 3 },
+    expect(tuned.admission).toEqual({
+      tableName: 'admission',
+      callerLimit: { ratePerSecond: 2, burst: 3 },
       streamLimit: { ratePerSecond: 15, burst: 10 },
-      fairShareWindowSeconds: 30,
-      maxConcurrentSessionsPerUser: 4,
+      streamShareWindowSeconds: 30,
+      sessionCap: 4,
       timeoutMs: 250,
     });
   });
 
-  it('refuses a stream admission that could exceed the KVS quota of 25 per second', () => {
+  it('refuses a stream limit that could exceed the KVS quota of 25 per second', () => {
     expect(() =>
       parseConfig({
         ...base,
-        RATE_LIMIT_TABLE_NAME: 'limits',
-        STREAM_ADMISSION_RATE_PER_SECOND: '20',
-        STREAM_ADMISSION_BURST: '6',
+        ADMISSION_TABLE_NAME: 'admission',
+        ADMISSION_STREAM_RATE_PER_SECOND: '20',
+        ADMISSION_STREAM_BURST: '6',
       }),
-    ).toThrow(/STREAM_ADMISSION_RATE_PER_SECOND \+ STREAM_ADMISSION_BURST/);
+    ).toThrow(/ADMISSION_STREAM_RATE_PER_SECOND \+ ADMISSION_STREAM_BURST/);
   });
 
   it.each<[string, Record<string, string | undefined>, string]>([
@@ -197,18 +197,18 @@ describe('parseConfig', () => {
     ['LIVE fragments reaching far back', { LIVE_MAX_FRAGMENTS: '5000' }, 'LIVE_MAX_FRAGMENTS'],
     [
       'zero caller rate',
-      { RATE_LIMIT_TABLE_NAME: 't', RATE_LIMIT_RATE_PER_SECOND: '0' },
-      'RATE_LIMIT_RATE_PER_SECOND',
+      { ADMISSION_TABLE_NAME: 't', ADMISSION_CALLER_RATE_PER_SECOND: '0' },
+      'ADMISSION_CALLER_RATE_PER_SECOND',
     ],
     [
       'stream rate over quota',
-      { RATE_LIMIT_TABLE_NAME: 't', STREAM_ADMISSION_RATE_PER_SECOND: '26' },
-      'STREAM_ADMISSION_RATE_PER_SECOND',
+      { ADMISSION_TABLE_NAME: 't', ADMISSION_STREAM_RATE_PER_SECOND: '26' },
+      'ADMISSION_STREAM_RATE_PER_SECOND',
     ],
     [
       'negative session cap',
-      { RATE_LIMIT_TABLE_NAME: 't', MAX_CONCURRENT_SESSIONS_PER_USER: '-1' },
-      'MAX_CONCURRENT_SESSIONS_PER_USER',
+      { ADMISSION_TABLE_NAME: 't', ADMISSION_SESSION_CAP: '-1' },
+      'ADMISSION_SESSION_CAP',
     ],
   ])('fails with the variable name: %s', (_name, overrides, variable) => {
     expect(() => parseConfig({ ...base, ...overrides })).toThrow(variable);

@@ -25,7 +25,7 @@ import {
 /**
  * Every answer of the function that is not a 2xx leaves exactly one audit line (who, which stream, which
  * route, status, code, request id, source IP; never a token or a URL) and one count in the Refusals
- * metric, whatever produced it: validation, authentication, authorization, abuse controls, KVS, a store
+ * metric, whatever produced it: validation, authentication, authorization, admission, KVS, a store
  * that is down, or a bug.
  */
 const token = signToken();
@@ -154,7 +154,7 @@ const CASES: readonly Case[] = [
     audit: alice,
   },
   {
-    name: 'the abuse controls',
+    name: 'admission',
     status: 429,
     code: 'RATE_LIMITED',
     request: { headers: json, body: '{}' },

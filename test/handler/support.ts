@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import jwt from 'jsonwebtoken';
 import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
+import { ROUTES } from '../../lambda/contract';
 import type { Grant } from '../../lambda/core/model';
 import { createHandler, type VendHandlerDeps } from '../../lambda/vend/create-handler';
 import { proxyRequestContext } from '../../local/api-gateway/proxy-event';
@@ -95,21 +96,21 @@ export interface EventOptions {
   requestId?: string;
 }
 
-const PATHS: Record<string, (stream: string) => string> = {
-  '/v1/streams': () => '/v1/streams',
-  '/v1/streams/{streamName}/playback-url': (stream) => `/v1/streams/${stream}/playback-url`,
-  '/partner/v1/streams': () => '/partner/v1/streams',
-  '/partner/v1/streams/{streamName}/playback-url': (stream) => `/partner/v1/streams/${stream}/playback-url`,
-};
+/** The contract's method on `resource` (GET for a resource it does not define). */
+function methodOf(resource: string): string {
+  return ROUTES.find((route) => route.resource === resource)?.method ?? 'GET';
+}
 
 export function event(options: EventOptions = {}): APIGatewayProxyEvent {
   const resource = options.resource ?? '/v1/streams/{streamName}/playback-url';
   const streamName = options.streamName ?? 'front-door';
   const headers = options.headers ?? {};
+  const path = resource.replace('{streamName}', streamName);
+  const method = options.method ?? methodOf(resource);
   return {
     resource,
-    path: PATHS[resource]?.(streamName) ?? resource,
-    httpMethod: options.method ?? (resource.endsWith('playback-url') ? 'POST' : 'GET'),
+    path,
+    httpMethod: method,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
     queryStringParameters: null,
@@ -120,8 +121,8 @@ export function event(options: EventOptions = {}): APIGatewayProxyEvent {
     isBase64Encoded: options.isBase64Encoded ?? false,
     requestContext: proxyRequestContext({
       requestId: options.requestId ?? 'req-0001',
-      method: options.method ?? 'POST',
-      path: PATHS[resource]?.(streamName) ?? resource,
+      method,
+      path,
       resource,
       receivedAt: NOW,
       sourceIp: '203.0.113.7',

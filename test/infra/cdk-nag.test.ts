@@ -62,14 +62,14 @@ function runPacks(app: App): { violations: string[]; used: Set<string> } {
 const variants: [string, Record<string, unknown>][] = [
   ['cdk.json defaults with an alarm email', { alarmEmail: 'oncall@example.com' }],
   [
-    'HS256 secret, no WAF, no partners, no CORS, no abuse controls',
+    'HS256 secret, no WAF, no partners, no CORS, no admission',
     {
       jwksUrl: undefined,
       jwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kvs-url-vending/jwt-AbCdEf',
       waf: { enabled: false },
       partners: [],
       allowedOrigins: [],
-      abuseControls: false,
+      admission: { enabled: false },
     },
   ],
   [

@@ -17,7 +17,7 @@ const grant = (grantId: string, streams: string[]) => ({
 const variants: [string, Record<string, unknown>][] = [
   ['the cdk.json defaults', {}],
   [
-    'HS256 secret, customer managed keys, a reservation, an alarm email; no WAF, partners, CORS, abuse controls or CloudWatch role',
+    'HS256 secret, customer managed keys, a reservation, an alarm email; no WAF, partners, CORS, admission or CloudWatch role',
     {
       jwksUrl: undefined,
       jwtSecretArn: SECRET_ARN,
@@ -28,13 +28,13 @@ const variants: [string, Record<string, unknown>][] = [
       waf: { enabled: false },
       partners: [],
       allowedOrigins: [],
-      abuseControls: false,
+      admission: { enabled: false },
       deletionProtection: false,
       apiGatewayCloudWatchRole: false,
     },
   ],
   [
-    'two partners with several grants, a rotated key, tuned abuse limits',
+    'two partners with several grants, a rotated key, admission settings',
     {
       partners: [
         {
@@ -53,10 +53,10 @@ const variants: [string, Record<string, unknown>][] = [
           rateLimit: 1,
           burstLimit: 1,
           quota: { limit: 10, period: 'MONTH' },
-          grants: [{ ...grant('lobby', ['lobby']), rateLimit: { ratePerSecond: 1, burst: 2 } }],
+          grants: [{ ...grant('lobby', ['lobby']), callerLimit: { ratePerSecond: 1, burst: 2 } }],
         },
       ],
-      abuseLimits: { callerRatePerSecond: 2, streamBurst: 3, maxConcurrentSessionsPerUser: 2 },
+      admission: { enabled: true, callerRatePerSecond: 2, streamBurst: 3, sessionCap: 2 },
     },
   ],
 ];

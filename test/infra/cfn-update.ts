@@ -50,8 +50,8 @@ export interface UpdatePlan {
   readonly requests: CustomResourceRequest[];
 }
 
-export const REGION = 'us-east-1';
-export const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
 const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::Region': REGION,
   'AWS::AccountId': ACCOUNT,

@@ -32,7 +32,7 @@ describe('parseConfig', () => {
       timeoutSeconds: 10,
       waf: { enabled: false },
       deletionProtection: true,
-      abuseControls: true,
+      admission: { enabled: true },
     });
     expect(parseConfig(base).partners[0]).toMatchObject({ name: 'example-partner', keyVersion: 1 });
   });
@@ -45,20 +45,20 @@ describe('parseConfig', () => {
     ['missing configuration', undefined, /kvsUrlVending: missing/],
     ['text that is not JSON', '{issuer:', /kvsUrlVending: not valid JSON/],
     [
-      'a stream admission over the KVS quota',
-      withOverrides({ abuseLimits: { streamRatePerSecond: 21 } }),
-      /kvsUrlVending\.abuseLimits: streamRatePerSecond \+ streamBurst must not exceed/,
+      'a stream limit over the KVS quota',
+      withOverrides({ admission: { streamRatePerSecond: 21 } }),
+      /kvsUrlVending\.admission: streamRatePerSecond \+ streamBurst must not exceed/,
     ],
     [
-      'abuse limits without abuse controls',
-      withOverrides({ abuseControls: false, abuseLimits: { callerBurst: 2 } }),
-      /kvsUrlVending\.abuseLimits: needs abuseControls: true/,
+      'admission settings with admission off',
+      withOverrides({ admission: { enabled: false, callerBurst: 2 } }),
+      /kvsUrlVending\.admission: settings need enabled: true/,
     ],
-    ['an unknown abuse limit', withOverrides({ abuseLimits: { perIp: 2 } }), /kvsUrlVending\.abuseLimits/],
+    ['an unknown admission setting', withOverrides({ admission: { perIp: 2 } }), /kvsUrlVending\.admission/],
     [
       'a negative session cap',
-      withOverrides({ abuseLimits: { maxConcurrentSessionsPerUser: -1 } }),
-      /kvsUrlVending\.abuseLimits\.maxConcurrentSessionsPerUser/,
+      withOverrides({ admission: { sessionCap: -1 } }),
+      /kvsUrlVending\.admission\.sessionCap/,
     ],
     ['no issuer', withOverrides({ issuer: undefined }), /kvsUrlVending\.issuer/],
     ['an empty audience', withOverrides({ audience: '' }), /kvsUrlVending\.audience/],

@@ -9,8 +9,8 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { parseGrantRecord } from '../../lambda/adapters/grant-records';
-import { startDynalite, type RunningDynalite } from '../abuse/support/abuse-table';
+import { parseGrantRecord } from '../../lambda/adapters/grants/grant-records';
+import { startDynalite, type RunningDynalite } from '../admission/support/admission-table';
 import type { ResourceJson, TemplateJson } from './cfn-spec';
 import {
   EMPTY,

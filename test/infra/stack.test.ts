@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonConfig, synthApp } from './synth-app';
+import { CORS, PLAYBACK_URL_REQUEST, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA } from '../../lib/vend-bundling';
 import { permissionsOf, type PolicyStatement } from './iam-grants';
 
@@ -38,7 +39,7 @@ const logicalId = (type: string, props: Record<string, unknown> = {}): string =>
 const grantsTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'principal', KeyType: 'HASH' }]) },
 });
-const rateLimitTableId = logicalId('AWS::DynamoDB::Table', {
+const admissionTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
 });
 
@@ -72,14 +73,14 @@ describe('vend function', () => {
     });
   });
 
-  it('is configured through the environment variables of lambda/shared/config.ts', () => {
+  it('is configured through the environment variables of lambda/vend/config.ts', () => {
     expect((vendFunction.Properties.Environment as { Variables: unknown }).Variables).toEqual({
       JWT_ISSUER: config.issuer,
       JWT_AUDIENCE: config.audience,
       JWT_JWKS_URL: config.jwksUrl,
       ALLOWED_ORIGINS: (config.allowedOrigins as string[]).join(','),
       GRANTS_TABLE_NAME: ref(grantsTableId),
-      RATE_LIMIT_TABLE_NAME: ref(rateLimitTableId),
+      ADMISSION_TABLE_NAME: ref(admissionTableId),
       POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
       POWERTOOLS_METRICS_NAMESPACE: 'KvsUrlVending',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -176,7 +177,7 @@ describe('IAM', () => {
       .Statement;
   };
 
-  it('gives the vend function exactly: its logs, the grants table (Query), the rate-limit table, KVS playback on the configured streams, ListStreams, X-Ray', () => {
+  it('gives the vend function exactly: its logs, the grants table (Query), the admission table, KVS playback on the configured streams, ListStreams, X-Ray', () => {
     const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const statements = statementsOfRole(roleId);
     const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -202,7 +203,7 @@ describe('IAM', () => {
         {
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          Resource: { 'Fn::GetAtt': [rateLimitTableId, 'Arn'] },
+          Resource: { 'Fn::GetAtt': [admissionTableId, 'Arn'] },
         },
       ]),
     );
@@ -268,7 +269,7 @@ describe('grants table', () => {
     });
   });
 
-  it('has a separate rate-limit table whose items expire through ttl', () => {
+  it('has a separate admission table whose items expire through ttl', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
@@ -306,27 +307,20 @@ describe('REST API', () => {
     }))
     .sort((a, b) => a.route.localeCompare(b.route));
 
-  it('has exactly the four routes of ARCHITECTURE.md, partner twins requiring an API key', () => {
+  it('has exactly the routes of the contract (docs/ARCHITECTURE.md), partner twins requiring an API key', () => {
     expect(
       routes.map(({ route, apiKeyRequired, authorizationType }) => ({
         route,
         apiKeyRequired,
         authorizationType,
       })),
-    ).toEqual([
-      { route: 'GET /partner/v1/streams', apiKeyRequired: true, authorizationType: 'NONE' },
-      { route: 'GET /v1/streams', apiKeyRequired: false, authorizationType: 'NONE' },
-      {
-        route: 'POST /partner/v1/streams/{streamName}/playback-url',
-        apiKeyRequired: true,
+    ).toEqual(
+      CONTRACT_ROUTES.map((route) => ({
+        route: `${route.method} ${route.resource}`,
+        apiKeyRequired: route.credentials === 'apiKey',
         authorizationType: 'NONE',
-      },
-      {
-        route: 'POST /v1/streams/{streamName}/playback-url',
-        apiKeyRequired: false,
-        authorizationType: 'NONE',
-      },
-    ]);
+      })).sort((a, b) => a.route.localeCompare(b.route)),
+    );
   });
 
   it('sends every route to the vend function through the Lambda proxy integration', () => {
@@ -342,7 +336,7 @@ describe('REST API', () => {
           Properties: { FunctionName: { 'Fn::GetAtt': [vendFunctionId, 'Arn'] } },
         }),
       ),
-    ).toHaveLength(4);
+    ).toHaveLength(CONTRACT_ROUTES.length);
   });
 
   it('validates the playback request body against a closed schema and requires the stream name', () => {
@@ -364,11 +358,13 @@ describe('REST API', () => {
       Schema: Match.objectLike({
         type: 'object',
         additionalProperties: false,
-        properties: Match.objectLike({
-          protocol: { type: 'string', enum: ['HLS', 'DASH'] },
-          playbackMode: { type: 'string', enum: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] },
-          expiresInSeconds: { type: 'integer' },
-        }),
+        // Every field of the contract's body, with its type and enumeration, and nothing else.
+        properties: Object.fromEntries(
+          Object.entries(PLAYBACK_URL_REQUEST.fields).map(([name, field]) => [
+            name,
+            { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) },
+          ]),
+        ),
       }),
     });
   });
@@ -447,6 +443,7 @@ describe('REST API', () => {
       const response = JSON.stringify(method.Properties.Integration);
       expect(response).toContain(`'${origin}'`);
       expect(response).not.toContain("'*'");
+      expect(response).toContain(`'${CORS.allowHeaders.join(',')}'`);
       expect(method.Properties.ApiKeyRequired ?? false).toBe(false);
     }
   });

@@ -8,7 +8,7 @@ import type { KvsUrlVendingStack } from '../../lib/kvs-url-vending-stack';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The whole `context` of cdk.json: the `kvsUrlVending` configuration and the feature flags. */
-export function cdkJsonContext(): Record<string, unknown> {
+function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
   };
@@ -36,7 +36,8 @@ const CLI_CONTEXT: Record<string, unknown> = {
  * The environment `npx cdk synth` gives the stack offline: no account, and the CLI's fallback region when
  * no profile or AWS_REGION names one. A deploy resolves both from the credentials.
  */
-export const CLI_OFFLINE_ENV = { account: undefined, region: 'us-east-1' };
+/** What the CLI passes without credentials: a region, no account. */
+const CLI_OFFLINE_ENV = { region: 'us-east-1' };
 
 export interface SynthOptions {
   /** Replaces keys of the cdk.json configuration. */

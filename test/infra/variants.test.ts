@@ -28,7 +28,7 @@ function roleIdOf(template: Template, description: RegExp): string {
   return roles[0]![0];
 }
 
-describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no deletion protection', () => {
+describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion protection', () => {
   const { stack } = synthApp({
     overrides: {
       jwksUrl: undefined,
@@ -36,7 +36,7 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
       waf: { enabled: false },
       partners: [],
       allowedOrigins: [],
-      abuseControls: false,
+      admission: { enabled: false },
       deletionProtection: false,
       reservedConcurrency: undefined,
       logRetentionDays: 90,
@@ -88,9 +88,9 @@ describe('HS256 secret, no WAF, no partners, no CORS, no abuse controls, no dele
     expect(Object.keys(partnerMethods)).toHaveLength(2);
   });
 
-  it('has no rate-limit table and no rate-limit permissions', () => {
+  it('has no admission table and no admission permissions', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('RATE_LIMIT_TABLE_NAME');
+    expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('dynamodb:UpdateItem');
   });
 
@@ -125,17 +125,24 @@ describe('KvsUrlVending construct props', () => {
     jwksUrl: 'https://issuer.example.com/jwks.json',
     streamArnPatterns: ['arn:aws:kinesisvideo:us-east-1:123456789012:stream/cam-*/*'],
   };
-  const build = (props: Partial<KvsUrlVendingProps>) => () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    new KvsUrlVending(new Stack(app, 'Embedding'), 'Vending', { ...valid, ...props });
-  };
+  const build =
+    (props: Partial<KvsUrlVendingProps>, base: KvsUrlVendingProps = valid) =>
+    () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      new KvsUrlVending(new Stack(app, 'Embedding'), 'Vending', { ...base, ...props });
+    };
 
   it('embeds in another app with valid props', () => {
     expect(build({})).not.toThrow();
   });
 
+  it('refuses props without a key source', () => {
+    const { jwksUrl: _, ...withoutKeySource } = valid;
+
+    expect(build({}, withoutKeySource)).toThrow(/exactly one of jwksUrl and jwtSecret/);
+  });
+
   it.each<[string, Partial<KvsUrlVendingProps>, RegExp]>([
-    ['no key source', { jwksUrl: undefined }, /exactly one of jwksUrl and jwtSecret/],
     ['no stream ARN patterns', { streamArnPatterns: [] }, /streamArnPatterns/],
     [
       'a timeout within the KVS retry budget',
@@ -189,29 +196,29 @@ describe('KvsUrlVending construct props', () => {
   });
 });
 
-describe('abuse-control tuning', () => {
+describe('admission settings', () => {
   const { stack } = synthApp({
     overrides: {
-      abuseLimits: {
+      admission: {
         callerRatePerSecond: 2,
         callerBurst: 4,
         streamBurst: 3,
-        maxConcurrentSessionsPerUser: 3,
+        sessionCap: 3,
       },
     },
   });
   const template = Template.fromStack(stack);
 
-  it('passes each configured limit to the function, and leaves the rest to its defaults', () => {
+  it('passes each configured setting to the function, and leaves the rest to its defaults', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Vends short-lived KVS'),
       Environment: {
         Variables: Match.objectLike({
-          RATE_LIMIT_TABLE_NAME: Match.anyValue(),
-          RATE_LIMIT_RATE_PER_SECOND: '2',
-          RATE_LIMIT_BURST: '4',
-          STREAM_ADMISSION_BURST: '3',
-          MAX_CONCURRENT_SESSIONS_PER_USER: '3',
+          ADMISSION_TABLE_NAME: Match.anyValue(),
+          ADMISSION_CALLER_RATE_PER_SECOND: '2',
+          ADMISSION_CALLER_BURST: '4',
+          ADMISSION_STREAM_BURST: '3',
+          ADMISSION_SESSION_CAP: '3',
         }),
       },
     });
@@ -220,7 +227,7 @@ describe('abuse-control tuning', () => {
         Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
       }),
     )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
-    expect(fn.Properties.Environment.Variables).not.toHaveProperty('STREAM_ADMISSION_RATE_PER_SECOND');
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_STREAM_RATE_PER_SECOND');
   });
 });
 
@@ -317,7 +324,9 @@ describe('customer managed KMS keys on the grants table and the signing secret',
     new KvsUrlVending(embedding, 'Vending', {
       issuer: 'https://issuer.example.com/',
       audience: 'kvs',
-      jwtSecret: secret,
+      // aws-cdk-lib declares secretFullArn differently on Secret and ISecret; with exact optional
+      // properties only the interface view of the secret type-checks.
+      jwtSecret: secret as secretsmanager.ISecret,
       streamArnPatterns: ['arn:aws:kinesisvideo:eu-west-1:123456789012:stream/cam-*/*'],
       grantsTableEncryptionKey: tableKey,
       partners: [

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDynamoDbGrantStore } from '../../lambda/adapters/dynamodb-grant-store';
+import { createDynamoDbGrantStore } from '../../lambda/adapters/grants/dynamodb-grant-store';
 import { LOCAL_CREDENTIALS, startLocalDynamoDb, type RunningDynamoDb } from '../../local/dynamodb';
 
 describe('local DynamoDB grants table', () => {

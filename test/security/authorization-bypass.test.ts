@@ -1,7 +1,13 @@
 import { loadStreamConfigs, parseStreamConfigs } from '@kvs-url-vending/kvs-emulator';
 import type { LocalPartner } from '../../local/api-gateway/usage-plan';
 import demoPartners from '../../local/partners.json';
-import { isErrorShape, startGuardedStack, type GuardedStack, type RawAnswer } from '../support/guarded-stack';
+import {
+  isErrorShape,
+  startGuardedStack,
+  type GuardedStack,
+  type RawAnswer,
+  type RawRequest,
+} from '../support/guarded-stack';
 
 /**
  * Attempts to get a URL for a stream the caller holds no grant for, each through the whole local stack
@@ -65,7 +71,7 @@ describe('authorization bypass attempts over HTTP', () => {
     const counters = env.stack.emulator.counters();
     return (counters.GetHLSStreamingSessionURL ?? 0) + (counters.GetDASHStreamingSessionURL ?? 0);
   };
-  const vend = (path: string, auth: { token?: string; apiKey?: string }): Promise<RawAnswer> =>
+  const vend = (path: string, auth: Pick<RawRequest, 'token' | 'apiKey'>): Promise<RawAnswer> =>
     env.send({ path, json: {}, ...auth });
 
   /** A refusal: a 4xx in one of the two error shapes, no URL, and KVS never asked for a session. */

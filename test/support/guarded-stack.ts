@@ -8,7 +8,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 import { startLeakGuard, type LeakGuard, type LeakGuardOptions } from './leak-guard';
 
 /** Distinctive on purpose: the leak guard looks for them in every log line and answer. */
-export const GUARDED_AWS_CREDENTIALS = {
+const GUARDED_AWS_CREDENTIALS = {
   accessKeyId: 'AKIAGUARDEDSTACK0001',
   secretAccessKey: 'guarded-stack-secret-access-key-9f8e7d6c5b4a',
 } as const;
@@ -28,8 +28,9 @@ export interface RawRequest {
   /** Pairs, so a header may repeat. */
   headers?: readonly (readonly [string, string])[];
   body?: Buffer | string;
-  token?: string;
-  apiKey?: string;
+  /** A bearer token; none when undefined (callers pass tokens they may not have). */
+  token?: string | undefined;
+  apiKey?: string | undefined;
   /** A JSON value sent as `application/json`. */
   json?: unknown;
 }

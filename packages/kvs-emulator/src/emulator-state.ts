@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FaultInjector } from './faults';
 import type { Limits } from './limits';
-import type { Quotas, RateLimiter } from './quotas';
+import type { QuotaBuckets, Quotas } from './quotas';
 import type { SessionTokens } from './session-token';
 import type { StillRenderer } from './still-renderer';
 import type { EmulatedStream } from './stream-registry';
@@ -37,7 +37,7 @@ export interface EmulatorState {
   readonly tokens: SessionTokens;
   /** Local only: sessions last `Expires × this` (default 1). */
   readonly sessionLifetimeScale?: number;
-  readonly limiter: RateLimiter;
+  readonly limiter: QuotaBuckets;
   readonly quotas: Quotas;
   readonly limits: Limits;
   readonly faults: FaultInjector;

@@ -34,8 +34,8 @@ interface Bucket {
   updatedMs: number;
 }
 
-/** Token buckets keyed by name, fed by the injected clock (never by timers). */
-export class RateLimiter {
+/** The service quotas' token buckets, keyed by name, fed by the injected clock (never by timers). */
+export class QuotaBuckets {
   private readonly buckets = new Map<string, { bucket: Bucket; perSecond: number }>();
 
   /** Beyond `maxBuckets`, buckets that have refilled completely are forgotten (sessions come and go). */

@@ -4,7 +4,7 @@ import { DataEndpoints, type EmulatorState } from './emulator-state';
 import { FaultInjector, type Faults } from './faults';
 import { DEFAULT_LIMITS, type Limits } from './limits';
 import { cachingMediaLoader } from './media-loader';
-import { DEFAULT_QUOTAS, RateLimiter, type Quotas } from './quotas';
+import { DEFAULT_QUOTAS, QuotaBuckets, type Quotas } from './quotas';
 import { Counters } from './counters';
 import { PendingDelays } from './pending-delays';
 import { createRequestListener } from './server';
@@ -113,7 +113,7 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     streams,
     tokens: new SessionTokens(),
     sessionLifetimeScale,
-    limiter: new RateLimiter(clock),
+    limiter: new QuotaBuckets(clock),
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
     limits,
     faults,

@@ -9,8 +9,9 @@ export async function call(
   url: string,
   options: {
     method?: string;
-    token?: string;
-    apiKey?: string;
+    /** A bearer token; none when undefined (callers pass tokens they may not have). */
+    token?: string | undefined;
+    apiKey?: string | undefined;
     body?: unknown;
     headers?: Record<string, string>;
   } = {},
@@ -26,7 +27,7 @@ export async function call(
   const response = await fetch(url, {
     method: options.method ?? (body === undefined ? 'GET' : 'POST'),
     headers,
-    body,
+    body: body ?? null,
   });
   const text = await response.text();
   let parsed: unknown = text;

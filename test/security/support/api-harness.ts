@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from '@kvs-url-vending/kvs-emulator';
-import { createKvsAdapter } from '../../../lambda/adapters/kvs-adapter';
+import { createKvsAdapter } from '../../../lambda/adapters/kvs/kvs-adapter';
 import { createJwtVerifier, type JwtVerifierOptions } from '../../../lambda/adapters/jwt-verifier';
-import { parseGrantRecords } from '../../../lambda/adapters/grant-records';
-import { createStaticGrantStore } from '../../../lambda/adapters/static-grant-store';
+import { parseGrantRecords } from '../../../lambda/adapters/grants/grant-records';
+import { createStaticGrantStore } from '../../../lambda/adapters/grants/static-grant-store';
 import type { Clock, GrantStore } from '../../../lambda/core/ports';
 import { createHandler, type VendHandlerDeps } from '../../../lambda/vend/create-handler';
 import { createLocalApiServer } from '../../../local/api-gateway/server';
@@ -121,7 +121,7 @@ export async function startApiHarness(options: {
       const response = await fetch(`${apiUrl}${path}`, {
         method: callOptions.method ?? (body === undefined ? 'GET' : 'POST'),
         headers,
-        body,
+        body: body ?? null,
       });
       const text = await response.text();
       let json: unknown;

@@ -1,0 +1,10 @@
+/**
+ * The HTTP contract of the API, defined once: the function's routing, the stack's API, the local API
+ * and the tests are derived from it, and a test holds `openapi.yaml` to it. Pure data, importing
+ * nothing outside this folder, so the vend bundle, `lib/` and `local/` all import it.
+ */
+export * from './cors';
+export * from './errors';
+export * from './playback';
+export * from './request-bodies';
+export * from './routes';

@@ -1,0 +1,84 @@
+import {
+  CONTAINER_FORMATS,
+  DISCONTINUITY_MODES,
+  MAX_EXPIRES_SECONDS,
+  MAX_FRAGMENTS,
+  MIN_EXPIRES_SECONDS,
+  PLAYBACK_MODES,
+  PROTOCOLS,
+  TIMESTAMP_SOURCES,
+} from './playback';
+
+/**
+ * One field of a JSON request body, in the terms JSON Schema uses (so that the stack's request model and
+ * `openapi.yaml` are written from it as they are). Every field is optional.
+ */
+export type FieldSchema =
+  | {
+      readonly type: 'string';
+      readonly enum: readonly [string, ...string[]];
+      readonly default?: string;
+    }
+  | { readonly type: 'string'; readonly format: 'date-time' }
+  | { readonly type: 'boolean' }
+  | {
+      readonly type: 'integer';
+      readonly minimum: number;
+      readonly maximum: number;
+      readonly default?: number;
+    };
+
+/** A JSON object body: these fields, each optional, and no other. */
+export interface BodySchema {
+  /** The model's name (the stack's request model, the schema of `openapi.yaml`). */
+  readonly name: string;
+  readonly fields: Readonly<Record<string, FieldSchema>>;
+}
+
+/** The value a field holds once validated. */
+export type FieldValue<F extends FieldSchema> = F extends { readonly enum: readonly (infer E)[] }
+  ? E
+  : F extends { readonly type: 'boolean' }
+    ? boolean
+    : F extends { readonly type: 'integer' }
+      ? number
+      : string;
+
+/** A validated body of `schema`: every field optional. */
+export type BodyOf<S extends BodySchema> = {
+  readonly [K in keyof S['fields']]?: FieldValue<S['fields'][K]>;
+};
+
+/**
+ * Every request body is JSON of at most this many bytes (the function's default limit, and the body
+ * size rule of the web ACL).
+ */
+export const MAX_REQUEST_BODY_BYTES = 8192;
+
+/**
+ * The body of `POST .../playback-url`. Only shapes, enumerations, ranges and defaults: the rules between
+ * fields (LIVE takes no `start`, `end` after `start`, ...) are the function's, as KVS applies them.
+ */
+export const PLAYBACK_URL_REQUEST = {
+  name: 'PlaybackUrlRequest',
+  fields: {
+    protocol: { type: 'string', enum: PROTOCOLS, default: 'HLS' },
+    playbackMode: { type: 'string', enum: PLAYBACK_MODES, default: 'LIVE' },
+    timestampSource: { type: 'string', enum: TIMESTAMP_SOURCES, default: 'SERVER' },
+    start: { type: 'string', format: 'date-time' },
+    end: { type: 'string', format: 'date-time' },
+    containerFormat: { type: 'string', enum: CONTAINER_FORMATS },
+    discontinuityMode: { type: 'string', enum: DISCONTINUITY_MODES },
+    displayFragmentTimestamp: { type: 'boolean' },
+    displayFragmentNumber: { type: 'boolean' },
+    maxFragments: { type: 'integer', minimum: 1, maximum: MAX_FRAGMENTS },
+    expiresInSeconds: {
+      type: 'integer',
+      minimum: MIN_EXPIRES_SECONDS,
+      maximum: MAX_EXPIRES_SECONDS,
+      default: MIN_EXPIRES_SECONDS,
+    },
+  },
+} as const satisfies BodySchema;
+
+export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
