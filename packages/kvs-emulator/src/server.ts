@@ -201,11 +201,40 @@ async function handleApi(
   }
 }
 
+const ORIGIN = 'http://emulator.invalid';
+
+/**
+ * The request target as a URL, or undefined when it is not one the service could have: an origin-form
+ * target must be a path that starts with exactly one slash (`//[` or `//name/x` would read as a host),
+ * an absolute-form one must parse on its own; `*` and anything else are refused.
+ */
+function requestTargetUrl(target: string): URL | undefined {
+  try {
+    if (target.startsWith('/')) return target.startsWith('//') ? undefined : new URL(`${ORIGIN}${target}`);
+    return /^https?:\/\//i.test(target) ? new URL(target) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The request listener of the emulator's HTTP server. */
 export function createRequestListener(dependencies: ServerDependencies) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     const headers = { 'x-amzn-requestid': randomUUID() };
-    const url = new URL(request.url ?? '/', 'http://emulator.invalid');
+    const url = requestTargetUrl(request.url ?? '/');
+    if (url === undefined) {
+      dependencies.counters.increment('InvalidRequestTarget');
+      sendJson(
+        response,
+        400,
+        { message: 'The request target is not a valid path.' },
+        {
+          ...headers,
+          'x-amzn-errortype': 'InvalidRequestTarget',
+        },
+      );
+      return;
+    }
     const route = async (): Promise<void> => {
       if (url.pathname.startsWith(ADMIN_PREFIX)) {
         return handleAdmin(dependencies, request, response, url.pathname, headers);
