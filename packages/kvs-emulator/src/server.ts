@@ -18,7 +18,11 @@ import type { Input } from './request-input';
 import { injectedError, ServiceError } from './service-error';
 import { verifySigV4, type LocalCredentials } from './sigv4-verifier';
 
-type JsonOperation = (state: EmulatorState, input: Input, dataEndpoint: string) => Record<string, unknown>;
+type JsonOperation = (
+  state: EmulatorState,
+  input: Input,
+  dataEndpoint: string,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 const CONTROL_PLANE: Readonly<Record<string, { name: string; run: JsonOperation }>> = {
   '/createStream': { name: 'CreateStream', run: createStream },
@@ -193,7 +197,7 @@ async function handleApi(
       response.end(Buffer.from(clip.body));
       return;
     }
-    sendJson(response, 200, operation.run(dependencies.state, input, dataEndpoint), headers);
+    sendJson(response, 200, await operation.run(dependencies.state, input, dataEndpoint), headers);
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
     dependencies.counters.increment(`${operation?.name ?? 'Unknown'}:${error.errorType}`);
