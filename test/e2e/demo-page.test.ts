@@ -152,6 +152,46 @@ if (browserAvailable('demo page in Chromium')) {
       },
     );
 
+    it('shows a DASH player error without the URL or SessionToken it quotes', async () => {
+      const page = await openPage();
+      // Every manifest answers 404: dash.js gives up, and its error message names the URL it failed on.
+      await page.route(
+        (url) => url.searchParams.has('SessionToken'),
+        (route) => route.fulfill({ status: 404, body: '' }),
+      );
+      await signIn(page, 'alice');
+      await page.selectOption('#protocol', 'DASH');
+      await page.click('#play');
+      await page.waitForFunction('window.demo.fatalErrors.length > 0', undefined, {
+        timeout: PLAYBACK_WAIT_MS,
+      });
+      await page.locator('#error').waitFor({ state: 'visible' });
+      const shown = await page.locator('body').textContent();
+      const state = await demoState(page);
+      await page.close();
+
+      expect(shown).toContain('Playback failed:');
+      expect(shown).toContain('[URL hidden]');
+      expect(shown).not.toMatch(/SessionToken|https?:\/\//);
+      expect(JSON.stringify(state)).not.toMatch(/SessionToken|https?:\/\//);
+    });
+
+    it('has an icon, so the browser logs no failed request on load', async () => {
+      const page = await browser.context.newPage();
+      const failed: string[] = [];
+      page.on('response', (response) => {
+        if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+      });
+      await page.goto(stack.demoUrl);
+      await page.waitForLoadState('networkidle');
+      const icon = await page.request.get(`${stack.demoUrl.replace(/\/$/, '')}/favicon.ico`);
+      await page.close();
+
+      expect(failed).toEqual([]);
+      expect(icon.status()).toBe(200);
+      expect(icon.headers()['content-type']).toBe('image/svg+xml');
+    });
+
     it('shows 403 plainly for a stream the user has no grant for', async () => {
       const page = await openPage();
       await signIn(page, 'bob');
