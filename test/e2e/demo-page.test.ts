@@ -192,6 +192,37 @@ if (browserAvailable('demo page in Chromium')) {
       expect(icon.headers()['content-type']).toBe('image/svg+xml');
     });
 
+    it('the client package refuses a partner API key in a page and in a web worker', async () => {
+      const page = await openPage();
+      // Runs in Chromium: the bundled client package, imported by the page and by a module worker.
+      const outcome = await page.evaluate<{ page: string; worker: string }>(`(async () => {
+        const origin = window.location.origin;
+        const attempt = \`try { createClient({ baseUrl: '\${origin}', apiKey: 'k' }); postMessage('accepted'); }
+          catch (error) { postMessage(error.message); }\`;
+        const source = \`import { createClient } from '\${origin}/vendor/kvs-url-vending-client.js';\n\${attempt}\`;
+        const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), {
+          type: 'module',
+        });
+        const inWorker = await new Promise((resolve) => {
+          worker.onmessage = (event) => resolve(String(event.data));
+          worker.onerror = (event) => resolve('worker error: ' + event.message);
+        });
+        worker.terminate();
+        const { createClient } = await import(origin + '/vendor/kvs-url-vending-client.js');
+        let inPage = 'accepted';
+        try {
+          createClient({ baseUrl: origin, apiKey: 'k' });
+        } catch (error) {
+          inPage = error.message;
+        }
+        return { page: inPage, worker: inWorker };
+      })()`);
+      await page.close();
+
+      expect(outcome.page).toMatch(/partner server only/);
+      expect(outcome.worker).toMatch(/partner server only/);
+    });
+
     it('shows 403 plainly for a stream the user has no grant for', async () => {
       const page = await openPage();
       await signIn(page, 'bob');
