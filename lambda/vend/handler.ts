@@ -18,6 +18,9 @@ import { createHandler } from './create-handler';
 export { createHandler } from './create-handler';
 export type { VendHandler, VendHandlerDeps } from './create-handler';
 
+/** Time to write an answer and its audit line once the last upstream call has ended. */
+const ANSWER_TIME_MS = 250;
+
 // Everything below runs once per cold start: a bad setting fails here, and clients are reused.
 const config = parseConfig(process.env);
 
@@ -113,6 +116,8 @@ export const handler = createHandler({
   liveMaxFragments: config.playback.liveMaxFragments,
   // KVS starts a session's clock when it answers, at worst at the end of the retry budget.
   sessionStartSlackMs: config.kvs.retryBudgetMs,
+  // Room to give a session slot back (one admission table call) and to answer, before Lambda's timeout.
+  answerMarginMs: (admission?.timeoutMs ?? 0) + ANSWER_TIME_MS,
 });
 
 /**
