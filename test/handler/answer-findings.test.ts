@@ -18,7 +18,10 @@ import {
 const iat = Math.floor(NOW / 1000);
 const INVALID = 'Bearer error="invalid_token", error_description="The access token is invalid"';
 const EXPIRED = 'Bearer error="invalid_token", error_description="The access token expired"';
-const json = (token = signToken()) => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' });
+const json = (token = signToken()) => ({
+  Authorization: `Bearer ${token}`,
+  'Content-Type': 'application/json',
+});
 
 describe('the audit line of a listing', () => {
   it('writes one "Streams listed" audit line for a successful GET /v1/streams, without a URL or a token', async () => {
