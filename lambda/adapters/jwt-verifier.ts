@@ -47,7 +47,7 @@ export interface JwtVerifierOptions {
 const KID_PATTERN = /^[A-Za-z0-9._~+/=:-]{1,256}$/;
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 const GENERIC_MESSAGE = 'The bearer token is missing, invalid or expired.';
-const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
+export const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
 const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
 /** How long a loaded secret is kept before the loader is asked again (rotation). */
 const SECRET_MAX_AGE_SECONDS = 300;

@@ -12,14 +12,11 @@ import { createAdmission } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
-import { parseConfig } from './config';
+import { ANSWER_TIME_MS, parseConfig } from './config';
 import { createHandler } from './create-handler';
 
 export { createHandler } from './create-handler';
 export type { VendHandler, VendHandlerDeps } from './create-handler';
-
-/** Time to write an answer and its audit line once the last upstream call has ended. */
-const ANSWER_TIME_MS = 250;
 
 // Everything below runs once per cold start: a bad setting fails here, and clients are reused.
 const config = parseConfig(process.env);
