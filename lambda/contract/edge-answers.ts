@@ -60,16 +60,12 @@ export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseType, EdgeAnswer>
   /**
    * In AWS one gateway response serves every request no method takes: an unknown path or method without
    * an `Authorization` header (`MissingAuthenticationTokenException`), or with one that is not an AWS
-   * signature, such as every user request's bearer token (`IncompleteSignatureException`), and a route
-   * that takes AWS_IAM credentials called without a signature or with a malformed one. Its status is
-   * fixed, so it cannot say "not found" for sure: the API's MOCK methods answer unknown paths and methods
-   * first (`NO_ROUTE`, `NO_METHOD`), and this answer, true in every case, is what is left.
+   * signature, such as every user request's bearer token (`IncompleteSignatureException`). It would also
+   * serve a route taking AWS_IAM credentials called without a valid signature, but no route of this API
+   * does (every method is `AuthorizationType.NONE`, which a template test holds), so whatever reaches it is
+   * a request no route takes: 404, as the API's MOCK methods answer it first (`NO_ROUTE`, `NO_METHOD`).
    */
-  MISSING_AUTHENTICATION_TOKEN: {
-    code: 'FORBIDDEN',
-    message:
-      'No route takes this request: an unknown method or path, or a route that needs an AWS signature the request does not carry.',
-  },
+  MISSING_AUTHENTICATION_TOKEN: { code: 'NOT_FOUND', message: 'No such route.' },
   ACCESS_DENIED: { code: 'FORBIDDEN', message: 'Access to this route is denied.' },
   EXPIRED_TOKEN: { code: 'FORBIDDEN', message: 'The AWS signature of the request has expired.' },
   INVALID_SIGNATURE: { code: 'FORBIDDEN', message: 'The AWS signature of the request is not valid.' },

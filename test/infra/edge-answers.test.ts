@@ -107,6 +107,23 @@ describe("API Gateway's gateway responses", () => {
     },
   );
 
+  it('answers a request no method takes with 404 NOT_FOUND, bearer token or not (IncompleteSignature), never 403', () => {
+    // API Gateway's MissingAuthenticationToken and IncompleteSignature (an Authorization header that is not
+    // an AWS signature, as every user request carries) both land on this one gateway response; it can say
+    // "not found" for sure only because no method of the API takes AWS_IAM credentials.
+    const response = responses.find(
+      (candidate) => candidate.ResponseType === 'MISSING_AUTHENTICATION_TOKEN',
+    )!;
+
+    expect(response.StatusCode).toBe('404');
+    expect(JSON.parse(response.ResponseTemplates['application/json']!)).toMatchObject({
+      error: { code: 'NOT_FOUND', requestId: '$context.requestId' },
+    });
+    expect(response.ResponseParameters['gatewayresponse.header.Cache-Control']).toBe("'no-store'");
+    expect(methods.length).toBeGreaterThan(0);
+    expect(methods.filter((method) => method.properties.AuthorizationType !== 'NONE')).toEqual([]);
+  });
+
   it('sends Retry-After when throttled and the ApiKey challenge for a missing partner key', () => {
     const parameters = (type: string) => responses.find((r) => r.ResponseType === type)!.ResponseParameters;
 

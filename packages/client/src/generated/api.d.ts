@@ -225,7 +225,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No grant covers this stream, mode, protocol, time window or timestamp source, or the covering grant ends (`notAfter`) too soon for a session; the same answer whether or not the stream exists. Also API Gateway and WAF refusals (`x-edge-answers`: a WAF block without a custom response, a route that needs an AWS signature). */
+        /** @description No grant covers this stream, mode, protocol, time window or timestamp source, or the covering grant ends (`notAfter`) too soon for a session; the same answer whether or not the stream exists. Also API Gateway and WAF refusals (`x-edge-answers`: a WAF block without a custom response, an AWS signature API Gateway refuses). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -243,7 +243,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Granted, but KVS has no such stream (STREAM_NOT_FOUND) or no media for it (NO_MEDIA); or, from API Gateway, a path the API does not have, e.g. a stream name that does not decode (NOT_FOUND). */
+        /** @description Granted, but KVS has no such stream (STREAM_NOT_FOUND) or no media for it (NO_MEDIA); or, from API Gateway, a path the API does not have, e.g. a stream name that does not decode (NOT_FOUND; with or without a bearer token, which API Gateway would otherwise answer with a 403 IncompleteSignature). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
