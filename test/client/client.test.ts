@@ -98,7 +98,11 @@ describe('createClient against the local stack', () => {
 
     expect(vended.expiresInSeconds).toBe(300);
     // API Gateway's INVALID_API_KEY, customised into the service's shape (lambda/contract/edge-answers.ts).
-    expect(refused).toMatchObject({ code: 'UNAUTHENTICATED', status: 401, requestId: expect.any(String) as unknown });
+    expect(refused).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      status: 401,
+      requestId: expect.any(String) as unknown,
+    });
     expect(throttled.reason).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryable: true });
   });
 });
