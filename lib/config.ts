@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { validateGrantRecord } from '../lambda/adapters/grants/grant-records';
 import { partnerProblems, type PartnerGrantRecord } from './constructs/partner-access';
 import { GROUPS_CLAIM_NAME } from './constructs/vend-function';
+import { WARNING_IDS } from './kvs-regions';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
 import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
 import {
@@ -122,7 +123,17 @@ const configSchema = z
     grantsTableKmsKeyArn: kmsKeyArn.optional(),
     jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
     /** One claim (`cognito:groups` for Cognito); a list is a fallback chain, first present wins. */
-    groupsClaim: z.union([claimName, z.array(claimName).min(1)]).optional(),
+    groupsClaim: z
+      .union([
+        claimName,
+        z
+          .array(claimName)
+          .min(1)
+          .refine((claims) => new Set(claims).size === claims.length, {
+            error: 'names a claim more than once',
+          }),
+      ])
+      .optional(),
     /** Longest JWT lifetime accepted (`exp - iat`); the function's default is 24 h. */
     maxTokenLifetimeSeconds: z
       .int()
@@ -176,6 +187,8 @@ const configSchema = z
         sessionCap: z.int().min(0).max(10_000).exactOptional(),
       })
       .default({ enabled: true }),
+    /** Synth warnings checked and accepted (ids from `WARNING_IDS` of lib/kvs-regions.ts). */
+    acknowledgedWarnings: z.array(z.enum(WARNING_IDS)).default([]),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
   })

@@ -9,6 +9,7 @@ import {
 import { LOCAL_FUNCTION } from './api-gateway/proxy-event';
 import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
+import { DEMO_CONFIG_PATH } from './demo/static-files';
 import type { LocalPartner } from './api-gateway/usage-plan';
 import { LOCAL_CREDENTIALS, startLocalDynamoDb, type RunningDynamoDb } from './dynamodb';
 import {
@@ -128,7 +129,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const clientBundle = (await bundles)[1];
     const api = createLocalApiServer({
       partners,
-      assets: { [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle } },
+      assets: {
+        [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle },
+        // What the demo page needs to know of this stack: how much shorter KVS sessions are here.
+        [DEMO_CONFIG_PATH]: {
+          type: 'application/json',
+          body: Buffer.from(
+            JSON.stringify({ sessionLifetimeScale: options.emulator?.sessionLifetimeScale ?? 1 }),
+          ),
+        },
+      },
       ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       jwks: () => jwksDocument(signingKey),
@@ -338,8 +348,8 @@ async function main(): Promise<void> {
   const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
   if (sessionLifetimeScale) {
     lines.push(
-      `  short sessions  KVS sessions last ${sessionLifetimeScale} of their Expires; watch renewals on`,
-      `                  ${stack.demoUrl}?sessionLifetimeScale=${sessionLifetimeScale}`,
+      `  short sessions  KVS sessions last ${sessionLifetimeScale} of their Expires; the demo page renews and`,
+      `                  shows its schedule at that scale`,
     );
   }
   if (partner) {

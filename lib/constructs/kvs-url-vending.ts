@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,6 +14,7 @@ import {
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
 } from '../../lambda/vend/config';
+import { KVS_REGIONS, regionOfStreamArn, WARNING_IDS } from '../kvs-regions';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
@@ -158,6 +159,7 @@ export class KvsUrlVending extends Construct {
   constructor(scope: Construct, id: string, props: KvsUrlVendingProps) {
     super(scope, id);
     validateProps(props);
+    checkRegion(this, props.streamArnPatterns);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.grantsTable = new GrantsTable(this, 'Grants', {
@@ -239,6 +241,38 @@ export class KvsUrlVending extends Construct {
   }
 }
 
+/**
+ * The function calls KVS in its own Region (the stack's), so a stream ARN pattern of another Region
+ * grants nothing it can use: refused. A Region where KVS is not offered (as its documentation lists them,
+ * `lib/kvs-regions.ts`) gets a warning: every vend would fail there. Skipped while the stack's Region is
+ * not known at synth (an environment-agnostic stack).
+ */
+function checkRegion(scope: Construct, streamArnPatterns: readonly string[]): void {
+  const region = Stack.of(scope).region;
+  if (Token.isUnresolved(region)) return;
+  const elsewhere = streamArnPatterns.filter((pattern) => {
+    const patternRegion = regionOfStreamArn(pattern);
+    return patternRegion !== undefined && patternRegion !== region;
+  });
+  if (elsewhere.length > 0) {
+    throw new Error(
+      `KvsUrlVending: streamArnPatterns ${elsewhere.join(', ')} name streams outside the stack's region ` +
+        `${region}; the function calls Kinesis Video Streams in its own region, so deploy the stack in the ` +
+        "streams' region (cdk deploy with that region's profile or AWS_REGION) or name streams of " +
+        `${region}.`,
+    );
+  }
+  if (!KVS_REGIONS.includes(region)) {
+    Annotations.of(scope).addWarningV2(
+      WARNING_IDS.region,
+      `Kinesis Video Streams is not listed as offered in ${region} (offered in ${KVS_REGIONS.join(', ')}, ` +
+        'as its documentation listed them): every vend would fail there. Deploy in a region of the list; ' +
+        `if KVS has since opened in ${region}, acknowledge this warning: in cdk.json, ` +
+        `"acknowledgedWarnings": ["${WARNING_IDS.region}"] in kvsUrlVending.`,
+    );
+  }
+}
+
 function validateProps(props: KvsUrlVendingProps): void {
   if ((props.jwksUrl === undefined) === (props.jwtSecret === undefined)) {
     throw new Error('KvsUrlVending: set exactly one of jwksUrl and jwtSecret.');
@@ -267,6 +301,10 @@ function validateProps(props: KvsUrlVendingProps): void {
     (claims.length === 0 || !claims.every((claim) => GROUPS_CLAIM_NAME.test(claim)))
   ) {
     throw new Error('KvsUrlVending: groupsClaim must be one or more claim names without spaces or commas.');
+  }
+  const repeated = claims.filter((claim, index) => claims.indexOf(claim) !== index);
+  if (repeated.length > 0) {
+    throw new Error(`KvsUrlVending: groupsClaim names ${[...new Set(repeated)].join(', ')} more than once.`);
   }
   const inRange = (value: number | undefined, min: number, max: number): boolean =>
     value === undefined || (Number.isInteger(value) && value >= min && value <= max);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { WARNING_IDS } from '../kvs-regions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -202,7 +203,7 @@ export class VendFunction extends Construct {
     });
     if (props.reservedConcurrency !== undefined) {
       Annotations.of(this.function).addWarningV2(
-        'kvs-url-vending:reservedConcurrency',
+        WARNING_IDS.reservedConcurrency,
         reservationRequirement(props.reservedConcurrency),
       );
     }
@@ -311,6 +312,8 @@ function reservationRequirement(reservedConcurrency: number): string {
     "account's unreserved pool, and Lambda refuses reservations that leave fewer than 100 unreserved: the " +
     `deploy needs UnreservedConcurrentExecutions of at least ${reservedConcurrency + 100} in the target ` +
     'account and region (aws lambda get-account-settings, AccountLimit), or it fails. synth cannot check ' +
-    'this offline; leave reservedConcurrency out to use the unreserved pool.'
+    'this offline; leave reservedConcurrency out to use the unreserved pool. Once checked, acknowledge this ' +
+    `warning: in cdk.json, "acknowledgedWarnings": ["${WARNING_IDS.reservedConcurrency}"] in kvsUrlVending; ` +
+    `in code, Annotations.of(stack).acknowledgeWarning('${WARNING_IDS.reservedConcurrency}', '<why>').`
   );
 }

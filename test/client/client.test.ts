@@ -184,6 +184,17 @@ describe('createClient: shapes no local answer produces', () => {
     } finally {
       delete withDocument.document;
     }
+    const inWorker = globalThis as { WorkerGlobalScope?: unknown };
+    inWorker.WorkerGlobalScope = function WorkerGlobalScope() {};
+    try {
+      expect(() => createClient({ baseUrl: 'https://api.example', apiKey: 'k' })).toThrow(
+        /partner server only/,
+      );
+    } finally {
+      delete inWorker.WorkerGlobalScope;
+    }
+    // On a server (here: Node.js) the key is accepted.
+    expect(typeof createClient({ baseUrl: 'https://api.example', apiKey: 'k' }).listStreams).toBe('function');
     expect(() => createClient({ baseUrl: 'x' } as never)).toThrow(/exactly one/);
     expect(() => createClient({ baseUrl: 'x', apiKey: 'k', getToken: () => 't' } as never)).toThrow(
       /exactly one/,

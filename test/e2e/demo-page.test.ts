@@ -152,6 +152,77 @@ if (browserAvailable('demo page in Chromium')) {
       },
     );
 
+    it('shows a DASH player error without the URL or SessionToken it quotes', async () => {
+      const page = await openPage();
+      // Every manifest answers 404: dash.js gives up, and its error message names the URL it failed on.
+      await page.route(
+        (url) => url.searchParams.has('SessionToken'),
+        (route) => route.fulfill({ status: 404, body: '' }),
+      );
+      await signIn(page, 'alice');
+      await page.selectOption('#protocol', 'DASH');
+      await page.click('#play');
+      await page.waitForFunction('window.demo.fatalErrors.length > 0', undefined, {
+        timeout: PLAYBACK_WAIT_MS,
+      });
+      await page.locator('#error').waitFor({ state: 'visible' });
+      const shown = await page.locator('body').textContent();
+      const state = await demoState(page);
+      await page.close();
+
+      expect(shown).toContain('Playback failed:');
+      expect(shown).toContain('[URL hidden]');
+      expect(shown).not.toMatch(/SessionToken|https?:\/\//);
+      expect(JSON.stringify(state)).not.toMatch(/SessionToken|https?:\/\//);
+    });
+
+    it('has an icon, so the browser logs no failed request on load', async () => {
+      const page = await browser.context.newPage();
+      const failed: string[] = [];
+      page.on('response', (response) => {
+        if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+      });
+      await page.goto(stack.demoUrl);
+      await page.waitForLoadState('networkidle');
+      const icon = await page.request.get(`${stack.demoUrl.replace(/\/$/, '')}/favicon.ico`);
+      await page.close();
+
+      expect(failed).toEqual([]);
+      expect(icon.status()).toBe(200);
+      expect(icon.headers()['content-type']).toBe('image/svg+xml');
+    });
+
+    it('the client package refuses a partner API key in a page and in a web worker', async () => {
+      const page = await openPage();
+      // Runs in Chromium: the bundled client package, imported by the page and by a module worker.
+      const outcome = await page.evaluate<{ page: string; worker: string }>(`(async () => {
+        const origin = window.location.origin;
+        const attempt = \`try { createClient({ baseUrl: '\${origin}', apiKey: 'k' }); postMessage('accepted'); }
+          catch (error) { postMessage(error.message); }\`;
+        const source = \`import { createClient } from '\${origin}/vendor/kvs-url-vending-client.js';\n\${attempt}\`;
+        const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), {
+          type: 'module',
+        });
+        const inWorker = await new Promise((resolve) => {
+          worker.onmessage = (event) => resolve(String(event.data));
+          worker.onerror = (event) => resolve('worker error: ' + event.message);
+        });
+        worker.terminate();
+        const { createClient } = await import(origin + '/vendor/kvs-url-vending-client.js');
+        let inPage = 'accepted';
+        try {
+          createClient({ baseUrl: origin, apiKey: 'k' });
+        } catch (error) {
+          inPage = error.message;
+        }
+        return { page: inPage, worker: inWorker };
+      })()`);
+      await page.close();
+
+      expect(outcome.page).toMatch(/partner server only/);
+      expect(outcome.worker).toMatch(/partner server only/);
+    });
+
     it('shows 403 plainly for a stream the user has no grant for', async () => {
       const page = await openPage();
       await signIn(page, 'bob');

@@ -15,10 +15,31 @@ const video = $('video');
 
 /**
  * Development aid: with `npm start` run as KVS_SESSION_LIFETIME_SCALE=0.05, KVS sessions end after 5 % of
- * their lifetime; `?sessionLifetimeScale=0.05` runs the session's clock 20 times as fast to match, so a
- * renewal happens every few seconds instead of every few minutes.
+ * their lifetime. The page reads the stack's scale from `/demo/config.json` (`?sessionLifetimeScale=`
+ * overrides it) and runs the session's clock 20 times as fast to match, so a renewal happens every few
+ * seconds instead of every few minutes; the times it shows are the scaled ones, as they happen here.
  */
-const lifetimeScale = Number(new URLSearchParams(window.location.search).get('sessionLifetimeScale') ?? '1');
+let lifetimeScale = 1;
+const configRead = readLifetimeScale().then((scale) => {
+  lifetimeScale = scale;
+});
+
+async function readLifetimeScale() {
+  const asked = new URLSearchParams(window.location.search).get('sessionLifetimeScale');
+  let scale = asked === null ? NaN : Number(asked);
+  if (!(scale > 0 && scale <= 1)) {
+    try {
+      const response = await fetch('/demo/config.json');
+      scale = response.ok ? Number((await response.json()).sessionLifetimeScale) : 1;
+    } catch {
+      scale = 1;
+    }
+  }
+  return scale > 0 && scale < 1 ? scale : 1;
+}
+
+/** Seconds of the session's clock as they pass in this stack (the same unless sessions are scaled). */
+const realSeconds = (seconds) => Math.max(0, Math.round(seconds * lifetimeScale));
 
 /** What the end-to-end tests (and a curious developer) can inspect; never holds a URL or token. */
 const demo = {
@@ -70,10 +91,19 @@ const clearError = () => {
   $('error').textContent = '';
 };
 
+/**
+ * A player's error text without the URLs it may quote: a KVS URL carries its SessionToken, a bearer
+ * credential that must not be shown, copied into a bug report or kept in the page.
+ */
+const withoutUrls = (text) =>
+  String(text)
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[URL hidden]')
+    .replace(/\S*SessionToken=\S*/gi, '[URL hidden]');
+
 const describeError = (error) =>
   error && error.code
-    ? `${error.status} ${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ''}`
-    : String((error && error.message) || error);
+    ? `${error.status} ${error.code}: ${withoutUrls(error.message)}${error.requestId ? ` (request ${error.requestId})` : ''}`
+    : withoutUrls((error && error.message) || error);
 
 const toLocalInput = (date) => {
   const pad = (n) => String(n).padStart(2, '0');
@@ -158,6 +188,15 @@ function logEvent(event) {
   const { type, ...fields } = event;
   const shown = { ...fields };
   if (shown.error) shown.error = { code: shown.error.code, status: shown.error.status };
+  if (lifetimeScale < 1) {
+    // The session's clock runs 1/scale times as fast: show when things happen here.
+    if (typeof shown.inSeconds === 'number') shown.inSeconds = realSeconds(shown.inSeconds);
+    if (typeof shown.expiresInSeconds === 'number') {
+      shown.expiresInSeconds = realSeconds(shown.expiresInSeconds);
+      shown.scaledBy = lifetimeScale;
+    }
+    if (typeof shown.expiresAt === 'string') delete shown.expiresAt;
+  }
   demo.events.push(event.type);
   const item = document.createElement('li');
   item.textContent = `${new Date().toLocaleTimeString()} ${type} ${JSON.stringify(shown)}`;
@@ -211,6 +250,7 @@ async function play() {
     return;
   }
   const body = requestBody();
+  await configRead;
   setStatus(`Asking for a ${body.protocol} ${body.playbackMode} URL for ${stream}...`);
   $('events').replaceChildren();
   const current = createPlaybackSession(client, {
@@ -226,9 +266,14 @@ async function play() {
     const first = await current.ready();
     if (session !== current) return;
     playback = body.protocol === 'DASH' ? await attachDash(current) : await attachHls(current);
+    const validUntil =
+      lifetimeScale < 1
+        ? `${realSeconds(first.expiresInSeconds)} s here: KVS_SESSION_LIFETIME_SCALE=${lifetimeScale} shortens ` +
+          `its ${first.expiresInSeconds} s`
+        : new Date(first.expiresAt).toLocaleTimeString();
     setStatus(
       `Playing ${stream} (${first.protocol} ${first.playbackMode}); the session renews itself before it ` +
-        `expires (first one valid until ${new Date(first.expiresAt).toLocaleTimeString()}).`,
+        `expires (first one valid until ${validUntil}).`,
     );
   } catch {
     // The session reported why through its 'stopped' event.
@@ -240,8 +285,8 @@ async function attachHls(current) {
   const result = await playWithHls(window.Hls, current, video, { config: { enableWorker: true } });
   result.hls.on(window.Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
-    demo.fatalErrors.push({ type: data.type, details: data.details });
-    showError(`Playback failed: ${data.type} / ${data.details}`);
+    demo.fatalErrors.push({ type: data.type, details: withoutUrls(data.details) });
+    showError(`Playback failed: ${data.type} / ${withoutUrls(data.details)}`);
   });
   video.play().catch(() => undefined);
   return result;
@@ -264,9 +309,11 @@ async function attachDash(current) {
     },
   });
   player.on(window.dashjs.MediaPlayer.events.ERROR, (event) => {
+    // dash.js quotes the URL it failed on (with its SessionToken) in its message: shown without it.
     const error = event.error || {};
-    demo.fatalErrors.push({ type: 'dash', details: String(error.message || error.code) });
-    showError(`Playback failed: ${error.message || error.code}`);
+    const details = withoutUrls(error.message || error.code);
+    demo.fatalErrors.push({ type: 'dash', details });
+    showError(`Playback failed: ${error.code ? `${error.code} ` : ''}${details}`);
   });
   // autoPlay, and no video.play() of our own: a play() right after initialize() left dash.js with the
   // first manifest only, and live playback froze after a few segments.

@@ -22,7 +22,7 @@ export interface UserClientOptions extends CommonOptions {
 export interface PartnerClientOptions extends CommonOptions {
   /**
    * A partner's API key. For partners' own servers only: a key shipped inside an app or a web page is a key
-   * everyone has. The client refuses it where a `document` exists.
+   * everyone has. The client refuses it where a `document` exists and in web workers.
    */
   apiKey: string;
   getToken?: never;
@@ -65,12 +65,21 @@ const GATEWAY_MESSAGES: Record<string, ErrorCode> = {
   'Request Too Long': 'PAYLOAD_TOO_LARGE',
 };
 
+/**
+ * True in a page (a `document`) and in a web worker: dedicated, shared and service workers all have
+ * `WorkerGlobalScope`, which neither Node.js nor its worker threads define.
+ */
+function inBrowser(): boolean {
+  const scope = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  return typeof scope.document !== 'undefined' || typeof scope.WorkerGlobalScope !== 'undefined';
+}
+
 export function createClient(options: ClientOptions): KvsUrlVendingClient {
   const partner = typeof options.apiKey === 'string';
   if (partner === (typeof options.getToken === 'function')) {
     throw new TypeError('createClient needs exactly one of getToken (users) or apiKey (partners).');
   }
-  if (partner && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+  if (partner && inBrowser()) {
     throw new TypeError(
       'An API key is for a partner server only: in a page every visitor can read it. Use getToken here.',
     );
