@@ -47,6 +47,8 @@ export interface Config {
     readonly retryBudgetMs: number;
     readonly endpointCacheTtlSeconds: number;
     readonly endpointCacheMaxEntries: number;
+    /** ENDPOINT_CACHE_TABLE_NAME: the fleet's shared endpoint cache; absent: each instance fetches its own. */
+    readonly endpointCacheTableName?: string;
     readonly streamListCacheTtlSeconds: number;
   };
   readonly http: {
@@ -99,7 +101,12 @@ export const ADMISSION_DEFAULTS = {
   streamShareWindowSeconds: 10,
   /** 0: no cap. */
   sessionCap: 0,
-  timeoutMs: 500,
+  /**
+   * All of one admission's table operations together, retries included. Long enough that a slow moment
+   * of the table on a busy machine is waited out rather than answered 503; with the KVS retry budget it
+   * stays within the function's shortest timeout (6 s).
+   */
+  timeoutMs: 2000,
 } as const;
 
 class ConfigError extends Error {
@@ -173,6 +180,7 @@ export function parseConfig(env: Env): Config {
       : { kind: 'file', path: required('GRANTS_FILE') };
 
   const kvsEndpoint = read('KVS_ENDPOINT');
+  const endpointCacheTableName = read('ENDPOINT_CACHE_TABLE_NAME');
   const logLevel = (read('POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
@@ -254,6 +262,7 @@ export function parseConfig(env: Env): Config {
       retryBudgetMs: integer('KVS_RETRY_BUDGET_MS', DEFAULT_KVS_RETRY_BUDGET_MS, 50, 60000),
       endpointCacheTtlSeconds: integer('ENDPOINT_CACHE_TTL_SECONDS', 1500, 1, MAX_ENDPOINT_TTL_MS / 1000),
       endpointCacheMaxEntries: integer('ENDPOINT_CACHE_MAX_ENTRIES', 1000, 1, 1_000_000),
+      ...(endpointCacheTableName !== undefined ? { endpointCacheTableName } : {}),
       streamListCacheTtlSeconds: integer('STREAM_LIST_CACHE_TTL_SECONDS', 30, 0, 3600),
     },
     http: {
