@@ -175,6 +175,8 @@ const configSchema = z
         sessionCap: z.int().min(0).max(10_000).exactOptional(),
       })
       .default({ enabled: true }),
+    /** The fleet-wide data endpoint cache (a table of its own); off: each instance fetches its own endpoints. */
+    sharedEndpointCache: z.boolean().default(true),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
   })

@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       waf: { enabled: false },
       deletionProtection: true,
       admission: { enabled: true },
+      sharedEndpointCache: true,
     });
     expect(parseConfig(base).partners[0]).toMatchObject({ name: 'example-partner', keyVersion: 1 });
   });
@@ -59,6 +60,11 @@ describe('parseConfig', () => {
       'a negative session cap',
       withOverrides({ admission: { sessionCap: -1 } }),
       /kvsUrlVending\.admission\.sessionCap/,
+    ],
+    [
+      'a shared endpoint cache that is not on or off',
+      withOverrides({ sharedEndpointCache: 'yes' }),
+      /kvsUrlVending\.sharedEndpointCache/,
     ],
     ['no issuer', withOverrides({ issuer: undefined }), /kvsUrlVending\.issuer/],
     ['an empty audience', withOverrides({ audience: '' }), /kvsUrlVending\.audience/],
