@@ -1,5 +1,6 @@
 import { createAdmission, type Admission } from '../../lambda/core/admission';
 import { createDynamoDbActivityTracker } from '../../lambda/adapters/admission/activity-tracker';
+import { MAX_TRACKED_CALLERS } from '../../lambda/core/admission';
 import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
 import { useAdmissionTable } from './support/admission-table';
 import { admitOn, peakPerSecond, simulate, user } from './support/simulation';
@@ -104,6 +105,58 @@ describe('stream share over DynamoDB, two instances (dynalite)', () => {
     store.clock.advance(1_000);
     await a.touch('active#shed', 'user:z', 10_000, soon());
     expect((store.db.operations().UpdateItem ?? 0) - before).toBe(2);
+  });
+
+  it('answers the current count between its writes: a newcomer through another instance counts at once', async () => {
+    const a = createDynamoDbActivityTracker({ table: store.instance() });
+    const b = createDynamoDbActivityTracker({ table: store.instance() });
+    expect(await a.touch('active#loft', 'user:x', 10_000, soon())).toBe(1);
+    expect(await b.touch('active#loft', 'user:y', 10_000, soon())).toBe(2);
+    const before = store.db.operations();
+
+    store.clock.advance(100);
+    // `a` wrote x a moment ago, so it does not write again, but it reads: y shrinks x's share now.
+    expect(await a.touch('active#loft', 'user:x', 10_000, soon())).toBe(2);
+    const after = store.db.operations();
+    expect((after.UpdateItem ?? 0) - (before.UpdateItem ?? 0)).toBe(0);
+    expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(1);
+  });
+
+  it('adds no new member to a full item for a quarter of the window, and counts it at the bound', async () => {
+    const filler = createDynamoDbActivityTracker({ table: store.instance() });
+    for (let offset = 0; offset < MAX_TRACKED_CALLERS; offset += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, index) =>
+          filler.touch('active#arena', `user:f${offset + index}`, 10_000, soon()),
+        ),
+      );
+    }
+    const tracker = createDynamoDbActivityTracker({ table: store.instance() });
+    // The first touch of this instance writes (it has not seen the item full yet) and learns it is full.
+    expect(await tracker.touch('active#arena', 'user:first', 10_000, soon())).toBe(MAX_TRACKED_CALLERS);
+    const before = store.db.operations().UpdateItem ?? 0;
+
+    expect(await tracker.touch('active#arena', 'user:second', 10_000, soon())).toBe(MAX_TRACKED_CALLERS);
+    expect((store.db.operations().UpdateItem ?? 0) - before).toBe(0);
+    expect((await store.storedItem('active#arena'))!['m:user:second']).toBeUndefined();
+
+    store.clock.advance(2_500);
+    await tracker.touch('active#arena', 'user:third', 10_000, soon());
+    expect((await store.storedItem('active#arena'))!['m:user:third']).toBe(store.clock.current);
+  });
+
+  it('reads with a deadline beyond the longest timer Node.js sets, as a far deadline should', async () => {
+    const table = store.instance();
+    await table.write(
+      'active#far',
+      { update: 'SET #v = :v', names: { '#v': 'v' }, values: { ':v': 1 } },
+      soon(),
+    );
+
+    // 2^31 ms is about 25 days: a timer that long overflows to 1 ms, and the read would abort at once.
+    const far = store.clock.now() + 2 ** 31 + 60_000;
+    expect(await table.read('active#far', far)).toEqual({ v: 1 });
+    expect(await table.read('active#far', far, false)).toEqual({ v: 1 });
   });
 
   it('never conflicts: members recorded at once from many instances are all counted', async () => {

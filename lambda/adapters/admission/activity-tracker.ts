@@ -12,29 +12,26 @@ const MEMBER_PREFIX = 'm:';
 const PRUNE_BATCH = 50;
 const MEMO_MAX_ENTRIES = 10_000;
 
-interface Seen {
-  /** When this instance last wrote the member's time, epoch ms. */
-  readonly writtenAt: number;
-  /** The count the item gave then. */
-  readonly count: number;
-}
-
 /**
  * Who asked for a key recently: one item per key with an attribute per member holding when it was last
  * seen. Recording a member is one UpdateItem with no condition and no read (it sets the member's own
  * attribute, so concurrent members never conflict), and the item that comes back gives the count. A
- * member this instance recorded less than a quarter of the window ago is not written again: the count it
- * learned then is answered, which keeps a busy stream's item near (members × 4 / window) writes per
- * instance instead of one per request. Members idle for the window are removed by whoever sees them,
- * each removal conditional on the time it saw, so a member that came back meanwhile stays.
+ * member this instance recorded less than a quarter of the window ago is not written again; the item is
+ * read instead (eventually consistent), so the count is always current (a newcomer shrinks everyone's
+ * share at once) while a busy stream's item takes about (members × 4 / window) writes per instance rather
+ * than one per request. Members idle for the window are removed by whoever sees them, each removal
+ * conditional on the time it saw, so a member that came back meanwhile stays.
  *
- * The count saturates at MAX_TRACKED_CALLERS: a member not yet in the item is no longer added once this
- * instance saw that many, which keeps the item small and only makes each share smaller.
+ * The count saturates at MAX_TRACKED_CALLERS: once an instance saw the item hold that many, it adds no
+ * new member for a quarter of the window (it reads instead), which keeps the item small (a little over
+ * the bound at most, by what instances add at the same moment) and only makes each share smaller.
  */
 export function createDynamoDbActivityTracker(options: DynamoDbActivityTrackerOptions): ActivityTracker {
   const { table } = options;
-  const memo = new LRUCache<string, Seen>({ max: MEMO_MAX_ENTRIES });
-  const saturated = new LRUCache<string, number>({ max: MEMO_MAX_ENTRIES });
+  /** When this instance last wrote a member's time, by key and member. */
+  const written = new LRUCache<string, number>({ max: MEMO_MAX_ENTRIES });
+  /** When this instance last saw a key's item hold MAX_TRACKED_CALLERS members or more. */
+  const crowded = new LRUCache<string, number>({ max: MEMO_MAX_ENTRIES });
 
   const prune = async (key: string, stale: readonly [string, number][], deadline: number): Promise<void> => {
     const names: Record<string, string> = {};
@@ -66,26 +63,31 @@ export function createDynamoDbActivityTracker(options: DynamoDbActivityTrackerOp
       const attribute = `${MEMBER_PREFIX}${boundedKey(member, 256)}`;
       const memoKey = `${key}\u0000${attribute}`;
       const now = table.clock.now();
-      const seen = memo.get(memoKey);
-      if (seen && now - seen.writtenAt < windowMs / 4 && seen.writtenAt <= now) return seen.count;
-      const full = saturated.get(key);
-      if (!seen && full !== undefined && now - full < windowMs / 4) return MAX_TRACKED_CALLERS;
+      const writtenAt = written.get(memoKey);
+      const recent = writtenAt !== undefined && writtenAt <= now && now - writtenAt < windowMs / 4;
 
-      const item = await table.write(
-        key,
-        {
-          update: 'SET #member = :now, #ttl = :ttl',
-          names: { '#member': attribute, '#ttl': 'ttl' },
-          values: { ':now': now, ':ttl': Math.ceil((now + windowMs) / 1000) + 1 },
-        },
-        deadline,
-      );
+      const crowdedAt = crowded.get(key);
+      const full = crowdedAt !== undefined && crowdedAt <= now && now - crowdedAt < windowMs / 4;
+      let item: ItemState;
+      if (recent || full) {
+        item = (await table.read(key, deadline, false)) ?? {};
+      } else {
+        item = await table.write(
+          key,
+          {
+            update: 'SET #member = :now, #ttl = :ttl',
+            names: { '#member': attribute, '#ttl': 'ttl' },
+            values: { ':now': now, ':ttl': Math.ceil((now + windowMs) / 1000) + 1 },
+          },
+          deadline,
+        );
+        written.set(memoKey, now);
+      }
       const { live, stale } = membersOf(item, now, windowMs);
-      const count = Math.min(MAX_TRACKED_CALLERS, Math.max(1, live));
-      memo.set(memoKey, { writtenAt: now, count });
-      if (live >= MAX_TRACKED_CALLERS) saturated.set(key, now);
+      if (live >= MAX_TRACKED_CALLERS) crowded.set(key, now);
       if (stale.length > 0) await prune(key, stale, deadline);
-      return count;
+      // A read may not show this member yet (eventual consistency, or not written because the item is full).
+      return Math.min(MAX_TRACKED_CALLERS, Math.max(1, live + (attribute in item ? 0 : 1)));
     },
   };
 }

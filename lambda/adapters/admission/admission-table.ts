@@ -71,10 +71,11 @@ export interface ItemWrite {
 export interface AdmissionTable {
   readonly clock: Clock;
   /**
-   * Reads the item of `key` (consistently), attributes other than the key; undefined when there is none.
-   * Throws AdmissionUnavailableError when the store fails or `deadline` (epoch ms) passes.
+   * Reads the item of `key`, attributes other than the key; undefined when there is none. Consistent
+   * unless `consistent` is false. Throws AdmissionUnavailableError when the store fails or `deadline`
+   * (epoch ms) passes.
    */
-  read(key: string, deadline: number): Promise<ItemState | undefined>;
+  read(key: string, deadline: number, consistent?: boolean): Promise<ItemState | undefined>;
   /**
    * Writes the item of `key` in one UpdateItem and resolves to its attributes after the write. A failed
    * condition throws ConditionFailedError with the item as it was when DynamoDB returns it
@@ -99,6 +100,8 @@ const DEFAULT_MAX_ATTEMPTS = 8;
 /** Backoff between retries of one request (throttling, server errors) and between lost races of `update`. */
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_CAP_MS = 200;
+/** The longest timer Node.js sets. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRYABLE = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
@@ -249,7 +252,7 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
     for (let tries = 0; ; tries += 1) {
       const remaining = deadline - clock.now();
       if (remaining <= 0) throw new AdmissionUnavailableError('The admission table did not answer in time.');
-      const signal = AbortSignal.timeout(Math.ceil(remaining));
+      const signal = AbortSignal.timeout(Math.ceil(Math.min(remaining, MAX_TIMER_MS)));
       try {
         return await run(signal);
       } catch (error) {
@@ -264,10 +267,10 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
     }
   };
 
-  const readItem = (key: string, deadline: number): Promise<ItemState | undefined> =>
+  const readItem = (key: string, deadline: number, consistent: boolean): Promise<ItemState | undefined> =>
     attempt(async (signal) => {
       const output = await client.send(
-        new GetItemCommand({ TableName: options.tableName, Key: itemKey(key), ConsistentRead: true }),
+        new GetItemCommand({ TableName: options.tableName, Key: itemKey(key), ConsistentRead: consistent }),
         { abortSignal: signal },
       );
       return output.Item ? withoutKey(output.Item) : undefined;
@@ -301,7 +304,7 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
 
   return {
     clock,
-    read: (key, deadline) => readItem(boundedKey(key), deadline),
+    read: (key, deadline, consistent = true) => readItem(boundedKey(key), deadline, consistent),
     write: (key, write, deadline) => writeItem(boundedKey(key), write, deadline),
     async update<R>(
       rawKey: string,
