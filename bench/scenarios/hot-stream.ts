@@ -24,17 +24,26 @@ interface Phase {
   readonly busyLoops: number;
 }
 
-const PHASES: readonly Phase[] = [
-  { id: 'distinct', label: '100 callers', stream: 'hot-distinct', callers: 'distinct', busyLoops: 0 },
-  { id: 'one', label: 'one caller ×100', stream: 'hot-one', callers: 'one', busyLoops: 0 },
-  {
-    id: 'distinct-busy',
-    label: '100 callers, 2 busy loops',
-    stream: 'hot-busy',
-    callers: 'distinct',
-    busyLoops: 2,
-  },
-];
+/** The phases for `callers` closed-loop callers. */
+function phases(callers: number): readonly Phase[] {
+  return [
+    {
+      id: 'distinct',
+      label: `${callers} callers`,
+      stream: 'hot-distinct',
+      callers: 'distinct',
+      busyLoops: 0,
+    },
+    { id: 'one', label: `one caller ×${callers}`, stream: 'hot-one', callers: 'one', busyLoops: 0 },
+    {
+      id: 'distinct-busy',
+      label: `${callers} callers, 2 busy loops`,
+      stream: 'hot-busy',
+      callers: 'distinct',
+      busyLoops: 2,
+    },
+  ];
+}
 
 /**
  * What admission lets through in `seconds` at one stream, from a standing start: every bucket is full
@@ -160,6 +169,7 @@ function phaseFigures(result: PhaseResult): Figure[] {
 export async function runHotStream(options: BenchOptions): Promise<ScenarioResult> {
   const callers = envNumber('BENCH_HOT_CALLERS', 100);
   const durationMs = envNumber('BENCH_HOT_SECONDS', options.quick ? 8 : 30) * 1000;
+  const PHASES = phases(callers);
   const streams: StreamConfig[] = [
     ...loadStreamConfigs(),
     ...['hot-warm', ...PHASES.map((phase) => phase.stream)].map((name) => ({
