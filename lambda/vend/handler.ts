@@ -13,7 +13,7 @@ import { createAdmission } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
-import { parseConfig } from './config';
+import { ANSWER_TIME_MS, parseConfig } from './config';
 import { createHandler } from './create-handler';
 
 export { createHandler } from './create-handler';
@@ -137,6 +137,8 @@ export const handler = createHandler({
   liveMaxFragments: config.playback.liveMaxFragments,
   // KVS starts a session's clock when it answers, at worst at the end of the retry budget.
   sessionStartSlackMs: config.kvs.retryBudgetMs,
+  // Room to give a session slot back (one admission table call) and to answer, before Lambda's timeout.
+  answerMarginMs: (admission?.timeoutMs ?? 0) + ANSWER_TIME_MS,
 });
 
 /**

@@ -257,7 +257,8 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
         return await run(signal);
       } catch (error) {
         if (isConditionFailure(error) || error instanceof ConditionFailedError) throw error;
-        if (signal.aborted) throw new AdmissionUnavailableError('The admission table did not answer in time.');
+        if (signal.aborted)
+          throw new AdmissionUnavailableError('The admission table did not answer in time.');
         const delay = backoffMs(tries);
         if (!isRetryable(error) || clock.now() + delay >= deadline) {
           throw new AdmissionUnavailableError('The admission table is unavailable.');

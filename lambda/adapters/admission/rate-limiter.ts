@@ -11,12 +11,7 @@ import {
   type RateLimit,
   type RateLimiter,
 } from '../../core/admission';
-import {
-  ConditionFailedError,
-  type AdmissionTable,
-  type ItemState,
-  type ItemWrite,
-} from './admission-table';
+import { ConditionFailedError, type AdmissionTable, type ItemState, type ItemWrite } from './admission-table';
 
 export interface DynamoDbRateLimiterOptions {
   table: AdmissionTable;

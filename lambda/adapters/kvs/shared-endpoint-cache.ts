@@ -186,7 +186,9 @@ export function createSharedEndpointCache(options: SharedEndpointCacheOptions): 
           ...(Object.keys(input.values).length > 0
             ? { ExpressionAttributeValues: marshall(input.values) }
             : {}),
-          ...(input.condition !== undefined ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+          ...(input.condition !== undefined
+            ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
+            : {}),
         }),
         { abortSignal: signal() },
       );
@@ -274,7 +276,11 @@ export function createSharedEndpointCache(options: SharedEndpointCacheOptions): 
     entry.refreshAt !== undefined &&
     entry.expiresAt > now;
 
-  const get = async (key: string, fetch: () => Promise<string>, deadline: number): Promise<SharedEndpoint> => {
+  const get = async (
+    key: string,
+    fetch: () => Promise<string>,
+    deadline: number,
+  ): Promise<SharedEndpoint> => {
     const started = clock.now();
     const waitUntil = started + Math.min(2 * LEASE_MS, Math.max(0, (deadline - started) / 2));
     let entry = await read(key, false);
