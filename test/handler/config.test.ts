@@ -123,7 +123,7 @@ describe('parseConfig', () => {
       streamLimit: { ratePerSecond: 20, burst: 5 },
       streamShareWindowSeconds: 10,
       sessionCap: 0,
-      timeoutMs: 2000,
+      timeoutMs: 1500,
     });
     const tuned = parseConfig({
       ...base,

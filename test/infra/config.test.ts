@@ -161,7 +161,7 @@ describe('parseConfig', () => {
       // Keys 2 s + grants 1.5 s + admission 3 x 0.5 s + session cap 0.5 s, and the margin to answer.
       "a timeout the function's own waits before KVS can use up",
       withOverrides({ timeoutSeconds: 6 }),
-      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(6\.25 s at worst\)/,
+      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(9\.25 s at worst\)/,
     ],
     [
       'a WAF flag that is not a boolean',

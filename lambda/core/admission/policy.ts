@@ -90,7 +90,7 @@ export function callerKey(caller: Caller): string {
 }
 
 /** How long give-backs may take past the admission's deadline. */
-const GIVE_BACK_GRACE_MS = 1_000;
+export const GIVE_BACK_GRACE_MS = 1_000;
 
 /** One limit a request is checked against, and what it answered. */
 interface Check {
