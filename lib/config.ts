@@ -189,6 +189,8 @@ const configSchema = z
       .default({ enabled: true }),
     /** Synth warnings checked and accepted (ids from `WARNING_IDS` of lib/kvs-regions.ts). */
     acknowledgedWarnings: z.array(z.enum(WARNING_IDS)).default([]),
+    /** The fleet-wide data endpoint cache (a table of its own); off: each instance fetches its own endpoints. */
+    sharedEndpointCache: z.boolean().default(true),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
   })

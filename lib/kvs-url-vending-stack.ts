@@ -62,6 +62,7 @@ export class KvsUrlVendingStack extends Stack {
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
       admission: config.admission,
+      sharedEndpointCache: config.sharedEndpointCache,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     });
 

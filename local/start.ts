@@ -29,6 +29,7 @@ import { close, listen, portFromEnv, PortInUseError } from './listen';
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const ADMISSION_TABLE = 'kvs-url-vending-admission';
+const ENDPOINT_CACHE_TABLE = 'kvs-url-vending-endpoint-cache';
 /** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
 export const DEFAULT_LAMBDA_CONCURRENCY = 50;
 
@@ -63,6 +64,11 @@ export interface LocalStackOptions {
    * turns it on unless LOCAL_ADMISSION=0.
    */
   admission?: boolean;
+  /**
+   * The fleet's shared endpoint cache (a table in the local DynamoDB), as the stack deploys it by
+   * default: one instance fetches a stream's data endpoint for all. Default on.
+   */
+  sharedEndpointCache?: boolean;
 }
 
 export interface LocalStack {
@@ -172,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: REGION,
       ...(options.grantsFile ? { grantsFile: options.grantsFile } : {}),
       ...(options.admission ? { admissionTableName: ADMISSION_TABLE } : {}),
+      ...(options.sharedEndpointCache !== false ? { endpointCacheTableName: ENDPOINT_CACHE_TABLE } : {}),
     });
     stops.push(() => dynamoDb.stop());
 
@@ -197,6 +204,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ALLOWED_ORIGINS: allowedOrigins.join(','),
         ...(dynamoDb.admissionTableName !== undefined
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
+          : {}),
+        ...(dynamoDb.endpointCacheTableName !== undefined
+          ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }
           : {}),
       },
       options.env ?? {},
@@ -264,6 +274,7 @@ function handlerEnvironment(
     'JWT_SECRET_ARN',
     'GRANTS_FILE',
     'ADMISSION_TABLE_NAME',
+    'ENDPOINT_CACHE_TABLE_NAME',
   ]) {
     delete inherited[name];
   }

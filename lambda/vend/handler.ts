@@ -4,6 +4,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbGrantStore } from '../adapters/grants/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
 import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
+import { createSharedEndpointCache } from '../adapters/kvs/shared-endpoint-cache';
 import { createAdmissionTable } from '../adapters/admission/admission-table';
 import { createDynamoDbActivityTracker } from '../adapters/admission/activity-tracker';
 import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
@@ -56,9 +57,30 @@ const grants: GrantStore =
       })
     : createStaticGrantStore(loadGrantsFile(config.grants.source.path));
 
+const SHARED_ENDPOINT_METRICS = {
+  hit: 'SharedEndpointHits',
+  waited: 'SharedEndpointHits',
+  fetched: 'SharedEndpointFetches',
+  fallback: 'SharedEndpointFallbacks',
+  invalidated: 'SharedEndpointInvalidations',
+} as const;
+
+const sharedEndpoints =
+  config.kvs.endpointCacheTableName !== undefined
+    ? createSharedEndpointCache({
+        tableName: config.kvs.endpointCacheTableName,
+        region: config.region,
+        ...(config.dynamoDbEndpoint !== undefined ? { endpoint: config.dynamoDbEndpoint } : {}),
+        ttlMs: config.kvs.endpointCacheTtlSeconds * 1000,
+        requestTimeoutMs: config.kvs.callTimeoutMs,
+        onEvent: (event) => metrics.addMetric(SHARED_ENDPOINT_METRICS[event], MetricUnit.Count, 1),
+      })
+    : undefined;
+
 const kvs = createKvsAdapter({
   region: config.region,
   ...(config.kvs.endpoint !== undefined ? { endpoint: config.kvs.endpoint } : {}),
+  ...(sharedEndpoints ? { sharedEndpoints } : {}),
   callTimeoutMs: config.kvs.callTimeoutMs,
   retryBudgetMs: config.kvs.retryBudgetMs,
   endpointCacheTtlMs: config.kvs.endpointCacheTtlSeconds * 1000,
@@ -94,6 +116,8 @@ export const handler = createHandler({
           callerLimit: admission.callerLimit,
           streamLimit: admission.streamLimit,
           streamShareWindowMs: admission.streamShareWindowSeconds * 1000,
+          clock: { now: () => Date.now() },
+          timeoutMs: admission.timeoutMs,
         }),
         ...(admission.sessionCap > 0
           ? {

@@ -19,6 +19,7 @@ import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { AdmissionTable } from './admission-table';
+import { EndpointCacheTable } from './endpoint-cache-table';
 import { VendApi } from './vend-api';
 import { GROUPS_CLAIM_NAME, VendFunction, type AdmissionSettings } from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
@@ -135,6 +136,13 @@ export interface KvsUrlVendingProps {
    * @default { enabled: true }
    */
   readonly admission?: { readonly enabled?: boolean } & AdmissionSettings;
+  /**
+   * The fleet-wide data endpoint cache: a small table through which one instance of the function fetches a
+   * stream's data endpoint for all, so a burst of cold instances does not exhaust the GetDataEndpoint quota
+   * (5 per second per stream). Off: each instance fetches its own.
+   * @default true
+   */
+  readonly sharedEndpointCache?: boolean;
 }
 
 /**
@@ -148,6 +156,7 @@ export class KvsUrlVending extends Construct {
   public readonly function: lambda.IFunction;
   public readonly grantsTable: dynamodb.Table;
   public readonly admissionTable?: dynamodb.Table;
+  public readonly endpointCacheTable?: dynamodb.Table;
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
   public readonly partnerAccess: PartnerAccess;
@@ -191,6 +200,10 @@ export class KvsUrlVending extends Construct {
     if (admission) {
       this.admissionTable = new AdmissionTable(this, 'Admission').table;
       this.vendFunction.grantAdmissionTable(this.admissionTable, admissionSettings);
+    }
+    if (props.sharedEndpointCache ?? true) {
+      this.endpointCacheTable = new EndpointCacheTable(this, 'EndpointCache').table;
+      this.vendFunction.grantEndpointCacheTable(this.endpointCacheTable);
     }
 
     const vendApi = new VendApi(this, 'Api', {

@@ -248,6 +248,21 @@ export class VendFunction extends Construct {
   }
 
   /**
+   * Lets the function share its data endpoint cache with the other instances through `table`: it reads an
+   * entry (GetItem) and takes leases, publishes and drops endpoints with conditional writes (UpdateItem);
+   * nothing else, on nothing else.
+   */
+  public grantEndpointCacheTable(table: TableReference): void {
+    this.function.addEnvironment('ENDPOINT_CACHE_TABLE_NAME', table.tableName);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+
+  /**
    * HS256: the function reads the signing secret (only GetSecretValue on that secret and, when the secret
    * has a customer managed key, Decrypt with that key through Secrets Manager).
    */

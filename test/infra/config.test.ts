@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       waf: { enabled: false },
       deletionProtection: true,
       admission: { enabled: true },
+      sharedEndpointCache: true,
     });
     expect(parseConfig(base).partners[0]).toMatchObject({ name: 'example-partner', keyVersion: 1 });
   });
@@ -59,6 +60,11 @@ describe('parseConfig', () => {
       'a negative session cap',
       withOverrides({ admission: { sessionCap: -1 } }),
       /kvsUrlVending\.admission\.sessionCap/,
+    ],
+    [
+      'a shared endpoint cache that is not on or off',
+      withOverrides({ sharedEndpointCache: 'yes' }),
+      /kvsUrlVending\.sharedEndpointCache/,
     ],
     ['no issuer', withOverrides({ issuer: undefined }), /kvsUrlVending\.issuer/],
     ['an empty audience', withOverrides({ audience: '' }), /kvsUrlVending\.audience/],
@@ -155,7 +161,7 @@ describe('parseConfig', () => {
       // Keys 2 s + grants 1.5 s + admission 3 x 0.5 s + session cap 0.5 s, and the margin to answer.
       "a timeout the function's own waits before KVS can use up",
       withOverrides({ timeoutSeconds: 6 }),
-      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(6\.25 s at worst\)/,
+      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(9\.25 s at worst\)/,
     ],
     [
       'a WAF flag that is not a boolean',

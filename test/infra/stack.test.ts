@@ -41,6 +41,11 @@ const grantsTableId = logicalId('AWS::DynamoDB::Table', {
 });
 const admissionTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+  Metadata: { 'aws:cdk:path': Match.stringLikeRegexp('/Admission/') },
+});
+const endpointCacheTableId = logicalId('AWS::DynamoDB::Table', {
+  Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+  Metadata: { 'aws:cdk:path': Match.stringLikeRegexp('/EndpointCache/') },
 });
 
 describe('vend function', () => {
@@ -81,6 +86,7 @@ describe('vend function', () => {
       ALLOWED_ORIGINS: (config.allowedOrigins as string[]).join(','),
       GRANTS_TABLE_NAME: ref(grantsTableId),
       ADMISSION_TABLE_NAME: ref(admissionTableId),
+      ENDPOINT_CACHE_TABLE_NAME: ref(endpointCacheTableId),
       POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
       POWERTOOLS_METRICS_NAMESPACE: 'KvsUrlVending',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -177,7 +183,7 @@ describe('IAM', () => {
       .Statement;
   };
 
-  it('gives the vend function exactly: its logs, the grants table (Query), the admission table, KVS playback on the configured streams, ListStreams, X-Ray', () => {
+  it('gives the vend function exactly: its logs, the grants table (Query), the admission and endpoint cache tables (GetItem, UpdateItem), KVS playback on the configured streams, ListStreams, X-Ray', () => {
     const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const statements = statementsOfRole(roleId);
     const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -204,6 +210,11 @@ describe('IAM', () => {
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
           Resource: { 'Fn::GetAtt': [admissionTableId, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [endpointCacheTableId, 'Arn'] },
         },
       ]),
     );
@@ -269,12 +280,18 @@ describe('grants table', () => {
     });
   });
 
-  it('has a separate admission table whose items expire through ttl', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      SSESpecification: { SSEEnabled: true },
+  it.each([
+    ['admission', () => admissionTableId],
+    ['endpoint cache', () => endpointCacheTableId],
+  ])('has a separate %s table whose items expire through ttl, destroyed with the stack', (_, id) => {
+    expect(allResources[id()]).toMatchObject({
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+      DeletionPolicy: 'Delete',
     });
   });
 });

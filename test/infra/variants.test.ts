@@ -88,10 +88,31 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     expect(Object.keys(partnerMethods)).toHaveLength(2);
   });
 
-  it('has no admission table and no admission permissions', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+  it('has no admission table and no admission permissions, and still the shared endpoint cache', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    const paths = Object.values(tables).map(
+      (table) => (table as { Metadata: Record<string, string> }).Metadata['aws:cdk:path'],
+    );
+    expect(paths).toHaveLength(2);
+    expect(paths.some((path) => path?.includes('/Admission/'))).toBe(false);
+    const cacheId = Object.keys(tables).find((id) =>
+      (tables[id] as { Metadata: Record<string, string> }).Metadata['aws:cdk:path']?.includes(
+        '/EndpointCache/',
+      ),
+    )!;
     expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('dynamodb:UpdateItem');
+    expect(vendFunction.Properties.Environment.Variables).toMatchObject({
+      ENDPOINT_CACHE_TABLE_NAME: { Ref: cacheId },
+    });
+    // Item writes on the endpoint cache table only.
+    const writes = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (
+        policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }
+      ).Properties.PolicyDocument.Statement.filter((statement) =>
+        JSON.stringify(statement.Action).includes('dynamodb:UpdateItem'),
+      ),
+    );
+    expect(writes.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [cacheId, 'Arn'] }]);
   });
 
   it('honours deletion protection off, no reserved concurrency and the configured retention', () => {
@@ -115,6 +136,22 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect((alarm as { Properties: { AlarmActions?: unknown } }).Properties.AlarmActions).toBeUndefined();
     }
+  });
+});
+
+describe('shared endpoint cache off', () => {
+  const { stack } = synthApp({ overrides: { sharedEndpointCache: false } });
+  const template = Template.fromStack(stack);
+
+  it('has no endpoint cache table, no variable for it and no permission on it', () => {
+    const paths = Object.values(template.findResources('AWS::DynamoDB::Table')).map(
+      (table) => (table as { Metadata: Record<string, string> }).Metadata['aws:cdk:path'],
+    );
+    expect(paths.filter((path) => path?.includes('/EndpointCache/'))).toEqual([]);
+    expect(paths.filter((path) => path?.includes('/Admission/'))).toHaveLength(1);
+    const functions = JSON.stringify(template.findResources('AWS::Lambda::Function'));
+    expect(functions).not.toContain('ENDPOINT_CACHE_TABLE_NAME');
+    expect(functions).toContain('ADMISSION_TABLE_NAME');
   });
 });
 
