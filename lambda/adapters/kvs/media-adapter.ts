@@ -162,14 +162,12 @@ export function createKvsMediaAdapter(options: KvsMediaAdapterOptions): KvsMedia
             new ListFragmentsCommand({
               StreamName: range.streamName,
               MaxResults: LIST_PAGE_SIZE,
-              ...(nextToken
-                ? { NextToken: nextToken }
-                : {
-                    FragmentSelector: {
-                      FragmentSelectorType: SELECTOR_TYPES[range.timestampSource],
-                      TimestampRange: timestampRange(range),
-                    },
-                  }),
+              // The paginators of the SDKs send the whole request again with the token: so does this.
+              FragmentSelector: {
+                FragmentSelectorType: SELECTOR_TYPES[range.timestampSource],
+                TimestampRange: timestampRange(range),
+              },
+              ...(nextToken ? { NextToken: nextToken } : {}),
             }),
             { abortSignal: signal },
           ),

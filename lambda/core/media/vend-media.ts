@@ -99,7 +99,10 @@ function compactTime(epochMs: number): string {
     .replace(/[-:]/g, '');
 }
 
-/** The URL's lifetime settled now, when it is made: the grant's (notAfter included) and the object's. */
+/**
+ * The URL's lifetime settled when it is signed: what the grant gives then (its maximum, ending before its
+ * notAfter), and no longer than the object lives. The URL is signed here, so no slack is needed.
+ */
 function settleUrlSeconds(
   decision: MediaDecision,
   requestedSeconds: number,
@@ -107,7 +110,6 @@ function settleUrlSeconds(
   objectExpiresAt: number,
 ): number {
   return Math.min(
-    decision.urlSeconds,
     mediaUrlSeconds(decision.grant, requestedSeconds, now),
     Math.floor((objectExpiresAt - now) / 1000),
   );
