@@ -20,6 +20,13 @@ export const MEDIA_KEY_PREFIX = 'media/';
 export const DEFAULT_MAX_CLIP_SECONDS = 300;
 /** The media function gives up on a clip or images after this long, well inside API Gateway's 29 s. */
 export const DEFAULT_MEDIA_BUDGET_MS = 20_000;
+/**
+ * The media function's timeout as deployed: past the budget (20 s) with room to answer, below API
+ * Gateway's 29 s, after which the caller gets 504 whatever the function does.
+ */
+export const MEDIA_FUNCTION_TIMEOUT_SECONDS = 28;
+/** Memory of the media function as deployed: a clip is held twice while it is joined (parts, then the file). */
+export const MEDIA_FUNCTION_MEMORY_MB = 1024;
 
 export const MEDIA_DEFAULTS = {
   maxClipSeconds: DEFAULT_MAX_CLIP_SECONDS,
