@@ -59,6 +59,7 @@ export class KvsUrlVendingStack extends Stack {
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
       admission: config.admission,
+      media: config.media,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     });
 

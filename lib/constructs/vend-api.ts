@@ -7,6 +7,7 @@ import {
   CORS,
   CREDENTIALS,
   ERROR_STATUS,
+  FUNCTION_OF_ACTION,
   pathParametersOf,
   ROUTES,
   type BodySchema,
@@ -16,6 +17,11 @@ import {
 
 export interface VendApiProps {
   readonly handler: lambda.IFunction;
+  /**
+   * The media function (clips and images): the routes the contract gives it (`FUNCTION_OF_ACTION`).
+   * @default - none: the API has no clip or images routes
+   */
+  readonly mediaHandler?: lambda.IFunction;
   /**
    * Exact origins allowed to call the user routes from a browser.
    * @default - none: no CORS preflight, no CORS headers
@@ -59,6 +65,7 @@ function requestModelSchema(body: BodySchema): apigateway.JsonSchema {
         { type: JSON_SCHEMA_TYPES[field.type], ...('enum' in field ? { enum: [...field.enum] } : {}) },
       ]),
     ),
+    ...(body.required ? { required: [...body.required] } : {}),
   };
 }
 
@@ -141,6 +148,12 @@ export class VendApi extends Construct {
       proxy: true,
       allowTestInvoke: false,
     });
+    const mediaIntegration = props.mediaHandler
+      ? new apigateway.LambdaIntegration(props.mediaHandler, { proxy: true, allowTestInvoke: false })
+      : undefined;
+    const integrationOf = (route: (typeof ROUTES)[number]): apigateway.LambdaIntegration | undefined =>
+      FUNCTION_OF_ACTION[route.action] === 'media' ? mediaIntegration : integration;
+    const routes = ROUTES.filter((route) => integrationOf(route) !== undefined);
     const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
@@ -163,15 +176,15 @@ export class VendApi extends Construct {
     // Browsers call only the routes whose credentials they hold; partners call from their servers. The
     // preflight of the first segment of those routes (`/v1`) covers every resource below it.
     if (origins.length > 0) {
-      const browserRoutes = ROUTES.filter((route) => CREDENTIALS[route.credentials].browsers);
+      const browserRoutes = routes.filter((route) => CREDENTIALS[route.credentials].browsers);
       const cors = corsOptions(origins, [...new Set(browserRoutes.map((route) => route.method))]);
       for (const segment of new Set(browserRoutes.map((route) => route.resource.split('/')[1]!))) {
         this.api.root.addResource(segment, { defaultCorsPreflightOptions: cors });
       }
     }
-    for (const route of ROUTES) {
+    for (const route of routes) {
       const parameters = pathParametersOf(route.resource);
-      this.api.root.resourceForPath(route.resource).addMethod(route.method, integration, {
+      this.api.root.resourceForPath(route.resource).addMethod(route.method, integrationOf(route), {
         apiKeyRequired: CREDENTIALS[route.credentials].apiKeyRequired,
         authorizationType: apigateway.AuthorizationType.NONE,
         requestValidator: validator,

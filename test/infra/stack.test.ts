@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonConfig, synthApp } from './synth-app';
-import { CORS, PLAYBACK_URL_REQUEST, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
+import {
+  CORS,
+  FUNCTION_OF_ACTION,
+  PLAYBACK_URL_REQUEST,
+  ROUTES as CONTRACT_ROUTES,
+} from '../../lambda/contract';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA } from '../../lib/vend-bundling';
 import { permissionsOf, type PolicyStatement } from './iam-grants';
 
@@ -30,6 +35,9 @@ const functions = find('AWS::Lambda::Function', {
   Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
 });
 const [vendFunctionId, vendFunction] = Object.entries(functions)[0]!;
+const mediaFunctionId = Object.keys(
+  find('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('makes clips') } }),
+)[0]!;
 const ref = (id: string) => ({ Ref: id });
 const logicalId = (type: string, props: Record<string, unknown> = {}): string => {
   const found = Object.keys(find(type, props));
@@ -323,29 +331,35 @@ describe('REST API', () => {
     );
   });
 
-  it('sends every route to the vend function through the Lambda proxy integration', () => {
-    for (const { integration } of routes) {
+  it('sends every route to the function the contract names for it, through the Lambda proxy integration', () => {
+    const functionIds = { vend: vendFunctionId, media: mediaFunctionId };
+    for (const { route, integration } of routes) {
+      const contract = CONTRACT_ROUTES.find((item) => `${item.method} ${item.resource}` === route)!;
       expect(integration.Type).toBe('AWS_PROXY');
       expect(integration.IntegrationHttpMethod).toBe('POST');
-      expect(JSON.stringify(integration.Uri)).toContain(vendFunctionId);
+      expect(JSON.stringify(integration.Uri)).toContain(functionIds[FUNCTION_OF_ACTION[contract.action]]);
     }
     // One invoke permission per route, scoped to that route, and no test-invoke permissions.
-    expect(
-      Object.keys(
-        template.findResources('AWS::Lambda::Permission', {
-          Properties: { FunctionName: { 'Fn::GetAtt': [vendFunctionId, 'Arn'] } },
-        }),
-      ),
-    ).toHaveLength(CONTRACT_ROUTES.length);
+    for (const [name, id] of Object.entries(functionIds)) {
+      expect(
+        Object.keys(
+          template.findResources('AWS::Lambda::Permission', {
+            Properties: { FunctionName: { 'Fn::GetAtt': [id, 'Arn'] } },
+          }),
+        ),
+      ).toHaveLength(CONTRACT_ROUTES.filter((route) => FUNCTION_OF_ACTION[route.action] === name).length);
+    }
   });
 
   it('validates the playback request body against a closed schema and requires the stream name', () => {
-    const post = routes.filter(({ route }) => route.startsWith('POST'));
+    const post = routes.filter(({ route }) => route.startsWith('POST') && route.endsWith('/playback-url'));
     expect(post).toHaveLength(2);
     for (const { method } of post) {
       expect(method.RequestParameters).toEqual({ 'method.request.path.streamName': true });
       expect(method.RequestModels).toEqual({
-        'application/json': { Ref: logicalId('AWS::ApiGateway::Model') },
+        'application/json': {
+          Ref: logicalId('AWS::ApiGateway::Model', { Properties: { Name: PLAYBACK_URL_REQUEST.name } }),
+        },
       });
       expect(method.RequestValidatorId).toEqual({ Ref: logicalId('AWS::ApiGateway::RequestValidator') });
     }
@@ -436,6 +450,8 @@ describe('REST API', () => {
       '/v1',
       '/v1/streams',
       '/v1/streams/{streamName}',
+      '/v1/streams/{streamName}/clip-url',
+      '/v1/streams/{streamName}/images',
       '/v1/streams/{streamName}/playback-url',
     ]);
     const origin = (config.allowedOrigins as string[])[0]!;

@@ -2,6 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
 import { KvsUrlVending, type KvsUrlVendingProps } from '../../lib/constructs/kvs-url-vending';
 import { allow, permissionsOf, type PolicyStatement } from './iam-grants';
 import { synthApp } from './synth-app';
@@ -85,7 +86,9 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     const partnerMethods = template.findResources('AWS::ApiGateway::Method', {
       Properties: { ApiKeyRequired: true },
     });
-    expect(Object.keys(partnerMethods)).toHaveLength(2);
+    expect(Object.keys(partnerMethods)).toHaveLength(
+      CONTRACT_ROUTES.filter((route) => route.credentials === 'apiKey').length,
+    );
   });
 
   it('has no admission table and no admission permissions', () => {
@@ -106,7 +109,8 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
 
   it("leaves API Gateway's account-wide CloudWatch role alone when told to", () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(1);
+    // The roles of the vend and media functions, nothing else.
+    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(2);
   });
 
   it('has no alarm topic when no email is configured, and still four alarms', () => {
