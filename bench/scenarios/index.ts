@@ -48,4 +48,11 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     timeoutMs: 90_000,
     run: async (options) => (await import('./local-api')).runLocalApi(options),
   },
+  {
+    id: 'clip',
+    title: '6. Clip duration',
+    nodeFlags: [],
+    timeoutMs: 240_000,
+    run: async (options) => (await import('./clip')).runClip(options),
+  },
 ];

@@ -15,7 +15,8 @@ export const MEDIA_KEY_PREFIX = 'media/';
 
 /**
  * The longest clip unless CLIP_MAX_SECONDS says otherwise: what reliably fits in API Gateway's 29 s with
- * margin, measured by `npm run bench -- clip` (README, "Clips"): 300 s of a 2 Mbit/s camera is 75 MB.
+ * margin, measured by `npm run bench -- clip` (README, "Clips"), together with the size limit below:
+ * 300 s of a 2 Mbit/s camera is 75 MB.
  */
 export const DEFAULT_MAX_CLIP_SECONDS = 300;
 /** The media function gives up on a clip or images after this long, well inside API Gateway's 29 s. */
@@ -30,7 +31,12 @@ export const MEDIA_FUNCTION_MEMORY_MB = 1024;
 
 export const MEDIA_DEFAULTS = {
   maxClipSeconds: DEFAULT_MAX_CLIP_SECONDS,
-  maxClipMegabytes: 200,
+  /**
+   * A clip costs by its bytes (fetched from KVS, joined, stored): 100 MB (KVS's own limit of one GetClip
+   * answer) took about 5-7 s end to end locally (`npm run bench -- clip`), half the budget or less, the rest
+   * margin for KVS over the network. 300 s of a 2 Mbit/s camera is 75 MB; of a 4 Mbit/s one, 150 MB: refused.
+   */
+  maxClipMegabytes: 100,
   clipUrlMaxSeconds: 900,
   imageUrlSeconds: 300,
   /** Well below Lambda's 6 MB answer limit, JSON and headers included. */

@@ -161,7 +161,7 @@ export interface MediaProps {
   readonly enabled?: boolean;
   /** The longest clip, seconds (CLIP_MAX_SECONDS). @default 300 */
   readonly maxClipSeconds?: number;
-  /** The largest clip, MB (CLIP_MAX_MEGABYTES). @default 200 */
+  /** The largest clip, MB (CLIP_MAX_MEGABYTES). @default 100 */
   readonly maxClipMegabytes?: number;
   /** The longest a clip URL lives, seconds (CLIP_URL_MAX_SECONDS). @default 900 */
   readonly clipUrlMaxSeconds?: number;
