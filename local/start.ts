@@ -279,6 +279,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       identity: LOCAL_MEDIA_FUNCTION,
       concurrency,
+      // Its lines share stdout with the vend function's: `media-instance-1`, ... tells them apart.
+      instanceIdPrefix: 'media-instance',
     });
     stops.push(() => mediaPool.stop());
     await Promise.all([pool.warm(), mediaPool.warm()]);
