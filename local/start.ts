@@ -201,6 +201,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const allowedOrigins = [
       ...new Set([apiUrl, `http://localhost:${apiPort}`, ...(options.allowedOrigins ?? [])]),
     ];
+    // API Gateway's preflights and own answers use the same origins as the function, as in the stack.
+    api.setAllowedOrigins(allowedOrigins);
 
     // Clips and images: the S3-compatible server, its bucket created at start, pages of the allowed
     // origins may download from it (the demo page's "Download clip" and thumbnails).

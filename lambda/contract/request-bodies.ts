@@ -84,3 +84,37 @@ export const PLAYBACK_URL_REQUEST = {
 } as const satisfies BodySchema;
 
 export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
+
+/** A JSON Schema (draft 4, the dialect of API Gateway's models) as plain data. */
+export interface RequestModelSchema {
+  readonly $schema: 'http://json-schema.org/draft-04/schema#';
+  readonly title: string;
+  readonly type: 'object';
+  readonly additionalProperties: false;
+  readonly properties: Readonly<
+    Record<string, { readonly type: FieldSchema['type']; readonly enum?: readonly string[] }>
+  >;
+  readonly required?: readonly string[];
+}
+
+/**
+ * A request body as API Gateway's request model: a closed object of the fields' types and enumerations.
+ * The stack's model is this schema and the local API validates requests against it (draft 4), so both
+ * refuse the same bodies before the function runs; the function checks ranges, formats and the rules
+ * between fields.
+ */
+export function requestModelSchema(body: BodySchema): RequestModelSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: body.name,
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      Object.entries(body.fields).map(([name, field]) => [
+        name,
+        { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) },
+      ]),
+    ),
+    ...(body.required ? { required: [...body.required] } : {}),
+  };
+}

@@ -26,12 +26,26 @@ export function bodySchemaOf<S extends BodySchema>(schema: S): z.ZodMiniType<Bod
   return z.strictObject(shape) as unknown as z.ZodMiniType<BodyOf<S>>;
 }
 
+/**
+ * An unknown field's name is the caller's free text: a name such as `Bearer eyJ...`, or one holding
+ * newlines and HTML, must never come back in an error body. Only a plain identifier is named.
+ */
+const NAMABLE_FIELD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+function unknownFieldDetails(keys: readonly string[]): ValidationDetail[] {
+  const named = keys.filter((key) => NAMABLE_FIELD.test(key));
+  return [
+    ...(named.length < keys.length ? [{ field: 'body', issue: 'has an unknown field' }] : []),
+    ...named.map((key) => ({ field: key, issue: 'unknown field' })),
+  ];
+}
+
 /** zod/mini ships no message locale: describe each issue without echoing the value that caused it. */
 export function toDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
   const field = issue.path.map(String).join('.') || 'body';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ field: key, issue: 'unknown field' }));
+      return unknownFieldDetails(issue.keys);
     case 'invalid_type':
       return [{ field, issue: `expected ${issue.expected}` }];
     case 'invalid_value':

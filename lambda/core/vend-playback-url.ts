@@ -1,7 +1,7 @@
 import { MIN_EXPIRES_SECONDS, STREAM_NAME_PATTERN } from '../contract';
 import { callerKey, type Admission, type SessionCounter } from './admission';
 import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
-import { ForbiddenError, InvalidRequestError, RateLimitedError } from './errors';
+import { ForbiddenError, InvalidRequestError, RateLimitedError, UpstreamTimeoutError } from './errors';
 import {
   DEFAULT_LIVE_MAX_FRAGMENTS,
   KVS_DEFAULT_MAX_FRAGMENTS,
@@ -42,6 +42,11 @@ export interface VendInput {
   readonly caller: Caller;
   readonly streamName: string;
   readonly body: unknown;
+  /**
+   * How long the caller may still wait, read when KVS is about to be called (the Lambda invocation's time
+   * left, less a margin to answer): KVS gets no more, and none at all when nothing is left.
+   */
+  readonly timeLeftMs?: () => number;
 }
 
 /** Rejects anything that is not a KVS stream name, before it reaches a store, a log line or KVS. */
@@ -122,9 +127,16 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     expiresInSeconds,
     maxFragments,
   };
+  const budgetMs = input.timeLeftMs?.();
+  if (budgetMs !== undefined && budgetMs <= 0) {
+    await releaseSlot();
+    throw new UpstreamTimeoutError(
+      'The service ran out of time before Kinesis Video Streams could be asked.',
+    );
+  }
   let url: string;
   try {
-    url = await deps.kvs.getSessionUrl(sessionRequest);
+    url = await deps.kvs.getSessionUrl(sessionRequest, budgetMs !== undefined ? { budgetMs } : undefined);
   } catch (error) {
     // No session was minted: give the slot back.
     await releaseSlot();

@@ -4,7 +4,9 @@
  * message naming the variable, not the first request. Messages never echo a value: one may be a secret.
  */
 import { MAX_REQUEST_BODY_BYTES } from '../contract';
+import { DEFAULT_GRANTS_TIMEOUT_MS } from '../adapters/grants/dynamodb-grant-store';
 import {
+  DEFAULT_JWKS_TIMEOUT_MS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   JWT_ALGORITHMS_BY_KEY,
   type JwtAlgorithm,
@@ -101,6 +103,21 @@ export const ADMISSION_DEFAULTS = {
   sessionCap: 0,
   timeoutMs: 500,
 } as const;
+
+/** Time to write an answer and its audit line once the last upstream call has ended. */
+export const ANSWER_TIME_MS = 250;
+
+/**
+ * The longest the function can wait on its own dependencies before it calls KVS, each at its default
+ * deadline, plus what it keeps back to answer (`answerMarginMs` of the handler): the key set (a JWKS fetch),
+ * the grants, and with admission its three steps (caller limit and activity, stream share, stream bucket),
+ * the session cap, and giving a session slot back. KVS gets what is left of the invocation after these,
+ * so the Lambda timeout must exceed them (the stack checks it at synth).
+ */
+export function worstCaseWaitsBeforeKvsMs(admission: boolean): number {
+  const admissionMs = admission ? (3 + 1 + 1) * ADMISSION_DEFAULTS.timeoutMs : 0;
+  return DEFAULT_JWKS_TIMEOUT_MS + DEFAULT_GRANTS_TIMEOUT_MS + admissionMs + ANSWER_TIME_MS;
+}
 
 class ConfigError extends Error {
   constructor(message: string) {

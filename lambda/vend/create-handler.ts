@@ -4,7 +4,6 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
-  CORS,
   FUNCTION_OF_ACTION,
   MAX_REQUEST_BODY_BYTES,
   STREAM_NAME_PATTERN,
@@ -13,6 +12,7 @@ import {
 } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
+import { ExpiredTokenError } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import type { ClipUrlResult, ImagesResult, MediaInput } from '../core/media/vend-media';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
@@ -21,7 +21,7 @@ import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
 import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
 import { NotFoundRouteError } from './http-errors';
 import { clipAudit, imagesAudit, rfc3339, toClipBody, toImagesBody } from './media-responses';
-import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from './responses';
+import { jsonResponse, type ResponseContext } from './responses';
 import { bearerToken, jsonBody } from './http-request';
 import {
   correlationId,
@@ -61,6 +61,13 @@ export interface VendHandlerDeps {
    */
   readonly sessionStartSlackMs?: number;
   /**
+   * Time kept back from the Lambda invocation's time left to answer when KVS is slow: to give a session
+   * slot back (an admission table call) and to write the answer and its audit line. KVS gets what is
+   * left of the invocation less this, so the function answers before Lambda ends it. Default
+   * DEFAULT_ANSWER_MARGIN_MS.
+   */
+  readonly answerMarginMs?: number;
+  /**
    * The function this handler is (lambda/contract `FUNCTION_OF_ACTION`): a route of another function
    * answers 404, as if this function did not know it. Default `vend`.
    */
@@ -73,6 +80,9 @@ export interface MediaActions {
   clipUrl(input: MediaInput): Promise<ClipUrlResult>;
   images(input: MediaInput): Promise<ImagesResult>;
 }
+
+/** The admission table's default deadline (to give a slot back) and a quarter of a second to answer. */
+export const DEFAULT_ANSWER_MARGIN_MS = 750;
 
 export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -100,6 +110,12 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     ...(deps.admission ? { admission: deps.admission } : {}),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
   };
+  const answerMarginMs = deps.answerMarginMs ?? DEFAULT_ANSWER_MARGIN_MS;
+  /** What is left of the invocation for KVS: Lambda's time left less the margin to answer. */
+  const timeLeft =
+    (context: Context): (() => number) =>
+    () =>
+      context.getRemainingTimeInMillis() - answerMarginMs;
   /** Who each request turned out to be, for the audit line should it be refused. */
   const facts = new WeakMap<APIGatewayProxyEvent, RefusalFacts>();
 
@@ -131,7 +147,20 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       case 'apiKey':
         return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
       case 'bearerJwt':
-        return callerFromClaims(await deps.verifier.verify(bearerToken(event)), groupsClaims);
+        return callerFromClaims(await verifyBearer(event), groupsClaims);
+    }
+  };
+
+  /**
+   * The verified claims of the request's bearer token. An expired token is called "expired" only when
+   * its claims would make a caller too: otherwise refreshing it would not help, and it is "invalid".
+   */
+  const verifyBearer = async (event: APIGatewayProxyEvent): Promise<Readonly<Record<string, unknown>>> => {
+    try {
+      return await deps.verifier.verify(bearerToken(event));
+    } catch (error) {
+      if (error instanceof ExpiredTokenError) callerFromClaims(error.claims, groupsClaims);
+      throw error;
     }
   };
 
@@ -143,7 +172,12 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     responseContext: ResponseContext,
   ): Promise<APIGatewayProxyResult> => {
     const streamName = event.pathParameters?.streamName ?? '';
-    const result = await vendPlaybackUrl(core, { caller, streamName, body: jsonBody(event, maxBodyBytes) });
+    const result = await vendPlaybackUrl(core, {
+      caller,
+      streamName,
+      body: jsonBody(event, maxBodyBytes),
+      timeLeftMs: timeLeft(context),
+    });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
     // The URL carries a bearer token: it goes to the caller and nowhere else.
     logger.info('Playback URL vended', {
@@ -203,33 +237,29 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     context: Context,
   ): Promise<APIGatewayProxyResult> => {
     const responseContext = responseContextOf(event, context, allowedOrigins);
-    const match = matchRoute(event);
-    if (match.kind === 'preflight') {
-      const headers = responseHeaders(responseContext);
-      if (isAllowedOrigin(responseContext)) {
-        headers['Access-Control-Allow-Methods'] = match.allow;
-        headers['Access-Control-Allow-Headers'] = CORS.allowHeaders.join(', ');
-        headers['Access-Control-Max-Age'] = String(CORS.maxAgeSeconds);
-      }
-      return { statusCode: 204, headers: { ...headers, Allow: match.allow }, body: '' };
-    }
+    // Preflights are API Gateway's (MOCK methods of the stack and of the local API): the function never
+    // answers OPTIONS, which reaches it only when it is invoked directly (a 405, like any other method).
+    const route = matchRoute(event);
 
     // Another function's route: unknown here, whoever asks (checked before anything is read).
-    if (FUNCTION_OF_ACTION[match.route.action] !== serves) throw new NotFoundRouteError('No such route.');
-    const caller = await authenticate(match.route, event);
+    if (FUNCTION_OF_ACTION[route.action] !== serves) throw new NotFoundRouteError('No such route.');
+    const caller = await authenticate(route, event);
     const principal = caller.principals[0];
     if (principal !== undefined) facts.set(event, { principal });
 
-    switch (match.route.action) {
+    switch (route.action) {
       case 'list': {
-        const streams = await listPlayableStreams(core, caller);
+        const streams = await listPlayableStreams(core, caller, timeLeft(context));
+        logger.info('Streams listed', {
+          audit: { ...auditBase(event, context), outcome: 'listed', principal, count: streams.length },
+        });
         return jsonResponse(200, { streams: streams.map(toStreamBody) }, responseContext);
       }
       case 'vend':
         return vend(event, context, caller, principal, responseContext);
       case 'clip':
       case 'images':
-        return media(match.route.action, event, context, caller, principal, responseContext);
+        return media(route.action, event, context, caller, principal, responseContext);
     }
   };
 

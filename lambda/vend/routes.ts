@@ -15,16 +15,19 @@ export function isKnownRoute(resource: string | undefined): boolean {
   return resource !== undefined && ROUTES_BY_RESOURCE.has(resource);
 }
 
-export type RouteMatch =
-  { readonly kind: 'route'; readonly route: Route } | { readonly kind: 'preflight'; readonly allow: string };
-
-export function matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): RouteMatch {
+/**
+ * The route of an event, by its resource template and method. API Gateway answers unknown routes and
+ * methods and the preflights itself; these errors answer them only when the function is invoked directly.
+ */
+export function matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): Route {
   const methods = ROUTES_BY_RESOURCE.get(event.resource);
   if (!methods) throw new NotFoundRouteError('No such route.');
-  const allow = [...methods.keys(), 'OPTIONS'].join(', ');
-  const method = event.httpMethod.toUpperCase();
-  if (method === 'OPTIONS') return { kind: 'preflight', allow };
-  const route = methods.get(method);
-  if (!route) throw new MethodNotAllowedError('This method is not allowed on this route.', allow);
-  return { kind: 'route', route };
+  const route = methods.get(event.httpMethod.toUpperCase());
+  if (!route) {
+    throw new MethodNotAllowedError(
+      'This method is not allowed on this route.',
+      [...methods.keys()].join(', '),
+    );
+  }
+  return route;
 }

@@ -12,7 +12,7 @@ import { createAdmission, type RateLimiter } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
-import type { Config } from './config';
+import { ANSWER_TIME_MS, type Config } from './config';
 import type { VendHandlerDeps } from './create-handler';
 
 /** What both functions (vend and media) build from their configuration at cold start. */
@@ -131,6 +131,8 @@ export function wireFunction(config: Config): FunctionWiring {
     liveMaxFragments: config.playback.liveMaxFragments,
     // KVS starts a session's clock when it answers, at worst at the end of the retry budget.
     sessionStartSlackMs: config.kvs.retryBudgetMs,
+    // Room to give a session slot back (one admission table call) and to answer, before Lambda's timeout.
+    answerMarginMs: (admission?.timeoutMs ?? 0) + ANSWER_TIME_MS,
   };
   return { logger, metrics, deps, ...(rateLimiter ? { rateLimiter } : {}) };
 }

@@ -296,6 +296,7 @@ export class KvsUrlVending extends Construct {
       this.webAcl = new RateLimitingWebAcl(this, 'Waf', {
         stage: this.api.deploymentStage,
         rateLimitPerFiveMinutes: props.wafRateLimitPerFiveMinutes,
+        ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
       }).webAcl;
     } else {
       Validations.of(this.api.deploymentStage).acknowledge({

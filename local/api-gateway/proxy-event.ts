@@ -72,7 +72,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
   return {
     resource: match.route.resource,
     path: input.path,
-    httpMethod: match.method,
+    httpMethod: match.route.method,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
@@ -83,7 +83,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
     isBase64Encoded,
     requestContext: proxyRequestContext({
       requestId: input.requestId,
-      method: match.method,
+      method: match.route.method,
       path: input.path,
       resource: match.route.resource,
       receivedAt: input.receivedAt,

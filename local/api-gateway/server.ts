@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createStaticFiles, type Asset } from '../demo/static-files';
 import { createIdentityEndpoints, type TokenRequest } from '../identity/http-endpoints';
 import { createGateway, type GatewayOptions, type ProxyHandler } from './gateway';
-import { FUNCTION_FAILED, sendGatewayAnswer } from './gateway-responses';
+import { sendGatewayResponse } from './gateway-responses';
 import { newRequestId } from './proxy-event';
 
 export { MAX_REQUEST_BYTES, type ProxyHandler } from './gateway';
@@ -18,8 +18,10 @@ export interface LocalApiServerOptions extends GatewayOptions {
 
 export interface LocalApiServer {
   server: Server;
-  /** Installs the handler once its environment is ready; API calls before that answer 503. */
+  /** Installs the handler once its environment is ready; API calls before that answer 500. */
   setHandler(handler: ProxyHandler): void;
+  /** Sets the configured origins of the API (known once it listens). */
+  setAllowedOrigins(origins: readonly string[]): void;
 }
 
 /**
@@ -33,8 +35,9 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
 
   const server = createServer((request, response) => {
     const fail = (): void => {
-      if (!response.headersSent) sendGatewayAnswer(response, FUNCTION_FAILED, newRequestId());
-      else response.destroy();
+      if (!response.headersSent) {
+        sendGatewayResponse(response, 'DEFAULT_5XX', { requestId: newRequestId(), allowedOrigins: [] });
+      } else response.destroy();
     };
     try {
       const url = new URL(`http://127.0.0.1${request.url ?? '/'}`);
@@ -50,5 +53,9 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     }
   });
 
-  return { server, setHandler: (handler) => gateway.setHandler(handler) };
+  return {
+    server,
+    setHandler: (handler) => gateway.setHandler(handler),
+    setAllowedOrigins: (origins) => gateway.setAllowedOrigins(origins),
+  };
 }
