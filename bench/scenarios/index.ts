@@ -62,4 +62,11 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     timeoutMs: 300_000,
     run: async (options) => (await import('./hot-stream')).runHotStream(options),
   },
+  {
+    id: 'clip',
+    title: '8. Clip duration',
+    nodeFlags: [],
+    timeoutMs: 240_000,
+    run: async (options) => (await import('./clip')).runClip(options),
+  },
 ];
