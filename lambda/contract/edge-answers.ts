@@ -1,5 +1,6 @@
 import { CORS } from './cors';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors';
+import { UNCACHEABLE_HEADERS } from './headers';
 import { MAX_REQUEST_BODY_BYTES } from './request-bodies';
 
 /**
@@ -163,9 +164,7 @@ export function edgeErrorBody(answer: EdgeAnswer, requestId: string): ErrorBody 
  */
 export function edgeAnswerHeaders(answer: EdgeAnswer): Record<string, string> {
   return {
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
+    ...UNCACHEABLE_HEADERS,
     ...(answer.retryAfterSeconds !== undefined ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}),
     ...(answer.challenge !== undefined ? { 'WWW-Authenticate': answer.challenge } : {}),
   };
