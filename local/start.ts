@@ -6,6 +6,7 @@ import {
   type EmulatorOptions,
   type RunningEmulator,
 } from '@kvs-url-vending/kvs-emulator';
+import { STAGE_THROTTLE } from '../lambda/contract';
 import { LOCAL_FUNCTION } from './api-gateway/proxy-event';
 import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
@@ -50,6 +51,11 @@ export interface LocalStackOptions {
    * `http://localhost:5173`): exact origins, as the function's ALLOWED_ORIGINS takes them.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * The stage throttle of the API (requests per second, burst); beyond it API Gateway's THROTTLED 429.
+   * Default the stack's (`STAGE_THROTTLE` of the contract: 100 per second, a burst of 200).
+   */
+  stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Instances of the function at most; beyond, API Gateway answers 500 as in AWS. Default 50. */
   lambdaConcurrency?: number;
   /** The function's timeout: an invocation still running then fails, and its instance is discarded. Default 10 s, as deployed. */
@@ -76,6 +82,8 @@ export interface LocalStack {
   emulator: RunningEmulator;
   /** Whether the function runs with admission (caller limit, stream share, session cap). */
   admission: boolean;
+  /** The stage throttle the local API applies. */
+  stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins the function gives CORS headers: the local API's own, then those asked for. */
   allowedOrigins: readonly string[];
   /** The function as Lambda runs it: its bundle and its pool of instances. */
@@ -131,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       assets: { [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle } },
       ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.stageThrottle ? { stageThrottle: options.stageThrottle } : {}),
       jwks: () => jwksDocument(signingKey),
       mintToken: ({ sub, groups, ttlSeconds }) =>
         mintToken(signingKey, { sub, groups, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) }),
@@ -217,6 +226,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       partners,
       emulator,
       admission: dynamoDb.admissionTableName !== undefined,
+      stageThrottle: options.stageThrottle ?? STAGE_THROTTLE,
       allowedOrigins,
       lambda: {
         bundle,
@@ -286,6 +296,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   if (sessionLifetimeScale !== undefined && !(sessionLifetimeScale > 0 && sessionLifetimeScale <= 1)) {
     throw new Error(`KVS_SESSION_LIFETIME_SCALE must be greater than 0 and at most 1, got "${scale}".`);
   }
+  const stageThrottle = stageThrottleFromEnvironment(env);
   const streamsFile = env.KVS_STREAMS_FILE;
   let streams;
   if (streamsFile) {
@@ -298,6 +309,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   return {
     admission: env.LOCAL_ADMISSION !== '0',
     ...(concurrency ? { lambdaConcurrency: Number(concurrency) } : {}),
+    ...(stageThrottle ? { stageThrottle } : {}),
     ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
     ...(streams || sessionLifetimeScale !== undefined
       ? {
@@ -308,6 +320,26 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
         }
       : {}),
   };
+}
+
+/**
+ * LOCAL_STAGE_RATE_LIMIT (requests per second, a positive number) and LOCAL_STAGE_BURST_LIMIT (a whole
+ * number of at least 1), as the stack's `stageThrottle` takes them; either alone keeps the other's default.
+ */
+function stageThrottleFromEnvironment(
+  env: NodeJS.ProcessEnv,
+): { rateLimit: number; burstLimit: number } | undefined {
+  const rate = env.LOCAL_STAGE_RATE_LIMIT;
+  const burst = env.LOCAL_STAGE_BURST_LIMIT;
+  if (!rate && !burst) return undefined;
+  const rateLimit = rate ? Number(rate) : STAGE_THROTTLE.rateLimit;
+  if (!(Number.isFinite(rateLimit) && rateLimit > 0)) {
+    throw new Error(`LOCAL_STAGE_RATE_LIMIT must be a number of requests per second above 0, got "${rate}".`);
+  }
+  if (burst && !/^[1-9]\d*$/.test(burst)) {
+    throw new Error(`LOCAL_STAGE_BURST_LIMIT must be a whole number of at least 1, got "${burst}".`);
+  }
+  return { rateLimit, burstLimit: burst ? Number(burst) : STAGE_THROTTLE.burstLimit };
 }
 
 async function main(): Promise<void> {
@@ -334,6 +366,7 @@ async function main(): Promise<void> {
     `  function        bundled as deployed (${Math.round(bundle.handlerBytes / 1024)} KB, ${(bundle.buildMs / 1000).toFixed(1)} s), up to ${concurrency} instances (LOCAL_LAMBDA_CONCURRENCY)`,
     `  CORS origins    ${stack.allowedOrigins.join(', ')}  (ALLOWED_ORIGINS adds yours)`,
     `  admission       ${stack.admission ? 'on (LOCAL_ADMISSION=0 turns it off)' : 'off'}`,
+    `  stage throttle  ${stack.stageThrottle.rateLimit} requests/s, burst ${stack.stageThrottle.burstLimit} (LOCAL_STAGE_RATE_LIMIT, LOCAL_STAGE_BURST_LIMIT)`,
   ];
   const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
   if (sessionLifetimeScale) {
