@@ -1,4 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { edgeAnswerHeaders, edgeErrorBody, GATEWAY_RESPONSES, statusOf } from '../../lambda/contract';
 import { createStaticFiles, type Asset } from '../demo/static-files';
 import { createIdentityEndpoints, type TokenRequest } from '../identity/http-endpoints';
 import { createGateway, type GatewayOptions, type ProxyHandler } from './gateway';
@@ -53,9 +55,44 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     }
   });
 
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(error, socket),
+  );
+
   return {
     server,
     setHandler: (handler) => gateway.setHandler(handler),
     setAllowedOrigins: (origins) => gateway.setAllowedOrigins(origins),
   };
+}
+
+/**
+ * A request Node.js' HTTP parser refused before the gateway saw it: headers past its limit (16 KB) are
+ * API Gateway's REQUEST_TOO_LARGE (413 PAYLOAD_TOO_LARGE; API Gateway's own limit is 10 KB of request line
+ * and headers), anything else (an unknown method, a malformed request line or header) its DEFAULT_4XX
+ * (400 INVALID_REQUEST). The answer is in the service's shape with the headers every answer carries; no
+ * CORS headers, since the request's Origin was never parsed. The connection closes after it.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const answer =
+    GATEWAY_RESPONSES[error.code === 'HPE_HEADER_OVERFLOW' ? 'REQUEST_TOO_LARGE' : 'DEFAULT_4XX'];
+  const status = statusOf(answer);
+  const requestId = newRequestId();
+  const body = JSON.stringify(edgeErrorBody(answer, requestId));
+  const headers = {
+    'Content-Type': 'application/json',
+    ...edgeAnswerHeaders(answer),
+    'x-amzn-RequestId': requestId,
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ].join('\r\n');
+  socket.end(`${head}\r\n\r\n${body}`);
 }
