@@ -70,6 +70,31 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
     return response;
   };
 
+  it('checks in the order the README gives: validator, credentials, body, stream name', async () => {
+    const invalidName = vendPath('bad name!');
+    const codeOf = async (path: string, options: Parameters<typeof call>[1]): Promise<[number, string]> => {
+      const response = await checked(VEND, path, options);
+      return [response.status, errorOf(response).code];
+    };
+    // The request validator (API Gateway) before the credentials (the function).
+    expect(await codeOf(invalidName, { body: { protocol: 'FLV' } })).toEqual([400, 'INVALID_REQUEST']);
+    // The credentials before the body's media type and the stream name.
+    expect(await codeOf(invalidName, { body: 'x', headers: { 'content-type': 'text/plain' } })).toEqual([
+      401,
+      'UNAUTHENTICATED',
+    ]);
+    // The body's media type before the stream name.
+    expect(
+      await codeOf(invalidName, {
+        token: tokens.alice!,
+        body: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    ).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    // The stream name before the grants.
+    expect(await codeOf(invalidName, { token: tokens.bob!, body: {} })).toEqual([400, 'INVALID_REQUEST']);
+  });
+
   describe('users (bearer JWT)', () => {
     it('lists the streams of a user grant', async () => {
       const response = await checked(LIST, '/v1/streams', { token: tokens.alice });
