@@ -95,6 +95,21 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
     expect(await codeOf(invalidName, { token: tokens.bob!, body: {} })).toEqual([400, 'INVALID_REQUEST']);
   });
 
+  it('passes 1e400 (Infinity once parsed) through the request validator as a JSON number, as API Gateway would, and the function names the field once', async () => {
+    for (const [field, literal, issue] of [
+      ['expiresInSeconds', '1e400', 'must be an integer from 300 to 43200'],
+      ['maxFragments', '1e308', 'must be an integer from 1 to 5000'],
+    ] as const) {
+      const response = await checked(VEND, vendPath('front-door'), {
+        token: tokens.alice!,
+        body: `{"${field}":${literal}}`,
+      });
+      expect(response.status).toBe(400);
+      // Details come from the function only: the validator's 400 has none.
+      expect((response.body as { error: { details?: unknown } }).error.details).toEqual([{ field, issue }]);
+    }
+  });
+
   describe('users (bearer JWT)', () => {
     it('lists the streams of a user grant', async () => {
       const response = await checked(LIST, '/v1/streams', { token: tokens.alice });
