@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import {
   loadStreamConfigs,
   startKvsEmulator,
+  StreamConfigError,
   type EmulatorOptions,
   type RunningEmulator,
 } from '@kvs-url-vending/kvs-emulator';
@@ -350,7 +351,13 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack(optionsFromEnvironment(process.env));
   } catch (error) {
-    process.stderr.write(`npm start: ${(error as Error).message}\n`);
+    const streamsFile = process.env.KVS_STREAMS_FILE;
+    // A stream of the file the emulator could not serve (its media, found only when it loads): name the file.
+    const message =
+      error instanceof StreamConfigError && streamsFile
+        ? `KVS_STREAMS_FILE ${streamsFile}: ${error.message}`
+        : (error as Error).message;
+    process.stderr.write(`npm start: ${message}\n`);
     process.exit(1);
   }
   const partner = stack.partners[0];
