@@ -1,6 +1,13 @@
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { edgeAnswerHeaders, edgeErrorBody, GATEWAY_RESPONSES, statusOf } from '../../lambda/contract';
+import {
+  edgeAnswerHeaders,
+  edgeErrorBody,
+  GATEWAY_RESPONSES,
+  statusOf,
+  UNCACHEABLE_HEADERS,
+} from '../../lambda/contract';
+import { sendJson } from '../json-response';
 import { createStaticFiles, type Asset } from '../demo/static-files';
 import { createIdentityEndpoints, type TokenRequest } from '../identity/http-endpoints';
 import { createGateway, type GatewayOptions, type ProxyHandler } from './gateway';
@@ -43,6 +50,10 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     };
     try {
       const url = new URL(`http://127.0.0.1${request.url ?? '/'}`);
+      if (url.pathname.startsWith(DEV_ONLY_PREFIX) && !LOOPBACK_HOST.test(request.headers.host ?? '')) {
+        refuseForeignHost(response);
+        return;
+      }
       if (
         request.method === 'GET' &&
         (identity.serve(url, response) || staticFiles.serve(url.pathname, response))
@@ -95,4 +106,30 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ].join('\r\n');
   socket.end(`${head}\r\n\r\n${body}`);
+}
+
+/** The dev-only endpoints of the local API (the token endpoint): for this machine's browser and tools only. */
+const DEV_ONLY_PREFIX = '/_local/';
+
+/** A Host naming this machine's loopback interface, with any port. */
+const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * A dev-only endpoint asked for under another Host: a page of another site whose DNS name was rebound to
+ * 127.0.0.1 (DNS rebinding) would otherwise mint tokens through the user's browser. 403 in the error shape.
+ */
+function refuseForeignHost(response: ServerResponse): void {
+  const requestId = newRequestId();
+  sendJson(
+    response,
+    403,
+    {
+      error: {
+        code: 'FORBIDDEN',
+        message: 'Dev-only endpoints answer only requests to localhost, 127.0.0.1 or [::1].',
+        requestId,
+      },
+    },
+    { ...UNCACHEABLE_HEADERS, 'x-amzn-RequestId': requestId },
+  );
 }
