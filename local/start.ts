@@ -415,8 +415,18 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Ctrl-C sends SIGINT to every process of the terminal's group; a process manager or `kill <pid>` sends
+  // SIGTERM to npm alone, which passes it on to its script (`exec` makes this process that script, with no
+  // shell or tsx in between to swallow it); closing the terminal sends SIGHUP.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  // Whoever started the stack (npm, tsx) may end without passing anything on (npm dies of SIGHUP or
+  // SIGKILL): an orphaned stack would keep its ports, so it stops when its parent is gone.
+  const parent = process.ppid;
+  const orphanCheck = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanCheck);
+    shutdown('parent process exited');
+  }, 500).unref();
 }
 
 if (require.main === module) {
