@@ -24,6 +24,8 @@ export interface LocalDynamoDbOptions {
   grantsFile?: string;
   /** Also create the admission table (caller limits, stream shares, session caps) under this name. */
   admissionTableName?: string;
+  /** Also create the fleet's shared endpoint cache table under this name. */
+  endpointCacheTableName?: string;
 }
 
 export interface RunningDynamoDb {
@@ -32,6 +34,8 @@ export interface RunningDynamoDb {
   tableName: string;
   /** The admission table, when one was asked for. */
   admissionTableName?: string;
+  /** The shared endpoint cache table, when one was asked for. */
+  endpointCacheTableName?: string;
   /** How many grant records were written. */
   seeded: number;
   stop(): Promise<void>;
@@ -72,11 +76,13 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
         ],
       }),
     );
-    if (options.admissionTableName !== undefined) {
-      // The schema the function's admission table has: partition key `pk` only (TTL is an AWS-side setting).
+    // The schema the function's admission and endpoint cache tables have: partition key `pk` only (TTL is
+    // an AWS-side setting).
+    for (const name of [options.admissionTableName, options.endpointCacheTableName]) {
+      if (name === undefined) continue;
       await client.send(
         new CreateTableCommand({
-          TableName: options.admissionTableName,
+          TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
@@ -105,6 +111,9 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     port,
     tableName,
     ...(options.admissionTableName !== undefined ? { admissionTableName: options.admissionTableName } : {}),
+    ...(options.endpointCacheTableName !== undefined
+      ? { endpointCacheTableName: options.endpointCacheTableName }
+      : {}),
     seeded: grants.length,
     stop: () => close(server),
   };

@@ -128,3 +128,45 @@ describe('the handler module with POWERTOOLS_LOG_LEVEL=ERROR', () => {
     ]);
   });
 });
+
+describe("the media function's audit lines whatever the log level", () => {
+  it('at ERROR a clip URL vended still leaves its audit line', async () => {
+    const { handler } = setupHandler({
+      logger: new Logger({ logLevel: 'ERROR' }),
+      serves: 'media',
+      media: {
+        clipUrl: () =>
+          Promise.resolve({
+            url: 'https://bucket.example/clip.mp4?X-Amz-Signature=secret',
+            stream: 'front-door',
+            start: Date.parse('2026-11-25T11:00:00Z'),
+            end: Date.parse('2026-11-25T11:01:00Z'),
+            timestampSource: 'SERVER' as const,
+            expiresAt: Date.parse('2026-11-25T12:05:00Z'),
+            expiresInSeconds: 300,
+            contentType: 'video/mp4',
+            bytes: 1000,
+            reused: false,
+            grantPrincipal: 'user:alice',
+          }),
+        images: () => Promise.reject(new Error('not used')),
+      },
+    });
+    const { result, output } = await captureOutput(() =>
+      handler(
+        event({
+          resource: '/v1/streams/{streamName}/clip-url',
+          headers: auth,
+          body: JSON.stringify({ start: '2026-11-25T11:00:00Z', end: '2026-11-25T11:01:00Z' }),
+          requestId: 'req-clip',
+        }),
+        context,
+      ),
+    );
+    expect(result.statusCode).toBe(200);
+    const lines = jsonLines(output).filter((line) => line.audit !== undefined);
+    expect(lines.map((line) => [line.message, line.audit?.requestId])).toEqual([
+      ['Clip URL vended', 'req-clip'],
+    ]);
+  });
+});
