@@ -7,8 +7,17 @@ function fieldSchema(field: FieldSchema): z.ZodMiniType {
   switch (field.type) {
     case 'boolean':
       return z.boolean();
-    case 'integer':
-      return z.int().check(z.gte(field.minimum), z.lte(field.maximum));
+    case 'integer': {
+      // One check, so one detail per field that names the contract's range only (zod's own integer type
+      // would add a second one naming its safe-integer bound). A number out of range in any way, including
+      // the Infinity that JSON.parse makes of a literal past a double (1e400), gets the same detail.
+      const { minimum, maximum } = field;
+      return z.custom<number>(
+        (value) =>
+          typeof value === 'number' && Number.isInteger(value) && value >= minimum && value <= maximum,
+        { error: `must be an integer from ${minimum} to ${maximum}` },
+      );
+    }
     default:
       return 'enum' in field ? z.enum(field.enum) : z.iso.datetime({ offset: true });
   }
@@ -56,6 +65,8 @@ export function toDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
       return [{ field, issue: `must be at most ${String(issue.maximum)}` }];
     case 'invalid_format':
       return [{ field, issue: 'must be an RFC 3339 timestamp with a time zone offset' }];
+    case 'custom':
+      return [{ field, issue: issue.message }];
     default:
       return [{ field, issue: 'invalid value' }];
   }

@@ -27,10 +27,10 @@ export function responseContextOf(
 }
 
 /** Every log line of the invocation carries the request id as its correlation id. */
-export function correlationId(logger: Logger): HttpMiddleware {
+export function correlationId(loggers: readonly Logger[]): HttpMiddleware {
   return {
     before: (request) => {
-      logger.setCorrelationId(requestIdOf(request.event, request.context));
+      for (const logger of loggers) logger.setCorrelationId(requestIdOf(request.event, request.context));
     },
   };
 }

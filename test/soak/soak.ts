@@ -202,6 +202,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // Nothing is kept per request: memory of the harness itself stays flat however long the run.
     guard: { retain: false },
     env: { POWERTOOLS_LOG_LEVEL: 'INFO' },
+    // The run measures the service's stability at whatever rate the machine sustains, above the stage
+    // throttle's 100 per second: the throttle would answer most requests itself.
+    stageThrottle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
     // The service's per-stream quotas would turn most vends into throttled retries; the run is about this
     // service's own stability, so the emulator lets every call through.
     emulator: {
