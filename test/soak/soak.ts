@@ -268,7 +268,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const sampler = setInterval(() => void sampleHeap(), options.sampleEveryMs);
 
   const caller = async (offset: number): Promise<void> => {
-    for (let index = offset; Date.now() < deadline; index += options.concurrency) {
+    // Until the time is up, and at least once through the whole mix however slow the machine is.
+    for (let index = offset; Date.now() < deadline || index < mix.length; index += options.concurrency) {
       const scenario = mix[index % mix.length]!;
       const { path, method, headers, body } = scenario.request();
       requests += 1;
