@@ -62,4 +62,11 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     timeoutMs: 300_000,
     run: async (options) => (await import('./hot-stream')).runHotStream(options),
   },
+  {
+    id: 'fleet-many-streams',
+    title: '8. Many streams across the fleet',
+    nodeFlags: [],
+    timeoutMs: 600_000,
+    run: async (options) => (await import('./fleet-many-streams')).runFleetManyStreams(options),
+  },
 ];
