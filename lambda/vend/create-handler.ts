@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type Route } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
-import { ExpiredTokenError } from '../core/errors';
+import { ExpiredTokenError, failureOf } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
@@ -116,6 +116,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       // Only a valid stream name goes into a log line: anything else is the caller's free text.
       ...(stream !== undefined && STREAM_NAME_PATTERN.test(stream) ? { stream } : {}),
       ...(refusal.errorName !== undefined ? { errorName: refusal.errorName } : {}),
+      ...(refusal.dependency !== undefined ? { dependency: refusal.dependency } : {}),
     };
     if (status >= 500) logger.error('Request refused', { audit });
     else logger.warn('Request refused', { audit });
@@ -140,7 +141,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
    */
   const verifyBearer = async (event: APIGatewayProxyEvent): Promise<Readonly<Record<string, unknown>>> => {
     try {
-      return await deps.verifier.verify(bearerToken(event));
+      // The verifier names the key set or the secret it waited on; any other verifier's outage is its keys'.
+      return await deps.verifier.verify(bearerToken(event)).catch(failureOf('token-keys'));
     } catch (error) {
       if (error instanceof ExpiredTokenError) callerFromClaims(error.claims, groupsClaims);
       throw error;

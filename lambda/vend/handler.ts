@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbGrantStore } from '../adapters/grants/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
+import { secretLoader } from '../adapters/signing-secret';
 import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
 import { createSharedEndpointCache } from '../adapters/kvs/shared-endpoint-cache';
 import { createAdmissionTable } from '../adapters/admission/admission-table';
@@ -11,7 +11,6 @@ import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
 import { createDynamoDbSessionCounter } from '../adapters/admission/session-counter';
 import { createAdmission } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
-import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
 import { ANSWER_TIME_MS, parseConfig } from './config';
 import { createHandler } from './create-handler';
@@ -43,7 +42,7 @@ const verifier = createJwtVerifier({
     ? { jwksUrl: config.jwt.keySource.url }
     : config.jwt.keySource.kind === 'secret'
       ? { secret: config.jwt.keySource.secret }
-      : { secret: secretLoader(config.jwt.keySource.arn, config.region) }),
+      : { secret: secretLoader({ secretId: config.jwt.keySource.arn, region: config.region }) }),
 });
 
 const grants: GrantStore =
@@ -140,20 +139,3 @@ export const handler = createHandler({
   // Room to give a session slot back (one admission table call) and to answer, before Lambda's timeout.
   answerMarginMs: (admission?.timeoutMs ?? 0) + ANSWER_TIME_MS,
 });
-
-/**
- * The HS256 secret from Secrets Manager, fetched on first use (the verifier caches it and asks again
- * now and then for rotation). The client module loads only in deployments that use it.
- */
-function secretLoader(secretId: string, region: string): () => Promise<string> {
-  let client: SecretsManagerClient | undefined;
-  return async () => {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
-    client ??= new sdk.SecretsManagerClient({ region });
-    const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
-    if (typeof output.SecretString !== 'string' || output.SecretString === '') {
-      throw new UpstreamUnavailableError('The token signing secret is unavailable.');
-    }
-    return output.SecretString;
-  };
-}
