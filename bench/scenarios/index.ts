@@ -69,4 +69,11 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     timeoutMs: 600_000,
     run: async (options) => (await import('./fleet-many-streams')).runFleetManyStreams(options),
   },
+  {
+    id: 'admission-overhead',
+    title: '9. Latency admission adds (warm)',
+    nodeFlags: [],
+    timeoutMs: 180_000,
+    run: async (options) => (await import('./admission-overhead')).runAdmissionOverhead(options),
+  },
 ];
