@@ -5,6 +5,7 @@ import { partnerProblems, type PartnerGrantRecord } from './constructs/partner-a
 import { GROUPS_CLAIM_NAME } from './constructs/vend-function';
 import { WARNING_IDS } from './kvs-regions';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
+import { MAX_CLIP_URL_SECONDS, MIN_CLIP_URL_SECONDS } from '../lambda/contract';
 import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
 import {
   ADMISSION_DEFAULTS,
@@ -193,6 +194,16 @@ const configSchema = z
     sharedEndpointCache: z.boolean().default(true),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
+    /** Clips and images (the media function, its bucket): `enabled`, and settings that keep the function's defaults when absent. */
+    media: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        maxClipSeconds: z.int().min(1).max(3600).exactOptional(),
+        maxClipMegabytes: z.int().min(1).max(4096).exactOptional(),
+        clipUrlMaxSeconds: z.int().min(MIN_CLIP_URL_SECONDS).max(MAX_CLIP_URL_SECONDS).exactOptional(),
+        memorySize: z.int().min(128).max(10_240).exactOptional(),
+      })
+      .default({ enabled: true }),
   })
   .superRefine((config, ctx) => {
     const { enabled, ...settings } = config.admission;
@@ -209,6 +220,10 @@ const configSchema = z
     }
     if (!enabled && Object.keys(settings).length > 0) {
       ctx.addIssue({ code: 'custom', path: ['admission'], message: 'settings need enabled: true' });
+    }
+    const { enabled: media, ...mediaSettings } = config.media;
+    if (!media && Object.keys(mediaSettings).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['media'], message: 'settings need enabled: true' });
     }
     const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);
     if (keySources.length !== 1) {

@@ -63,6 +63,7 @@ export class KvsUrlVendingStack extends Stack {
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
       admission: config.admission,
       sharedEndpointCache: config.sharedEndpointCache,
+      media: config.media,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     });
 

@@ -20,7 +20,7 @@ import { ratio, summarize } from '../lib/stats';
 import { benchIdentity } from '../lib/tokens';
 import { lambdaContext, playbackUrlEvent, type ProxyHandler } from '../lib/vend-event';
 
-const TITLE = '9. Latency admission adds (warm)';
+const TITLE = '10. Latency admission adds (warm)';
 const TABLE = 'kvs-url-vending-admission';
 const STREAM = 'front-door';
 const VIEWERS = 20;

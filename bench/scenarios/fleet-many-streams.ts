@@ -9,7 +9,7 @@ import type { Figure, ScenarioResult } from '../lib/report';
 import { dealOrders, peakPerSecond, type Sample } from '../lib/fleet-orders';
 import { ratio, summarize } from '../lib/stats';
 
-const TITLE = '8. Many streams across the fleet';
+const TITLE = '9. Many streams across the fleet';
 const TABLE = 'kvs-url-vending-endpoint-cache';
 const RETRY_BUDGET_MS = 4_000;
 const WARM_UP_STREAMS = 50;

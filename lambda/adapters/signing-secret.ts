@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { UpstreamUnavailableError } from '../core/errors';
+import { UpstreamUnavailableError, type Dependency } from '../core/errors';
 
-/** How long one read of the secret may take before the request is answered 503 (or a stale secret used). */
+/** How long one read of a secret may take before the request is answered 503 (or a stale secret used). */
 export const DEFAULT_SECRET_TIMEOUT_MS = 1_500;
 
 export interface SigningSecretOptions {
@@ -12,11 +12,15 @@ export interface SigningSecretOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Deadline of one read. Default DEFAULT_SECRET_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** The message of the 503 when the secret is missing or empty. */
+  readonly unavailable: string;
+  /** What the audit line of that 503 names (the token signing secret: `signing-secret`). */
+  readonly dependency?: Dependency;
 }
 
 /**
- * The HS256 secret from Secrets Manager, fetched on first use (the verifier caches it and asks again
- * now and then for rotation). The client module loads only in deployments that use it. Each read has a
+ * A secret from Secrets Manager (the HS256 token secret, the media key secret), fetched on first use
+ * (callers cache it and may ask again now and then for rotation). The client module loads only in deployments that use it. Each read has a
  * deadline: the SDK's request timeout alone only warns, and a secret store that never answers would
  * otherwise hold the vend until Lambda ends it.
  */
@@ -33,7 +37,7 @@ export function secretLoader(options: SigningSecretOptions): () => Promise<strin
       abortSignal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS),
     });
     if (typeof output.SecretString !== 'string' || output.SecretString === '') {
-      throw new UpstreamUnavailableError('The token signing secret is unavailable.', 'signing-secret');
+      throw new UpstreamUnavailableError(options.unavailable, options.dependency);
     }
     return output.SecretString;
   };

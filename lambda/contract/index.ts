@@ -5,6 +5,7 @@
  */
 export * from './cors';
 export * from './errors';
+export * from './media';
 export * from './playback';
 export * from './request-bodies';
 export * from './routes';

@@ -11,7 +11,7 @@ import {
 
 /**
  * One field of a JSON request body, in the terms JSON Schema uses (so that the stack's request model and
- * `openapi.yaml` are written from it as they are). Every field is optional.
+ * `openapi.yaml` are written from it as they are). A field is optional unless its body requires it.
  */
 export type FieldSchema =
   | {
@@ -28,11 +28,13 @@ export type FieldSchema =
       readonly default?: number;
     };
 
-/** A JSON object body: these fields, each optional, and no other. */
+/** A JSON object body: these fields, optional unless listed in `required`, and no other. */
 export interface BodySchema {
   /** The model's name (the stack's request model, the schema of `openapi.yaml`). */
   readonly name: string;
   readonly fields: Readonly<Record<string, FieldSchema>>;
+  /** Fields the body must have; absent: every field is optional (and an empty body is `{}`). */
+  readonly required?: readonly string[];
 }
 
 /** The value a field holds once validated. */
@@ -44,7 +46,7 @@ export type FieldValue<F extends FieldSchema> = F extends { readonly enum: reado
       ? number
       : string;
 
-/** A validated body of `schema`: every field optional. */
+/** A validated body of `schema`: every field optional (the required ones are checked, not typed). */
 export type BodyOf<S extends BodySchema> = {
   readonly [K in keyof S['fields']]?: FieldValue<S['fields'][K]>;
 };
@@ -92,6 +94,7 @@ export interface RequestModelSchema {
   readonly properties: Readonly<
     Record<string, { readonly type: FieldSchema['type']; readonly enum?: readonly string[] }>
   >;
+  readonly required?: readonly string[];
 }
 
 /**
@@ -112,5 +115,6 @@ export function requestModelSchema(body: BodySchema): RequestModelSchema {
         { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) },
       ]),
     ),
+    ...(body.required ? { required: [...body.required] } : {}),
   };
 }

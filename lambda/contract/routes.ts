@@ -1,3 +1,4 @@
+import { CLIP_URL_REQUEST, IMAGES_REQUEST } from './media';
 import { PLAYBACK_URL_REQUEST, type BodySchema } from './request-bodies';
 
 /**
@@ -15,8 +16,8 @@ export const CREDENTIALS = {
 
 export type Credentials = keyof typeof CREDENTIALS;
 
-/** What the function does for a route. */
-export type RouteAction = 'list' | 'vend';
+/** What the function does for a route: list streams, vend a session URL, a clip URL, or images. */
+export type RouteAction = 'list' | 'vend' | 'clip' | 'images';
 
 export interface Route {
   readonly method: 'GET' | 'POST';
@@ -49,7 +50,48 @@ export const ROUTES: readonly Route[] = [
     action: 'vend',
     requestBody: PLAYBACK_URL_REQUEST,
   },
+  {
+    method: 'POST',
+    resource: '/v1/streams/{streamName}/clip-url',
+    credentials: 'bearerJwt',
+    action: 'clip',
+    requestBody: CLIP_URL_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/v1/streams/{streamName}/images',
+    credentials: 'bearerJwt',
+    action: 'images',
+    requestBody: IMAGES_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/partner/v1/streams/{streamName}/clip-url',
+    credentials: 'apiKey',
+    action: 'clip',
+    requestBody: CLIP_URL_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/partner/v1/streams/{streamName}/images',
+    credentials: 'apiKey',
+    action: 'images',
+    requestBody: IMAGES_REQUEST,
+  },
 ];
+
+/**
+ * The function behind each action: `vend` lists streams and vends session URLs (small and quick, its
+ * bundle and cold start kept lean); `media` makes clips and images (S3, longer calls, more memory).
+ */
+export const FUNCTION_OF_ACTION = {
+  list: 'vend',
+  vend: 'vend',
+  clip: 'media',
+  images: 'media',
+} as const satisfies Readonly<Record<RouteAction, string>>;
+
+export type FunctionName = (typeof FUNCTION_OF_ACTION)[RouteAction];
 
 /** The names of the path parameters of a resource template, in order. */
 export function pathParametersOf(resource: string): string[] {

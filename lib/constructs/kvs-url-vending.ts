@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,13 +16,25 @@ import {
   MIN_TOKEN_LIFETIME_SECONDS,
 } from '../../lambda/vend/config';
 import { KVS_REGIONS, regionOfStreamArn, WARNING_IDS } from '../kvs-regions';
+import {
+  DEFAULT_MEDIA_BUDGET_MS,
+  MEDIA_FUNCTION_MEMORY_MB,
+  MEDIA_FUNCTION_TIMEOUT_SECONDS,
+} from '../../lambda/vend/media-config';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { AdmissionTable } from './admission-table';
 import { EndpointCacheTable } from './endpoint-cache-table';
 import { VendApi } from './vend-api';
-import { GROUPS_CLAIM_NAME, VendFunction, type AdmissionSettings } from './vend-function';
+import { MediaStorage } from './media-storage';
+import {
+  grantMediaStorage,
+  grantStreamMedia,
+  GROUPS_CLAIM_NAME,
+  VendFunction,
+  type AdmissionSettings,
+} from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
 
 /** The function gives KVS this long (its KVS_RETRY_BUDGET_MS default) before answering 503/504. */
@@ -143,7 +156,34 @@ export interface KvsUrlVendingProps {
    * @default true
    */
   readonly sharedEndpointCache?: boolean;
+  /**
+   * Clips and images (`POST .../clip-url`, `POST .../images`): a media function of their own, its bucket
+   * and the secret of its keys. `enabled: false` leaves all of them, and the routes, out.
+   * @default { enabled: true }
+   */
+  readonly media?: MediaProps;
 }
+
+/** The media function's settings; what is left out keeps the function's own default. */
+export interface MediaProps {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** The longest clip, seconds (CLIP_MAX_SECONDS). @default 300 */
+  readonly maxClipSeconds?: number;
+  /** The largest clip, MB (CLIP_MAX_MEGABYTES). @default 100 */
+  readonly maxClipMegabytes?: number;
+  /** The longest a clip URL lives, seconds (CLIP_URL_MAX_SECONDS). @default 900 */
+  readonly clipUrlMaxSeconds?: number;
+  /** @default 1024 */
+  readonly memorySize?: number;
+}
+
+const MEDIA_VARIABLES: Readonly<Record<'maxClipSeconds' | 'maxClipMegabytes' | 'clipUrlMaxSeconds', string>> =
+  {
+    maxClipSeconds: 'CLIP_MAX_SECONDS',
+    maxClipMegabytes: 'CLIP_MAX_MEGABYTES',
+    clipUrlMaxSeconds: 'CLIP_URL_MAX_SECONDS',
+  };
 
 /**
  * Everything that vends KVS playback URLs in one account and region: the REST API (user and partner
@@ -154,6 +194,9 @@ export interface KvsUrlVendingProps {
 export class KvsUrlVending extends Construct {
   public readonly vendFunction: VendFunction;
   public readonly function: lambda.IFunction;
+  /** Clips and images, unless `media.enabled` is false. */
+  public readonly mediaFunction?: VendFunction;
+  public readonly mediaStorage?: MediaStorage;
   public readonly grantsTable: dynamodb.Table;
   public readonly admissionTable?: dynamodb.Table;
   public readonly endpointCacheTable?: dynamodb.Table;
@@ -206,8 +249,43 @@ export class KvsUrlVending extends Construct {
       this.vendFunction.grantEndpointCacheTable(this.endpointCacheTable);
     }
 
+    const { enabled: media = true, memorySize: mediaMemory, ...mediaSettings } = props.media ?? {};
+    if (media) {
+      this.mediaStorage = new MediaStorage(this, 'MediaStorage', {
+        retain: props.deletionProtection ?? true,
+      });
+      const environment: Record<string, string> = { MEDIA_BUDGET_MS: String(DEFAULT_MEDIA_BUDGET_MS) };
+      for (const [key, variable] of Object.entries(MEDIA_VARIABLES)) {
+        const value = mediaSettings[key as keyof typeof MEDIA_VARIABLES];
+        if (value !== undefined) environment[variable] = String(value);
+      }
+      this.mediaFunction = new VendFunction(this, 'Media', {
+        issuer: props.issuer,
+        audience: props.audience,
+        ...(props.jwksUrl !== undefined ? { jwksUrl: props.jwksUrl } : {}),
+        ...(props.jwtAlgorithms ? { jwtAlgorithms: props.jwtAlgorithms } : {}),
+        ...(props.groupsClaim ? { groupsClaim: props.groupsClaim } : {}),
+        ...(props.maxTokenLifetimeSeconds !== undefined
+          ? { maxTokenLifetimeSeconds: props.maxTokenLifetimeSeconds }
+          : {}),
+        ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
+        memorySize: mediaMemory ?? MEDIA_FUNCTION_MEMORY_MB,
+        timeout: Duration.seconds(MEDIA_FUNCTION_TIMEOUT_SECONDS),
+        logRetention,
+        entry: path.join(__dirname, '..', '..', 'lambda', 'vend', 'media-handler.ts'),
+        description: 'makes clips (MP4 download URLs) and images of KVS streams for authorized callers',
+        environment,
+      });
+      this.mediaFunction.grantGrantsTable(this.grantsTable);
+      grantStreamMedia(this.mediaFunction, props.streamArnPatterns);
+      grantMediaStorage(this.mediaFunction, this.mediaStorage);
+      if (props.jwtSecret) this.mediaFunction.grantJwtSecret(props.jwtSecret);
+      if (this.admissionTable) this.mediaFunction.grantAdmissionTable(this.admissionTable);
+    }
+
     const vendApi = new VendApi(this, 'Api', {
       handler: this.function,
+      ...(this.mediaFunction ? { mediaHandler: this.mediaFunction.function } : {}),
       ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
       ...(props.stageThrottle
         ? {

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   CREDENTIALS,
+  FUNCTION_OF_ACTION,
   edgeAnswerHeaders,
   edgeCorsHeaders,
   edgeErrorBody,
@@ -24,6 +25,11 @@ import {
 
 export interface VendApiProps {
   readonly handler: lambda.IFunction;
+  /**
+   * The media function (clips and images): the routes the contract gives it (`FUNCTION_OF_ACTION`).
+   * @default - none: the API has no clip or images routes
+   */
+  readonly mediaHandler?: lambda.IFunction;
   /**
    * Exact origins allowed to call the user routes from a browser.
    * @default - none: no CORS preflight, no CORS headers
@@ -139,6 +145,12 @@ export class VendApi extends Construct {
       proxy: true,
       allowTestInvoke: false,
     });
+    const mediaIntegration = props.mediaHandler
+      ? new apigateway.LambdaIntegration(props.mediaHandler, { proxy: true, allowTestInvoke: false })
+      : undefined;
+    const integrationOf = (route: (typeof ROUTES)[number]): apigateway.LambdaIntegration | undefined =>
+      FUNCTION_OF_ACTION[route.action] === 'media' ? mediaIntegration : integration;
+    const routes = ROUTES.filter((route) => integrationOf(route) !== undefined);
     const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
@@ -159,9 +171,9 @@ export class VendApi extends Construct {
       return model;
     };
 
-    for (const route of ROUTES) {
+    for (const route of routes) {
       const parameters = pathParametersOf(route.resource);
-      this.api.root.resourceForPath(route.resource).addMethod(route.method, integration, {
+      this.api.root.resourceForPath(route.resource).addMethod(route.method, integrationOf(route), {
         apiKeyRequired: CREDENTIALS[route.credentials].apiKeyRequired,
         authorizationType: apigateway.AuthorizationType.NONE,
         requestValidator: validator,
@@ -180,7 +192,7 @@ export class VendApi extends Construct {
     // Gateway answers their preflights itself (MOCK), the same way the local API does.
     if (origins.length > 0) {
       for (const [resource, methods] of methodsByResource(
-        ROUTES.filter((r) => CREDENTIALS[r.credentials].browsers),
+        routes.filter((r) => CREDENTIALS[r.credentials].browsers),
       )) {
         this.addPreflight(this.api.root.resourceForPath(resource), methods, origins);
       }
@@ -190,7 +202,7 @@ export class VendApi extends Construct {
     // IncompleteSignature when it carries a bearer token). MOCK methods answer it truly instead: `ANY` on
     // every resource (405 where the resource has methods, 404 where it has none) and a greedy `/{proxy+}`
     // for every path the API does not have.
-    const byResource = methodsByResource(ROUTES);
+    const byResource = methodsByResource(routes);
     const resourcePaths = new Set<string>(['/']);
     for (const resource of byResource.keys()) {
       const segments = resource.split('/').filter((segment) => segment !== '');

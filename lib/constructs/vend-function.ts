@@ -1,10 +1,12 @@
 import * as path from 'node:path';
+import type * as cdk from 'aws-cdk-lib';
 import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { WARNING_IDS } from '../kvs-regions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
@@ -86,6 +88,13 @@ export interface VendFunctionProps {
    * @default - lambda/vend/handler.ts of this project
    */
   readonly entry?: string;
+  /**
+   * What the function does, for its description and its role's.
+   * @default - vending KVS playback URLs
+   */
+  readonly description?: string;
+  /** Settings of the function beyond the common ones (e.g. the media function's), as environment variables. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** Admission's settings in the function; what is left out keeps the function's own default. */
@@ -133,7 +142,10 @@ export class VendFunction extends Construct {
     // may write to every log group of the account.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Vends KVS playback URLs: reads grants, calls KVS on the configured streams',
+      description:
+        props.description !== undefined
+          ? `Role of the function that ${props.description}`
+          : 'Vends KVS playback URLs: reads grants, calls KVS on the configured streams',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -149,6 +161,7 @@ export class VendFunction extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'KvsUrlVending',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
     };
     if (props.jwksUrl !== undefined) environment.JWT_JWKS_URL = props.jwksUrl;
     if (props.jwtAlgorithms !== undefined) environment.JWT_ALGORITHMS = props.jwtAlgorithms.join(',');
@@ -181,7 +194,10 @@ export class VendFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,
       environment,
-      description: 'Vends short-lived KVS HLS/DASH playback URLs to authorized callers',
+      description:
+        props.description !== undefined
+          ? `kvs-url-vending: ${props.description}`
+          : 'Vends short-lived KVS HLS/DASH playback URLs to authorized callers',
       bundling: {
         minify: true,
         sourceMap: true,
@@ -313,6 +329,65 @@ export class VendFunction extends Construct {
       });
     }
   }
+}
+
+/**
+ * The media function's permissions on KVS: the data endpoints of archived media (GetDataEndpoint), and
+ * ListFragments, GetClip and GetImages, on the configured stream ARN patterns only.
+ */
+export function grantStreamMedia(target: VendFunction, streamArnPatterns: readonly string[]): void {
+  target.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'kinesisvideo:GetDataEndpoint',
+        'kinesisvideo:ListFragments',
+        'kinesisvideo:GetClip',
+        'kinesisvideo:GetImages',
+      ],
+      resources: [...streamArnPatterns],
+    }),
+  );
+  for (const pattern of streamArnPatterns) {
+    Validations.of(target.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${pattern}]`,
+      reason:
+        'A KVS stream ARN always ends in /<creation time>; the configured pattern names the stream (or an explicit name prefix) and wildcards only that suffix.',
+    });
+  }
+}
+
+/**
+ * The media function's use of its storage: PutObject and GetObject under the bucket's prefix only (GetObject
+ * is what the presigned URLs it hands out are authorized by), and reading the secret its keys are derived
+ * with. Sets MEDIA_BUCKET_NAME and MEDIA_KEY_SECRET_ARN with the permissions they need.
+ */
+export function grantMediaStorage(
+  target: VendFunction,
+  storage: {
+    readonly bucket: s3.Bucket;
+    readonly keyPrefix: string;
+    readonly keySecret: secretsmanager.Secret;
+  },
+): void {
+  target.function.addEnvironment('MEDIA_BUCKET_NAME', storage.bucket.bucketName);
+  target.function.addEnvironment('MEDIA_KEY_SECRET_ARN', storage.keySecret.secretArn);
+  target.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [storage.bucket.arnForObjects(`${storage.keyPrefix}*`)],
+    }),
+  );
+  target.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [storage.keySecret.secretFullArn ?? `${storage.keySecret.secretArn}-??????`],
+    }),
+  );
+  Validations.of(target.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${Stack.of(target).getLogicalId(storage.bucket.node.defaultChild as cdk.CfnElement)}.Arn>/${storage.keyPrefix}*]`,
+    reason:
+      'Object keys are made per clip and image (an HMAC of caller and range, or random): the function may write and read objects under its prefix of its own bucket, nothing else.',
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { MEDIA_FUNCTION_MEMORY_MB } from '../../lambda/vend/media-config';
 import type { RouteMatch } from './routes';
 
 const LOCAL_STAGE = 'local';
@@ -156,10 +157,28 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
   };
 }
 
-/** A Lambda context for one invocation; the deadline mirrors the function timeout. */
-export function buildLambdaContext(requestId: string, timeoutMs: number, now: () => number): Context {
+/** The local media function (clips and images), named as Lambda would name it. */
+export const LOCAL_MEDIA_FUNCTION = {
+  functionName: 'kvs-url-vending-local-media',
+  functionVersion: '$LATEST',
+  memorySizeMb: MEDIA_FUNCTION_MEMORY_MB,
+  logGroupName: '/aws/lambda/kvs-url-vending-local-media',
+} as const;
+
+/** A Lambda context for one invocation of `identity` (default the vend function); the deadline mirrors the function timeout. */
+export function buildLambdaContext(
+  requestId: string,
+  timeoutMs: number,
+  now: () => number,
+  identity: {
+    readonly functionName: string;
+    readonly functionVersion: string;
+    readonly memorySizeMb: number;
+    readonly logGroupName: string;
+  } = LOCAL_FUNCTION,
+): Context {
   const deadline = now() + timeoutMs;
-  const { functionName, functionVersion, memorySizeMb, logGroupName } = LOCAL_FUNCTION;
+  const { functionName, functionVersion, memorySizeMb, logGroupName } = identity;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

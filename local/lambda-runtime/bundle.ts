@@ -37,14 +37,15 @@ export interface FunctionBundle {
 }
 
 /**
- * Bundles the vend function exactly as the stack does, plus the instance runtime, into
- * `<outDir>/vend-<content hash>/`. Each file is written under a temporary name and renamed, and the
+ * Bundles a function (the vend function unless `entry` names another, such as the media function) exactly
+ * as the stack does, plus the instance runtime, into `<outDir>/<name>-<content hash>/`. Each file is written under a temporary name and renamed, and the
  * directory is named by what it holds, so several local stacks (parallel jest workers) can build at once
  * without one loading the half-written file of another.
  */
 export async function buildFunctionBundle(
-  options: { outDir?: string; entry?: string } = {},
+  options: { outDir?: string; entry?: string; name?: string } = {},
 ): Promise<FunctionBundle> {
+  const name = options.name ?? 'vend';
   const started = performance.now();
   const outDir = options.outDir ?? DEFAULT_BUNDLE_DIR;
   const stack = stackBundling();
@@ -72,9 +73,9 @@ export async function buildFunctionBundle(
   const files = [...handler.outputFiles, ...runtime.outputFiles];
   const hash = createHash('sha256');
   for (const file of files) hash.update(basename(file.path)).update(file.contents);
-  const dir = join(outDir, `vend-${hash.digest('hex').slice(0, 16)}`);
+  const dir = join(outDir, `${name}-${hash.digest('hex').slice(0, 16)}`);
   writeOnce(dir, files);
-  pruneStale(outDir, dir);
+  pruneStale(outDir, dir, name);
 
   const handlerFile = join(dir, `index.${extension}`);
   return {
@@ -100,11 +101,11 @@ function writeOnce(dir: string, files: readonly OutputFile[]): void {
   utimesSync(dir, now, now);
 }
 
-function pruneStale(outDir: string, current: string): void {
+function pruneStale(outDir: string, current: string, name: string): void {
   const cutoff = Date.now() - STALE_AFTER_MS;
-  for (const name of readdirSync(outDir)) {
-    const path = join(outDir, name);
-    if (path === current || !name.startsWith('vend-')) continue;
+  for (const entry of readdirSync(outDir)) {
+    const path = join(outDir, entry);
+    if (path === current || !entry.startsWith(`${name}-`)) continue;
     try {
       if (statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
     } catch {

@@ -36,6 +36,11 @@ export interface InstancePoolOptions {
    * of Lambda's JSON system log. Default: stdout, next to the function's own log.
    */
   readonly systemLog?: (line: string) => void;
+  /**
+   * The start of every instance id (`<prefix>-1`, `<prefix>-2`, ...). In AWS each function writes to its own
+   * log group; locally two functions share stdout, and their ids tell their lines apart. Default `instance`.
+   */
+  readonly instanceIdPrefix?: string;
 }
 
 export interface InstancePoolStats {
@@ -197,7 +202,7 @@ export class InstancePool {
 
   private start(): Instance {
     const instance: Instance = {
-      id: `instance-${this.nextInstance++}`,
+      id: `${this.options.instanceIdPrefix ?? 'instance'}-${this.nextInstance++}`,
       ready: Promise.resolve(),
       initialised: false,
       gone: false,

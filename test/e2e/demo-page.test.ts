@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../local/start';
 import { browserAvailable, launchChromium, signIn, type Browser } from './support/browser';
+import { inspectMp4 } from '../support/mp4';
 import { readProbe, startProbe } from './support/playback-probe';
 
 /** Generous waits for a shared machine; they bound a hang, they do not measure speed. */
@@ -18,6 +19,8 @@ interface DemoState {
   lastVend: Record<string, unknown> | null;
   events: string[];
   state: string;
+  clip: Record<string, unknown> | null;
+  thumbnails: Record<string, unknown> | null;
 }
 
 if (browserAvailable('demo page in Chromium')) {
@@ -221,6 +224,62 @@ if (browserAvailable('demo page in Chromium')) {
 
       expect(outcome.page).toMatch(/partner server only/);
       expect(outcome.worker).toMatch(/partner server only/);
+    });
+
+    it('downloads a clip of the past window and shows a strip of thumbnails that decode', async () => {
+      const page = await openPage();
+      try {
+        await signIn(page, 'alice');
+
+        const downloading = page.waitForEvent('download', { timeout: PLAYBACK_WAIT_MS });
+        await page.click('#download-clip');
+        const download = await downloading;
+        const file = join(stateDir, 'clip.mp4');
+        await download.saveAs(file);
+        const bytes = readFileSync(file);
+        const clip = (await demoState(page)).clip as { bytes: number; stream: string };
+
+        expect(download.suggestedFilename()).toMatch(/^front-door-.*\.mp4$/);
+        expect(bytes.byteLength).toBe(clip.bytes);
+        const report = inspectMp4(bytes);
+        expect(report.errors).toEqual([]);
+        expect(report.tracks[0]!.codec).toMatch(/^avc1\./);
+        // The default window: 10 to 8 minutes ago, 120 s of 2 s fragments.
+        expect(report.videoSeconds).toBeGreaterThanOrEqual(118);
+        expect(report.videoSeconds).toBeLessThanOrEqual(122);
+        expect(await page.locator('#media-status').textContent()).not.toMatch(/https?:|X-Amz/);
+
+        await page.click('#show-thumbnails');
+        await page.waitForFunction('window.demo.thumbnails !== null', undefined, {
+          timeout: PLAYBACK_WAIT_MS,
+        });
+        await page.waitForFunction(
+          `[...document.querySelectorAll('#thumbnails img')].every((img) => img.complete)`,
+          undefined,
+          { timeout: PLAYBACK_WAIT_MS },
+        );
+        const sizes = await page.evaluate<{ width: number; height: number }[]>(
+          `[...document.querySelectorAll('#thumbnails img')].map((img) => ({ width: img.naturalWidth, height: img.naturalHeight }))`,
+        );
+
+        expect(sizes.length).toBeGreaterThanOrEqual(10);
+        for (const size of sizes) expect(size).toEqual({ width: 160, height: 90 });
+        expect(await page.locator('#error').isHidden()).toBe(true);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('shows 403 plainly for a clip the user has no CLIP capability for', async () => {
+      const page = await openPage();
+      await signIn(page, 'bob');
+
+      await page.click('#download-clip');
+      await page.locator('#error').waitFor({ state: 'visible' });
+      const error = await page.locator('#error').textContent();
+      await page.close();
+
+      expect(error).toMatch(/^403 FORBIDDEN: /);
     });
 
     it('shows 403 plainly for a stream the user has no grant for', async () => {

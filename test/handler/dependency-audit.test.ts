@@ -193,6 +193,8 @@ const CASES: readonly Case[] = [
           endpoint: silentUrl,
           credentials: CREDENTIALS,
           timeoutMs: 200,
+          unavailable: 'The token signing secret is unavailable.',
+          dependency: 'signing-secret',
         }),
         clockToleranceSeconds: 5,
         maxTokenBytes: 8192,

@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       deletionProtection: true,
       admission: { enabled: true },
       sharedEndpointCache: true,
+      media: { enabled: true },
     });
     expect(parseConfig(base).partners[0]).toMatchObject({ name: 'example-partner', keyVersion: 1 });
   });
@@ -54,6 +55,17 @@ describe('parseConfig', () => {
       'admission settings with admission off',
       withOverrides({ admission: { enabled: false, callerBurst: 2 } }),
       /kvsUrlVending\.admission: settings need enabled: true/,
+    ],
+    [
+      'media settings with media off',
+      withOverrides({ media: { enabled: false, maxClipSeconds: 60 } }),
+      /kvsUrlVending\.media: settings need enabled: true/,
+    ],
+    ['an unknown media setting', withOverrides({ media: { bucketName: 'x' } }), /kvsUrlVending\.media/],
+    [
+      'a clip URL lifetime beyond the longest',
+      withOverrides({ media: { clipUrlMaxSeconds: 100_000 } }),
+      /kvsUrlVending\.media\.clipUrlMaxSeconds/,
     ],
     ['an unknown admission setting', withOverrides({ admission: { perIp: 2 } }), /kvsUrlVending\.admission/],
     [

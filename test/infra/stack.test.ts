@@ -4,8 +4,20 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonConfig, synthApp } from './synth-app';
-import { CORS, PLAYBACK_URL_REQUEST, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
+import {
+  CORS,
+  FUNCTION_OF_ACTION,
+  PLAYBACK_URL_REQUEST,
+  ROUTES as CONTRACT_ROUTES,
+} from '../../lambda/contract';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA } from '../../lib/vend-bundling';
+import {
+  DEFAULT_MEDIA_BUDGET_MS,
+  MEDIA_FUNCTION_MEMORY_MB,
+  MEDIA_FUNCTION_TIMEOUT_SECONDS,
+  MEDIA_KEY_PREFIX,
+  MEDIA_OBJECT_EXPIRY_DAYS,
+} from '../../lambda/vend/media-config';
 import { permissionsOf, type PolicyStatement } from './iam-grants';
 
 // One synthesis with real esbuild bundling, shared by every assertion of this file.
@@ -30,6 +42,9 @@ const functions = find('AWS::Lambda::Function', {
   Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
 });
 const [vendFunctionId, vendFunction] = Object.entries(functions)[0]!;
+const mediaFunctionId = Object.keys(
+  find('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('makes clips') } }),
+)[0]!;
 const ref = (id: string) => ({ Ref: id });
 const logicalId = (type: string, props: Record<string, unknown> = {}): string => {
   const found = Object.keys(find(type, props));
@@ -258,6 +273,131 @@ describe('IAM', () => {
   });
 });
 
+describe('media function (clips and images)', () => {
+  const mediaFunction = allResources[mediaFunctionId]!;
+  const roleId = (mediaFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+  const bucketId = logicalId('AWS::S3::Bucket');
+  const secretId = logicalId('AWS::SecretsManager::Secret', {
+    Properties: { Description: Match.stringLikeRegexp('clip object keys') },
+  });
+
+  it("is a function of its own, with a timeout below API Gateway's 29 s and above its media budget", () => {
+    expect(mediaFunctionId).not.toBe(vendFunctionId);
+    expect(mediaFunction.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: MEDIA_FUNCTION_MEMORY_MB,
+      Timeout: MEDIA_FUNCTION_TIMEOUT_SECONDS,
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(MEDIA_FUNCTION_TIMEOUT_SECONDS).toBeLessThan(29);
+    expect(DEFAULT_MEDIA_BUDGET_MS).toBeLessThan(MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000);
+    // Its own bundle: the vend function's asset does not carry the S3 client.
+    expect((mediaFunction.Properties.Code as { S3Key: string }).S3Key).not.toBe(
+      (vendFunction.Properties.Code as { S3Key: string }).S3Key,
+    );
+  });
+
+  it('is configured through lambda/vend/config.ts and media-config.ts: its bucket, its key secret by ARN, never a secret value', () => {
+    const variables = (mediaFunction.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(variables).toMatchObject({
+      JWT_ISSUER: config.issuer,
+      JWT_AUDIENCE: config.audience,
+      GRANTS_TABLE_NAME: ref(grantsTableId),
+      ADMISSION_TABLE_NAME: ref(admissionTableId),
+      MEDIA_BUCKET_NAME: ref(bucketId),
+      MEDIA_KEY_SECRET_ARN: ref(secretId),
+      MEDIA_BUDGET_MS: String(DEFAULT_MEDIA_BUDGET_MS),
+    });
+    expect(variables).not.toHaveProperty('MEDIA_KEY_SECRET');
+    expect(variables).not.toHaveProperty('S3_ENDPOINT');
+  });
+
+  it('gets exactly: its logs, the grants table (Query), the admission table, GetClip/GetImages/ListFragments/GetDataEndpoint on the configured streams, Put/GetObject under its prefix, its key secret, X-Ray', () => {
+    const policies = find('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)] } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const statements = (
+      Object.values(policies)[0]!.Properties.PolicyDocument as { Statement: PolicyStatement[] }
+    ).Statement;
+    const logGroupId = (mediaFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(permissionsOf(statements)).toEqual(
+      permissionsOf([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [admissionTableId, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'kinesisvideo:GetDataEndpoint',
+            'kinesisvideo:ListFragments',
+            'kinesisvideo:GetClip',
+            'kinesisvideo:GetImages',
+          ],
+          Resource: STREAM_ARN,
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:GetObject'],
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${MEDIA_KEY_PREFIX}*`]] },
+        },
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(secretId) },
+        { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+      ]),
+    );
+    const json = JSON.stringify(statements);
+    expect(json).not.toMatch(/"Action":"[a-z0-9]+:\*"|"Action":"\*"/);
+    expect(json).not.toMatch(/StreamingSessionURL|ListStreams|s3:ListBucket|s3:DeleteObject/);
+    expect(allResources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('keeps media in a private bucket: public access blocked, encrypted, owner-enforced, objects expiring within a day', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ Status: 'Enabled', ExpirationInDays: MEDIA_OBJECT_EXPIRY_DAYS })],
+        },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    expect(MEDIA_OBJECT_EXPIRY_DAYS).toBe(1);
+    expect(JSON.stringify(allResources[bucketId]!.Properties)).not.toMatch(
+      /WebsiteConfiguration|CorsConfiguration/,
+    );
+  });
+
+  it('lets the bucket answer over TLS 1.2 or newer only, and grants nothing in its policy', () => {
+    const policies = Object.values(find('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(bucketId) } }));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]!.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement;
+    expect(statements.every((statement) => statement.Effect === 'Deny')).toBe(true);
+    expect(statements.map((statement) => statement.Condition)).toEqual(
+      expect.arrayContaining([
+        { Bool: { 'aws:SecureTransport': 'false' } },
+        { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+      ]),
+    );
+  });
+});
+
 describe('grants table', () => {
   it('is on demand, with point-in-time recovery, encryption, deletion protection and the principal/grantId key', () => {
     template.hasResource('AWS::DynamoDB::Table', {
@@ -342,29 +482,35 @@ describe('REST API', () => {
     );
   });
 
-  it('sends every route to the vend function through the Lambda proxy integration', () => {
-    for (const { integration } of routes) {
+  it('sends every route to the function the contract names for it, through the Lambda proxy integration', () => {
+    const functionIds = { vend: vendFunctionId, media: mediaFunctionId };
+    for (const { route, integration } of routes) {
+      const contract = CONTRACT_ROUTES.find((item) => `${item.method} ${item.resource}` === route)!;
       expect(integration.Type).toBe('AWS_PROXY');
       expect(integration.IntegrationHttpMethod).toBe('POST');
-      expect(JSON.stringify(integration.Uri)).toContain(vendFunctionId);
+      expect(JSON.stringify(integration.Uri)).toContain(functionIds[FUNCTION_OF_ACTION[contract.action]]);
     }
     // One invoke permission per route, scoped to that route, and no test-invoke permissions.
-    expect(
-      Object.keys(
-        template.findResources('AWS::Lambda::Permission', {
-          Properties: { FunctionName: { 'Fn::GetAtt': [vendFunctionId, 'Arn'] } },
-        }),
-      ),
-    ).toHaveLength(CONTRACT_ROUTES.length);
+    for (const [name, id] of Object.entries(functionIds)) {
+      expect(
+        Object.keys(
+          template.findResources('AWS::Lambda::Permission', {
+            Properties: { FunctionName: { 'Fn::GetAtt': [id, 'Arn'] } },
+          }),
+        ),
+      ).toHaveLength(CONTRACT_ROUTES.filter((route) => FUNCTION_OF_ACTION[route.action] === name).length);
+    }
   });
 
   it('validates the playback request body against a closed schema and requires the stream name', () => {
-    const post = routes.filter(({ route }) => route.startsWith('POST'));
+    const post = routes.filter(({ route }) => route.startsWith('POST') && route.endsWith('/playback-url'));
     expect(post).toHaveLength(2);
     for (const { method } of post) {
       expect(method.RequestParameters).toEqual({ 'method.request.path.streamName': true });
       expect(method.RequestModels).toEqual({
-        'application/json': { Ref: logicalId('AWS::ApiGateway::Model') },
+        'application/json': {
+          Ref: logicalId('AWS::ApiGateway::Model', { Properties: { Name: PLAYBACK_URL_REQUEST.name } }),
+        },
       });
       expect(method.RequestValidatorId).toEqual({ Ref: logicalId('AWS::ApiGateway::RequestValidator') });
     }
@@ -438,7 +584,12 @@ describe('REST API', () => {
   it('allows CORS preflights only on the user routes and only for the configured origins', () => {
     const options = Object.values(methods).filter((method) => method.Properties.HttpMethod === 'OPTIONS');
     const paths = options.map((method) => pathOf(method.Properties.ResourceId)).sort();
-    expect(paths).toEqual(['/v1/streams', '/v1/streams/{streamName}/playback-url']);
+    expect(paths).toEqual([
+      '/v1/streams',
+      '/v1/streams/{streamName}/clip-url',
+      '/v1/streams/{streamName}/images',
+      '/v1/streams/{streamName}/playback-url',
+    ]);
     const origin = (config.allowedOrigins as string[])[0]!;
     for (const method of options) {
       const integration = JSON.stringify(method.Properties.Integration);

@@ -2,6 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
 import { KvsUrlVending, type KvsUrlVendingProps } from '../../lib/constructs/kvs-url-vending';
 import { allow, permissionsOf, type PolicyStatement } from './iam-grants';
 import { synthApp } from './synth-app';
@@ -67,6 +68,21 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     });
   });
 
+  it('points the media function at the same secret, and lets it read only that secret and its key secret', () => {
+    const media = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('makes clips') },
+      }),
+    )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(media.Properties.Environment.Variables).toMatchObject({ JWT_SECRET_ARN: SECRET_ARN });
+    expect(media.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
+    const secrets = permissionsOfRole(template, roleIdOf(template, /makes clips/))
+      .filter((permission) => permission.action === 'secretsmanager:GetSecretValue')
+      .map((permission) => JSON.stringify(permission.resource));
+    expect(secrets).toHaveLength(2);
+    expect(secrets.filter((resource) => resource.includes(SECRET_ARN))).toHaveLength(1);
+  });
+
   it('has no web ACL, no API keys, no usage plans, no grant writers, no CORS preflights', () => {
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
@@ -85,7 +101,9 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     const partnerMethods = template.findResources('AWS::ApiGateway::Method', {
       Properties: { ApiKeyRequired: true },
     });
-    expect(Object.keys(partnerMethods)).toHaveLength(2);
+    expect(Object.keys(partnerMethods)).toHaveLength(
+      CONTRACT_ROUTES.filter((route) => route.credentials === 'apiKey').length,
+    );
   });
 
   it('has no admission table and no admission permissions, and still the shared endpoint cache', () => {
@@ -127,7 +145,8 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
 
   it("leaves API Gateway's account-wide CloudWatch role alone when told to", () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(1);
+    // The roles of the vend and media functions, nothing else.
+    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(2);
   });
 
   it('has no alarm topic when no email is configured, and still four alarms', () => {
@@ -152,6 +171,46 @@ describe('shared endpoint cache off', () => {
     const functions = JSON.stringify(template.findResources('AWS::Lambda::Function'));
     expect(functions).not.toContain('ENDPOINT_CACHE_TABLE_NAME');
     expect(functions).toContain('ADMISSION_TABLE_NAME');
+  });
+});
+
+describe('media', () => {
+  const mediaFunctions = (template: Template) =>
+    Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('makes clips') },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> }; MemorySize: number } }[];
+
+  it('off: no media function, bucket, key secret, clip or images route; the playback routes stay', () => {
+    const template = Template.fromStack(synthApp({ overrides: { media: { enabled: false } } }).stack);
+    expect(mediaFunctions(template)).toHaveLength(0);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const resources = Object.values(template.findResources('AWS::ApiGateway::Resource')).map(
+      (resource) => (resource as { Properties: { PathPart: string } }).Properties.PathPart,
+    );
+    expect(resources).toContain('playback-url');
+    expect(resources).not.toContain('clip-url');
+    expect(resources).not.toContain('images');
+    expect(
+      Object.keys(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'POST' } })),
+    ).toHaveLength(CONTRACT_ROUTES.filter((route) => route.action === 'vend').length);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/GetClip|GetImages|s3:/);
+  });
+
+  it('passes each configured setting to the media function, and leaves the rest to its defaults', () => {
+    const template = Template.fromStack(
+      synthApp({ overrides: { media: { maxClipSeconds: 60, clipUrlMaxSeconds: 300, memorySize: 2048 } } })
+        .stack,
+    );
+    const [media] = mediaFunctions(template);
+    expect(media!.Properties.MemorySize).toBe(2048);
+    expect(media!.Properties.Environment.Variables).toMatchObject({
+      CLIP_MAX_SECONDS: '60',
+      CLIP_URL_MAX_SECONDS: '300',
+    });
+    expect(media!.Properties.Environment.Variables).not.toHaveProperty('CLIP_MAX_MEGABYTES');
   });
 });
 

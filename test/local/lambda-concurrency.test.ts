@@ -22,8 +22,12 @@ interface SystemLine {
   record: { instanceId?: string; status?: string; metrics?: { durationMs: number } };
 }
 
+/** Lines of the vend function only: the media function's instances are `media-instance-<n>`. */
 const systemLines = (env: GuardedStack, type: string): SystemLine[] =>
-  jsonLines(env).filter((line): line is Record<string, unknown> & SystemLine => line.type === type);
+  jsonLines(env).filter(
+    (line): line is Record<string, unknown> & SystemLine =>
+      line.type === type && !/^media-/.test((line as unknown as SystemLine).record.instanceId ?? ''),
+  );
 
 const SERVICE_NAME = 'vend-under-overlap';
 const VEND = '/v1/streams/front-door/playback-url';

@@ -93,7 +93,9 @@ describe('openapi.yaml', () => {
         }),
       );
 
-      expect(body.required).toBe(false);
+      // A body with required fields is itself required; one without is optional (an empty body is `{}`).
+      expect(body.required).toBe(route.requestBody.required !== undefined);
+      expect(schema.required).toEqual(route.requestBody.required);
       expect(schema.additionalProperties).toBe(false);
       expect(properties).toEqual(
         Object.fromEntries(

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Grant } from '../../core/model';
-import { MAX_EXPIRES_SECONDS, MIN_EXPIRES_SECONDS, PLAYBACK_MODES, PROTOCOLS } from '../../contract';
+import {
+  CAPABILITIES,
+  MAX_EXPIRES_SECONDS,
+  MIN_EXPIRES_SECONDS,
+  PLAYBACK_MODES,
+  PROTOCOLS,
+} from '../../contract';
 
 /** A grant record that cannot be trusted. The message names the record and field, never other data. */
 export class GrantRecordError extends Error {
@@ -17,14 +23,17 @@ const STREAM_PATTERN = /^(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{0,255}\*)$/;
 const GRANT_ID = /^[\x21-\x7e]{1,256}$/;
 
 // Strict: a misspelt optional field (say `notafter`) would otherwise be dropped and widen the grant.
-const grantRecordSchema = z.strictObject({
+const grantRecordFields = z.strictObject({
   principal: z.string().check(z.regex(PRINCIPAL, 'must be user:<sub>, group:<name> or partner:<apiKeyId>')),
   grantId: z.optional(z.string().check(z.regex(GRANT_ID, 'must be 1-256 printable characters'))),
   streams: z
     .array(z.string().check(z.regex(STREAM_PATTERN, 'must be a stream name or a prefix ending in *')))
     .check(z.minLength(1)),
-  playbackModes: z.array(z.enum(PLAYBACK_MODES)).check(z.minLength(1)),
-  protocols: z.array(z.enum(PROTOCOLS)).check(z.minLength(1)),
+  // Absent: PLAY only, so that records written before capabilities existed keep their meaning.
+  capabilities: z.optional(z.array(z.enum(CAPABILITIES)).check(z.minLength(1))),
+  // Required with PLAY, refused without it (below): they say how a stream is played.
+  playbackModes: z.optional(z.array(z.enum(PLAYBACK_MODES)).check(z.minLength(1))),
+  protocols: z.optional(z.array(z.enum(PROTOCOLS)).check(z.minLength(1))),
   maxExpiresInSeconds: z.int().check(z.gte(MIN_EXPIRES_SECONDS), z.lte(MAX_EXPIRES_SECONDS)),
   archiveWindowSeconds: z.optional(z.int().check(z.gte(0))),
   notAfter: z.optional(z.iso.datetime({ offset: true })),
@@ -37,6 +46,20 @@ const grantRecordSchema = z.strictObject({
   // A boolean, never a string: "false" must not read as consent.
   producerTimestamps: z.optional(z.boolean()),
 });
+
+const grantRecordSchema = grantRecordFields.check(
+  z.superRefine((record, ctx) => {
+    const plays = (record.capabilities ?? ['PLAY']).includes('PLAY');
+    for (const field of ['playbackModes', 'protocols'] as const) {
+      if (plays && record[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'required when the grant allows PLAY' });
+      }
+      if (!plays && record[field] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'allowed only when the grant allows PLAY' });
+      }
+    }
+  }),
+);
 
 /** A grant record as stored: a DynamoDB item once unmarshalled, or one entry of a grants file. */
 export type GrantRecord = z.output<typeof grantRecordSchema>;
@@ -94,8 +117,9 @@ function toGrant(record: GrantRecord): Grant {
     principal: record.principal,
     grantId: record.grantId ?? defaultGrantId(record),
     streams: [...record.streams],
-    playbackModes: [...new Set(record.playbackModes)],
-    protocols: [...new Set(record.protocols)],
+    ...(record.capabilities !== undefined ? { capabilities: [...new Set(record.capabilities)] } : {}),
+    playbackModes: [...new Set(record.playbackModes ?? [])],
+    protocols: [...new Set(record.protocols ?? [])],
     maxExpiresInSeconds: record.maxExpiresInSeconds,
     ...(record.archiveWindowSeconds !== undefined
       ? { archiveWindowSeconds: record.archiveWindowSeconds }
@@ -119,6 +143,7 @@ function defaultGrantId(record: GrantRecord): string {
     // Appended only when present, so ids of grants without them stay what they were.
     ...(record.callerLimit !== undefined ? [record.callerLimit] : []),
     ...(record.producerTimestamps !== undefined ? [{ producerTimestamps: record.producerTimestamps }] : []),
+    ...(record.capabilities !== undefined ? [{ capabilities: record.capabilities }] : []),
   ]);
   return `g-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }

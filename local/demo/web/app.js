@@ -49,6 +49,9 @@ const demo = {
   lastVend: null,
   events: [],
   state: 'signed-out',
+  /** The last clip made (its size and expiry, never its URL) and the thumbnails shown. */
+  clip: null,
+  thumbnails: null,
 };
 window.demo = demo;
 
@@ -156,6 +159,8 @@ async function loadStreams() {
   }
   select.disabled = list.length === 0;
   $('play').disabled = false;
+  $('download-clip').disabled = false;
+  $('show-thumbnails').disabled = false;
   demo.state = 'signed-in';
   setStatus(`${list.length} stream(s) granted. Choose one and press Play.`);
   describeGrant();
@@ -165,7 +170,7 @@ function describeGrant() {
   const entry = grants.get($('streams').value);
   $('grant').textContent = entry
     ? `allowed: ${entry.playbackModes.join(', ')} over ${entry.protocols.join(', ')}, ` +
-      `sessions up to ${entry.maxExpiresInSeconds} s`
+      `sessions up to ${entry.maxExpiresInSeconds} s; capabilities: ${entry.capabilities.join(', ')}`
     : '';
 }
 
@@ -330,14 +335,105 @@ function stop() {
   if (demo.state !== 'error') demo.state = token ? 'signed-in' : 'signed-out';
 }
 
+function fillWindow() {
+  if ($('start').value) return;
+  const now = Date.now();
+  $('start').value = toLocalInput(new Date(now - 10 * 60_000));
+  $('end').value = toLocalInput(new Date(now - 8 * 60_000));
+}
+
 function onModeChange() {
   const live = $('mode').value === 'LIVE';
   $('window').disabled = live;
-  if (!live && !$('start').value) {
-    const now = Date.now();
-    $('start').value = toLocalInput(new Date(now - 10 * 60_000));
-    $('end').value = toLocalInput(new Date(now - 8 * 60_000));
+  if (!live) fillWindow();
+}
+
+/** The past window of step 2 (filled with 10 to 8 minutes ago when empty), for clips and thumbnails. */
+function mediaWindow() {
+  fillWindow();
+  const start = new Date($('start').value);
+  const end = $('end').value ? new Date($('end').value) : new Date(start.getTime() + 60_000);
+  return { start: start.toISOString(), end: end.toISOString() };
+}
+
+const setMediaStatus = (text) => {
+  $('media-status').textContent = text;
+};
+
+async function downloadClip() {
+  clearError();
+  const stream = chosenStream();
+  if (!stream) return showError('Choose a stream first.');
+  setMediaStatus(`Making a clip of ${stream}...`);
+  let clip;
+  try {
+    clip = await client.createClipUrl(stream, mediaWindow());
+  } catch (error) {
+    setMediaStatus('The API refused this clip.');
+    return showError(describeError(error));
   }
+  demo.clip = { stream, bytes: clip.bytes, start: clip.start, end: clip.end, expiresAt: clip.expiresAt };
+  // The URL goes to a link that is clicked and removed at once: never shown, never stored.
+  const link = document.createElement('a');
+  link.href = clip.url;
+  link.download = '';
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setMediaStatus(
+    `Clip of ${stream} (${(clip.bytes / 1024 / 1024).toFixed(1)} MB, ${clip.start} to ${clip.end}) is ` +
+      `downloading; its link works until ${new Date(clip.expiresAt).toLocaleTimeString()}.`,
+  );
+}
+
+async function showThumbnails() {
+  clearError();
+  const stream = chosenStream();
+  if (!stream) return showError('Choose a stream first.');
+  const range = mediaWindow();
+  const seconds = (Date.parse(range.end) - Date.parse(range.start)) / 1000;
+  const strip = $('thumbnails');
+  strip.replaceChildren();
+  setMediaStatus(`Asking for thumbnails of ${stream}...`);
+  let answer;
+  try {
+    answer = await client.createImages(stream, {
+      ...range,
+      intervalSeconds: Math.min(300, Math.max(1, Math.ceil(seconds / 10))),
+      width: 160,
+      height: 90,
+      maxImages: 12,
+    });
+  } catch (error) {
+    setMediaStatus('The API refused these thumbnails.');
+    return showError(describeError(error));
+  }
+  const mime = answer.format === 'PNG' ? 'image/png' : 'image/jpeg';
+  for (const image of answer.images) {
+    const figure = document.createElement('figure');
+    const caption = document.createElement('figcaption');
+    caption.textContent = new Date(image.timestamp).toLocaleTimeString();
+    if (image.error) {
+      const missing = document.createElement('div');
+      missing.className = 'missing';
+      missing.textContent = image.error;
+      figure.append(missing);
+    } else {
+      const img = document.createElement('img');
+      img.alt = `${stream} at ${image.timestamp}`;
+      img.src = image.data ? `data:${mime};base64,${image.data}` : image.url;
+      figure.append(img);
+    }
+    figure.append(caption);
+    strip.append(figure);
+  }
+  demo.thumbnails = {
+    stream,
+    images: answer.images.length,
+    errors: answer.images.filter((image) => image.error).length,
+  };
+  setMediaStatus(`${answer.images.length} thumbnail(s) of ${stream}.`);
 }
 
 video.addEventListener('playing', () => {
@@ -347,6 +443,8 @@ $('signin').addEventListener('click', () => void signIn());
 $('streams').addEventListener('change', describeGrant);
 $('mode').addEventListener('change', onModeChange);
 $('play').addEventListener('click', () => void play());
+$('download-clip').addEventListener('click', () => void downloadClip());
+$('show-thumbnails').addEventListener('click', () => void showThumbnails());
 $('stop').addEventListener('click', () => {
   stop();
   setStatus('Stopped.');

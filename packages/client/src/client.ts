@@ -1,5 +1,15 @@
 import { ApiError, type ErrorCode } from './errors.js';
-import type { ApiPath, PlaybackUrl, PlaybackUrlRequest, ServiceErrorBody, StreamList } from './types.js';
+import type {
+  ApiPath,
+  ClipUrl,
+  ClipUrlRequest,
+  Images,
+  ImagesRequest,
+  PlaybackUrl,
+  PlaybackUrlRequest,
+  ServiceErrorBody,
+  StreamList,
+} from './types.js';
 
 /** How the app proves who it is. `forceRefresh` is set when the previous token was refused (401). */
 export type GetToken = (options: { forceRefresh: boolean }) => string | Promise<string>;
@@ -43,6 +53,18 @@ export interface KvsUrlVendingClient {
     request?: PlaybackUrlRequest,
     options?: CallOptions,
   ): Promise<PlaybackUrl>;
+  /**
+   * `POST /v1/streams/{streamName}/clip-url` (users) or its `/partner` twin: an MP4 of a past window, made
+   * and stored by the service, as a presigned download URL that lives until `expiresAt`. Needs a grant with
+   * the CLIP capability. The URL is a bearer URL: hand it to a download link, never to a log.
+   */
+  createClipUrl(stream: string, request: ClipUrlRequest, options?: CallOptions): Promise<ClipUrl>;
+  /**
+   * `POST /v1/streams/{streamName}/images` (users) or its `/partner` twin: one image every `intervalSeconds`
+   * of a past window. Needs a grant with the IMAGES capability. An image the service could not produce has
+   * an `error` at its timestamp instead of a picture.
+   */
+  createImages(stream: string, request: ImagesRequest, options?: CallOptions): Promise<Images>;
 }
 
 /** One entry per operation: the user route and the partner route, both checked against `openapi.yaml`. */
@@ -51,6 +73,14 @@ const ROUTES = {
   createPlaybackUrl: {
     user: '/v1/streams/{streamName}/playback-url',
     partner: '/partner/v1/streams/{streamName}/playback-url',
+  },
+  createClipUrl: {
+    user: '/v1/streams/{streamName}/clip-url',
+    partner: '/partner/v1/streams/{streamName}/clip-url',
+  },
+  createImages: {
+    user: '/v1/streams/{streamName}/images',
+    partner: '/partner/v1/streams/{streamName}/images',
   },
 } as const satisfies Record<string, { user: ApiPath; partner: ApiPath }>;
 
@@ -126,6 +156,10 @@ export function createClient(options: ClientOptions): KvsUrlVendingClient {
     listStreams: (callOptions) => call<StreamList>('GET', ROUTES.listStreams, {}, undefined, callOptions),
     createPlaybackUrl: (stream, request = {}, callOptions) =>
       call<PlaybackUrl>('POST', ROUTES.createPlaybackUrl, { streamName: stream }, request, callOptions),
+    createClipUrl: (stream, request, callOptions) =>
+      call<ClipUrl>('POST', ROUTES.createClipUrl, { streamName: stream }, request, callOptions),
+    createImages: (stream, request, callOptions) =>
+      call<Images>('POST', ROUTES.createImages, { streamName: stream }, request, callOptions),
   };
 }
 
