@@ -6,6 +6,7 @@ import {
   PROTOCOLS,
   STREAM_NAME_PATTERN,
 } from '../contract';
+import { failureOf } from './errors';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import { capabilitiesOf, grantHasCapability } from './capabilities';
 import type { Caller, Grant, PlayableStream } from './model';
@@ -35,7 +36,7 @@ export async function listPlayableStreams(
   /** As for vending (`VendInput.timeLeftMs`): bounds the ListStreams calls. */
   timeLeftMs?: () => number,
 ): Promise<PlayableStream[]> {
-  const stored = await deps.grants.grantsFor(caller.principals);
+  const stored = await deps.grants.grantsFor(caller.principals).catch(failureOf('grants'));
   const now = deps.clock.now();
   const principals = new Set(caller.principals);
   const sessionStartsBy = now + (deps.sessionStartSlackMs ?? 0);
@@ -54,7 +55,9 @@ export async function listPlayableStreams(
   const listed = await Promise.all(
     [...prefixes].map(async (prefix) => {
       const budgetMs = timeLeftMs?.();
-      const names = await deps.kvs.listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined);
+      const names = await deps.kvs
+        .listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined)
+        .catch(failureOf('kvs'));
       return [prefix, names] as const;
     }),
   );

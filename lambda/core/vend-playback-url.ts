@@ -1,7 +1,13 @@
 import { MIN_EXPIRES_SECONDS, STREAM_NAME_PATTERN } from '../contract';
 import { callerKey, type Admission, type SessionCounter } from './admission';
 import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
-import { ForbiddenError, InvalidRequestError, RateLimitedError, UpstreamTimeoutError } from './errors';
+import {
+  failureOf,
+  ForbiddenError,
+  InvalidRequestError,
+  RateLimitedError,
+  UpstreamTimeoutError,
+} from './errors';
 import {
   DEFAULT_LIVE_MAX_FRAGMENTS,
   KVS_DEFAULT_MAX_FRAGMENTS,
@@ -79,7 +85,7 @@ function sessionMaxFragments(request: PlaybackRequest, liveMaxFragments: number)
 export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise<VendResult> {
   assertStreamName(input.streamName);
   const request = validatePlaybackRequest(input.body, deps.clock);
-  const grants = await deps.grants.grantsFor(input.caller.principals);
+  const grants = await deps.grants.grantsFor(input.caller.principals).catch(failureOf('grants'));
   const slackMs = deps.sessionStartSlackMs ?? 0;
   const now = deps.clock.now();
   const decision = authorizePlayback({
@@ -91,17 +97,17 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     sessionStartSlackMs: slackMs,
   });
   if (deps.admission) {
-    await deps.admission.admit({
-      caller: input.caller,
-      streamName: input.streamName,
-      grants: decision.allowingGrants,
-    });
+    await deps.admission
+      .admit({ caller: input.caller, streamName: input.streamName, grants: decision.allowingGrants })
+      .catch(failureOf('admission'));
   }
   const slotExpiresAt = Math.floor(now / 1000) * 1000 + decision.expiresInSeconds * 1000;
   const sessions = deps.sessions && input.caller.kind === 'user' ? deps.sessions : undefined;
   if (
     sessions &&
-    !(await sessions.counter.tryOpen(callerKey(input.caller), slotExpiresAt, sessions.maxPerUser))
+    !(await sessions.counter
+      .tryOpen(callerKey(input.caller), slotExpiresAt, sessions.maxPerUser)
+      .catch(failureOf('sessions')))
   ) {
     throw new RateLimitedError('Too many playback sessions open at once.', SESSION_CAP_RETRY_AFTER_SECONDS);
   }
@@ -136,7 +142,9 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
   }
   let url: string;
   try {
-    url = await deps.kvs.getSessionUrl(sessionRequest, budgetMs !== undefined ? { budgetMs } : undefined);
+    url = await deps.kvs
+      .getSessionUrl(sessionRequest, budgetMs !== undefined ? { budgetMs } : undefined)
+      .catch(failureOf('kvs'));
   } catch (error) {
     // No session was minted: give the slot back.
     await releaseSlot();

@@ -12,7 +12,7 @@ import {
 } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
-import { ExpiredTokenError } from '../core/errors';
+import { ExpiredTokenError, failureOf } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import type { ClipUrlResult, ImagesResult, MediaInput } from '../core/media/vend-media';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
@@ -140,6 +140,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       // Only a valid stream name goes into a log line: anything else is the caller's free text.
       ...(stream !== undefined && STREAM_NAME_PATTERN.test(stream) ? { stream } : {}),
       ...(refusal.errorName !== undefined ? { errorName: refusal.errorName } : {}),
+      ...(refusal.dependency !== undefined ? { dependency: refusal.dependency } : {}),
     };
     if (status >= 500) audit.error('Request refused', { audit: line });
     else audit.warn('Request refused', { audit: line });
@@ -164,7 +165,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
    */
   const verifyBearer = async (event: APIGatewayProxyEvent): Promise<Readonly<Record<string, unknown>>> => {
     try {
-      return await deps.verifier.verify(bearerToken(event));
+      // The verifier names the key set or the secret it waited on; any other verifier's outage is its keys'.
+      return await deps.verifier.verify(bearerToken(event)).catch(failureOf('token-keys'));
     } catch (error) {
       if (error instanceof ExpiredTokenError) callerFromClaims(error.claims, groupsClaims);
       throw error;
