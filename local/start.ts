@@ -6,7 +6,7 @@ import {
   type EmulatorOptions,
   type RunningEmulator,
 } from '@kvs-url-vending/kvs-emulator';
-import { LOCAL_FUNCTION } from './api-gateway/proxy-event';
+import { LOCAL_ADMIN_FUNCTION, LOCAL_FUNCTION } from './api-gateway/proxy-event';
 import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
 import type { LocalPartner } from './api-gateway/usage-plan';
@@ -21,13 +21,16 @@ import {
 } from './identity/identity-provider';
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
 import { stop as stopEsbuild } from 'esbuild';
-import { buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
+import { ADMIN_HANDLER_ENTRY, buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
 import { InstancePool, type InstancePoolStats } from './lambda-runtime/instance-pool';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
 
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const ADMISSION_TABLE = 'kvs-url-vending-admission';
+const SESSIONS_TABLE = 'kvs-url-vending-sessions';
+/** Instances of the admin function at most: operators' tools, a few requests at a time. */
+export const ADMIN_LAMBDA_CONCURRENCY = 10;
 /** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
 export const DEFAULT_LAMBDA_CONCURRENCY = 50;
 
@@ -78,6 +81,11 @@ export interface LocalStack {
   admission: boolean;
   /** Origins the function gives CORS headers: the local API's own, then those asked for. */
   allowedOrigins: readonly string[];
+  /** The admin function as Lambda runs it (the admin API's routes, signed with the local credentials). */
+  adminLambda: {
+    readonly bundle: FunctionBundle;
+    stats(): InstancePoolStats;
+  };
   /** The function as Lambda runs it: its bundle and its pool of instances. */
   lambda: {
     readonly bundle: FunctionBundle;
@@ -121,7 +129,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Bundling takes a second or so: it runs while the services start. Both builds share esbuild's service
   // process, stopped once both are done, so nothing of it stays running beside the stack (stopping it
   // while the other build is in flight would fail that build).
-  const bundles = Promise.all([buildFunctionBundle(), bundleClient()]).finally(() => stopEsbuild());
+  const bundles = Promise.all([
+    buildFunctionBundle(),
+    bundleClient(),
+    buildFunctionBundle({ entry: ADMIN_HANDLER_ENTRY, name: 'admin' }),
+  ]).finally(() => stopEsbuild());
   bundles.catch(() => undefined);
 
   try {
@@ -162,6 +174,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: REGION,
       ...(options.grantsFile ? { grantsFile: options.grantsFile } : {}),
       ...(options.admission ? { admissionTableName: ADMISSION_TABLE } : {}),
+      sessionsTableName: SESSIONS_TABLE,
+      // local/partners.json stands for cdk.json's partners: their grants are the stack's.
+      stackPartnerIds: partners.map((partner) => partner.apiKeyId),
     });
     stops.push(() => dynamoDb.stop());
 
@@ -186,6 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(dynamoDb.admissionTableName !== undefined
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
+        SESSIONS_TABLE_NAME: SESSIONS_TABLE,
       },
       options.env ?? {},
     );
@@ -201,8 +217,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       concurrency,
     });
     stops.push(() => pool.stop());
-    await pool.warm();
+    const adminBundle = (await bundles)[2];
+    const adminPool = new InstancePool({
+      runtimeFile: adminBundle.runtimeFile,
+      handlerFile: adminBundle.handlerFile,
+      handlerName: adminBundle.handlerName,
+      execArgv: adminBundle.execArgv,
+      environment: handlerEnvironment(
+        {
+          POWERTOOLS_SERVICE_NAME: 'kvs-url-vending-admin',
+          GRANTS_TABLE_NAME: dynamoDb.tableName,
+          SESSIONS_TABLE_NAME: SESSIONS_TABLE,
+          DYNAMODB_ENDPOINT: dynamoDb.endpoint,
+          AWS_REGION: REGION,
+          AWS_DEFAULT_REGION: REGION,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        },
+        {},
+      ),
+      identity: LOCAL_ADMIN_FUNCTION,
+      concurrency: ADMIN_LAMBDA_CONCURRENCY,
+    });
+    stops.push(() => adminPool.stop());
+    await Promise.all([pool.warm(), adminPool.warm()]);
     api.setHandler(pool.handler);
+    api.setHandler(adminPool.handler, 'admin');
 
     return {
       apiUrl,
@@ -216,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       emulator,
       admission: dynamoDb.admissionTableName !== undefined,
       allowedOrigins,
+      adminLambda: { bundle: adminBundle, stats: () => adminPool.stats() },
       lambda: {
         bundle,
         concurrency,

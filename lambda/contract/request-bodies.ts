@@ -11,7 +11,7 @@ import {
 
 /**
  * One field of a JSON request body, in the terms JSON Schema uses (so that the stack's request model and
- * `openapi.yaml` are written from it as they are). Every field is optional.
+ * `openapi.yaml` are written from it as they are).
  */
 export type FieldSchema =
   | {
@@ -20,19 +20,37 @@ export type FieldSchema =
       readonly default?: string;
     }
   | { readonly type: 'string'; readonly format: 'date-time' }
+  | {
+      readonly type: 'string';
+      /** A regular expression the whole value matches (its source, anchored). */
+      readonly pattern: string;
+      /** What a value must be, in words: the validation message when it does not match. */
+      readonly description: string;
+    }
+  | { readonly type: 'string'; readonly maxLength: number }
   | { readonly type: 'boolean' }
   | {
       readonly type: 'integer';
       readonly minimum: number;
-      readonly maximum: number;
+      /** Absent: no upper bound. */
+      readonly maximum?: number;
       readonly default?: number;
+    }
+  | { readonly type: 'number'; readonly exclusiveMinimum: number; readonly maximum: number }
+  | { readonly type: 'array'; readonly items: FieldSchema; readonly minItems: number }
+  | {
+      readonly type: 'object';
+      readonly fields: Readonly<Record<string, FieldSchema>>;
+      readonly required: readonly string[];
     };
 
-/** A JSON object body: these fields, each optional, and no other. */
+/** A JSON object body: these fields, those of `required` present, and no other. */
 export interface BodySchema {
   /** The model's name (the stack's request model, the schema of `openapi.yaml`). */
   readonly name: string;
   readonly fields: Readonly<Record<string, FieldSchema>>;
+  /** Fields that must be present. Absent: every field is optional (and so is the body). */
+  readonly required?: readonly string[];
 }
 
 /** The value a field holds once validated. */
@@ -40,11 +58,15 @@ export type FieldValue<F extends FieldSchema> = F extends { readonly enum: reado
   ? E
   : F extends { readonly type: 'boolean' }
     ? boolean
-    : F extends { readonly type: 'integer' }
+    : F extends { readonly type: 'integer' | 'number' }
       ? number
-      : string;
+      : F extends { readonly type: 'array'; readonly items: infer I extends FieldSchema }
+        ? readonly FieldValue<I>[]
+        : F extends { readonly type: 'object'; readonly fields: infer O extends Record<string, FieldSchema> }
+          ? { readonly [K in keyof O]?: FieldValue<O[K]> }
+          : string;
 
-/** A validated body of `schema`: every field optional. */
+/** A validated body of `schema`, as its type sees it: every field optional. */
 export type BodyOf<S extends BodySchema> = {
   readonly [K in keyof S['fields']]?: FieldValue<S['fields'][K]>;
 };
@@ -82,3 +104,67 @@ export const PLAYBACK_URL_REQUEST = {
 } as const satisfies BodySchema;
 
 export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
+
+/** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. */
+export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s]{1,512}$/;
+/** A grant's id within its principal (the grants table's sort key): printable ASCII, no space. */
+export const GRANT_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/**
+ * Grant ids starting with this are the service's own items beside a principal's grants (its revocation):
+ * the admin API refuses them as grant ids.
+ */
+export const RESERVED_GRANT_ID_PREFIX = '#';
+
+/**
+ * What a grant allows: a grant record (docs/ARCHITECTURE.md, "Grants") without its key, `principal` and
+ * `grantId`. The body of `PUT /admin/v1/principals/{principal}/grants/{grantId}`, and the fields the
+ * function reads from every grant record (`lambda/adapters/grants/grant-records.ts` validates records
+ * with these fields, the key added): what the admin API accepts is exactly what the function reads.
+ */
+export const GRANT_REQUEST = {
+  name: 'GrantRequest',
+  fields: {
+    streams: {
+      type: 'array',
+      items: {
+        type: 'string',
+        pattern: '^(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{0,255}\\*)$',
+        description: 'must be a stream name or a prefix ending in *',
+      },
+      minItems: 1,
+    },
+    playbackModes: { type: 'array', items: { type: 'string', enum: PLAYBACK_MODES }, minItems: 1 },
+    protocols: { type: 'array', items: { type: 'string', enum: PROTOCOLS }, minItems: 1 },
+    maxExpiresInSeconds: { type: 'integer', minimum: MIN_EXPIRES_SECONDS, maximum: MAX_EXPIRES_SECONDS },
+    archiveWindowSeconds: { type: 'integer', minimum: 0 },
+    notAfter: { type: 'string', format: 'date-time' },
+    callerLimit: {
+      type: 'object',
+      fields: {
+        ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+        burst: { type: 'integer', minimum: 1, maximum: 10_000 },
+      },
+      required: ['ratePerSecond', 'burst'],
+    },
+    // A boolean, never a string: "false" must not read as consent.
+    producerTimestamps: { type: 'boolean' },
+  },
+  required: ['streams', 'playbackModes', 'protocols', 'maxExpiresInSeconds'],
+} as const satisfies BodySchema;
+
+export type GrantRequestBody = BodyOf<typeof GRANT_REQUEST>;
+
+/** The longest reason a revocation keeps (it shows in the admin API and its audit lines). */
+export const MAX_REVOCATION_REASON_LENGTH = 500;
+
+/** The body of `PUT /admin/v1/principals/{principal}/revocation`: both fields optional. */
+export const REVOCATION_REQUEST = {
+  name: 'RevocationRequest',
+  fields: {
+    reason: { type: 'string', maxLength: MAX_REVOCATION_REASON_LENGTH },
+    /** The revocation ends by itself at this instant; absent: until it is lifted. */
+    until: { type: 'string', format: 'date-time' },
+  },
+} as const satisfies BodySchema;
+
+export type RevocationRequestBody = BodyOf<typeof REVOCATION_REQUEST>;

@@ -1,55 +1,157 @@
-import { PLAYBACK_URL_REQUEST, type BodySchema } from './request-bodies';
+import { GRANT_REQUEST, PLAYBACK_URL_REQUEST, REVOCATION_REQUEST, type BodySchema } from './request-bodies';
 
 /**
  * How callers prove who they are. The keys are the names of the security schemes of `openapi.yaml`.
+ * `authorizationType` is the method's authorization in API Gateway: with `AWS_IAM`, API Gateway checks
+ * the request's Signature Version 4 and the caller's IAM policy before the function runs, and hands the
+ * function the caller's IAM identity.
  */
 export const CREDENTIALS = {
   /** `Authorization: Bearer <JWT>` of the configured issuer, verified by the function. */
-  bearerJwt: { caller: 'user', apiKeyRequired: false, browsers: true },
+  bearerJwt: { caller: 'user', apiKeyRequired: false, browsers: true, authorizationType: 'NONE' },
   /**
    * `x-api-key`, checked by API Gateway against the key's usage plan before the function runs; the
    * function reads the key's id. Partners' servers only: a key must never ship in an app or a page.
    */
-  apiKey: { caller: 'partner', apiKeyRequired: true, browsers: false },
+  apiKey: { caller: 'partner', apiKeyRequired: true, browsers: false, authorizationType: 'NONE' },
+  /**
+   * AWS Signature Version 4 with the operator's own AWS credentials (`execute-api:Invoke` on the admin
+   * routes), checked by API Gateway; the function reads the caller's IAM identity. Operators' tools only.
+   */
+  awsIam: { caller: 'operator', apiKeyRequired: false, browsers: false, authorizationType: 'AWS_IAM' },
 } as const;
 
 export type Credentials = keyof typeof CREDENTIALS;
 
-/** What the function does for a route. */
-export type RouteAction = 'list' | 'vend';
+/**
+ * The functions behind the API: `vend` serves viewers and partners; `admin` serves operators and is the
+ * only one that may change grants and revocations (least privilege: the README's "Two functions").
+ */
+export const FUNCTIONS = ['vend', 'admin'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
 
-export interface Route {
-  readonly method: 'GET' | 'POST';
+/** What the vend function does for a route. */
+export type VendAction = 'list' | 'vend';
+/** What the admin function does for a route. */
+export type AdminAction =
+  | 'listGrants'
+  | 'getGrant'
+  | 'putGrant'
+  | 'deleteGrant'
+  | 'revoke'
+  | 'unrevoke'
+  | 'listSessions';
+export type RouteAction = VendAction | AdminAction;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface RouteBase {
+  readonly method: HttpMethod;
   /** The API Gateway resource template (`event.resource`): `{name}` segments are path parameters. */
   readonly resource: string;
   readonly credentials: Credentials;
-  readonly action: RouteAction;
   /** The JSON body the route takes, validated by API Gateway (shapes) and by the function (rules). */
   readonly requestBody?: BodySchema;
+  /** Query string parameters the route reads, all optional; any other is ignored. */
+  readonly queryParameters?: readonly string[];
 }
+
+export interface VendRoute extends RouteBase {
+  readonly function: 'vend';
+  readonly action: VendAction;
+}
+
+export interface AdminRoute extends RouteBase {
+  readonly function: 'admin';
+  readonly action: AdminAction;
+}
+
+export type Route = VendRoute | AdminRoute;
+
+/** The path of the admin API's routes. */
+export const ADMIN_PREFIX = '/admin/v1';
 
 /**
  * The routes of the API. Adding a route is one entry here: the function's routing, the stack's
  * resources, methods and request models, and the local API follow, and a test holds `openapi.yaml` to it.
  */
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', resource: '/v1/streams', credentials: 'bearerJwt', action: 'list' },
+  { method: 'GET', resource: '/v1/streams', credentials: 'bearerJwt', function: 'vend', action: 'list' },
   {
     method: 'POST',
     resource: '/v1/streams/{streamName}/playback-url',
     credentials: 'bearerJwt',
+    function: 'vend',
     action: 'vend',
     requestBody: PLAYBACK_URL_REQUEST,
   },
-  { method: 'GET', resource: '/partner/v1/streams', credentials: 'apiKey', action: 'list' },
+  { method: 'GET', resource: '/partner/v1/streams', credentials: 'apiKey', function: 'vend', action: 'list' },
   {
     method: 'POST',
     resource: '/partner/v1/streams/{streamName}/playback-url',
     credentials: 'apiKey',
+    function: 'vend',
     action: 'vend',
     requestBody: PLAYBACK_URL_REQUEST,
   },
+  {
+    method: 'GET',
+    resource: `${ADMIN_PREFIX}/principals/{principal}/grants`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'listGrants',
+  },
+  {
+    method: 'GET',
+    resource: `${ADMIN_PREFIX}/principals/{principal}/grants/{grantId}`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'getGrant',
+  },
+  {
+    method: 'PUT',
+    resource: `${ADMIN_PREFIX}/principals/{principal}/grants/{grantId}`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'putGrant',
+    requestBody: GRANT_REQUEST,
+  },
+  {
+    method: 'DELETE',
+    resource: `${ADMIN_PREFIX}/principals/{principal}/grants/{grantId}`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'deleteGrant',
+  },
+  {
+    method: 'PUT',
+    resource: `${ADMIN_PREFIX}/principals/{principal}/revocation`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'revoke',
+    requestBody: REVOCATION_REQUEST,
+  },
+  {
+    method: 'DELETE',
+    resource: `${ADMIN_PREFIX}/principals/{principal}/revocation`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'unrevoke',
+  },
+  {
+    method: 'GET',
+    resource: `${ADMIN_PREFIX}/sessions`,
+    credentials: 'awsIam',
+    function: 'admin',
+    action: 'listSessions',
+    queryParameters: ['stream', 'principal', 'limit', 'nextToken'],
+  },
 ];
+
+/** The routes one function serves. */
+export function routesOf<F extends FunctionName>(name: F): readonly Extract<Route, { function: F }>[] {
+  return ROUTES.filter((route): route is Extract<Route, { function: F }> => route.function === name);
+}
 
 /** The names of the path parameters of a resource template, in order. */
 export function pathParametersOf(resource: string): string[] {

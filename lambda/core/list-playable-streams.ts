@@ -7,7 +7,8 @@ import {
 } from '../contract';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import type { Caller, Grant, PlayableStream } from './model';
-import type { Clock, GrantStore, KvsPort } from './ports';
+import { accessOf, type Clock, type GrantStore, type KvsPort } from './ports';
+import { applyRevocations } from './revocations';
 
 export interface ListDeps {
   readonly grants: GrantStore;
@@ -24,12 +25,14 @@ export interface ListDeps {
  * Several grants on one stream are merged: union of modes and protocols, the longest expiry, and the
  * most generous archive window and end date (absent means unlimited). A grant advertises only the session
  * it can still give: its maximum, shortened to end before its notAfter, and nothing at all once that is
- * below the shortest KVS session.
+ * below the shortest KVS session. A revoked caller is refused, and a revoked group's grants do not count.
  */
 export async function listPlayableStreams(deps: ListDeps, caller: Caller): Promise<PlayableStream[]> {
-  const stored = await deps.grants.grantsFor(caller.principals);
+  const access = await accessOf(deps.grants, caller.principals);
   const now = deps.clock.now();
-  const principals = new Set(caller.principals);
+  // A revoked caller is refused (403, as a vend is); a revoked group's grants are not listed.
+  const principals = new Set(applyRevocations(caller, access.revocations, now).principals);
+  const stored = access.grants;
   const sessionStartsBy = now + (deps.sessionStartSlackMs ?? 0);
   const live = stored
     .filter((grant) => principals.has(grant.principal))

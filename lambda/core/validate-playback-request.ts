@@ -1,11 +1,5 @@
-import * as z from 'zod/mini';
-import {
-  PLAYBACK_URL_REQUEST,
-  type BodyOf,
-  type BodySchema,
-  type FieldSchema,
-  type PlaybackUrlRequestBody,
-} from '../contract';
+import { PLAYBACK_URL_REQUEST, type PlaybackUrlRequestBody } from '../contract';
+import { bodySchemaOf, issueDetails } from './body-schema';
 import { InvalidRequestError, type ValidationDetail } from './errors';
 import type { PlaybackRequest } from './model';
 import type { Clock } from './ports';
@@ -15,29 +9,6 @@ const MAX_RANGE_MS = 24 * 60 * 60 * 1000;
 
 const INVALID_MESSAGE = 'The request body is invalid.';
 const FIELDS = PLAYBACK_URL_REQUEST.fields;
-
-function fieldSchema(field: FieldSchema): z.ZodMiniType {
-  switch (field.type) {
-    case 'boolean':
-      return z.boolean();
-    case 'integer':
-      return z.int().check(z.gte(field.minimum), z.lte(field.maximum));
-    default:
-      return 'enum' in field ? z.enum(field.enum) : z.iso.datetime({ offset: true });
-  }
-}
-
-/**
- * The contract's body schema as a zod schema. Strict: a misspelt field (say `expiresInSecond`) must fail
- * loudly rather than silently fall back to a default.
- */
-function bodySchemaOf<S extends BodySchema>(schema: S): z.ZodMiniType<BodyOf<S>> {
-  const shape = Object.fromEntries(
-    Object.entries(schema.fields).map(([name, field]) => [name, z.optional(fieldSchema(field))]),
-  );
-  // The shape is built field by field from the schema, so its output is BodyOf<S> by construction.
-  return z.strictObject(shape) as unknown as z.ZodMiniType<BodyOf<S>>;
-}
 
 const playbackBodySchema = bodySchemaOf(PLAYBACK_URL_REQUEST);
 
@@ -52,7 +23,7 @@ export function validatePlaybackRequest(body: unknown, clock: Clock): PlaybackRe
   }
   const parsed = playbackBodySchema.safeParse(body);
   if (!parsed.success) {
-    throw new InvalidRequestError(INVALID_MESSAGE, parsed.error.issues.flatMap(toDetails));
+    throw new InvalidRequestError(INVALID_MESSAGE, parsed.error.issues.flatMap(issueDetails));
   }
   const data: PlaybackUrlRequestBody = parsed.data;
   const protocol = data.protocol ?? FIELDS.protocol.default;
@@ -108,25 +79,4 @@ export function validatePlaybackRequest(body: unknown, clock: Clock): PlaybackRe
       : {}),
     ...(data.maxFragments !== undefined ? { maxFragments: data.maxFragments } : {}),
   };
-}
-
-/** zod/mini ships no message locale: describe each issue without echoing the value that caused it. */
-function toDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
-  const field = issue.path.map(String).join('.') || 'body';
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ field: key, issue: 'unknown field' }));
-    case 'invalid_type':
-      return [{ field, issue: `expected ${issue.expected}` }];
-    case 'invalid_value':
-      return [{ field, issue: `expected one of ${issue.values.map(String).join(', ')}` }];
-    case 'too_small':
-      return [{ field, issue: `must be at least ${String(issue.minimum)}` }];
-    case 'too_big':
-      return [{ field, issue: `must be at most ${String(issue.maximum)}` }];
-    case 'invalid_format':
-      return [{ field, issue: 'must be an RFC 3339 timestamp with a time zone offset' }];
-    default:
-      return [{ field, issue: 'invalid value' }];
-  }
 }

@@ -59,6 +59,8 @@ export interface Config {
   };
   /** Admission (caller limit, stream share, session cap); absent when ADMISSION_TABLE_NAME is not set. */
   readonly admission?: AdmissionConfig;
+  /** The session log every vend is recorded in; absent when SESSIONS_TABLE_NAME is not set. */
+  readonly sessions?: SessionsConfig;
   readonly powertools: {
     readonly serviceName: string;
     readonly metricsNamespace: string;
@@ -66,12 +68,18 @@ export interface Config {
   };
 }
 
+export interface SessionsConfig {
+  readonly tableName: string;
+  /** Deadline of one record's write (and, with a session cap, its count). */
+  readonly timeoutMs: number;
+}
+
 export interface AdmissionConfig {
   readonly tableName: string;
   readonly callerLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly streamLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly streamShareWindowSeconds: number;
-  /** 0: no cap. */
+  /** 0: no cap. Counted on the session log's records: needs SESSIONS_TABLE_NAME. */
   readonly sessionCap: number;
   readonly timeoutMs: number;
 }
@@ -90,6 +98,9 @@ export const LIVE_MAX_FRAGMENTS_RANGE = { min: 3, max: 100 } as const;
  * session ends before its grant's notAfter. The function's timeout must leave room for it.
  */
 export const DEFAULT_KVS_RETRY_BUDGET_MS = 4000;
+
+/** How long the write of a session record (and its count under a cap) may take unless SESSIONS_TIMEOUT_MS says. */
+export const DEFAULT_SESSIONS_TIMEOUT_MS = 500;
 
 /** Admission's settings when their variables are not set (the stack keeps them unless told). */
 export const ADMISSION_DEFAULTS = {
@@ -223,6 +234,20 @@ export function parseConfig(env: Env): Config {
     };
   }
 
+  const sessionsTable = read('SESSIONS_TABLE_NAME');
+  const sessions: SessionsConfig | undefined =
+    sessionsTable === undefined
+      ? undefined
+      : {
+          tableName: sessionsTable,
+          timeoutMs: integer('SESSIONS_TIMEOUT_MS', DEFAULT_SESSIONS_TIMEOUT_MS, 50, 10_000),
+        };
+  if (admission && admission.sessionCap > 0 && !sessions) {
+    throw new ConfigError(
+      'ADMISSION_SESSION_CAP needs SESSIONS_TABLE_NAME: the cap counts the session log\'s records.',
+    );
+  }
+
   return {
     region: required('AWS_REGION'),
     ...(dynamoDbEndpoint !== undefined
@@ -269,6 +294,7 @@ export function parseConfig(env: Env): Config {
       ),
     },
     ...(admission ? { admission } : {}),
+    ...(sessions ? { sessions } : {}),
     powertools: {
       serviceName: read('POWERTOOLS_SERVICE_NAME') ?? 'kvs-url-vending',
       metricsNamespace: read('POWERTOOLS_METRICS_NAMESPACE') ?? 'KvsUrlVending',

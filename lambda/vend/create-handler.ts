@@ -3,16 +3,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { CORS, MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type Route } from '../contract';
+import { CORS, MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type VendRoute } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
-import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
+import { vendPlaybackUrl, type Sessions } from '../core/vend-playback-url';
 import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
 import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from './responses';
-import { bearerToken, jsonBody } from './http-request';
+import { bearerToken, header, jsonBody } from './http-request';
+import { NotFoundRouteError } from './http-errors';
 import {
   correlationId,
   httpErrors,
@@ -33,8 +34,8 @@ export interface VendHandlerDeps {
   readonly clock?: Clock;
   /** Admission of authorized vends before KVS is called (caller limit, stream share). */
   readonly admission?: Admission;
-  /** Optional cap on concurrent sessions per user. */
-  readonly sessions?: SessionCap;
+  /** The session log every vend is recorded in, and the optional cap on concurrent sessions per user. */
+  readonly sessions?: Sessions;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** JWT claim holding the caller's groups (of several, the first present wins). Default `groups`. */
@@ -108,12 +109,15 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     if (status === 403) metrics.addMetric('Denials', MetricUnit.Count, 1);
   };
 
-  const authenticate = async (route: Route, event: APIGatewayProxyEvent): Promise<Caller> => {
+  const authenticate = async (route: VendRoute, event: APIGatewayProxyEvent): Promise<Caller> => {
     switch (route.credentials) {
       case 'apiKey':
         return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
       case 'bearerJwt':
         return callerFromClaims(await deps.verifier.verify(bearerToken(event)), groupsClaims);
+      case 'awsIam':
+        // The admin function's credentials: no route of this function takes them.
+        throw new NotFoundRouteError('No such route.');
     }
   };
 
@@ -125,7 +129,18 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     responseContext: ResponseContext,
   ): Promise<APIGatewayProxyResult> => {
     const streamName = event.pathParameters?.streamName ?? '';
-    const result = await vendPlaybackUrl(core, { caller, streamName, body: jsonBody(event, maxBodyBytes) });
+    const userAgent = header(event, 'user-agent');
+    const sourceIp = event.requestContext?.identity?.sourceIp;
+    const result = await vendPlaybackUrl(core, {
+      caller,
+      streamName,
+      body: jsonBody(event, maxBodyBytes),
+      origin: {
+        requestId: requestIdOf(event, context),
+        ...(typeof sourceIp === 'string' ? { sourceIp } : {}),
+        ...(userAgent !== undefined ? { userAgent } : {}),
+      },
+    });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
     // The URL carries a bearer token: it goes to the caller and nowhere else.
     logger.info('Playback URL vended', {

@@ -7,9 +7,9 @@ import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
 import { createAdmissionTable } from '../adapters/admission/admission-table';
 import { createDynamoDbActivityTracker } from '../adapters/admission/activity-tracker';
 import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
-import { createDynamoDbSessionCounter } from '../adapters/admission/session-counter';
 import { createAdmission } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
+import { createDynamoDbSessionLog } from '../adapters/sessions/dynamodb-session-log';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
 import { parseConfig } from './config';
@@ -52,7 +52,8 @@ const grants: GrantStore =
         region: config.region,
         ...(config.grants.source.endpoint !== undefined ? { endpoint: config.grants.source.endpoint } : {}),
         cacheTtlMs: config.grants.cacheTtlSeconds * 1000,
-        onInvalidRecord: (principal) => logger.warn('Ignored an invalid grant record', { principal }),
+        // Field names and issues only, never values: a record may hold anything an operator typed.
+        onInvalidRecord: (record) => logger.warn('Ignored an invalid grant record', { ...record }),
       })
     : createStaticGrantStore(loadGrantsFile(config.grants.source.path));
 
@@ -68,6 +69,16 @@ const kvs = createKvsAdapter({
     metrics.addMetric(hit ? 'EndpointCacheHits' : 'EndpointCacheMisses', MetricUnit.Count, 1),
   onKvsError: () => metrics.addMetric('KvsErrors', MetricUnit.Count, 1),
 });
+
+const sessionsConfig = config.sessions;
+const sessionLog = sessionsConfig
+  ? createDynamoDbSessionLog({
+      tableName: sessionsConfig.tableName,
+      region: config.region,
+      ...(config.dynamoDbEndpoint !== undefined ? { endpoint: config.dynamoDbEndpoint } : {}),
+      timeoutMs: sessionsConfig.timeoutMs,
+    })
+  : undefined;
 
 const admission = config.admission;
 const admissionTable = admission
@@ -95,14 +106,14 @@ export const handler = createHandler({
           streamLimit: admission.streamLimit,
           streamShareWindowMs: admission.streamShareWindowSeconds * 1000,
         }),
-        ...(admission.sessionCap > 0
-          ? {
-              sessions: {
-                counter: createDynamoDbSessionCounter({ table: admissionTable }),
-                maxPerUser: admission.sessionCap,
-              },
-            }
-          : {}),
+      }
+    : {}),
+  ...(sessionLog
+    ? {
+        sessions: {
+          log: sessionLog,
+          ...(admission && admission.sessionCap > 0 ? { capPerUser: admission.sessionCap } : {}),
+        },
       }
     : {}),
   logger,
@@ -111,8 +122,9 @@ export const handler = createHandler({
   allowedOrigins: config.http.allowedOrigins,
   maxBodyBytes: config.http.maxBodyBytes,
   liveMaxFragments: config.playback.liveMaxFragments,
-  // KVS starts a session's clock when it answers, at worst at the end of the retry budget.
-  sessionStartSlackMs: config.kvs.retryBudgetMs,
+  // KVS starts a session's clock when it answers: at worst once the session record is written and the
+  // retry budget is spent.
+  sessionStartSlackMs: config.kvs.retryBudgetMs + (sessionsConfig?.timeoutMs ?? 0),
 });
 
 /**

@@ -1,30 +1,42 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ROUTES, type Route } from '../contract';
+import { routesOf, type Route } from '../contract';
 import { MethodNotAllowedError, NotFoundRouteError } from './http-errors';
 
-/** The contract's routes by API Gateway resource template (`event.resource`), then by method. */
-const ROUTES_BY_RESOURCE = new Map<string, ReadonlyMap<string, Route>>();
-for (const route of ROUTES) {
-  const methods = new Map(ROUTES_BY_RESOURCE.get(route.resource));
-  methods.set(route.method, route);
-  ROUTES_BY_RESOURCE.set(route.resource, methods);
+export type RouteMatch<R extends Route = Route> =
+  { readonly kind: 'route'; readonly route: R } | { readonly kind: 'preflight'; readonly allow: string };
+
+export interface Router<R extends Route> {
+  /** Whether `resource` is one of these routes' resource templates (safe to log as it is). */
+  isKnownRoute(resource: string | undefined): boolean;
+  /** The route of an event, or a preflight; throws NotFoundRouteError / MethodNotAllowedError. */
+  matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): RouteMatch<R>;
 }
 
-/** Whether `resource` is one of the API's resource templates (safe to log as it is). */
-export function isKnownRoute(resource: string | undefined): boolean {
-  return resource !== undefined && ROUTES_BY_RESOURCE.has(resource);
+/** Routing of one function's routes (of the contract) by API Gateway resource template, then by method. */
+export function createRouter<R extends Route>(routes: readonly R[]): Router<R> {
+  const byResource = new Map<string, ReadonlyMap<string, R>>();
+  for (const route of routes) {
+    const methods = new Map(byResource.get(route.resource));
+    methods.set(route.method, route);
+    byResource.set(route.resource, methods);
+  }
+  return {
+    isKnownRoute: (resource) => resource !== undefined && byResource.has(resource),
+    matchRoute(event) {
+      const methods = byResource.get(event.resource);
+      if (!methods) throw new NotFoundRouteError('No such route.');
+      const allow = [...methods.keys(), 'OPTIONS'].join(', ');
+      const method = event.httpMethod.toUpperCase();
+      if (method === 'OPTIONS') return { kind: 'preflight', allow };
+      const route = methods.get(method);
+      if (!route) throw new MethodNotAllowedError('This method is not allowed on this route.', allow);
+      return { kind: 'route', route };
+    },
+  };
 }
 
-export type RouteMatch =
-  { readonly kind: 'route'; readonly route: Route } | { readonly kind: 'preflight'; readonly allow: string };
+/** The vend function's routes. */
+const vendRouter = createRouter(routesOf('vend'));
 
-export function matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): RouteMatch {
-  const methods = ROUTES_BY_RESOURCE.get(event.resource);
-  if (!methods) throw new NotFoundRouteError('No such route.');
-  const allow = [...methods.keys(), 'OPTIONS'].join(', ');
-  const method = event.httpMethod.toUpperCase();
-  if (method === 'OPTIONS') return { kind: 'preflight', allow };
-  const route = methods.get(method);
-  if (!route) throw new MethodNotAllowedError('This method is not allowed on this route.', allow);
-  return { kind: 'route', route };
-}
+export const isKnownRoute = vendRouter.isKnownRoute;
+export const matchRoute = vendRouter.matchRoute;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { ERROR_STATUS } from '../../lambda/contract';
 import { sendJson } from '../json-response';
 
 /**
@@ -86,6 +87,29 @@ export function sendGatewayAnswer(response: ServerResponse, answer: GatewayAnswe
     {
       'x-amzn-RequestId': requestId,
       ...(answer.errorType ? { 'x-amzn-ErrorType': answer.errorType } : {}),
+    },
+  );
+}
+
+/**
+ * A request to an AWS_IAM route that API Gateway refused (`iam-authorization.ts`): 403 in the service's
+ * error shape, with API Gateway's error type and message (never the request's credentials), and no data.
+ */
+export function sendIamRefusal(
+  response: ServerResponse,
+  refusal: { readonly errorType: string; readonly message: string },
+  requestId: string,
+): void {
+  sendJson(
+    response,
+    ERROR_STATUS.FORBIDDEN,
+    { error: { code: 'FORBIDDEN', message: refusal.message, requestId } },
+    {
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Request-Id': requestId,
+      'x-amzn-RequestId': requestId,
+      'x-amzn-ErrorType': refusal.errorType,
     },
   );
 }

@@ -12,11 +12,14 @@ import {
   REQUEST_TOO_LARGE,
   THROTTLED,
   sendGatewayAnswer,
+  sendIamRefusal,
   type GatewayAnswer,
 } from './gateway-responses';
+import { authorizeIamRequest, type IamIdentity } from './iam-authorization';
 import { buildLambdaContext, buildProxyEvent, newRequestId } from './proxy-event';
 import { matchRoute } from './routes';
 import { UsagePlanMeter, type LocalPartner } from './usage-plan';
+import type { FunctionName } from '../../lambda/contract';
 
 /** What the gateway invokes: the function's instance pool, or a handler in this process (tests). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -32,8 +35,11 @@ export interface GatewayOptions {
 export interface Gateway {
   /** Answers one API request as API Gateway (REST, Lambda proxy integration) would. */
   handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
-  /** Installs the handler once its environment is ready; API calls before that answer 503. */
-  setHandler(handler: ProxyHandler): void;
+  /**
+   * Installs the handler of a function (default `vend`) once its environment is ready; calls of its
+   * routes before that answer 503.
+   */
+  setHandler(handler: ProxyHandler, fn?: FunctionName): void;
 }
 
 /** API Gateway's payload limit for REST APIs. */
@@ -50,7 +56,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const meter = new UsagePlanMeter(now);
   const partnersByKey = new Map(options.partners.map((partner) => [partner.apiKey, partner]));
-  let handler: ProxyHandler | undefined;
+  const handlers = new Map<FunctionName, ProxyHandler>();
 
   const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const requestId = newRequestId();
@@ -75,6 +81,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       apiKey = { value: partner.apiKey, id: partner.apiKeyId };
     }
 
+    let iam: IamIdentity | undefined;
+    // API Gateway checks AWS_IAM before anything reaches the function; OPTIONS is no method of these routes.
+    if (match.route.awsIam) {
+      const rawPath = (request.url ?? '/').split('?')[0]!;
+      const outcome = await authorizeIamRequest(request, rawPath, url.searchParams, body, now());
+      if (!outcome.ok) return sendIamRefusal(response, outcome.refusal, requestId);
+      iam = outcome.identity;
+    }
+
+    const handler = handlers.get(match.route.function);
     if (!handler) return sendGatewayAnswer(response, NOT_READY, requestId);
     const event = buildProxyEvent({
       request,
@@ -85,8 +101,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       requestId,
       receivedAt,
       ...(apiKey ? { apiKey } : {}),
+      ...(iam ? { iam } : {}),
     });
-    const context = buildLambdaContext(requestId, options.functionTimeoutMs ?? 10_000, now);
+    const context = buildLambdaContext(
+      requestId,
+      options.functionTimeoutMs ?? 10_000,
+      now,
+      match.route.function,
+    );
 
     let result: unknown;
     try {
@@ -100,8 +122,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     handle,
-    setHandler(next) {
-      handler = next;
+    setHandler(next, fn = 'vend') {
+      handlers.set(fn, next);
     },
   };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { FunctionName } from '../../lambda/contract';
+import type { IamIdentity } from './iam-authorization';
 import type { RouteMatch } from './routes';
 
 const LOCAL_STAGE = 'local';
@@ -16,6 +18,27 @@ export const LOCAL_FUNCTION = {
   logGroupName: '/aws/lambda/kvs-url-vending-local-vend',
 } as const;
 
+/** The local admin function, likewise. */
+export const LOCAL_ADMIN_FUNCTION = {
+  functionName: 'kvs-url-vending-local-admin',
+  functionVersion: '$LATEST',
+  /** As deployed (the admin function's 256 MB). */
+  memorySizeMb: 256,
+  logGroupName: '/aws/lambda/kvs-url-vending-local-admin',
+} as const;
+
+export const LOCAL_FUNCTIONS: Readonly<Record<FunctionName, FunctionIdentityOf>> = {
+  vend: LOCAL_FUNCTION,
+  admin: LOCAL_ADMIN_FUNCTION,
+};
+
+interface FunctionIdentityOf {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly memorySizeMb: number;
+  readonly logGroupName: string;
+}
+
 export interface ProxyEventInput {
   request: IncomingMessage;
   match: RouteMatch;
@@ -27,6 +50,8 @@ export interface ProxyEventInput {
   receivedAt: number;
   /** Set on partner routes once the key was accepted. */
   apiKey?: { value: string; id: string };
+  /** Set on AWS_IAM routes once the signature was accepted: the caller's IAM identity. */
+  iam?: IamIdentity;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -91,6 +116,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
       domainName: request.headers.host ?? '127.0.0.1',
       protocol: `HTTP/${request.httpVersion}`,
       ...(input.apiKey ? { apiKey: input.apiKey } : {}),
+      ...(input.iam ? { iam: input.iam } : {}),
     }),
   };
 }
@@ -111,6 +137,8 @@ export interface RequestContextInput {
   readonly protocol?: string;
   /** Set on partner routes once API Gateway accepted the key. */
   readonly apiKey?: { readonly value: string | null; readonly id: string | null };
+  /** Set on AWS_IAM routes once API Gateway accepted the signature. */
+  readonly iam?: IamIdentity;
 }
 
 /**
@@ -129,11 +157,11 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
     extendedRequestId: input.requestId,
     httpMethod: input.method,
     identity: {
-      accessKey: null,
-      accountId: null,
+      accessKey: input.iam?.accessKey ?? null,
+      accountId: input.iam?.accountId ?? null,
       apiKey: input.apiKey?.value ?? null,
       apiKeyId: input.apiKey?.id ?? null,
-      caller: null,
+      caller: input.iam?.caller ?? null,
       clientCert: null,
       cognitoAuthenticationProvider: null,
       cognitoAuthenticationType: null,
@@ -141,9 +169,9 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
       cognitoIdentityPoolId: null,
       principalOrgId: null,
       sourceIp: input.sourceIp,
-      user: null,
+      user: input.iam?.user ?? null,
       userAgent: input.userAgent,
-      userArn: null,
+      userArn: input.iam?.userArn ?? null,
     },
     path: `/${stage}${input.path}`,
     protocol: input.protocol ?? 'HTTP/1.1',
@@ -157,9 +185,14 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
 }
 
 /** A Lambda context for one invocation; the deadline mirrors the function timeout. */
-export function buildLambdaContext(requestId: string, timeoutMs: number, now: () => number): Context {
+export function buildLambdaContext(
+  requestId: string,
+  timeoutMs: number,
+  now: () => number,
+  fn: FunctionName = 'vend',
+): Context {
   const deadline = now() + timeoutMs;
-  const { functionName, functionVersion, memorySizeMb, logGroupName } = LOCAL_FUNCTION;
+  const { functionName, functionVersion, memorySizeMb, logGroupName } = LOCAL_FUNCTIONS[fn];
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

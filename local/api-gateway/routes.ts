@@ -1,17 +1,29 @@
-import { CREDENTIALS, pathParametersOf, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
+import {
+  CREDENTIALS,
+  pathParametersOf,
+  ROUTES as CONTRACT_ROUTES,
+  type Credentials,
+  type FunctionName,
+  type HttpMethod,
+} from '../../lambda/contract';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: HttpMethod;
   /** The API Gateway resource template, e.g. `/v1/streams/{streamName}/playback-url`. */
   resource: string;
+  credentials: Credentials;
   /** Partner routes require an API key (and count against its usage plan). */
   apiKeyRequired: boolean;
+  /** Admin routes require AWS Signature Version 4 (API Gateway's AWS_IAM authorization). */
+  awsIam: boolean;
+  /** The function the route's integration invokes. */
+  function: FunctionName;
   pattern: RegExp;
   /** Names of the path parameters captured by `pattern`, in order. */
   parameters: readonly string[];
 }
 
-function route(method: Route['method'], resource: string, apiKeyRequired: boolean): Route {
+function route(method: HttpMethod, resource: string, credentials: Credentials, fn: FunctionName): Route {
   const source = resource
     .split('/')
     .map((segment) =>
@@ -19,15 +31,24 @@ function route(method: Route['method'], resource: string, apiKeyRequired: boolea
     )
     .join('/');
   const parameters = pathParametersOf(resource);
-  return { method, resource, apiKeyRequired, pattern: new RegExp(`^${source}$`), parameters };
+  return {
+    method,
+    resource,
+    credentials,
+    apiKeyRequired: CREDENTIALS[credentials].apiKeyRequired,
+    awsIam: CREDENTIALS[credentials].authorizationType === 'AWS_IAM',
+    function: fn,
+    pattern: new RegExp(`^${source}$`),
+    parameters,
+  };
 }
 
 /**
  * The methods of the REST API, as deployed: the contract's routes (`lambda/contract/routes.ts`;
  * docs/ARCHITECTURE.md, "Where the contract lives").
  */
-const ROUTES: readonly Route[] = CONTRACT_ROUTES.map(({ method, resource, credentials }) =>
-  route(method, resource, CREDENTIALS[credentials].apiKeyRequired),
+const ROUTES: readonly Route[] = CONTRACT_ROUTES.map((contract) =>
+  route(contract.method, contract.resource, contract.credentials, contract.function),
 );
 
 export interface RouteMatch {
@@ -45,6 +66,8 @@ export interface RouteMatch {
 export function matchRoute(method: string, path: string): RouteMatch | undefined {
   for (const candidate of ROUTES) {
     if (candidate.method !== method && method !== 'OPTIONS') continue;
+    // The admin routes have no OPTIONS method: no browser calls them.
+    if (method === 'OPTIONS' && candidate.awsIam) continue;
     const match = candidate.pattern.exec(path);
     if (!match) continue;
     const matchedMethod = method === 'OPTIONS' ? 'OPTIONS' : candidate.method;

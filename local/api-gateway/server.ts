@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { FunctionName } from '../../lambda/contract';
 import { createStaticFiles, type Asset } from '../demo/static-files';
 import { createIdentityEndpoints, type TokenRequest } from '../identity/http-endpoints';
 import { createGateway, type GatewayOptions, type ProxyHandler } from './gateway';
@@ -18,8 +19,8 @@ export interface LocalApiServerOptions extends GatewayOptions {
 
 export interface LocalApiServer {
   server: Server;
-  /** Installs the handler once its environment is ready; API calls before that answer 503. */
-  setHandler(handler: ProxyHandler): void;
+  /** Installs a function's handler (default `vend`) once its environment is ready; calls before answer 503. */
+  setHandler(handler: ProxyHandler, fn?: FunctionName): void;
 }
 
 /**
@@ -50,5 +51,5 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     }
   });
 
-  return { server, setHandler: (handler) => gateway.setHandler(handler) };
+  return { server, setHandler: (handler, fn) => gateway.setHandler(handler, fn) };
 }

@@ -18,6 +18,8 @@ const REPO_ROOT = resolve(__dirname, '..', '..');
 /** Git-ignored, next to the identity provider's signing key. */
 export const DEFAULT_BUNDLE_DIR = join(REPO_ROOT, '.local', 'lambda');
 const HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'vend', 'handler.ts');
+/** The admin function's handler module (bundled the same way). */
+export const ADMIN_HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'admin', 'handler.ts');
 const INSTANCE_ENTRY = join(__dirname, 'instance.ts');
 /** Builds of other sources than the current one are removed once unused for this long. */
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -37,14 +39,15 @@ export interface FunctionBundle {
 }
 
 /**
- * Bundles the vend function exactly as the stack does, plus the instance runtime, into
- * `<outDir>/vend-<content hash>/`. Each file is written under a temporary name and renamed, and the
+ * Bundles a function (the vend function unless `entry` names another) exactly as the stack does, plus the
+ * instance runtime, into `<outDir>/<name>-<content hash>/`. Each file is written under a temporary name and renamed, and the
  * directory is named by what it holds, so several local stacks (parallel jest workers) can build at once
  * without one loading the half-written file of another.
  */
 export async function buildFunctionBundle(
-  options: { outDir?: string; entry?: string } = {},
+  options: { outDir?: string; entry?: string; name?: string } = {},
 ): Promise<FunctionBundle> {
+  const name = options.name ?? 'vend';
   const started = performance.now();
   const outDir = options.outDir ?? DEFAULT_BUNDLE_DIR;
   const stack = stackBundling();
@@ -72,9 +75,9 @@ export async function buildFunctionBundle(
   const files = [...handler.outputFiles, ...runtime.outputFiles];
   const hash = createHash('sha256');
   for (const file of files) hash.update(basename(file.path)).update(file.contents);
-  const dir = join(outDir, `vend-${hash.digest('hex').slice(0, 16)}`);
+  const dir = join(outDir, `${name}-${hash.digest('hex').slice(0, 16)}`);
   writeOnce(dir, files);
-  pruneStale(outDir, dir);
+  pruneStale(outDir, dir, `${name}-`);
 
   const handlerFile = join(dir, `index.${extension}`);
   return {
@@ -100,11 +103,11 @@ function writeOnce(dir: string, files: readonly OutputFile[]): void {
   utimesSync(dir, now, now);
 }
 
-function pruneStale(outDir: string, current: string): void {
+function pruneStale(outDir: string, current: string, prefix: string): void {
   const cutoff = Date.now() - STALE_AFTER_MS;
   for (const name of readdirSync(outDir)) {
     const path = join(outDir, name);
-    if (path === current || !name.startsWith('vend-')) continue;
+    if (path === current || !name.startsWith(prefix)) continue;
     try {
       if (statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
     } catch {

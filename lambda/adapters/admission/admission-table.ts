@@ -11,16 +11,16 @@ import { AdmissionUnavailableError } from '../../core/admission';
 import type { Clock } from '../../core/ports';
 
 /**
- * The admission table: the DynamoDB table behind admission (caller limits, stream shares, session caps).
+ * The admission table: the DynamoDB table behind admission (caller limits, stream shares).
  *
  * Schema (a table of its own):
  * - partition key `pk` (S): `caller#<principal>`, `stream#<name>`, `stream#<name>#<principal>`,
- *   `active#<name>`, `sessions#<principal>`;
+ *   `active#<name>`;
  * - `v` (N): version, incremented by every write; each write is conditional on the version read, so
  *   concurrent instances never overwrite each other's update (optimistic concurrency);
  * - `ttl` (N, epoch seconds): the table's TTL attribute; set to when the item no longer matters (a
- *   full bucket, the last session's expiry), so idle items expire by themselves;
- * - the state of the item: `tokens`/`refilledAt` (N), `expiries` (L of N) or `seen` (M of N).
+ *   full bucket, the end of the activity window), so idle items expire by themselves;
+ * - the state of the item: `tokens`/`refilledAt` (N) or `seen` (M of N).
  */
 export interface AdmissionTableOptions {
   tableName: string;

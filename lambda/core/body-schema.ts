@@ -1,0 +1,108 @@
+/**
+ * The contract's body schemas (`lambda/contract/request-bodies.ts`) as zod schemas, and zod's issues as
+ * the contract's error details: one translation for every body the API and the grants table hold.
+ */
+import * as z from 'zod/mini';
+import type { BodyOf, BodySchema, FieldSchema } from '../contract';
+import type { ValidationDetail } from './errors';
+
+/** The zod schema of one field of the contract. */
+export function fieldSchema(field: FieldSchema): z.ZodMiniType {
+  switch (field.type) {
+    case 'boolean':
+      return z.boolean();
+    case 'integer':
+      return field.maximum === undefined
+        ? z.int().check(z.gte(field.minimum))
+        : z.int().check(z.gte(field.minimum), z.lte(field.maximum));
+    case 'number':
+      return z.number().check(z.gt(field.exclusiveMinimum), z.lte(field.maximum));
+    case 'array':
+      return z.array(fieldSchema(field.items)).check(z.minLength(field.minItems));
+    case 'object':
+      return objectSchema(field.fields, field.required);
+    case 'string':
+      if ('enum' in field) return z.enum(field.enum);
+      if ('pattern' in field) return z.string().check(z.regex(new RegExp(field.pattern), field.description));
+      if ('maxLength' in field) return z.string().check(z.maxLength(field.maxLength));
+      return z.iso.datetime({ offset: true });
+  }
+}
+
+function objectSchema(
+  fields: Readonly<Record<string, FieldSchema>>,
+  required: readonly string[] = [],
+  extra: Readonly<Record<string, z.ZodMiniType>> = {},
+): z.ZodMiniObject {
+  const shape: Record<string, z.ZodMiniType> = { ...extra };
+  for (const [name, field] of Object.entries(fields)) {
+    const schema = fieldSchema(field);
+    shape[name] = required.includes(name) ? schema : z.optional(schema);
+  }
+  // Strict: a misspelt optional field (say `expiresInSecond`, `notafter`) must fail loudly rather than
+  // silently fall back to a default, or silently widen a grant.
+  return z.strictObject(shape);
+}
+
+/**
+ * The contract's body schema as a zod schema: its fields, those of `required` present, no other field
+ * but those of `extra` (the key of a stored record, say).
+ */
+export function bodySchemaOf<S extends BodySchema>(
+  schema: S,
+  extra: Readonly<Record<string, z.ZodMiniType>> = {},
+): z.ZodMiniType<BodyOf<S>> {
+  // The shape is built field by field from the schema, so its output is BodyOf<S> by construction.
+  return objectSchema(schema.fields, schema.required, extra) as unknown as z.ZodMiniType<BodyOf<S>>;
+}
+
+/**
+ * What is wrong, for each zod issue: the field's path and the problem, never the offending value (zod/mini
+ * ships no message locale, and the value may be anything the caller sent).
+ */
+export function issueDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
+  const path = issue.path.map(String).join('.');
+  const field = path || 'body';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, issue: 'unknown field' }));
+    case 'invalid_type':
+      return [{ field, issue: `expected ${issue.expected}` }];
+    case 'invalid_value':
+      return [{ field, issue: `expected one of ${issue.values.map(String).join(', ')}` }];
+    case 'too_small':
+      return [
+        {
+          field,
+          issue:
+            issue.origin === 'array'
+              ? `must hold at least ${String(issue.minimum)} item(s)`
+              : issue.inclusive === false
+                ? `must be greater than ${String(issue.minimum)}`
+                : `must be at least ${String(issue.minimum)}`,
+        },
+      ];
+    case 'too_big':
+      return [
+        {
+          field,
+          issue:
+            issue.origin === 'string'
+              ? `must be at most ${String(issue.maximum)} characters`
+              : `must be at most ${String(issue.maximum)}`,
+        },
+      ];
+    case 'invalid_format':
+      return [
+        {
+          field,
+          issue:
+            issue.format === 'regex'
+              ? issue.message
+              : 'must be an RFC 3339 timestamp with a time zone offset',
+        },
+      ];
+    default:
+      return [{ field, issue: 'invalid value' }];
+  }
+}
