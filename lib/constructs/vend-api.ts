@@ -7,15 +7,18 @@ import {
   CORS,
   CREDENTIALS,
   ERROR_STATUS,
+  FUNCTIONS,
   pathParametersOf,
   ROUTES,
   type BodySchema,
   type ErrorCode,
   type FieldSchema,
+  type FunctionName,
 } from '../../lambda/contract';
 
 export interface VendApiProps {
-  readonly handler: lambda.IFunction;
+  /** The function behind each route (`function` of the contract's routes). */
+  readonly handlers: Readonly<Record<FunctionName, lambda.IFunction>>;
   /**
    * Exact origins allowed to call the user routes from a browser.
    * @default - none: no CORS preflight, no CORS headers
@@ -41,24 +44,45 @@ const JSON_SCHEMA_TYPES: Readonly<Record<FieldSchema['type'], apigateway.JsonSch
   string: apigateway.JsonSchemaType.STRING,
   boolean: apigateway.JsonSchemaType.BOOLEAN,
   integer: apigateway.JsonSchemaType.INTEGER,
+  number: apigateway.JsonSchemaType.NUMBER,
+  array: apigateway.JsonSchemaType.ARRAY,
+  object: apigateway.JsonSchemaType.OBJECT,
 };
 
+/** An object of fields, closed: those of `required` present, no other. */
+function objectSchema(
+  fields: Readonly<Record<string, FieldSchema>>,
+  required: readonly string[] | undefined,
+): apigateway.JsonSchema {
+  return {
+    type: apigateway.JsonSchemaType.OBJECT,
+    additionalProperties: false,
+    properties: Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, fieldModel(field)])),
+    ...(required && required.length > 0 ? { required: [...required] } : {}),
+  };
+}
+
+/** One field as API Gateway validates it: its shape and enumeration; ranges and patterns are the function's. */
+function fieldModel(field: FieldSchema): apigateway.JsonSchema {
+  switch (field.type) {
+    case 'array':
+      return { type: JSON_SCHEMA_TYPES.array, items: fieldModel(field.items) };
+    case 'object':
+      return objectSchema(field.fields, field.required);
+    default:
+      return { type: JSON_SCHEMA_TYPES[field.type], ...('enum' in field ? { enum: [...field.enum] } : {}) };
+  }
+}
+
 /**
- * A request body of the contract as API Gateway's request model: shapes and enumerations only, no other
- * field; the function checks ranges and the rules between fields.
+ * A request body of the contract as API Gateway's request model: shapes, enumerations and required fields
+ * only, no other field; the function checks ranges, patterns and the rules between fields.
  */
 function requestModelSchema(body: BodySchema): apigateway.JsonSchema {
   return {
     schema: apigateway.JsonSchemaVersion.DRAFT4,
     title: body.name,
-    type: apigateway.JsonSchemaType.OBJECT,
-    additionalProperties: false,
-    properties: Object.fromEntries(
-      Object.entries(body.fields).map(([name, field]) => [
-        name,
-        { type: JSON_SCHEMA_TYPES[field.type], ...('enum' in field ? { enum: [...field.enum] } : {}) },
-      ]),
-    ),
+    ...objectSchema(body.fields, body.required),
   };
 }
 
@@ -137,10 +161,12 @@ export class VendApi extends Construct {
     // The stack names its own output; an extra unnamed one would only duplicate it.
     this.api.node.tryRemoveChild('Endpoint');
 
-    const integration = new apigateway.LambdaIntegration(props.handler, {
-      proxy: true,
-      allowTestInvoke: false,
-    });
+    const integrations = Object.fromEntries(
+      FUNCTIONS.map((name) => [
+        name,
+        new apigateway.LambdaIntegration(props.handlers[name], { proxy: true, allowTestInvoke: false }),
+      ]),
+    ) as Record<FunctionName, apigateway.LambdaIntegration>;
     const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
@@ -171,17 +197,23 @@ export class VendApi extends Construct {
     }
     for (const route of ROUTES) {
       const parameters = pathParametersOf(route.resource);
-      this.api.root.resourceForPath(route.resource).addMethod(route.method, integration, {
-        apiKeyRequired: CREDENTIALS[route.credentials].apiKeyRequired,
-        authorizationType: apigateway.AuthorizationType.NONE,
+      const credentials = CREDENTIALS[route.credentials];
+      const requestParameters = {
+        ...Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
+        ...Object.fromEntries(
+          (route.queryParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
+        ),
+      };
+      this.api.root.resourceForPath(route.resource).addMethod(route.method, integrations[route.function], {
+        apiKeyRequired: credentials.apiKeyRequired,
+        // AWS_IAM: API Gateway checks the Signature Version 4 and the caller's execute-api:Invoke
+        // permission before the function runs, and hands the function the caller's IAM identity.
+        authorizationType:
+          credentials.authorizationType === 'AWS_IAM'
+            ? apigateway.AuthorizationType.IAM
+            : apigateway.AuthorizationType.NONE,
         requestValidator: validator,
-        ...(parameters.length > 0
-          ? {
-              requestParameters: Object.fromEntries(
-                parameters.map((name) => [`method.request.path.${name}`, true]),
-              ),
-            }
-          : {}),
+        ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
         ...(route.requestBody ? { requestModels: { 'application/json': modelOf(route.requestBody) } } : {}),
       });
     }
@@ -190,7 +222,7 @@ export class VendApi extends Construct {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
       statusCode: String(ERROR_STATUS.INVALID_REQUEST),
       responseHeaders: { 'Cache-Control': "'no-store'" },
-      templates: errorTemplate('INVALID_REQUEST', 'The request body is not a valid playback request.'),
+      templates: errorTemplate('INVALID_REQUEST', "The request body does not match the route's request model."),
     });
     this.api.addGatewayResponse('BadRequestParameters', {
       type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
@@ -210,7 +242,7 @@ export class VendApi extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'User routes authenticate in the function (JWT verified against the configured issuer with an algorithm allow-list), partner routes with API keys and usage plans; an API Gateway authorizer would duplicate the JWT check.',
+        'User routes authenticate in the function (JWT verified against the configured issuer with an algorithm allow-list), partner routes with API keys and usage plans, admin routes with AWS_IAM; an API Gateway authorizer would duplicate the JWT check.',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
