@@ -4,6 +4,7 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
+  type CreateTableCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -53,6 +54,55 @@ export interface RunningDynamoDb {
 }
 
 /**
+ * The sessions table as the stack defines it (lib/constructs/sessions-table.ts): its key and its two
+ * indexes (TTL is an AWS-side setting).
+ */
+export function sessionsTableDefinition(tableName: string): CreateTableCommandInput {
+  const index = (name: string, partitionKey: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: SESSIONS_TABLE_KEY.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: SESSIONS_TABLE_KEY.partitionKey, AttributeType: 'S' },
+      { AttributeName: SESSIONS_TABLE_KEY.sortKey, AttributeType: 'S' },
+      { AttributeName: SESSIONS_BY_STREAM_INDEX.partitionKey, AttributeType: 'S' },
+      { AttributeName: SESSIONS_BY_GRANT_PRINCIPAL_INDEX.partitionKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: SESSIONS_TABLE_KEY.partitionKey, KeyType: 'HASH' },
+      { AttributeName: SESSIONS_TABLE_KEY.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      index(SESSIONS_BY_STREAM_INDEX.name, SESSIONS_BY_STREAM_INDEX.partitionKey),
+      index(SESSIONS_BY_GRANT_PRINCIPAL_INDEX.name, SESSIONS_BY_GRANT_PRINCIPAL_INDEX.partitionKey),
+    ],
+  };
+}
+
+/** The grants table as the stack defines it (lib/constructs/grants-table.ts). */
+export function grantsTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'principal', AttributeType: 'S' },
+      { AttributeName: 'grantId', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'principal', KeyType: 'HASH' },
+      { AttributeName: 'grantId', KeyType: 'RANGE' },
+    ],
+  };
+}
+
+/**
  * A DynamoDB-compatible server (dynalite, in memory, in this process) with the grants table created and
  * seeded. The seed goes through the same record validation as the Lambda's grants file, so a typo in
  * `grants.json` stops the start instead of silently granting less.
@@ -73,20 +123,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     credentials: LOCAL_CREDENTIALS,
   });
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'principal', AttributeType: 'S' },
-          { AttributeName: 'grantId', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'principal', KeyType: 'HASH' },
-          { AttributeName: 'grantId', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await client.send(new CreateTableCommand(grantsTableDefinition(tableName)));
     if (options.admissionTableName !== undefined) {
       // The schema the function's admission table has: partition key `pk` only (TTL is an AWS-side setting).
       await client.send(
@@ -99,35 +136,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       );
     }
     if (options.sessionsTableName !== undefined) {
-      // The schema of the stack's sessions table (lib/constructs/sessions-table.ts); TTL is AWS-side.
-      const index = (name: string, partitionKey: string) => ({
-        IndexName: name,
-        KeySchema: [
-          { AttributeName: partitionKey, KeyType: 'HASH' as const },
-          { AttributeName: SESSIONS_TABLE_KEY.sortKey, KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      });
-      await client.send(
-        new CreateTableCommand({
-          TableName: options.sessionsTableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: SESSIONS_TABLE_KEY.partitionKey, AttributeType: 'S' },
-            { AttributeName: SESSIONS_TABLE_KEY.sortKey, AttributeType: 'S' },
-            { AttributeName: SESSIONS_BY_STREAM_INDEX.partitionKey, AttributeType: 'S' },
-            { AttributeName: SESSIONS_BY_GRANT_PRINCIPAL_INDEX.partitionKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: SESSIONS_TABLE_KEY.partitionKey, KeyType: 'HASH' },
-            { AttributeName: SESSIONS_TABLE_KEY.sortKey, KeyType: 'RANGE' },
-          ],
-          GlobalSecondaryIndexes: [
-            index(SESSIONS_BY_STREAM_INDEX.name, SESSIONS_BY_STREAM_INDEX.partitionKey),
-            index(SESSIONS_BY_GRANT_PRINCIPAL_INDEX.name, SESSIONS_BY_GRANT_PRINCIPAL_INDEX.partitionKey),
-          ],
-        }),
-      );
+      await client.send(new CreateTableCommand(sessionsTableDefinition(options.sessionsTableName)));
     }
     const stackPrincipals = new Set((options.stackPartnerIds ?? []).map((id) => `partner:${id}`));
     const items = (records as Record<string, unknown>[]).map((record, index) => ({

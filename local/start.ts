@@ -238,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ),
       identity: LOCAL_ADMIN_FUNCTION,
       concurrency: ADMIN_LAMBDA_CONCURRENCY,
+      instanceIdPrefix: 'admin-instance',
     });
     stops.push(() => adminPool.stop());
     await Promise.all([pool.warm(), adminPool.warm()]);

@@ -32,6 +32,11 @@ export interface InstancePoolOptions {
   /** Node.js flags of the function (its NODE_OPTIONS). */
   readonly execArgv?: readonly string[];
   /**
+   * Names the pool's instances (`<prefix>-1`, ...) in its system log lines: the local stack runs two
+   * functions whose lines share one log. Default `instance`.
+   */
+  readonly instanceIdPrefix?: string;
+  /**
    * Where Lambda's own lines go (cold starts, timeouts, refusals): one JSON object per line, in the shape
    * of Lambda's JSON system log. Default: stdout, next to the function's own log.
    */
@@ -197,7 +202,7 @@ export class InstancePool {
 
   private start(): Instance {
     const instance: Instance = {
-      id: `instance-${this.nextInstance++}`,
+      id: `${this.options.instanceIdPrefix ?? 'instance'}-${this.nextInstance++}`,
       ready: Promise.resolve(),
       initialised: false,
       gone: false,

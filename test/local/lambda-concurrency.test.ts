@@ -22,8 +22,12 @@ interface SystemLine {
   record: { instanceId?: string; status?: string; metrics?: { durationMs: number } };
 }
 
+/** The vend function's system lines (the admin function's instances are `admin-instance-<n>`). */
 const systemLines = (env: GuardedStack, type: string): SystemLine[] =>
-  jsonLines(env).filter((line): line is Record<string, unknown> & SystemLine => line.type === type);
+  jsonLines(env).filter(
+    (line): line is Record<string, unknown> & SystemLine =>
+      line.type === type && !String((line as SystemLine).record?.instanceId).startsWith('admin-'),
+  );
 
 const SERVICE_NAME = 'vend-under-overlap';
 const VEND = '/v1/streams/front-door/playback-url';
