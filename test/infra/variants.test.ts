@@ -88,10 +88,21 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     expect(Object.keys(partnerMethods)).toHaveLength(2);
   });
 
-  it('has no admission table and no admission permissions', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+  it('has no admission table and no admission permissions (the grants and sessions tables stay)', () => {
+    const keys = Object.values(template.findResources('AWS::DynamoDB::Table')).map(
+      (table) =>
+        (table as { Properties: { KeySchema: { AttributeName: string }[] } }).Properties.KeySchema[0]!
+          .AttributeName,
+    );
+    expect(keys).not.toContain('pk');
+    expect(keys).toHaveLength(2);
     expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('dynamodb:UpdateItem');
+    // The admin function updates the control item of the grants table; the vend function updates nothing.
+    const vendPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('VendRole'),
+    );
+    expect(vendPolicies).toHaveLength(1);
+    expect(JSON.stringify(vendPolicies)).not.toContain('dynamodb:UpdateItem');
   });
 
   it('honours deletion protection off, no reserved concurrency and the configured retention', () => {
@@ -106,7 +117,11 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
 
   it("leaves API Gateway's account-wide CloudWatch role alone when told to", () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(1);
+    // The two functions' roles only.
+    expect(Object.keys(template.findResources('AWS::IAM::Role')).sort()).toEqual([
+      expect.stringMatching(/AdminRole/) as unknown,
+      expect.stringMatching(/VendRole/) as unknown,
+    ]);
   });
 
   it('has no alarm topic when no email is configured, and still four alarms', () => {
