@@ -26,7 +26,8 @@ interface SystemLine {
 const systemLines = (env: GuardedStack, type: string): SystemLine[] =>
   jsonLines(env).filter(
     (line): line is Record<string, unknown> & SystemLine =>
-      line.type === type && !String((line as SystemLine).record?.instanceId).startsWith('admin-'),
+      line.type === type &&
+      !String((line.record as SystemLine['record'] | undefined)?.instanceId).startsWith('admin-'),
   );
 
 const SERVICE_NAME = 'vend-under-overlap';
