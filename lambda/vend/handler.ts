@@ -53,7 +53,14 @@ const grants: GrantStore =
         ...(config.grants.source.endpoint !== undefined ? { endpoint: config.grants.source.endpoint } : {}),
         cacheTtlMs: config.grants.cacheTtlSeconds * 1000,
         // Field names and issues only, never values: a record may hold anything an operator typed.
-        onInvalidRecord: (record) => logger.warn('Ignored an invalid grant record', { ...record }),
+        // Which record, and why: the operator fixes it with `npm run admin -- grant get/put`.
+        onInvalidRecord: (record) =>
+          logger.warn('Ignored an invalid grant record', {
+            principal: record.principal,
+            grantId: record.grantId ?? null,
+            reason: record.problems.join('; '),
+            problems: record.problems,
+          }),
       })
     : createStaticGrantStore(loadGrantsFile(config.grants.source.path));
 

@@ -11,11 +11,12 @@ import {
 
 /** Whose sessions: a stream's, a caller's (`user:`, `partner:`), or those a principal's grants allowed. */
 export type SessionSelector =
-  | { readonly stream: string }
-  | { readonly principal: string }
-  | { readonly grantPrincipal: string };
+  { readonly stream: string } | { readonly principal: string } | { readonly grantPrincipal: string };
 
 /** One outstanding session as the admin API shows it: the record's attributes, instants in RFC 3339. */
+/** The instants of a session record (stored fixed-width, with milliseconds, so that keys sort). */
+const INSTANT_FIELDS = new Set(['start', 'end', 'expiresAt', 'createdAt']);
+
 export type SessionView = Readonly<Record<string, string>>;
 
 export interface SessionPage {
@@ -115,7 +116,10 @@ export function createDynamoDbSessionQuery(options: DynamoDbSessionQueryOptions)
           ...rest
         } = unmarshall(item) as Record<string, unknown>;
         return Object.fromEntries(
-          Object.entries(rest).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+          Object.entries(rest)
+            .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+            // Instants as the vend answer gives them (its expiresAt): no fractional part when there is none.
+            .map(([name, value]) => [name, INSTANT_FIELDS.has(name) ? value.replace(/\.000Z$/, 'Z') : value]),
         );
       });
       return {
