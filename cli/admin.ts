@@ -25,6 +25,8 @@ Principals: user:<sub>, group:<name>, partner:<apiKeyId>. Requests are signed wi
 credential chain; against the local stack without AWS_ACCESS_KEY_ID set, with its credentials local/local.
 `;
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 const COMMANDS = ['grant put', 'grant get', 'grant list', 'grant delete', 'revoke', 'unrevoke', 'sessions'];
 
 export interface CliIo {
@@ -68,7 +70,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const rest = positionals.slice(name.startsWith('grant ') ? 2 : 1);
 
-  const local = values.api === undefined;
   let api: URL;
   try {
     api = new URL(values.api ?? `http://127.0.0.1:${io.env.API_PORT ?? '3000'}`);
@@ -77,9 +78,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.err('admin: --api must be an http(s) URL, such as the ApiUrl output of a deployment\n');
     return 2;
   }
-  // The local stack knows one credential, local/local: use it unless the environment names another.
+  // The local stack (the default, or any API on this machine) knows one credential, local/local: use it
+  // unless the environment names another.
+  const local = values.api === undefined || LOOPBACK_HOSTS.has(api.hostname);
   const credentials =
-    local && io.env.AWS_ACCESS_KEY_ID === undefined ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
+    local && io.env.AWS_ACCESS_KEY_ID === undefined
+      ? { accessKeyId: 'local', secretAccessKey: 'local' }
+      : undefined;
 
   const command: ParsedCommand = {
     name,

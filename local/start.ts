@@ -393,6 +393,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     `  curl -s ${stack.apiUrl}/v1/streams -H "authorization: Bearer $(npm run -s token -- --sub alice)"`,
+    `  npm run -s admin -- --api ${stack.apiUrl} sessions --stream front-door   (admin API: README, "Operating it")`,
     '',
     'Ctrl-C stops everything.',
     '',

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { main, type CliIo } from '../../cli/admin';
@@ -392,6 +393,35 @@ describe('the admin API and CLI against the local stack', () => {
     const none = await admin(['sessions', '--principal', 'user:erin', '--stream', 'backyard']);
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/^admin: give exactly one of --stream NAME and --principal P\n/);
+  });
+
+  it('the CLI: --api names the local stack too; a bad command line exits 2, an unreachable API 1, each with one clear line', async () => {
+    const listed = await admin(['--api', env.stack.apiUrl, 'grant', 'list', 'user:alice', '--json']);
+    expect(listed.code).toBe(0);
+    expect(
+      (JSON.parse(listed.out) as { grants: { grantId: string }[] }).grants.map((grant) => grant.grantId),
+    ).toContain('demo-alice-front-door');
+    const table = await admin(['grant', 'list', 'user:alice']);
+    expect(table.out.split('\n')[0]).toMatch(/^GRANT ID\s+STREAMS\s+MODES\s+PROTOCOLS/);
+
+    const unknown = await admin(['grant', 'rename', 'user:alice']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err.split('\n')[0]).toBe('admin: unknown command "grant rename"');
+    const badPrincipal = await admin(['grant', 'list', 'alice']);
+    expect(badPrincipal.code).toBe(2);
+    expect(badPrincipal.err.split('\n')[0]).toBe(
+      'admin: alice is no principal: use user:<sub>, group:<name> or partner:<apiKeyId>',
+    );
+    const badUntil = await admin(['revoke', 'user:alice', '--until', 'tomorrow']);
+    expect(badUntil.code).toBe(2);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = await admin(['--api', `http://127.0.0.1:${port}`, 'grant', 'list', 'user:alice']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toMatch(/^admin: .*\(ECONNREFUSED\)\n$/);
+    expect(unreachable.out).toBe('');
   });
 
   it('logs an invalid grant record it skips with its grantId and the reason, and serves the caller as without it', async () => {
