@@ -13,9 +13,10 @@ import {
 export type SessionSelector =
   { readonly stream: string } | { readonly principal: string } | { readonly grantPrincipal: string };
 
-/** One outstanding session as the admin API shows it: the record's attributes, instants in RFC 3339. */
 /** The instants of a session record (stored fixed-width, with milliseconds, so that keys sort). */
 const INSTANT_FIELDS = new Set(['start', 'end', 'expiresAt', 'createdAt']);
+
+/** One outstanding session as the admin API shows it: the record's attributes, instants in RFC 3339. */
 
 export type SessionView = Readonly<Record<string, string>>;
 
