@@ -11,6 +11,7 @@ import {
   LIVE_MAX_FRAGMENTS_RANGE,
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
+  worstCaseWaitsBeforeKvsMs,
 } from '../lambda/vend/config';
 
 /**
@@ -238,6 +239,15 @@ const configSchema = z
         code: 'custom',
         path: ['timeoutSeconds'],
         message: `must exceed the KVS retry budget of ${DEFAULT_KVS_RETRY_BUDGET_MS / 1000} s`,
+      });
+    }
+    // The function gives KVS what is left of the invocation after its other waits: leave some.
+    const waitsMs = worstCaseWaitsBeforeKvsMs(config.admission.enabled);
+    if (config.timeoutSeconds * 1000 <= waitsMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeoutSeconds'],
+        message: `must leave time for KVS after the function's other waits (${waitsMs / 1000} s at worst)`,
       });
     }
   });

@@ -78,8 +78,13 @@ export class KvsUrlVendingStack extends Stack {
       value: this.vending.sessionsTable.tableName,
     });
     new CfnOutput(this, 'AdminInvokeArn', {
-      description: 'What an operator needs execute-api:Invoke on to use the admin API (README, "Operating it")',
-      value: this.vending.api.arnForExecuteApi('*', '/admin/v1/*', this.vending.api.deploymentStage.stageName),
+      description:
+        'What an operator needs execute-api:Invoke on to use the admin API (README, "Operating it")',
+      value: this.vending.api.arnForExecuteApi(
+        '*',
+        '/admin/v1/*',
+        this.vending.api.deploymentStage.stageName,
+      ),
     });
     for (const [name, key] of Object.entries(this.vending.partnerApiKeys)) {
       new CfnOutput(this, `PartnerKeyId${partnerIdPart(name)}`, {

@@ -184,6 +184,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const allowedOrigins = [
       ...new Set([apiUrl, `http://localhost:${apiPort}`, ...(options.allowedOrigins ?? [])]),
     ];
+    // API Gateway's preflights and own answers use the same origins as the function, as in the stack.
+    api.setAllowedOrigins(allowedOrigins);
     const environment = handlerEnvironment(
       {
         JWT_ISSUER: LOCAL_ISSUER,

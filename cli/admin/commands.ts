@@ -50,13 +50,13 @@ const path = {
   grants: (principal: string) => `${ADMIN_PREFIX}/principals/${encodeURIComponent(principal)}/grants`,
   grant: (principal: string, grantId: string) =>
     `${ADMIN_PREFIX}/principals/${encodeURIComponent(principal)}/grants/${encodeURIComponent(grantId)}`,
-  revocation: (principal: string) =>
-    `${ADMIN_PREFIX}/principals/${encodeURIComponent(principal)}/revocation`,
+  revocation: (principal: string) => `${ADMIN_PREFIX}/principals/${encodeURIComponent(principal)}/revocation`,
   sessions: `${ADMIN_PREFIX}/sessions`,
 };
 
 function principalArgument(value: string | undefined): string {
-  if (value === undefined) throw new UsageError('a principal is required (user:<sub>, group:<name> or partner:<apiKeyId>)');
+  if (value === undefined)
+    throw new UsageError('a principal is required (user:<sub>, group:<name> or partner:<apiKeyId>)');
   if (!PRINCIPAL_PATTERN.test(value)) {
     throw new UsageError(`${value} is no principal: use user:<sub>, group:<name> or partner:<apiKeyId>`);
   }
@@ -78,7 +78,10 @@ interface ErrorBody {
 }
 
 /** An answer that is not a success, as one line: the service's code and message, and its details. */
-function failure(response: ApiResponse, hint?: (code: string | undefined) => string | undefined): CommandError {
+function failure(
+  response: ApiResponse,
+  hint?: (code: string | undefined) => string | undefined,
+): CommandError {
   const body = (response.body ?? {}) as ErrorBody;
   const code = body.error?.code;
   const message = body.error?.message ?? body.message ?? 'no message';
@@ -115,7 +118,7 @@ export function grantFromFile(
     throw new CommandError('this grant was read with problems (invalid): fix its fields and drop "invalid"');
   }
   if (filePrincipal !== undefined && filePrincipal !== principal) {
-    throw new CommandError(`the grant names principal ${String(filePrincipal)}, not ${principal}`);
+    throw new CommandError(`the grant names principal ${JSON.stringify(filePrincipal)}, not ${principal}`);
   }
   if (typeof grantId !== 'string' || grantId === '') {
     throw new CommandError('the grant needs a grantId (it names the grant within its principal)');
@@ -123,7 +126,9 @@ export function grantFromFile(
   if (version !== undefined && !(typeof version === 'number' && Number.isInteger(version) && version >= 0)) {
     throw new CommandError('version must be the whole number grant get shows');
   }
-  const record = Object.fromEntries(Object.entries(rest).filter(([name]) => !READ_ONLY_FIELDS.includes(name)));
+  const record = Object.fromEntries(
+    Object.entries(rest).filter(([name]) => !READ_ONLY_FIELDS.includes(name)),
+  );
   return { grantId, record, ...(typeof version === 'number' ? { version } : {}) };
 }
 
@@ -131,7 +136,8 @@ export function grantFromFile(
 export async function runCommand(command: ParsedCommand, context: CommandContext): Promise<void> {
   const { fetch, json, out } = context;
   const [first, second] = command.positionals;
-  const print = (value: unknown, text: () => string): void => out(json ? JSON.stringify(value, null, 2) : text());
+  const print = (value: unknown, text: () => string): void =>
+    out(json ? JSON.stringify(value, null, 2) : text());
 
   switch (command.name) {
     case 'grant put': {
@@ -161,8 +167,10 @@ export async function runCommand(command: ParsedCommand, context: CommandContext
         });
       }
       const view = response.body as Record<string, unknown>;
-      print(view, () =>
-        `${response.status === 201 ? 'Created' : 'Replaced'} grant ${grant.grantId} of ${principal} (now version ${String(view.version)}).`,
+      print(
+        view,
+        () =>
+          `${response.status === 201 ? 'Created' : 'Replaced'} grant ${grant.grantId} of ${principal} (now version ${String(view.version)}).`,
       );
       return;
     }
@@ -196,7 +204,10 @@ export async function runCommand(command: ParsedCommand, context: CommandContext
       });
       if (response.status !== 200) throw failure(response);
       const deleted = (response.body as { deleted: Record<string, unknown> }).deleted;
-      print(response.body, () => `Deleted grant ${grantId} of ${principal} (it was version ${String(deleted.version)}).`);
+      print(
+        response.body,
+        () => `Deleted grant ${grantId} of ${principal} (it was version ${String(deleted.version)}).`,
+      );
       return;
     }
 
@@ -221,7 +232,10 @@ export async function runCommand(command: ParsedCommand, context: CommandContext
       const principal = principalArgument(first);
       const response = await fetch('DELETE', path.revocation(principal));
       if (response.status !== 200) throw failure(response);
-      print(response.body, () => `Lifted the revocation of ${principal}: its grants count again from its next request.`);
+      print(
+        response.body,
+        () => `Lifted the revocation of ${principal}: its grants count again from its next request.`,
+      );
       return;
     }
 

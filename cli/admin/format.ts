@@ -5,12 +5,22 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const cells = [header, ...rows].map((row) => row.map((cell) => (cell === '' ? '-' : cell)));
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
   return cells
-    .map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
-const text = (value: unknown): string =>
-  value === undefined || value === null ? '' : Array.isArray(value) ? value.join(',') : String(value);
+const text = (value: unknown): string => {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) return value.map(text).join(',');
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+};
 
 function callerLimit(value: unknown): string {
   if (typeof value !== 'object' || value === null) return '';
@@ -84,7 +94,7 @@ export function formatGrantList(list: Record<string, unknown>): string {
         Array.isArray(grant.invalid)
           ? 'invalid: the function ignores it (grant get shows why)'
           : grant.managedBy === 'stack'
-            ? 'the stack\'s (cdk.json)'
+            ? "the stack's (cdk.json)"
             : '',
       ]),
     ),

@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { UnauthenticatedError, UpstreamUnavailableError } from '../core/errors';
+import { ExpiredTokenError, UnauthenticatedError, UpstreamUnavailableError } from '../core/errors';
 import type { Clock, TokenVerifier } from '../core/ports';
 
 export const JWT_ALGORITHMS = ['RS256', 'ES256', 'HS256'] as const;
@@ -47,7 +47,7 @@ export interface JwtVerifierOptions {
 const KID_PATTERN = /^[A-Za-z0-9._~+/=:-]{1,256}$/;
 const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 const GENERIC_MESSAGE = 'The bearer token is missing, invalid or expired.';
-const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
+export const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
 const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
 /** How long a loaded secret is kept before the loader is asked again (rotation). */
 const SECRET_MAX_AGE_SECONDS = 300;
@@ -148,9 +148,11 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
         payload = jwt.verify(token, key, verifyOptions);
       } catch (error) {
         // "Expired" only for a token that is good in every other respect: a client told so refreshes it.
-        if (error instanceof jwt.TokenExpiredError && expiredButOtherwiseValid(token, key, verifyOptions)) {
-          throw new UnauthenticatedError(GENERIC_MESSAGE, 'expired');
-        }
+        const expired =
+          error instanceof jwt.TokenExpiredError
+            ? expiredButOtherwiseValid(token, key, verifyOptions)
+            : undefined;
+        if (expired) throw new ExpiredTokenError(GENERIC_MESSAGE, expired);
         return fail();
       }
       if (!claimsHold(payload, nowSeconds)) return fail();
@@ -162,13 +164,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     token: string,
     key: string | KeyObject,
     verifyOptions: jwt.VerifyOptions & { complete?: false },
-  ): boolean {
+  ): jwt.JwtPayload | undefined {
     try {
       const payload = jwt.verify(token, key, { ...verifyOptions, ignoreExpiration: true });
       // Judged at the moment it expired, so the lifetime rules apply as they did while it was valid.
-      return typeof payload === 'object' && isNumericDate(payload.exp) && claimsHold(payload, payload.exp);
+      const holds =
+        typeof payload === 'object' && isNumericDate(payload.exp) && claimsHold(payload, payload.exp);
+      return holds ? payload : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 }

@@ -221,7 +221,9 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
     if (current && isStackManaged(current)) return new ManagedByStackError();
     if (!current) {
       return precondition.kind === 'version'
-        ? new PreconditionFailedError('No such grant (If-Match names a version of a grant that does not exist).')
+        ? new PreconditionFailedError(
+            'No such grant (If-Match names a version of a grant that does not exist).',
+          )
         : new GrantNotFoundError();
     }
     return precondition.kind === 'create'
@@ -302,7 +304,9 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
       const precondition = preconditionOf(event, true);
       const body = jsonBody(event, maxBodyBytes);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new InvalidRequestError('The grant is invalid.', [{ field: 'body', issue: 'must be a JSON object' }]);
+        throw new InvalidRequestError('The grant is invalid.', [
+          { field: 'body', issue: 'must be a JSON object' },
+        ]);
       }
       const keyFields = ['principal', 'grantId'].filter((name) => Object.hasOwn(body, name));
       if (keyFields.length > 0) {
@@ -316,7 +320,8 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
         // The same validation as the vend function's: a record it would skip is refused here.
         record = validateGrantRecord({ ...body, principal, grantId });
       } catch (error) {
-        if (error instanceof GrantRecordError) throw new InvalidRequestError('The grant is invalid.', error.details);
+        if (error instanceof GrantRecordError)
+          throw new InvalidRequestError('The grant is invalid.', error.details);
         throw error;
       }
       let written: { before?: GrantEntry; after: GrantEntry };
@@ -372,7 +377,8 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
         throw new InvalidRequestError(INVALID_REQUEST, [{ field: 'body', issue: 'must be a JSON object' }]);
       }
       const parsed = revocationBodySchema.safeParse(body);
-      if (!parsed.success) throw new InvalidRequestError(INVALID_REQUEST, parsed.error.issues.flatMap(issueDetails));
+      if (!parsed.success)
+        throw new InvalidRequestError(INVALID_REQUEST, parsed.error.issues.flatMap(issueDetails));
       const request: RevocationRequestBody = parsed.data;
       const now = clock.now();
       const until = request.until === undefined ? undefined : Date.parse(request.until);
@@ -439,22 +445,26 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
           error instanceof InvalidPageToken ||
           (nextToken !== undefined && (error as { name?: unknown }).name === 'ValidationException')
         ) {
-          throw new InvalidRequestError(INVALID_REQUEST, [{ field: 'nextToken', issue: 'not a token of this API' }]);
+          throw new InvalidRequestError(INVALID_REQUEST, [
+            { field: 'nextToken', issue: 'not a token of this API' },
+          ]);
         }
         throw error;
       }
     },
   };
 
-  const routeHandler = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  const routeHandler = async (
+    event: APIGatewayProxyEvent,
+    context: Context,
+  ): Promise<APIGatewayProxyResult> => {
     const ctx: ResponseContext = { requestId: requestIdOf(event, context), allowedOrigins: [] };
-    const match = router.matchRoute(event);
-    // No browser calls the admin API: a preflight gets no CORS headers.
-    if (match.kind === 'preflight') return { statusCode: 204, headers: { Allow: match.allow }, body: '' };
+    // Preflights and unknown routes are API Gateway's (MOCK methods): no browser calls the admin API.
+    const route = router.matchRoute(event);
     // API Gateway authorized the request with AWS_IAM; without its identity, nothing is served.
     const operator = operatorOf(event);
     operators.set(event, operator);
-    return actions[match.route.action](event, context, ctx, operator);
+    return actions[route.action](event, context, ctx, operator);
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
@@ -466,8 +476,9 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
       // (middy runs onError handlers last-registered first: this one after httpErrors made the answer.)
       onError: (request) => {
         const error = request.error;
-        if (error instanceof PreconditionFailedError && error.currentVersion !== undefined && request.response) {
-          request.response.headers = { ...request.response.headers, ...etag(error.currentVersion) };
+        const response = request.response as APIGatewayProxyResult | null;
+        if (error instanceof PreconditionFailedError && error.currentVersion !== undefined && response) {
+          response.headers = { ...response.headers, ...etag(error.currentVersion) };
         }
       },
     })

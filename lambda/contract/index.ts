@@ -9,3 +9,4 @@ export * from './errors';
 export * from './playback';
 export * from './request-bodies';
 export * from './routes';
+export * from './edge-answers';

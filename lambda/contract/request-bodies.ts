@@ -168,3 +168,66 @@ export const REVOCATION_REQUEST = {
 } as const satisfies BodySchema;
 
 export type RevocationRequestBody = BodyOf<typeof REVOCATION_REQUEST>;
+
+/** One field of a request model: JSON Schema draft 4 (the dialect of API Gateway's models) as plain data. */
+export interface RequestModelField {
+  readonly type: FieldSchema['type'];
+  readonly enum?: readonly string[];
+  readonly items?: RequestModelField;
+  readonly additionalProperties?: false;
+  readonly properties?: Readonly<Record<string, RequestModelField>>;
+  readonly required?: readonly string[];
+}
+
+/** A request body's model: a closed object. */
+export interface RequestModelSchema extends RequestModelField {
+  readonly $schema: 'http://json-schema.org/draft-04/schema#';
+  readonly title: string;
+  readonly type: 'object';
+  readonly additionalProperties: false;
+  readonly properties: Readonly<Record<string, RequestModelField>>;
+}
+
+/** An object of fields, closed: those of `required` present, no other. */
+function objectModel(
+  fields: Readonly<Record<string, FieldSchema>>,
+  required: readonly string[] | undefined,
+): {
+  type: 'object';
+  additionalProperties: false;
+  properties: Record<string, RequestModelField>;
+  required?: string[];
+} {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, fieldModel(field)])),
+    ...(required && required.length > 0 ? { required: [...required] } : {}),
+  };
+}
+
+/** One field as API Gateway validates it: its shape and enumeration; ranges and patterns are the function's. */
+function fieldModel(field: FieldSchema): RequestModelField {
+  switch (field.type) {
+    case 'array':
+      return { type: 'array', items: fieldModel(field.items) };
+    case 'object':
+      return objectModel(field.fields, field.required);
+    default:
+      return { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) };
+  }
+}
+
+/**
+ * A request body as API Gateway's request model: a closed object of the fields' types, enumerations and
+ * required fields (nested objects and array items alike). The stack's model is this schema and the local
+ * API validates requests against it (draft 4), so both refuse the same bodies before the function runs;
+ * the function checks ranges, formats, patterns and the rules between fields.
+ */
+export function requestModelSchema(body: BodySchema): RequestModelSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: body.name,
+    ...objectModel(body.fields, body.required),
+  };
+}

@@ -34,13 +34,7 @@ export type FunctionName = (typeof FUNCTIONS)[number];
 export type VendAction = 'list' | 'vend';
 /** What the admin function does for a route. */
 export type AdminAction =
-  | 'listGrants'
-  | 'getGrant'
-  | 'putGrant'
-  | 'deleteGrant'
-  | 'revoke'
-  | 'unrevoke'
-  | 'listSessions';
+  'listGrants' | 'getGrant' | 'putGrant' | 'deleteGrant' | 'revoke' | 'unrevoke' | 'listSessions';
 export type RouteAction = VendAction | AdminAction;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';

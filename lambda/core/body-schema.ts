@@ -57,6 +57,20 @@ export function bodySchemaOf<S extends BodySchema>(
 }
 
 /**
+ * An unknown field's name is the caller's free text: a name such as `Bearer eyJ...`, or one holding
+ * newlines and HTML, must never come back in an error body. Only a plain identifier is named.
+ */
+const NAMABLE_FIELD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+function unknownFieldDetails(path: string, keys: readonly string[]): ValidationDetail[] {
+  const named = keys.filter((key) => NAMABLE_FIELD.test(key));
+  return [
+    ...(named.length < keys.length ? [{ field: path || 'body', issue: 'has an unknown field' }] : []),
+    ...named.map((key) => ({ field: path ? `${path}.${key}` : key, issue: 'unknown field' })),
+  ];
+}
+
+/**
  * What is wrong, for each zod issue: the field's path and the problem, never the offending value (zod/mini
  * ships no message locale, and the value may be anything the caller sent).
  */
@@ -65,7 +79,7 @@ export function issueDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
   const field = path || 'body';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, issue: 'unknown field' }));
+      return unknownFieldDetails(path, issue.keys);
     case 'invalid_type':
       return [{ field, issue: `expected ${issue.expected}` }];
     case 'invalid_value':

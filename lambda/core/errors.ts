@@ -39,6 +39,20 @@ export class UnauthenticatedError extends DomainError {
   }
 }
 
+/**
+ * A token whose signature, issuer, audience and lifetime hold but whose `exp` has passed. It carries the
+ * verified claims so that the caller's claims are checked too (`callerFromClaims`) before the challenge
+ * says "expired": a token that would be refused for another reason once refreshed is "invalid".
+ */
+export class ExpiredTokenError extends UnauthenticatedError {
+  constructor(
+    message: string,
+    readonly claims: Readonly<Record<string, unknown>>,
+  ) {
+    super(message, 'expired');
+  }
+}
+
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
   constructor(message = 'No grant allows this playback.') {

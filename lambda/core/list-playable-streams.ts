@@ -27,7 +27,12 @@ export interface ListDeps {
  * it can still give: its maximum, shortened to end before its notAfter, and nothing at all once that is
  * below the shortest KVS session. A revoked caller is refused, and a revoked group's grants do not count.
  */
-export async function listPlayableStreams(deps: ListDeps, caller: Caller): Promise<PlayableStream[]> {
+export async function listPlayableStreams(
+  deps: ListDeps,
+  caller: Caller,
+  /** As for vending (`VendInput.timeLeftMs`): bounds the ListStreams calls. */
+  timeLeftMs?: () => number,
+): Promise<PlayableStream[]> {
   const access = await accessOf(deps.grants, caller.principals);
   const now = deps.clock.now();
   // A revoked caller is refused (403, as a vend is); a revoked group's grants are not listed.
@@ -47,7 +52,11 @@ export async function listPlayableStreams(deps: ListDeps, caller: Caller): Promi
     for (const pattern of grant.streams) if (pattern.endsWith('*')) prefixes.add(pattern.slice(0, -1));
   }
   const listed = await Promise.all(
-    [...prefixes].map(async (prefix) => [prefix, await deps.kvs.listStreamNames(prefix)] as const),
+    [...prefixes].map(async (prefix) => {
+      const budgetMs = timeLeftMs?.();
+      const names = await deps.kvs.listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined);
+      return [prefix, names] as const;
+    }),
   );
   const namesByPrefix = new Map(listed);
 

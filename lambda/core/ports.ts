@@ -23,9 +23,17 @@ export async function accessOf(store: GrantStore, principals: readonly string[])
  */
 export interface KvsPort {
   /** Mints one HLS or DASH session URL (GetDataEndpoint + GetHLS/DASHStreamingSessionURL). */
-  getSessionUrl(request: SessionUrlRequest): Promise<string>;
+  getSessionUrl(request: SessionUrlRequest, options?: KvsCallOptions): Promise<string>;
   /** Names of the ACTIVE streams whose name starts with `prefix` (all pages of ListStreams). */
-  listStreamNames(prefix: string): Promise<readonly string[]>;
+  listStreamNames(prefix: string, options?: KvsCallOptions): Promise<readonly string[]>;
+}
+
+export interface KvsCallOptions {
+  /**
+   * The most time the call may take, retries included, when less than the adapter's own retry budget:
+   * what is left of the invocation. At 0 or below, KVS is not called (UpstreamTimeoutError).
+   */
+  readonly budgetMs?: number;
 }
 
 export interface Clock {

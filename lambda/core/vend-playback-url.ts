@@ -1,7 +1,7 @@
 import { MIN_EXPIRES_SECONDS, STREAM_NAME_PATTERN } from '../contract';
 import { callerKey, type Admission } from './admission';
 import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
-import { ForbiddenError, InvalidRequestError, RateLimitedError } from './errors';
+import { ForbiddenError, InvalidRequestError, RateLimitedError, UpstreamTimeoutError } from './errors';
 import {
   DEFAULT_LIVE_MAX_FRAGMENTS,
   KVS_DEFAULT_MAX_FRAGMENTS,
@@ -51,6 +51,11 @@ export interface VendInput {
   readonly body: unknown;
   /** What the session log keeps of the request. */
   readonly origin?: RequestOrigin;
+  /**
+   * How long the caller may still wait, read when KVS is about to be called (the Lambda invocation's time
+   * left, less a margin to answer): KVS gets no more, and none at all when nothing is left.
+   */
+  readonly timeLeftMs?: () => number;
 }
 
 /** Rejects anything that is not a KVS stream name, before it reaches a store, a log line or KVS. */
@@ -128,9 +133,17 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     expiresInSeconds,
     maxFragments,
   };
+  const budgetMs = input.timeLeftMs?.();
+  if (budgetMs !== undefined && budgetMs <= 0) {
+    // No session will be minted: its record goes (best effort, as below).
+    if (deps.sessions && session) await deps.sessions.log.discard(session).catch(() => undefined);
+    throw new UpstreamTimeoutError(
+      'The service ran out of time before Kinesis Video Streams could be asked.',
+    );
+  }
   let url: string;
   try {
-    url = await deps.kvs.getSessionUrl(sessionRequest);
+    url = await deps.kvs.getSessionUrl(sessionRequest, budgetMs !== undefined ? { budgetMs } : undefined);
   } catch (error) {
     // No session was minted: its record goes (best effort: one left behind ends at its expiresAt).
     if (deps.sessions && session) await deps.sessions.log.discard(session).catch(() => undefined);

@@ -4,7 +4,9 @@
  * message naming the variable, not the first request. Messages never echo a value: one may be a secret.
  */
 import { MAX_REQUEST_BODY_BYTES } from '../contract';
+import { DEFAULT_GRANTS_TIMEOUT_MS } from '../adapters/grants/dynamodb-grant-store';
 import {
+  DEFAULT_JWKS_TIMEOUT_MS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   JWT_ALGORITHMS_BY_KEY,
   type JwtAlgorithm,
@@ -112,6 +114,23 @@ export const ADMISSION_DEFAULTS = {
   sessionCap: 0,
   timeoutMs: 500,
 } as const;
+
+/** Time to write an answer and its audit line once the last upstream call has ended. */
+export const ANSWER_TIME_MS = 250;
+
+/**
+ * The longest the function can wait on its own dependencies before it calls KVS, each at its default
+ * deadline, plus what it keeps back to answer (`answerMarginMs` of the handler): the key set (a JWKS fetch),
+ * the grants (the control epoch's read included), with admission its three steps (caller limit and
+ * activity, stream share, stream bucket), and with the session log the record's write (and its count under
+ * the cap) and taking it back. KVS gets what is left of the invocation after these, so the Lambda timeout
+ * must exceed them (the stack checks it at synth).
+ */
+export function worstCaseWaitsBeforeKvsMs(admission: boolean, sessions = true): number {
+  const admissionMs = admission ? 3 * ADMISSION_DEFAULTS.timeoutMs : 0;
+  const sessionsMs = sessions ? 2 * DEFAULT_SESSIONS_TIMEOUT_MS : 0;
+  return DEFAULT_JWKS_TIMEOUT_MS + DEFAULT_GRANTS_TIMEOUT_MS + admissionMs + sessionsMs + ANSWER_TIME_MS;
+}
 
 class ConfigError extends Error {
   constructor(message: string) {
@@ -244,7 +263,7 @@ export function parseConfig(env: Env): Config {
         };
   if (admission && admission.sessionCap > 0 && !sessions) {
     throw new ConfigError(
-      'ADMISSION_SESSION_CAP needs SESSIONS_TABLE_NAME: the cap counts the session log\'s records.',
+      "ADMISSION_SESSION_CAP needs SESSIONS_TABLE_NAME: the cap counts the session log's records.",
     );
   }
 

@@ -3,15 +3,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { CORS, MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type VendRoute } from '../contract';
+import { MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type VendRoute } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
+import { ExpiredTokenError } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
 import { vendPlaybackUrl, type Sessions } from '../core/vend-playback-url';
 import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
-import { isAllowedOrigin, jsonResponse, responseHeaders, type ResponseContext } from './responses';
+import { jsonResponse, type ResponseContext } from './responses';
 import { bearerToken, header, jsonBody } from './http-request';
 import { NotFoundRouteError } from './http-errors';
 import {
@@ -51,7 +52,17 @@ export interface VendHandlerDeps {
    * shortened by it to end before their grant's notAfter. Default DEFAULT_KVS_RETRY_BUDGET_MS.
    */
   readonly sessionStartSlackMs?: number;
+  /**
+   * Time kept back from the Lambda invocation's time left to answer when KVS is slow: to give a session
+   * slot back (an admission table call) and to write the answer and its audit line. KVS gets what is
+   * left of the invocation less this, so the function answers before Lambda ends it. Default
+   * DEFAULT_ANSWER_MARGIN_MS.
+   */
+  readonly answerMarginMs?: number;
 }
+
+/** The admission table's default deadline (to give a slot back) and a quarter of a second to answer. */
+export const DEFAULT_ANSWER_MARGIN_MS = 750;
 
 export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -83,6 +94,12 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     ...(deps.admission ? { admission: deps.admission } : {}),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
   };
+  const answerMarginMs = deps.answerMarginMs ?? DEFAULT_ANSWER_MARGIN_MS;
+  /** What is left of the invocation for KVS: Lambda's time left less the margin to answer. */
+  const timeLeft =
+    (context: Context): (() => number) =>
+    () =>
+      context.getRemainingTimeInMillis() - answerMarginMs;
   /** Who each request turned out to be, for the audit line should it be refused. */
   const facts = new WeakMap<APIGatewayProxyEvent, RefusalFacts>();
 
@@ -114,10 +131,23 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       case 'apiKey':
         return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
       case 'bearerJwt':
-        return callerFromClaims(await deps.verifier.verify(bearerToken(event)), groupsClaims);
+        return callerFromClaims(await verifyBearer(event), groupsClaims);
       case 'awsIam':
         // The admin function's credentials: no route of this function takes them.
         throw new NotFoundRouteError('No such route.');
+    }
+  };
+
+  /**
+   * The verified claims of the request's bearer token. An expired token is called "expired" only when
+   * its claims would make a caller too: otherwise refreshing it would not help, and it is "invalid".
+   */
+  const verifyBearer = async (event: APIGatewayProxyEvent): Promise<Readonly<Record<string, unknown>>> => {
+    try {
+      return await deps.verifier.verify(bearerToken(event));
+    } catch (error) {
+      if (error instanceof ExpiredTokenError) callerFromClaims(error.claims, groupsClaims);
+      throw error;
     }
   };
 
@@ -140,6 +170,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
         ...(typeof sourceIp === 'string' ? { sourceIp } : {}),
         ...(userAgent !== undefined ? { userAgent } : {}),
       },
+      timeLeftMs: timeLeft(context),
     });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
     // The URL carries a bearer token: it goes to the caller and nowhere else.
@@ -169,24 +200,20 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     context: Context,
   ): Promise<APIGatewayProxyResult> => {
     const responseContext = responseContextOf(event, context, allowedOrigins);
-    const match = matchRoute(event);
-    if (match.kind === 'preflight') {
-      const headers = responseHeaders(responseContext);
-      if (isAllowedOrigin(responseContext)) {
-        headers['Access-Control-Allow-Methods'] = match.allow;
-        headers['Access-Control-Allow-Headers'] = CORS.allowHeaders.join(', ');
-        headers['Access-Control-Max-Age'] = String(CORS.maxAgeSeconds);
-      }
-      return { statusCode: 204, headers: { ...headers, Allow: match.allow }, body: '' };
-    }
+    // Preflights are API Gateway's (MOCK methods of the stack and of the local API): the function never
+    // answers OPTIONS, which reaches it only when it is invoked directly (a 405, like any other method).
+    const route = matchRoute(event);
 
-    const caller = await authenticate(match.route, event);
+    const caller = await authenticate(route, event);
     const principal = caller.principals[0];
     if (principal !== undefined) facts.set(event, { principal });
 
-    switch (match.route.action) {
+    switch (route.action) {
       case 'list': {
-        const streams = await listPlayableStreams(core, caller);
+        const streams = await listPlayableStreams(core, caller, timeLeft(context));
+        logger.info('Streams listed', {
+          audit: { ...auditBase(event, context), outcome: 'listed', principal, count: streams.length },
+        });
         return jsonResponse(200, { streams: streams.map(toStreamBody) }, responseContext);
       }
       case 'vend':

@@ -12,7 +12,7 @@ import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/stati
 import { createDynamoDbSessionLog } from '../adapters/sessions/dynamodb-session-log';
 import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
-import { parseConfig } from './config';
+import { ANSWER_TIME_MS, parseConfig } from './config';
 import { createHandler } from './create-handler';
 
 export { createHandler } from './create-handler';
@@ -132,6 +132,8 @@ export const handler = createHandler({
   // KVS starts a session's clock when it answers: at worst once the session record is written and the
   // retry budget is spent.
   sessionStartSlackMs: config.kvs.retryBudgetMs + (sessionsConfig?.timeoutMs ?? 0),
+  // Room to take a session's record back (one session log call) and to answer, before Lambda's timeout.
+  answerMarginMs: (sessionsConfig?.timeoutMs ?? 0) + ANSWER_TIME_MS,
 });
 
 /**

@@ -2,14 +2,14 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { routesOf, type Route } from '../contract';
 import { MethodNotAllowedError, NotFoundRouteError } from './http-errors';
 
-export type RouteMatch<R extends Route = Route> =
-  { readonly kind: 'route'; readonly route: R } | { readonly kind: 'preflight'; readonly allow: string };
-
 export interface Router<R extends Route> {
   /** Whether `resource` is one of these routes' resource templates (safe to log as it is). */
   isKnownRoute(resource: string | undefined): boolean;
-  /** The route of an event, or a preflight; throws NotFoundRouteError / MethodNotAllowedError. */
-  matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): RouteMatch<R>;
+  /**
+   * The route of an event, by its resource template and method. API Gateway answers unknown routes and
+   * methods and the preflights itself; these errors answer them only when the function is invoked directly.
+   */
+  matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): R;
 }
 
 /** Routing of one function's routes (of the contract) by API Gateway resource template, then by method. */
@@ -25,12 +25,14 @@ export function createRouter<R extends Route>(routes: readonly R[]): Router<R> {
     matchRoute(event) {
       const methods = byResource.get(event.resource);
       if (!methods) throw new NotFoundRouteError('No such route.');
-      const allow = [...methods.keys(), 'OPTIONS'].join(', ');
-      const method = event.httpMethod.toUpperCase();
-      if (method === 'OPTIONS') return { kind: 'preflight', allow };
-      const route = methods.get(method);
-      if (!route) throw new MethodNotAllowedError('This method is not allowed on this route.', allow);
-      return { kind: 'route', route };
+      const route = methods.get(event.httpMethod.toUpperCase());
+      if (!route) {
+        throw new MethodNotAllowedError(
+          'This method is not allowed on this route.',
+          [...methods.keys()].join(', '),
+        );
+      }
+      return route;
     },
   };
 }
@@ -38,5 +40,6 @@ export function createRouter<R extends Route>(routes: readonly R[]): Router<R> {
 /** The vend function's routes. */
 const vendRouter = createRouter(routesOf('vend'));
 
-export const isKnownRoute = vendRouter.isKnownRoute;
-export const matchRoute = vendRouter.matchRoute;
+export const isKnownRoute: Router<Route>['isKnownRoute'] = (resource) => vendRouter.isKnownRoute(resource);
+export const matchRoute = (event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>) =>
+  vendRouter.matchRoute(event);

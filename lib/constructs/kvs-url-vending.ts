@@ -238,6 +238,7 @@ export class KvsUrlVending extends Construct {
       this.webAcl = new RateLimitingWebAcl(this, 'Waf', {
         stage: this.api.deploymentStage,
         rateLimitPerFiveMinutes: props.wafRateLimitPerFiveMinutes,
+        ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
       }).webAcl;
     } else {
       Validations.of(this.api.deploymentStage).acknowledge({

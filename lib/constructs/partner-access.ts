@@ -236,7 +236,10 @@ export class PartnerAccess extends Construct {
           const record = key.until === undefined ? grant : endingBy(grant, key.until);
           const itemKey = { principal: `partner:${apiKey.keyId}`, grantId: grant.grantId };
           // Marked as the stack's: the admin API shows it and refuses to change it.
-          const item = marshall({ ...record, ...itemKey, managedBy: STACK_MANAGED }, { removeUndefinedValues: true });
+          const item = marshall(
+            { ...record, ...itemKey, managedBy: STACK_MANAGED },
+            { removeUndefinedValues: true },
+          );
           const put = putItem(
             props.grantsTable.tableName,
             item,

@@ -1,19 +1,27 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
-  CORS,
   CREDENTIALS,
-  ERROR_STATUS,
+  edgeAnswerHeaders,
+  edgeCorsHeaders,
+  edgeErrorBody,
   FUNCTIONS,
+  GATEWAY_RESPONSES,
   pathParametersOf,
+  preflightHeaders,
+  requestModelSchema,
   ROUTES,
+  ROUTING_ANSWERS,
+  statusOf,
+  CORS,
   type BodySchema,
-  type ErrorCode,
-  type FieldSchema,
+  type EdgeAnswer,
   type FunctionName,
+  type GatewayResponseType,
+  type Route,
 } from '../../lambda/contract';
 
 export interface VendApiProps {
@@ -40,59 +48,28 @@ export interface VendApiProps {
   readonly createCloudWatchRole?: boolean;
 }
 
-const JSON_SCHEMA_TYPES: Readonly<Record<FieldSchema['type'], apigateway.JsonSchemaType>> = {
-  string: apigateway.JsonSchemaType.STRING,
-  boolean: apigateway.JsonSchemaType.BOOLEAN,
-  integer: apigateway.JsonSchemaType.INTEGER,
-  number: apigateway.JsonSchemaType.NUMBER,
-  array: apigateway.JsonSchemaType.ARRAY,
-  object: apigateway.JsonSchemaType.OBJECT,
-};
-
-/** An object of fields, closed: those of `required` present, no other. */
-function objectSchema(
-  fields: Readonly<Record<string, FieldSchema>>,
-  required: readonly string[] | undefined,
-): apigateway.JsonSchema {
-  return {
-    type: apigateway.JsonSchemaType.OBJECT,
-    additionalProperties: false,
-    properties: Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, fieldModel(field)])),
-    ...(required && required.length > 0 ? { required: [...required] } : {}),
-  };
-}
-
-/** One field as API Gateway validates it: its shape and enumeration; ranges and patterns are the function's. */
-function fieldModel(field: FieldSchema): apigateway.JsonSchema {
-  switch (field.type) {
-    case 'array':
-      return { type: JSON_SCHEMA_TYPES.array, items: fieldModel(field.items) };
-    case 'object':
-      return objectSchema(field.fields, field.required);
-    default:
-      return { type: JSON_SCHEMA_TYPES[field.type], ...('enum' in field ? { enum: [...field.enum] } : {}) };
-  }
+/** `value` as a static header value of a mapping: in single quotes. */
+function staticValue(value: string): string {
+  if (value.includes("'")) throw new Error(`VendApi: a static header value cannot hold a quote: ${value}`);
+  return `'${value}'`;
 }
 
 /**
- * A request body of the contract as API Gateway's request model: shapes, enumerations and required fields
- * only, no other field; the function checks ranges, patterns and the rules between fields.
+ * VTL that sets `Access-Control-Allow-Origin` to the request's origin when it is one of `origins` (the
+ * allow-list policy of the contract's EDGE_ORIGIN_POLICY), for MOCK integration responses.
  */
-function requestModelSchema(body: BodySchema): apigateway.JsonSchema {
-  return {
-    schema: apigateway.JsonSchemaVersion.DRAFT4,
-    title: body.name,
-    ...objectSchema(body.fields, body.required),
-  };
-}
-
-/** Answers of API Gateway itself in the service's error shape, so clients parse one shape only. */
-function errorTemplate(code: ErrorCode, message: string): Record<string, string> {
-  return {
-    'application/json': JSON.stringify({
-      error: { code, message, requestId: '$context.requestId' },
-    }),
-  };
+function allowListOriginVtl(origins: readonly string[]): string {
+  if (origins.length === 0) return '';
+  return [
+    '#set($origin = $input.params().header.get("Origin"))',
+    '#if($origin == "")',
+    '  #set($origin = $input.params().header.get("origin"))',
+    '#end',
+    `#if(${origins.map((origin) => `$origin == "${origin}"`).join(' || ')})`,
+    '  #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)',
+    '#end',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -179,22 +156,14 @@ export class VendApi extends Construct {
         model = this.api.addModel(body.name, {
           contentType: 'application/json',
           modelName: body.name,
-          schema: requestModelSchema(body),
+          // The contract's schema is plain JSON Schema data, the type CDK asks for.
+          schema: requestModelSchema(body) as unknown as apigateway.JsonSchema,
         });
         models.set(body, model);
       }
       return model;
     };
 
-    // Browsers call only the routes whose credentials they hold; partners call from their servers. The
-    // preflight of the first segment of those routes (`/v1`) covers every resource below it.
-    if (origins.length > 0) {
-      const browserRoutes = ROUTES.filter((route) => CREDENTIALS[route.credentials].browsers);
-      const cors = corsOptions(origins, [...new Set(browserRoutes.map((route) => route.method))]);
-      for (const segment of new Set(browserRoutes.map((route) => route.resource.split('/')[1]!))) {
-        this.api.root.addResource(segment, { defaultCorsPreflightOptions: cors });
-      }
-    }
     for (const route of ROUTES) {
       const parameters = pathParametersOf(route.resource);
       const credentials = CREDENTIALS[route.credentials];
@@ -218,18 +187,56 @@ export class VendApi extends Construct {
       });
     }
 
-    this.api.addGatewayResponse('BadRequestBody', {
-      type: apigateway.ResponseType.BAD_REQUEST_BODY,
-      statusCode: String(ERROR_STATUS.INVALID_REQUEST),
-      responseHeaders: { 'Cache-Control': "'no-store'" },
-      templates: errorTemplate('INVALID_REQUEST', "The request body does not match the route's request model."),
-    });
-    this.api.addGatewayResponse('BadRequestParameters', {
-      type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
-      statusCode: String(ERROR_STATUS.INVALID_REQUEST),
-      responseHeaders: { 'Cache-Control': "'no-store'" },
-      templates: errorTemplate('INVALID_REQUEST', 'The request parameters are not valid.'),
-    });
+    // Browsers call only the routes whose credentials they hold; partners call from their servers. API
+    // Gateway answers their preflights itself (MOCK), the same way the local API does.
+    if (origins.length > 0) {
+      for (const [resource, methods] of methodsByResource(
+        ROUTES.filter((r) => CREDENTIALS[r.credentials].browsers),
+      )) {
+        this.addPreflight(this.api.root.resourceForPath(resource), methods, origins);
+      }
+    }
+
+    // A request no method takes would get API Gateway's 403 (MISSING_AUTHENTICATION_TOKEN, or
+    // IncompleteSignature when it carries a bearer token). MOCK methods answer it truly instead: `ANY` on
+    // every resource (405 where the resource has methods, 404 where it has none) and a greedy `/{proxy+}`
+    // for every path the API does not have.
+    const byResource = methodsByResource(ROUTES);
+    const resourcePaths = new Set<string>(['/']);
+    for (const resource of byResource.keys()) {
+      const segments = resource.split('/').filter((segment) => segment !== '');
+      segments.forEach((_, index) => resourcePaths.add(`/${segments.slice(0, index + 1).join('/')}`));
+    }
+    for (const path of resourcePaths) {
+      const methods = byResource.get(path);
+      const answer = methods ? ROUTING_ANSWERS.NO_METHOD : ROUTING_ANSWERS.NO_ROUTE;
+      this.addMockAnswer(this.api.root.resourceForPath(path), answer, origins, methods);
+    }
+    this.addMockAnswer(this.api.root.addResource('{proxy+}'), ROUTING_ANSWERS.NO_ROUTE, origins);
+
+    // Every answer of API Gateway itself, in the service's error shape (lambda/contract/edge-answers.ts).
+    for (const [type, answer] of Object.entries(GATEWAY_RESPONSES) as [GatewayResponseType, EdgeAnswer][]) {
+      this.api.addGatewayResponse(gatewayResponseId(type), {
+        type: apigateway.ResponseType.of(type),
+        statusCode: String(statusOf(answer)),
+        responseHeaders: {
+          ...Object.fromEntries(
+            Object.entries(edgeAnswerHeaders(answer)).map(([name, value]) => [name, staticValue(value)]),
+          ),
+          // A gateway response header is a fixed value or a copy of a request header: the origin is
+          // reflected (EDGE_ORIGIN_POLICY, README "Security model").
+          ...(origins.length > 0
+            ? {
+                'Access-Control-Allow-Origin': 'method.request.header.Origin',
+                ...Object.fromEntries(
+                  Object.entries(edgeCorsHeaders()).map(([name, value]) => [name, staticValue(value)]),
+                ),
+              }
+            : {}),
+        },
+        templates: { 'application/json': JSON.stringify(edgeErrorBody(answer, '$context.requestId')) },
+      });
+    }
 
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
@@ -250,14 +257,112 @@ export class VendApi extends Construct {
         'Callers use any OIDC issuer (Cognito, Auth0, Okta); the function verifies the JWT, not a Cognito authorizer.',
     });
   }
+
+  /**
+   * A MOCK method answering `answer` in the service's error shape: on `ANY` of `resource`, so that the
+   * resource's own methods (and its preflight) still win. `Allow` lists `methods` when the resource has any.
+   */
+  private addMockAnswer(
+    resource: apigateway.IResource,
+    answer: EdgeAnswer,
+    origins: readonly string[],
+    methods?: readonly string[],
+  ): void {
+    const status = String(statusOf(answer));
+    const headers: Record<string, string> = {
+      ...edgeAnswerHeaders(answer),
+      ...(methods ? { Allow: methods.join(', ') } : {}),
+      ...(origins.length > 0 ? edgeCorsHeaders() : {}),
+    };
+    resource.addMethod(
+      'ANY',
+      new apigateway.MockIntegration({
+        // Other content types get API Gateway's 415 (UNSUPPORTED_MEDIA_TYPE), in the same error shape.
+        passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': JSON.stringify({ statusCode: Number(status) }) },
+        integrationResponses: [
+          {
+            statusCode: status,
+            responseParameters: mappedHeaders(headers),
+            responseTemplates: {
+              'application/json':
+                allowListOriginVtl(origins) + JSON.stringify(edgeErrorBody(answer, '$context.requestId')),
+            },
+          },
+        ],
+      }),
+      {
+        authorizationType: apigateway.AuthorizationType.NONE,
+        apiKeyRequired: false,
+        methodResponses: [{ statusCode: status, responseParameters: declaredHeaders(headers, origins) }],
+      },
+    );
+  }
+
+  /** A MOCK preflight of a browser route's resource (CORS, `preflightHeaders` of the contract). */
+  private addPreflight(
+    resource: apigateway.IResource,
+    methods: readonly string[],
+    origins: readonly string[],
+  ): void {
+    const status = String(CORS.preflightStatus);
+    const headers = preflightHeaders(methods);
+    resource.addMethod(
+      'OPTIONS',
+      new apigateway.MockIntegration({
+        passthroughBehavior: apigateway.PassthroughBehavior.WHEN_NO_MATCH,
+        requestTemplates: { 'application/json': JSON.stringify({ statusCode: Number(status) }) },
+        integrationResponses: [
+          {
+            statusCode: status,
+            responseParameters: mappedHeaders(headers),
+            responseTemplates: { 'application/json': allowListOriginVtl(origins) },
+          },
+        ],
+      }),
+      {
+        authorizationType: apigateway.AuthorizationType.NONE,
+        apiKeyRequired: false,
+        methodResponses: [{ statusCode: status, responseParameters: declaredHeaders(headers, origins) }],
+      },
+    );
+  }
 }
 
-function corsOptions(origins: readonly string[], methods: readonly string[]): apigateway.CorsOptions {
-  return {
-    allowOrigins: [...origins],
-    allowMethods: [...methods, 'OPTIONS'],
-    allowHeaders: [...CORS.allowHeaders],
-    maxAge: Duration.seconds(CORS.maxAgeSeconds),
-    allowCredentials: false,
-  };
+/** Static header values of an integration response. */
+function mappedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [`method.response.header.${name}`, staticValue(value)]),
+  );
+}
+
+/** The headers a method response declares: the static ones, and the origin its template may set. */
+function declaredHeaders(
+  headers: Readonly<Record<string, string>>,
+  origins: readonly string[],
+): Record<string, boolean> {
+  return Object.fromEntries(
+    [...Object.keys(headers), ...(origins.length > 0 ? ['Access-Control-Allow-Origin'] : [])].map((name) => [
+      `method.response.header.${name}`,
+      true,
+    ]),
+  );
+}
+
+/** The methods of each resource of `routes`, in the order of the contract. */
+function methodsByResource(routes: readonly Route[]): Map<string, string[]> {
+  const byResource = new Map<string, string[]>();
+  for (const route of routes) {
+    byResource.set(route.resource, [...(byResource.get(route.resource) ?? []), route.method]);
+  }
+  return byResource;
+}
+
+/** `BAD_REQUEST_BODY` -> `BadRequestBody`: the construct id of a gateway response. */
+function gatewayResponseId(type: GatewayResponseType): string {
+  return type
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
 }

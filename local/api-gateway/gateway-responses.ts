@@ -1,115 +1,120 @@
 import type { ServerResponse } from 'node:http';
-import { ERROR_STATUS } from '../../lambda/contract';
+import {
+  allowOriginFor,
+  CORS,
+  EDGE_ORIGIN_POLICY,
+  edgeAnswerHeaders,
+  edgeCorsHeaders,
+  edgeErrorBody,
+  GATEWAY_RESPONSES,
+  preflightHeaders,
+  statusOf,
+  type EdgeAnswer,
+  type GatewayResponseType,
+} from '../../lambda/contract';
 import { sendJson } from '../json-response';
 
 /**
- * An answer API Gateway gives on its own, before or instead of the function's. `responseType` names the
- * gateway response (AWS::ApiGateway::GatewayResponse) that customises it in a deployed API.
+ * `x-amzn-ErrorType` of the gateway responses that send one in AWS (API Gateway keeps it when a gateway
+ * response is customised).
  */
-export interface GatewayAnswer {
-  readonly responseType: string;
-  readonly status: number;
-  readonly message: string;
-  /** `x-amzn-ErrorType`, where API Gateway sends one. */
-  readonly errorType?: string;
+const ERROR_TYPES: Partial<Record<GatewayResponseType, string>> = {
+  MISSING_AUTHENTICATION_TOKEN: 'MissingAuthenticationTokenException',
+  INVALID_API_KEY: 'ForbiddenException',
+  THROTTLED: 'TooManyRequestsException',
+  QUOTA_EXCEEDED: 'LimitExceededException',
+  BAD_REQUEST_BODY: 'BadRequestException',
+  BAD_REQUEST_PARAMETERS: 'BadRequestException',
+  UNSUPPORTED_MEDIA_TYPE: 'UnsupportedMediaTypeException',
+};
+
+/** What the local API knows of the request when API Gateway answers it itself. */
+export interface EdgeRequest {
+  readonly requestId: string;
+  /** The request's `Origin` header, if any. */
+  readonly origin?: string;
+  /** The configured origins (`ALLOWED_ORIGINS`); none: no CORS headers at all, as in the stack. */
+  readonly allowedOrigins: readonly string[];
 }
 
-/** Unknown resource or method. */
-export const MISSING_AUTHENTICATION_TOKEN: GatewayAnswer = {
-  responseType: 'MISSING_AUTHENTICATION_TOKEN',
-  status: 403,
-  message: 'Missing Authentication Token',
-  errorType: 'MissingAuthenticationTokenException',
-};
-/** A partner route without a known API key. */
-export const INVALID_API_KEY: GatewayAnswer = {
-  responseType: 'INVALID_API_KEY',
-  status: 403,
-  message: 'Forbidden',
-  errorType: 'ForbiddenException',
-};
-/** The usage plan's rate or burst. */
-export const THROTTLED: GatewayAnswer = {
-  responseType: 'THROTTLED',
-  status: 429,
-  message: 'Too Many Requests',
-  errorType: 'TooManyRequestsException',
-};
-/** The usage plan's quota. */
-export const QUOTA_EXCEEDED: GatewayAnswer = {
-  responseType: 'QUOTA_EXCEEDED',
-  status: 429,
-  message: 'Limit Exceeded',
-  errorType: 'LimitExceededException',
-};
-/** Over the 10 MB payload limit of REST APIs. */
-export const REQUEST_TOO_LARGE: GatewayAnswer = {
-  responseType: 'REQUEST_TOO_LARGE',
-  status: 413,
-  message: 'Request Too Long',
-};
-/**
- * Lambda refused the invocation (its concurrency is used up: the Invoke API's 429
- * TooManyRequestsException). API Gateway does not pass the 429 on: "If the Lambda API rejects the
- * invocation request, API Gateway returns a 500 error code" with `{"message": "Internal server error"}`
- * (AWS Lambda Developer Guide, "Handling Lambda errors with an API Gateway API"). Only DEFAULT_5XX is
- * sure to customise it.
- */
-export const LAMBDA_REFUSED: GatewayAnswer = {
-  responseType: 'DEFAULT_5XX',
-  status: 500,
-  message: 'Internal server error',
-};
-/** The function failed (init or handler error, crash, timeout) or returned no valid proxy result. */
-export const FUNCTION_FAILED: GatewayAnswer = {
-  responseType: 'DEFAULT_5XX',
-  status: 502,
-  message: 'Internal server error',
-};
-/** The local API was asked before the function was wired in. */
-export const NOT_READY: GatewayAnswer = {
-  responseType: 'DEFAULT_5XX',
-  status: 503,
-  message: 'Service Unavailable',
-};
-/** No answer from the integration within API Gateway's 29 s. */
-export const INTEGRATION_TIMEOUT: GatewayAnswer = {
-  responseType: 'INTEGRATION_TIMEOUT',
-  status: 504,
-  message: 'Endpoint request timed out',
-};
-
-export function sendGatewayAnswer(response: ServerResponse, answer: GatewayAnswer, requestId: string): void {
-  sendJson(
-    response,
-    answer.status,
-    { message: answer.message },
-    {
-      'x-amzn-RequestId': requestId,
-      ...(answer.errorType ? { 'x-amzn-ErrorType': answer.errorType } : {}),
-    },
-  );
+function corsHeaders(policy: 'reflect' | 'allowList', request: EdgeRequest): Record<string, string> {
+  if (request.allowedOrigins.length === 0) return {};
+  const allowOrigin = allowOriginFor(policy, request.origin, request.allowedOrigins);
+  return {
+    ...edgeCorsHeaders(),
+    ...(allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': allowOrigin } : {}),
+  };
 }
 
 /**
- * A request to an AWS_IAM route that API Gateway refused (`iam-authorization.ts`): 403 in the service's
- * error shape, with API Gateway's error type and message (never the request's credentials), and no data.
+ * A gateway response of API Gateway, as the stack customises it (`GATEWAY_RESPONSES` of the contract):
+ * the service's error shape, its fixed headers, and the request's origin reflected once origins are
+ * configured (a gateway response can only copy a request header).
+ */
+export function sendGatewayResponse(
+  response: ServerResponse,
+  type: GatewayResponseType,
+  request: EdgeRequest,
+): void {
+  const answer = GATEWAY_RESPONSES[type];
+  const errorType = ERROR_TYPES[type];
+  sendJson(response, statusOf(answer), edgeErrorBody(answer, request.requestId), {
+    ...edgeAnswerHeaders(answer),
+    ...corsHeaders(EDGE_ORIGIN_POLICY.gatewayResponse, request),
+    'x-amzn-RequestId': request.requestId,
+    ...(errorType !== undefined ? { 'x-amzn-ErrorType': errorType } : {}),
+  });
+}
+
+/**
+ * An answer of the API's MOCK methods (`ANY` on a resource, `/{proxy+}`): the contract's `ROUTING_ANSWERS`,
+ * with `Allow` and CORS headers for configured origins only, as the stack's VTL sets them.
+ */
+export function sendRoutingAnswer(
+  response: ServerResponse,
+  answer: EdgeAnswer,
+  request: EdgeRequest,
+  allow?: readonly string[],
+): void {
+  sendJson(response, statusOf(answer), edgeErrorBody(answer, request.requestId), {
+    ...edgeAnswerHeaders(answer),
+    ...(allow ? { Allow: allow.join(', ') } : {}),
+    ...corsHeaders(EDGE_ORIGIN_POLICY.routing, request),
+    'x-amzn-RequestId': request.requestId,
+  });
+}
+
+/** The MOCK preflight of a browser route's resource (`preflightHeaders` of the contract). */
+export function sendPreflight(
+  response: ServerResponse,
+  methods: readonly string[],
+  request: EdgeRequest,
+): void {
+  const allowOrigin = allowOriginFor(EDGE_ORIGIN_POLICY.preflight, request.origin, request.allowedOrigins);
+  response.writeHead(CORS.preflightStatus, {
+    ...preflightHeaders(methods),
+    ...(allowOrigin !== undefined ? { 'Access-Control-Allow-Origin': allowOrigin } : {}),
+    'Content-Length': 0,
+    'x-amzn-RequestId': request.requestId,
+  });
+  response.end();
+}
+
+/**
+ * A request to an AWS_IAM route that API Gateway refused (`iam-authorization.ts`): the gateway response
+ * that serves it in AWS, as the stack customises it (401 or 403 in the service's error shape, no data),
+ * with API Gateway's error type; never the request's credentials.
  */
 export function sendIamRefusal(
   response: ServerResponse,
-  refusal: { readonly errorType: string; readonly message: string },
-  requestId: string,
+  refusal: { readonly errorType: string; readonly responseType: GatewayResponseType },
+  request: EdgeRequest,
 ): void {
-  sendJson(
-    response,
-    ERROR_STATUS.FORBIDDEN,
-    { error: { code: 'FORBIDDEN', message: refusal.message, requestId } },
-    {
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'X-Request-Id': requestId,
-      'x-amzn-RequestId': requestId,
-      'x-amzn-ErrorType': refusal.errorType,
-    },
-  );
+  const answer = GATEWAY_RESPONSES[refusal.responseType];
+  sendJson(response, statusOf(answer), edgeErrorBody(answer, request.requestId), {
+    ...edgeAnswerHeaders(answer),
+    ...corsHeaders(EDGE_ORIGIN_POLICY.gatewayResponse, request),
+    'x-amzn-RequestId': request.requestId,
+    'x-amzn-ErrorType': refusal.errorType,
+  });
 }

@@ -1,25 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { TooManyRequestsException } from '../lambda-runtime/invoke-errors';
+import type { FunctionName, GatewayResponseType } from '../../lambda/contract';
 import {
-  FUNCTION_FAILED,
-  INTEGRATION_TIMEOUT,
-  INVALID_API_KEY,
-  LAMBDA_REFUSED,
-  MISSING_AUTHENTICATION_TOKEN,
-  NOT_READY,
-  QUOTA_EXCEEDED,
-  REQUEST_TOO_LARGE,
-  THROTTLED,
-  sendGatewayAnswer,
+  sendGatewayResponse,
   sendIamRefusal,
-  type GatewayAnswer,
+  sendPreflight,
+  sendRoutingAnswer,
+  type EdgeRequest,
 } from './gateway-responses';
 import { authorizeIamRequest, type IamIdentity } from './iam-authorization';
 import { buildLambdaContext, buildProxyEvent, newRequestId } from './proxy-event';
-import { matchRoute } from './routes';
+import { createRequestValidator, mediaType } from './request-validator';
+import { resolveRequest } from './routes';
 import { UsagePlanMeter, type LocalPartner } from './usage-plan';
-import type { FunctionName } from '../../lambda/contract';
 
 /** What the gateway invokes: the function's instance pool, or a handler in this process (tests). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -30,6 +23,11 @@ export interface GatewayOptions {
   now?: () => number;
   /** Function timeout given to the handler through `context.getRemainingTimeInMillis()`. */
   functionTimeoutMs?: number;
+  /**
+   * Exact origins of web front ends, as the stack's `allowedOrigins`: preflights are answered and edge
+   * answers carry CORS headers only when there are some. Default none.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -37,9 +35,11 @@ export interface Gateway {
   handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
   /**
    * Installs the handler of a function (default `vend`) once its environment is ready; calls of its
-   * routes before that answer 503.
+   * routes before that answer 500.
    */
   setHandler(handler: ProxyHandler, fn?: FunctionName): void;
+  /** Sets the configured origins (known once the API listens). */
+  setAllowedOrigins(origins: readonly string[]): void;
 }
 
 /** API Gateway's payload limit for REST APIs. */
@@ -48,50 +48,68 @@ export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
 /**
- * The local stand-in for API Gateway: payload limit, routes, partner API keys and their usage plans, the
- * proxy event, and API Gateway's own answers (in its own bodies) where it answers before or instead of
- * the function.
+ * The local stand-in for API Gateway, built as the stack builds the API: payload limit, routes, the
+ * MOCK preflights and answers for requests no route takes, partner API keys and their usage plans, the
+ * request validator, the proxy event, and API Gateway's own answers as the stack customises them
+ * (`GATEWAY_RESPONSES` of the contract) where it answers before or instead of the function.
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const meter = new UsagePlanMeter(now);
   const partnersByKey = new Map(options.partners.map((partner) => [partner.apiKey, partner]));
+  const validBody = createRequestValidator();
+  let allowedOrigins = options.allowedOrigins ?? [];
   const handlers = new Map<FunctionName, ProxyHandler>();
 
   const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const requestId = newRequestId();
     const receivedAt = now();
     const method = request.method ?? 'GET';
+    const origin = headerValue(request, 'origin');
+    const edge: EdgeRequest = { requestId, allowedOrigins, ...(origin !== undefined ? { origin } : {}) };
+    const refuse = (type: GatewayResponseType): void => sendGatewayResponse(response, type, edge);
 
     const body = await readBody(request);
-    if (body === 'too-large') return sendGatewayAnswer(response, REQUEST_TOO_LARGE, requestId);
+    if (body === 'too-large') return refuse('REQUEST_TOO_LARGE');
 
-    const match = matchRoute(method, url.pathname);
-    if (!match) return sendGatewayAnswer(response, MISSING_AUTHENTICATION_TOKEN, requestId);
-
-    let apiKey: { value: string; id: string } | undefined;
-    // Browsers send preflights without the key; API Gateway's OPTIONS methods do not require one.
-    if (match.route.apiKeyRequired && match.method !== 'OPTIONS') {
-      const presented = headerValue(request, 'x-api-key');
-      const partner = presented === undefined ? undefined : partnersByKey.get(presented);
-      if (!partner) return sendGatewayAnswer(response, INVALID_API_KEY, requestId);
-      const verdict = meter.consume(partner);
-      if (verdict === 'throttled') return sendGatewayAnswer(response, THROTTLED, requestId);
-      if (verdict === 'quota-exceeded') return sendGatewayAnswer(response, QUOTA_EXCEEDED, requestId);
-      apiKey = { value: partner.apiKey, id: partner.apiKeyId };
+    const resolution = resolveRequest(method, url.pathname, allowedOrigins.length > 0);
+    if (resolution.kind === 'preflight') return sendPreflight(response, resolution.methods, edge);
+    if (resolution.kind === 'answer') {
+      // The MOCK methods take JSON only (passthrough NEVER): another content type is API Gateway's 415.
+      const contentType = headerValue(request, 'content-type');
+      if (contentType !== undefined && mediaType(contentType) !== 'application/json') {
+        return refuse('UNSUPPORTED_MEDIA_TYPE');
+      }
+      return sendRoutingAnswer(response, resolution.answer, edge, resolution.allow);
     }
+    const { match } = resolution;
 
     let iam: IamIdentity | undefined;
-    // API Gateway checks AWS_IAM before anything reaches the function; OPTIONS is no method of these routes.
+    // AWS_IAM is checked before anything else of the method (its API key, its request validator): an
+    // unsigned or badly signed request learns nothing about the route, and never reaches the function.
     if (match.route.awsIam) {
       const rawPath = (request.url ?? '/').split('?')[0]!;
       const outcome = await authorizeIamRequest(request, rawPath, url.searchParams, body, now());
-      if (!outcome.ok) return sendIamRefusal(response, outcome.refusal, requestId);
+      if (!outcome.ok) return sendIamRefusal(response, outcome.refusal, edge);
       iam = outcome.identity;
     }
 
+    let apiKey: { value: string; id: string } | undefined;
+    if (match.route.apiKeyRequired) {
+      const presented = headerValue(request, 'x-api-key');
+      const partner = presented === undefined ? undefined : partnersByKey.get(presented);
+      if (!partner) return refuse('INVALID_API_KEY');
+      const verdict = meter.consume(partner);
+      if (verdict === 'throttled') return refuse('THROTTLED');
+      if (verdict === 'quota-exceeded') return refuse('QUOTA_EXCEEDED');
+      apiKey = { value: partner.apiKey, id: partner.apiKeyId };
+    }
+    if (match.route.requestBody && !validBody(request, body, match.route.requestBody)) {
+      return refuse('BAD_REQUEST_BODY');
+    }
+
     const handler = handlers.get(match.route.function);
-    if (!handler) return sendGatewayAnswer(response, NOT_READY, requestId);
+    if (!handler) return refuse('DEFAULT_5XX');
     const event = buildProxyEvent({
       request,
       match,
@@ -114,9 +132,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       result = await withTimeout(handler(event, context), INTEGRATION_TIMEOUT_MS);
     } catch (error) {
-      return sendGatewayAnswer(response, integrationFailure(error), requestId);
+      return refuse(integrationFailure(error));
     }
-    if (!isProxyResult(result)) return sendGatewayAnswer(response, FUNCTION_FAILED, requestId);
+    // A result that is not a proxy result is a failed integration (API Gateway's 502, DEFAULT_5XX).
+    if (!isProxyResult(result)) return refuse('DEFAULT_5XX');
     sendProxyResult(response, result, requestId);
   };
 
@@ -125,13 +144,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     setHandler(next, fn = 'vend') {
       handlers.set(fn, next);
     },
+    setAllowedOrigins(origins) {
+      allowedOrigins = [...origins];
+    },
   };
 }
 
-function integrationFailure(error: unknown): GatewayAnswer {
-  if (error instanceof IntegrationTimeout) return INTEGRATION_TIMEOUT;
-  if (error instanceof TooManyRequestsException) return LAMBDA_REFUSED;
-  return FUNCTION_FAILED;
+/**
+ * Lambda refused the invocation (its concurrency is used up: API Gateway answers 500, "If the Lambda API
+ * rejects the invocation request, API Gateway returns a 500 error code", AWS Lambda Developer Guide), or
+ * the function failed (502): both are DEFAULT_5XX; no answer in 29 s is INTEGRATION_TIMEOUT.
+ */
+function integrationFailure(error: unknown): GatewayResponseType {
+  return error instanceof IntegrationTimeout ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX';
 }
 
 /** Reads the whole body; past the gateway's limit the rest is drained and dropped. */

@@ -6,6 +6,7 @@
  * as API Gateway hands it over; every other is refused before the function runs.
  */
 import type { IncomingMessage } from 'node:http';
+import type { GatewayResponseType } from '../../lambda/contract';
 import {
   formatAmzDate,
   SigV4Error,
@@ -49,14 +50,18 @@ export interface IamIdentity {
 export interface IamRefusal {
   /** `x-amzn-ErrorType`. */
   readonly errorType: string;
-  /** API Gateway's own message, never the request's credentials. */
+  /** API Gateway's own message (for the record: the answer is the gateway response's), never the credentials. */
   readonly message: string;
-  /** The gateway response that customises this answer in a deployed API. */
-  readonly responseType: 'MISSING_AUTHENTICATION_TOKEN' | 'INVALID_SIGNATURE' | 'DEFAULT_4XX';
+  /** The gateway response that serves this answer (GATEWAY_RESPONSES of the contract customises it). */
+  readonly responseType: Extract<
+    GatewayResponseType,
+    'MISSING_AUTHENTICATION_TOKEN' | 'INVALID_SIGNATURE' | 'DEFAULT_4XX'
+  >;
 }
 
 export type IamOutcome =
-  { readonly ok: true; readonly identity: IamIdentity } | { readonly ok: false; readonly refusal: IamRefusal };
+  | { readonly ok: true; readonly identity: IamIdentity }
+  | { readonly ok: false; readonly refusal: IamRefusal };
 
 /**
  * Checks one request to an AWS_IAM route against the local IAM users. `path` is the request's path as it

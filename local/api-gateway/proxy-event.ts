@@ -96,7 +96,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
   return {
     resource: match.route.resource,
     path: input.path,
-    httpMethod: match.method,
+    httpMethod: match.route.method,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
@@ -107,7 +107,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
     isBase64Encoded,
     requestContext: proxyRequestContext({
       requestId: input.requestId,
-      method: match.method,
+      method: match.route.method,
       path: input.path,
       resource: match.route.resource,
       receivedAt: input.receivedAt,

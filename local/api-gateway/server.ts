@@ -3,7 +3,7 @@ import type { FunctionName } from '../../lambda/contract';
 import { createStaticFiles, type Asset } from '../demo/static-files';
 import { createIdentityEndpoints, type TokenRequest } from '../identity/http-endpoints';
 import { createGateway, type GatewayOptions, type ProxyHandler } from './gateway';
-import { FUNCTION_FAILED, sendGatewayAnswer } from './gateway-responses';
+import { sendGatewayResponse } from './gateway-responses';
 import { newRequestId } from './proxy-event';
 
 export { MAX_REQUEST_BYTES, type ProxyHandler } from './gateway';
@@ -19,8 +19,10 @@ export interface LocalApiServerOptions extends GatewayOptions {
 
 export interface LocalApiServer {
   server: Server;
-  /** Installs a function's handler (default `vend`) once its environment is ready; calls before answer 503. */
+  /** Installs a function's handler (default `vend`) once its environment is ready; calls before answer 500. */
   setHandler(handler: ProxyHandler, fn?: FunctionName): void;
+  /** Sets the configured origins of the API (known once it listens). */
+  setAllowedOrigins(origins: readonly string[]): void;
 }
 
 /**
@@ -34,8 +36,9 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
 
   const server = createServer((request, response) => {
     const fail = (): void => {
-      if (!response.headersSent) sendGatewayAnswer(response, FUNCTION_FAILED, newRequestId());
-      else response.destroy();
+      if (!response.headersSent) {
+        sendGatewayResponse(response, 'DEFAULT_5XX', { requestId: newRequestId(), allowedOrigins: [] });
+      } else response.destroy();
     };
     try {
       const url = new URL(`http://127.0.0.1${request.url ?? '/'}`);
@@ -51,5 +54,9 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
     }
   });
 
-  return { server, setHandler: (handler, fn) => gateway.setHandler(handler, fn) };
+  return {
+    server,
+    setHandler: (handler, fn) => gateway.setHandler(handler, fn),
+    setAllowedOrigins: (origins) => gateway.setAllowedOrigins(origins),
+  };
 }

@@ -231,7 +231,11 @@ function s3ErrorOf(error: SigV4Error, options: VerifyOptions): S3Error {
     case 'missing':
     case 'incomplete':
       if (failure.kind === 'incomplete' && failure.missing.includes('X-Amz-Date')) {
-        return new S3Error(403, 'AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+        return new S3Error(
+          403,
+          'AccessDenied',
+          'AWS authentication requires a valid Date or x-amz-date header',
+        );
       }
       return new S3Error(
         400,
@@ -253,7 +257,10 @@ function s3ErrorOf(error: SigV4Error, options: VerifyOptions): S3Error {
         'RequestTimeTooSkewed',
         'The difference between the request time and the current time is too large.',
         {
-          RequestTime: failure.signedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''),
+          RequestTime: failure.signedAt
+            .toISOString()
+            .replace(/[-:]/g, '')
+            .replace(/\.\d{3}/, ''),
           ServerTime: new Date(options.now).toISOString().replace(/\.\d{3}/, ''),
           MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
         },

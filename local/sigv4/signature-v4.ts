@@ -33,7 +33,12 @@ export type SigV4Failure =
   /** A session token, which the local credentials never have. */
   | { readonly kind: 'security-token'; readonly accessKeyId: string }
   /** Scoped to another region or service. */
-  | { readonly kind: 'scope'; readonly accessKeyId: string; readonly region: string; readonly service: string }
+  | {
+      readonly kind: 'scope';
+      readonly accessKeyId: string;
+      readonly region: string;
+      readonly service: string;
+    }
   /** Signed too long ago, or too far ahead. */
   | {
       readonly kind: 'skewed';
@@ -81,7 +86,10 @@ export function parseAmzDate(value: string | undefined): Date | undefined {
 }
 
 export function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function sameSecret(expected: string, provided: string): boolean {
@@ -142,7 +150,8 @@ export function parseAuthorization(value: string): AuthorizationParts | { missin
     ...(signedHeaders && /^[a-z0-9;_.-]+$/.test(signedHeaders) ? [] : ['SignedHeaders']),
     ...(signature && /^[0-9a-f]{64}$/.test(signature) ? [] : ['Signature']),
   ];
-  if (!match || missing.length > 0) return { missing: match ? missing : ['Credential', 'SignedHeaders', 'Signature'] };
+  if (!match || missing.length > 0)
+    return { missing: match ? missing : ['Credential', 'SignedHeaders', 'Signature'] };
   return { credential: credential!, signedHeaders: signedHeaders!, signature: signature! };
 }
 

@@ -141,13 +141,18 @@ describe('DynamoDB grant store against dynalite', () => {
     it('reloads what it cached, within the TTL, once the epoch moved: a change counts from the next call', async () => {
       const s = store({ cacheTtlMs: 3_600_000 });
       expect((await s.grantsFor(['user:epoch'])).map((g) => g.grantId)).toEqual([]);
-      await admin.send(new PutItemCommand({ TableName: TABLE, Item: marshall(record('user:epoch', 'given')) }));
+      await admin.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall(record('user:epoch', 'given')) }),
+      );
       // Without the epoch moving, the cache still answers (as a write around the admin API would find).
       expect(await s.grantsFor(['user:epoch'])).toEqual([]);
       await bumpEpoch();
       expect((await s.grantsFor(['user:epoch'])).map((g) => g.grantId)).toEqual(['given']);
       await admin.send(
-        new DeleteItemCommand({ TableName: TABLE, Key: marshall({ principal: 'user:epoch', grantId: 'given' }) }),
+        new DeleteItemCommand({
+          TableName: TABLE,
+          Key: marshall({ principal: 'user:epoch', grantId: 'given' }),
+        }),
       );
       await bumpEpoch();
       expect(await s.grantsFor(['user:epoch'])).toEqual([]);
@@ -178,7 +183,9 @@ describe('DynamoDB grant store against dynalite', () => {
           }),
         }),
       );
-      await admin.send(new PutItemCommand({ TableName: TABLE, Item: marshall(record('user:revoked', 'own')) }));
+      await admin.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall(record('user:revoked', 'own')) }),
+      );
       const access = await store().accessFor!(['user:revoked', 'user:bob']);
       expect(queries).toBe(2);
       expect(access.grants.map((g) => g.grantId)).toEqual(['own', 'backyard']);
@@ -201,7 +208,9 @@ describe('DynamoDB grant store against dynalite', () => {
         }),
       );
       const invalid: InvalidRecord[] = [];
-      const access = await store({ onInvalidRecord: (item) => invalid.push(item) }).accessFor!(['user:garbled']);
+      const access = await store({ onInvalidRecord: (item) => invalid.push(item) }).accessFor!([
+        'user:garbled',
+      ]);
       expect(access.revocations).toEqual([{ principal: 'user:garbled', revokedAt: 0 }]);
       expect(invalid).toEqual([
         { principal: 'user:garbled', grantId: '#revocation', problems: [expect.any(String) as unknown] },
@@ -294,7 +303,9 @@ describe('DynamoDB grant store against dynalite', () => {
 
   it('skips records that fail validation and reports each: principal, grantId and the fields at fault, never a value', async () => {
     const invalid: InvalidRecord[] = [];
-    const grants = await store({ onInvalidRecord: (record) => invalid.push(record) }).grantsFor(['user:carol']);
+    const grants = await store({ onInvalidRecord: (record) => invalid.push(record) }).grantsFor([
+      'user:carol',
+    ]);
     expect(grants.map((g) => g.grantId)).toEqual(['good']);
     expect(invalid).toEqual([
       {

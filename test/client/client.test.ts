@@ -97,7 +97,12 @@ describe('createClient against the local stack', () => {
     const throttled = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
 
     expect(vended.expiresInSeconds).toBe(300);
-    expect(refused).toMatchObject({ code: 'UNAUTHENTICATED', status: 403 });
+    // API Gateway's INVALID_API_KEY, customised into the service's shape (lambda/contract/edge-answers.ts).
+    expect(refused).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      status: 401,
+      requestId: expect.any(String) as unknown,
+    });
     expect(throttled.reason).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryable: true });
   });
 });

@@ -82,8 +82,8 @@ describe('validatePlaybackRequest', () => {
     ]);
   });
 
-  it('rejects an own __proto__ key as unknown', () => {
-    expect(fieldsOf(JSON.parse('{"__proto__": {"admin": true}}'))).toEqual(['__proto__']);
+  it('rejects an own __proto__ key as unknown (a name that is not a plain identifier is not echoed)', () => {
+    expect(fieldsOf(JSON.parse('{"__proto__": {"admin": true}}'))).toEqual(['body']);
   });
 
   it.each([

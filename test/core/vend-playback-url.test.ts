@@ -248,10 +248,7 @@ describe('vendPlaybackUrl', () => {
       const { deps } = setup();
       const log = new MemorySessionLog();
       await expect(
-        vendPlaybackUrl(
-          { ...deps, sessions: { log } },
-          { caller: alice, streamName: 'backyard', body: {} },
-        ),
+        vendPlaybackUrl({ ...deps, sessions: { log } }, { caller: alice, streamName: 'backyard', body: {} }),
       ).rejects.toBeInstanceOf(ForbiddenError);
       expect(log.records).toEqual([]);
     });

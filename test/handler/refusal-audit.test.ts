@@ -271,17 +271,18 @@ describe('one audit line and one count for every refusal, through the middy stac
     },
   );
 
-  it('writes no refusal line, and counts none, for a vend or a preflight', async () => {
+  it('writes no refusal line, and counts none, for a vend or a listing', async () => {
     const { handler } = setupHandler();
 
     const { output } = await captureOutput(async () => {
       await handler(event({ headers: json, body: '{}' }), context);
-      await handler(event({ method: 'OPTIONS', headers: { Origin: 'https://app.example' } }), context);
+      await handler(event({ resource: '/v1/streams', headers: json }), context);
     });
 
     const lines = jsonLines(output);
     expect(lines.filter((line) => line.audit?.outcome === 'refused')).toEqual([]);
     expect(lines.filter((line) => line.audit?.outcome === 'vended')).toHaveLength(1);
+    expect(lines.filter((line) => line.audit?.outcome === 'listed')).toHaveLength(1);
     expect(lines.filter((line) => line.Refusals !== undefined)).toEqual([]);
   });
 });

@@ -456,9 +456,11 @@ describe('vend handler through the middy stack', () => {
     });
 
     it.each([
-      ['/v1/streams', 'POST', 'GET, OPTIONS'],
-      ['/v1/streams/{streamName}/playback-url', 'GET', 'POST, OPTIONS'],
-      ['/partner/v1/streams/{streamName}/playback-url', 'DELETE', 'POST, OPTIONS'],
+      ['/v1/streams', 'POST', 'GET'],
+      ['/v1/streams/{streamName}/playback-url', 'GET', 'POST'],
+      ['/partner/v1/streams/{streamName}/playback-url', 'DELETE', 'POST'],
+      // Preflights are API Gateway's: invoked directly with OPTIONS, the function refuses it like any method.
+      ['/v1/streams/{streamName}/playback-url', 'OPTIONS', 'POST'],
     ])('answers %s %s with 405 and Allow', async (resource, method, allow) => {
       const { handler } = setupHandler();
       const response = await handler(event({ resource, method, headers: auth() }), context);
@@ -511,26 +513,20 @@ describe('vend handler through the middy stack', () => {
       expect(response.headers?.['Access-Control-Allow-Origin']).toBe(ORIGIN);
     });
 
-    it('answers a preflight from a configured origin', async () => {
+    it('exposes the headers a page needs: the request id, Retry-After and the 401 challenge', async () => {
       const { handler } = setupHandler();
-      const response = await handler(event({ method: 'OPTIONS', headers: { Origin: ORIGIN } }), context);
-      expect(response.statusCode).toBe(204);
-      expect(response.headers).toMatchObject({
-        'Access-Control-Allow-Origin': ORIGIN,
-        'Access-Control-Allow-Methods': 'POST, OPTIONS',
-        'Access-Control-Allow-Headers': expect.stringContaining('Authorization') as unknown,
-        'Cache-Control': 'no-store',
-      });
+      const response = await handler(event({ headers: { Origin: ORIGIN } }), context);
+      expect(response.statusCode).toBe(401);
+      expect(response.headers?.['Access-Control-Expose-Headers']).toBe(
+        'X-Request-Id, Retry-After, WWW-Authenticate',
+      );
     });
 
-    it('answers a preflight from another origin without CORS headers', async () => {
+    it('does not answer preflights itself (API Gateway does): OPTIONS is a 405 with CORS headers', async () => {
       const { handler } = setupHandler();
-      const response = await handler(
-        event({ method: 'OPTIONS', headers: { Origin: 'https://evil.example' } }),
-        context,
-      );
-      expect(response.statusCode).toBe(204);
-      expect(response.headers).not.toHaveProperty('Access-Control-Allow-Origin');
+      const response = await handler(event({ method: 'OPTIONS', headers: { Origin: ORIGIN } }), context);
+      expect(response.statusCode).toBe(405);
+      expect(response.headers).toMatchObject({ 'Access-Control-Allow-Origin': ORIGIN, Allow: 'POST' });
       expect(response.headers).not.toHaveProperty('Access-Control-Allow-Methods');
     });
   });

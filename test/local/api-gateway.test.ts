@@ -1,5 +1,15 @@
 import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import {
+  CORS,
+  edgeAnswerHeaders,
+  edgeErrorBody,
+  GATEWAY_RESPONSES,
+  preflightHeaders,
+  ROUTING_ANSWERS,
+  statusOf,
+  type EdgeAnswer,
+} from '../../lambda/contract';
 import { createLocalApiServer, MAX_REQUEST_BYTES } from '../../local/api-gateway/server';
 import type { LocalPartner } from '../../local/api-gateway/usage-plan';
 import { TooManyRequestsException } from '../../local/lambda-runtime/invoke-errors';
@@ -112,19 +122,58 @@ describe('local API Gateway adapter', () => {
     expect(response.body).toEqual(Buffer.from([1, 2, 3]));
   });
 
-  it('answers routes and methods the API does not define like API Gateway, without calling the handler', async () => {
-    const unknownPath = await rawRequest(`${baseUrl}/v2/streams`, { method: 'GET' });
-    const wrongMethod = await rawRequest(`${baseUrl}/v1/streams`, { method: 'DELETE' });
+  /** The answer of `answer` as the stack gives it: status of its code, body, fixed headers. */
+  const expectEdgeAnswer = (response: RawResponse, answer: EdgeAnswer): void => {
+    const requestId = response.headers['x-amzn-requestid'] as string;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.status).toBe(statusOf(answer));
+    expect(JSON.parse(response.body.toString())).toEqual(edgeErrorBody(answer, requestId));
+    expect(response.headers['content-type']).toBe('application/json');
+    for (const [name, value] of Object.entries(edgeAnswerHeaders(answer))) {
+      expect(response.headers[name.toLowerCase()]).toBe(value);
+    }
+  };
 
-    for (const response of [unknownPath, wrongMethod]) {
-      expect(response.status).toBe(403);
-      expect(JSON.parse(response.body.toString())).toEqual({ message: 'Missing Authentication Token' });
-      expect(response.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
+  it('answers a path the API does not have 404 NOT_FOUND, with or without a bearer token, without the handler', async () => {
+    const bare = await rawRequest(`${baseUrl}/v2/streams`, { method: 'GET' });
+    const withBearer = await rawRequest(`${baseUrl}/v2/streams`, {
+      method: 'GET',
+      headers: [['Authorization', 'Bearer abc.def.ghi']],
+    });
+    const root = await rawRequest(`${baseUrl}/`, { method: 'POST' });
+    const intermediate = await rawRequest(`${baseUrl}/v1`, { method: 'GET' });
+    const undecodable = await rawRequest(`${baseUrl}/v1/streams/%E0%A4%A/playback-url`, { method: 'POST' });
+
+    for (const response of [bare, withBearer, root, intermediate, undecodable]) {
+      expectEdgeAnswer(response, ROUTING_ANSWERS.NO_ROUTE);
     }
     expect(invocations).toHaveLength(0);
   });
 
-  it('refuses partner routes without a known API key with 403 Forbidden', async () => {
+  it('answers a method a route does not take 405 METHOD_NOT_ALLOWED with Allow, OPTIONS included without origins', async () => {
+    const deleteStreams = await rawRequest(`${baseUrl}/v1/streams`, { method: 'DELETE' });
+    const getVend = await rawRequest(`${baseUrl}/v1/streams/cam/playback-url`, { method: 'GET' });
+    const options = await rawRequest(`${baseUrl}/partner/v1/streams/cam/playback-url`, { method: 'OPTIONS' });
+
+    expectEdgeAnswer(deleteStreams, ROUTING_ANSWERS.NO_METHOD);
+    expect(deleteStreams.headers.allow).toBe('GET');
+    expectEdgeAnswer(getVend, ROUTING_ANSWERS.NO_METHOD);
+    expect(getVend.headers.allow).toBe('POST');
+    expectEdgeAnswer(options, ROUTING_ANSWERS.NO_METHOD);
+    expect(invocations).toHaveLength(0);
+  });
+
+  it('answers a MOCK route with another content type than JSON 415, as API Gateway does', async () => {
+    const response = await rawRequest(`${baseUrl}/v2/streams`, {
+      method: 'POST',
+      headers: [['Content-Type', 'text/plain']],
+      body: Buffer.from('hello'),
+    });
+
+    expectEdgeAnswer(response, GATEWAY_RESPONSES.UNSUPPORTED_MEDIA_TYPE);
+  });
+
+  it('refuses partner routes without a known API key with 401 and the ApiKey challenge', async () => {
     const missing = await rawRequest(`${baseUrl}/partner/v1/streams`, { method: 'GET' });
     const unknown = await rawRequest(`${baseUrl}/partner/v1/streams`, {
       method: 'GET',
@@ -132,25 +181,10 @@ describe('local API Gateway adapter', () => {
     });
 
     for (const response of [missing, unknown]) {
-      expect(response.status).toBe(403);
-      expect(JSON.parse(response.body.toString())).toEqual({ message: 'Forbidden' });
+      expectEdgeAnswer(response, GATEWAY_RESPONSES.INVALID_API_KEY);
+      expect(response.headers['www-authenticate']).toBe('ApiKey header="x-api-key"');
     }
     expect(invocations).toHaveLength(0);
-  });
-
-  it('passes CORS preflights of defined resources to the handler, without an API key', async () => {
-    const response = await rawRequest(`${baseUrl}/partner/v1/streams/cam/playback-url`, {
-      method: 'OPTIONS',
-      headers: [
-        ['Origin', 'http://127.0.0.1:9999'],
-        ['Access-Control-Request-Method', 'POST'],
-      ],
-    });
-
-    expect(response.status).toBe(200);
-    expect(invocations[0]!.event.httpMethod).toBe('OPTIONS');
-    expect(invocations[0]!.event.resource).toBe('/partner/v1/streams/{streamName}/playback-url');
-    expect(invocations[0]!.event.requestContext.identity.apiKeyId).toBeNull();
   });
 
   it('passes the API key id of an accepted key and applies its usage plan', async () => {
@@ -171,10 +205,41 @@ describe('local API Gateway adapter', () => {
     expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
     expect(invocations[0]!.event.requestContext.identity.apiKeyId).toBe(PARTNER.apiKeyId);
     expect(invocations[0]!.event.requestContext.identity.apiKey).toBe(PARTNER.apiKey);
-    expect(throttled.status).toBe(429);
-    expect(JSON.parse(throttled.body.toString())).toEqual({ message: 'Too Many Requests' });
-    expect(overQuota.status).toBe(429);
-    expect(JSON.parse(overQuota.body.toString())).toEqual({ message: 'Limit Exceeded' });
+    expectEdgeAnswer(throttled, GATEWAY_RESPONSES.THROTTLED);
+    expect(throttled.headers['retry-after']).toBe('1');
+    expectEdgeAnswer(overQuota, GATEWAY_RESPONSES.QUOTA_EXCEEDED);
+    expect(overQuota.headers['retry-after']).toBeUndefined();
+    expect(invocations).toHaveLength(3);
+  });
+
+  it('runs the request validator on the model of the contract: unknown fields, wrong types and bad JSON never reach the handler', async () => {
+    const post = (body: string, contentType?: string) =>
+      rawRequest(`${baseUrl}/v1/streams/cam/playback-url`, {
+        method: 'POST',
+        headers: contentType === undefined ? [] : [['Content-Type', contentType]],
+        body: Buffer.from(body),
+      });
+
+    const refused = [
+      await post('{"protocol":"HLS","expiresInSecond":900}', 'application/json'),
+      await post('{"protocol":"RTSP"}', 'application/json; charset=utf-8'),
+      await post('{"maxFragments":"10"}', 'application/json'),
+      await post('{"expiresInSeconds":1.5}', 'application/json'),
+      await post('[]', 'application/json'),
+      await post('{"protocol":', 'application/json'),
+      // No Content-Type: API Gateway takes the body for JSON.
+      await post('{"unknown":1}'),
+    ];
+    expect(invocations).toHaveLength(0);
+    const passed = [
+      await post('{"protocol":"DASH","maxFragments":99999}', 'application/json'),
+      await post('', 'application/json'),
+      // No model for another content type: the function answers it (415).
+      await post('{"unknown":1}', 'text/plain'),
+    ];
+
+    for (const response of refused) expectEdgeAnswer(response, GATEWAY_RESPONSES.BAD_REQUEST_BODY);
+    expect(passed.map((response) => response.status)).toEqual([200, 200, 200]);
     expect(invocations).toHaveLength(3);
   });
 
@@ -185,31 +250,94 @@ describe('local API Gateway adapter', () => {
       body: Buffer.alloc(MAX_REQUEST_BYTES + 1, 0x20),
     });
 
-    expect(response.status).toBe(413);
-    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Request Too Long' });
+    expectEdgeAnswer(response, GATEWAY_RESPONSES.REQUEST_TOO_LARGE);
     expect(invocations).toHaveLength(0);
   });
 
-  it('answers 502 Internal server error when the handler throws or returns no proxy result', async () => {
+  it('answers 500 INTERNAL (DEFAULT_5XX) when the handler throws or returns no proxy result', async () => {
     reply = () => Promise.reject(new Error('boom with internals'));
     const thrown = await rawRequest(`${baseUrl}/v1/streams`, { method: 'GET' });
     reply = () => Promise.resolve({ body: 'not a result' });
     const malformed = await rawRequest(`${baseUrl}/v1/streams`, { method: 'GET' });
 
     for (const response of [thrown, malformed]) {
-      expect(response.status).toBe(502);
-      expect(JSON.parse(response.body.toString())).toEqual({ message: 'Internal server error' });
+      expectEdgeAnswer(response, GATEWAY_RESPONSES.DEFAULT_5XX);
+      expect(response.body.toString()).not.toContain('boom');
     }
   });
 
-  it('answers 500 Internal server error when Lambda refuses the invocation, as API Gateway does', async () => {
+  it('answers 500 INTERNAL when Lambda refuses the invocation, as API Gateway does (DEFAULT_5XX)', async () => {
     reply = () => Promise.reject(new TooManyRequestsException(50));
 
     const response = await rawRequest(`${baseUrl}/v1/streams`, { method: 'GET' });
 
-    expect(response.status).toBe(500);
-    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Internal server error' });
-    expect(response.headers['x-amzn-requestid']).toBeDefined();
+    expectEdgeAnswer(response, GATEWAY_RESPONSES.DEFAULT_5XX);
+  });
+
+  describe('with configured origins', () => {
+    const ORIGIN = 'http://127.0.0.1:9999';
+    beforeEach(() => api.setAllowedOrigins([ORIGIN, 'http://localhost:9999']));
+    afterEach(() => api.setAllowedOrigins([]));
+
+    it('answers preflights of browser routes itself (MOCK), the allowed origin only, without the handler', async () => {
+      const preflight = (path: string, origin: string) =>
+        rawRequest(`${baseUrl}${path}`, {
+          method: 'OPTIONS',
+          headers: [
+            ['Origin', origin],
+            ['Access-Control-Request-Method', 'POST'],
+            ['Access-Control-Request-Headers', 'authorization,content-type'],
+          ],
+        });
+
+      const vend = await preflight('/v1/streams/cam/playback-url', 'http://localhost:9999');
+      const other = await preflight('/v1/streams', 'https://evil.example');
+      const partner = await preflight('/partner/v1/streams/cam/playback-url', ORIGIN);
+
+      expect(vend.status).toBe(CORS.preflightStatus);
+      expect(vend.body.length).toBe(0);
+      expect(vend.headers).toMatchObject({
+        ...lowerCase(preflightHeaders(['POST'])),
+        'access-control-allow-origin': 'http://localhost:9999',
+      });
+      expect(other.status).toBe(204);
+      expect(other.headers['access-control-allow-methods']).toBe('GET,OPTIONS');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      // Partner routes are for servers: no preflight, the MOCK ANY's 405.
+      expect(partner.status).toBe(405);
+      expect(invocations).toHaveLength(0);
+    });
+
+    it('reflects the origin on gateway responses and allows only configured origins on MOCK answers', async () => {
+      const call = (path: string, origin: string) =>
+        rawRequest(`${baseUrl}${path}`, { method: 'GET', headers: [['Origin', origin]] });
+
+      const gateway = await call('/partner/v1/streams', 'https://any.example');
+      const mockAllowed = await call('/v2/streams', ORIGIN);
+      const mockOther = await call('/v2/streams', 'https://any.example');
+
+      expect(gateway.status).toBe(401);
+      expect(gateway.headers['access-control-allow-origin']).toBe('https://any.example');
+      expect(mockAllowed.headers['access-control-allow-origin']).toBe(ORIGIN);
+      expect(mockOther.headers['access-control-allow-origin']).toBeUndefined();
+      for (const response of [gateway, mockAllowed, mockOther]) {
+        expect(response.headers.vary).toBe('Origin');
+        expect(response.headers['access-control-expose-headers']).toBe(
+          'X-Request-Id, Retry-After, WWW-Authenticate',
+        );
+      }
+    });
+  });
+
+  it('sends no CORS headers at all on edge answers when no origin is configured', async () => {
+    const response = await rawRequest(`${baseUrl}/partner/v1/streams`, {
+      method: 'GET',
+      headers: [['Origin', 'https://any.example']],
+    });
+
+    expect(response.status).toBe(401);
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    expect(response.headers.vary).toBeUndefined();
   });
 
   it('serves the JWKS, the dev token endpoint and the demo page with its player libraries', async () => {
@@ -234,8 +362,9 @@ describe('local API Gateway adapter', () => {
     const response = await rawRequest(`${baseUrl}/demo/../../package.json`, { method: 'GET' });
     const encoded = await rawRequest(`${baseUrl}/vendor/..%2f..%2fpackage.json`, { method: 'GET' });
 
-    expect(response.status).toBe(403);
-    expect(encoded.status).toBe(403);
+    // Not files: paths of the API, which it does not have.
+    expect(response.status).toBe(404);
+    expect(encoded.status).toBe(404);
   });
 });
 
@@ -274,4 +403,8 @@ function rawRequest(
     request.on('error', reject);
     request.end(options.body);
   });
+}
+
+function lowerCase(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }

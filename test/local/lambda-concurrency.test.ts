@@ -148,7 +148,7 @@ describe('the local function beyond its concurrency', () => {
     env.guard.assertNoLeaks();
   });
 
-  it('answers as API Gateway does when Lambda refuses the invocation: 500 Internal server error', async () => {
+  it('answers as API Gateway does when Lambda refuses the invocation: 500, customised as INTERNAL (DEFAULT_5XX)', async () => {
     env.stack.emulator.setFaults({ latencyMs: { GetHLSStreamingSessionURL: 600 } });
     const token = env.token('alice');
 
@@ -160,7 +160,13 @@ describe('the local function beyond its concurrency', () => {
 
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 500]);
     const refused = answers.find((answer) => answer.status === 500)!;
-    expect(refused.json).toEqual({ message: 'Internal server error' });
+    expect(refused.json).toEqual({
+      error: {
+        code: 'INTERNAL',
+        message: 'Something went wrong on our side.',
+        requestId: refused.headers['x-amzn-requestid'],
+      },
+    });
     expect(refused.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
     expect(after.status).toBe(200);
     expect(env.stack.lambda.stats()).toMatchObject({ instances: 2, throttles: 1 });

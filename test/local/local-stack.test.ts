@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GATEWAY_RESPONSES } from '../../lambda/contract';
 import type { LocalPartner } from '../../local/api-gateway/usage-plan';
 import { startLocalStack, type LocalStack } from '../../local/start';
 import { call, errorOf, type ApiResponse } from './support/http';
@@ -148,14 +149,18 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
       expect((vend.body as { expiresInSeconds: number }).expiresInSeconds).toBe(300);
     });
 
-    it('answers 403 Forbidden like API Gateway without a key or with an unknown one', async () => {
+    it("answers 401 from API Gateway (INVALID_API_KEY) without a key or with an unknown one, in the service's shape", async () => {
       const missing = await checked(PARTNER_LIST, '/partner/v1/streams');
       const unknown = await checked(PARTNER_VEND, vendPath('front-door', true), { apiKey: 'nope', body: {} });
 
-      expect(missing.status).toBe(403);
-      expect(missing.body).toEqual({ message: 'Forbidden' });
-      expect(unknown.status).toBe(403);
-      expect(unknown.body).toEqual({ message: 'Forbidden' });
+      for (const response of [missing, unknown]) {
+        expect(response.status).toBe(401);
+        expect(errorOf(response)).toMatchObject({
+          code: 'UNAUTHENTICATED',
+          message: GATEWAY_RESPONSES.INVALID_API_KEY.message,
+        });
+        expect(response.headers.get('www-authenticate')).toBe('ApiKey header="x-api-key"');
+      }
     });
 
     it('answers 429 from the usage plan: rate first, then the quota', async () => {
@@ -170,10 +175,17 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
 
       expect(burst.map((response) => response.status)).toEqual([200, 200]);
       expect(throttled.status).toBe(429);
-      expect(throttled.body).toEqual({ message: 'Too Many Requests' });
+      expect(errorOf(throttled)).toMatchObject({
+        code: 'RATE_LIMITED',
+        message: GATEWAY_RESPONSES.THROTTLED.message,
+      });
+      expect(throttled.headers.get('retry-after')).toBe('1');
       expect(third.status).toBe(200);
       expect(overQuota.status).toBe(429);
-      expect(overQuota.body).toEqual({ message: 'Limit Exceeded' });
+      expect(errorOf(overQuota)).toMatchObject({
+        code: 'RATE_LIMITED',
+        message: GATEWAY_RESPONSES.QUOTA_EXCEEDED.message,
+      });
     });
   });
 
@@ -248,9 +260,10 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
     });
 
     it('413 PAYLOAD_TOO_LARGE over 8 KiB, and API Gateway 413 over 10 MB', async () => {
+      // A body the request model accepts (JSON whitespace is free), over the function's 8 KiB.
       const overService = await checked(VEND, vendPath('front-door'), {
         token: tokens.alice,
-        body: JSON.stringify({ protocol: 'HLS', padding: 'x'.repeat(9000) }),
+        body: `{"protocol":"HLS"${' '.repeat(9000)}}`,
       });
       const overGateway = await checked(VEND, vendPath('front-door'), {
         token: tokens.alice,
@@ -260,7 +273,10 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
       expect(overService.status).toBe(413);
       expect(errorOf(overService).code).toBe('PAYLOAD_TOO_LARGE');
       expect(overGateway.status).toBe(413);
-      expect(overGateway.body).toEqual({ message: 'Request Too Long' });
+      expect(errorOf(overGateway)).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        message: GATEWAY_RESPONSES.REQUEST_TOO_LARGE.message,
+      });
     });
 
     it('415 UNSUPPORTED_MEDIA_TYPE for a body that is not JSON', async () => {
@@ -327,11 +343,19 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
       });
     });
 
-    it('403 Missing Authentication Token for a route the API does not define', async () => {
-      const response = await call(url('/v1/cameras'));
+    it('404 NOT_FOUND for a path the API does not have, 405 METHOD_NOT_ALLOWED for a method a route does not take', async () => {
+      const unknownPath = await call(url('/v1/cameras'), { token: tokens.alice });
+      const wrongMethod = await call(url('/v1/streams'), { token: tokens.alice, method: 'DELETE' });
 
-      expect(response.status).toBe(403);
-      expect(response.body).toEqual({ message: 'Missing Authentication Token' });
+      expect(unknownPath.status).toBe(404);
+      expect(errorOf(unknownPath)).toMatchObject({ code: 'NOT_FOUND', message: 'No such route.' });
+      expect(wrongMethod.status).toBe(405);
+      expect(errorOf(wrongMethod).code).toBe('METHOD_NOT_ALLOWED');
+      expect(wrongMethod.headers.get('allow')).toBe('GET');
+      for (const response of [unknownPath, wrongMethod]) {
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        expect(errorOf(response).requestId).toMatch(/^[0-9a-f-]{36}$/);
+      }
     });
   });
 });

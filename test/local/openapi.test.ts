@@ -1,21 +1,20 @@
 import {
   ERROR_STATUS,
+  GATEWAY_RESPONSES,
   GRANT_ID_PATTERN,
   PRINCIPAL_PATTERN,
   ROUTES,
+  ROUTING_ANSWERS,
+  statusOf,
   STREAM_NAME_PATTERN,
+  WAF_ANSWERS,
+  type EdgeAnswer,
   type ErrorCode,
   type FieldSchema,
 } from '../../lambda/contract';
 import { OpenApiContract } from './support/openapi';
 
 type Json = Record<string, unknown>;
-
-/**
- * Codes of the contract that no answer of the deployed API carries: API Gateway answers unknown routes
- * and methods itself before the function runs, and INTERNAL is a bug, never documented as an answer.
- */
-const UNDOCUMENTED_CODES: readonly ErrorCode[] = ['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'INTERNAL'];
 
 describe('openapi.yaml', () => {
   const contract = new OpenApiContract();
@@ -33,6 +32,13 @@ describe('openapi.yaml', () => {
       >
     >;
     components: { schemas: Record<string, Json>; parameters: Record<string, Json> };
+    'x-edge-answers': {
+      by: string;
+      name: string;
+      status: number;
+      code: string;
+      retryAfterSeconds?: number;
+    }[];
   };
   /** Follows `$ref`s within the document. */
   const resolve = (node: Json): Json => {
@@ -149,6 +155,22 @@ describe('openapi.yaml', () => {
     }
   });
 
+  it('lists every answer API Gateway and WAF give without the function, as the contract table does', () => {
+    const entry = (by: string, name: string, answer: EdgeAnswer) => ({
+      by,
+      name,
+      status: statusOf(answer),
+      code: answer.code,
+      ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}),
+    });
+
+    expect(document['x-edge-answers']).toEqual([
+      ...Object.entries(ROUTING_ANSWERS).map(([name, answer]) => entry('api-gateway-mock', name, answer)),
+      ...Object.entries(GATEWAY_RESPONSES).map(([name, answer]) => entry('api-gateway', name, answer)),
+      ...Object.entries(WAF_ANSWERS).map(([name, answer]) => entry('waf', name, answer)),
+    ]);
+  });
+
   it('documents each error code under the status the contract gives it, and every code the API answers with', () => {
     const misplaced: string[] = [];
     const unlisted: string[] = [];
@@ -170,16 +192,59 @@ describe('openapi.yaml', () => {
         }
       }
     }
+    for (const answer of document['x-edge-answers']) documented.add(answer.code);
     const errorSchema = resolve(document.components.schemas.Error!) as {
       properties: { error: { properties: { code: { enum: string[] } } } };
     };
 
     expect(misplaced).toEqual([]);
     expect(unlisted).toEqual([]);
+    // Every code is documented, the edge's (NOT_FOUND, METHOD_NOT_ALLOWED, INTERNAL...) included.
     expect([...documented].sort()).toEqual([...errorSchema.properties.error.properties.code.enum].sort());
-    expect([...documented].sort()).toEqual(
-      (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => !UNDOCUMENTED_CODES.includes(code)).sort(),
+    expect([...documented].sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+  });
+
+  it('documents, for each operation, the status of every edge answer it can get', () => {
+    const missing: string[] = [];
+    // Answers any operation can get; unknown paths and methods are not operations (and with no route taking
+    // AWS signatures, MISSING_AUTHENTICATION_TOKEN is only theirs).
+    const anyOperation = Object.entries(GATEWAY_RESPONSES).filter(
+      ([name]) =>
+        ![
+          'MISSING_AUTHENTICATION_TOKEN',
+          'INVALID_API_KEY',
+          'QUOTA_EXCEEDED',
+          'BAD_REQUEST_BODY',
+          'BAD_REQUEST_PARAMETERS',
+          'UNSUPPORTED_MEDIA_TYPE',
+          'UNAUTHORIZED',
+          'RESOURCE_NOT_FOUND',
+          'DEFAULT_4XX',
+        ].includes(name),
     );
+    for (const route of ROUTES) {
+      const responses = document.paths[route.resource]![route.method.toLowerCase()]!.responses;
+      const expected: [string, EdgeAnswer][] = [
+        ...anyOperation,
+        ...Object.entries(WAF_ANSWERS),
+        ...(route.credentials === 'apiKey'
+          ? ([
+              ['INVALID_API_KEY', GATEWAY_RESPONSES.INVALID_API_KEY],
+              ['QUOTA_EXCEEDED', GATEWAY_RESPONSES.QUOTA_EXCEEDED],
+            ] as [string, EdgeAnswer][])
+          : []),
+        ...(route.requestBody
+          ? ([['BAD_REQUEST_BODY', GATEWAY_RESPONSES.BAD_REQUEST_BODY]] as [string, EdgeAnswer][])
+          : []),
+      ];
+      for (const [name, answer] of expected) {
+        const response = responses[String(statusOf(answer))];
+        const codes = response ? ((resolve(response)['x-error-codes'] ?? []) as string[]) : [];
+        if (!codes.includes(answer.code)) missing.push(`${route.method} ${route.resource}: ${name}`);
+      }
+    }
+
+    expect(missing).toEqual([]);
   });
 
   it('has no dangling $ref', () => {

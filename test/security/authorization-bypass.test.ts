@@ -227,9 +227,11 @@ describe('authorization bypass attempts over HTTP', () => {
 
     expect([aOnB.status, bOnA.status]).toEqual([403, 403]);
     expect(keyOnUserRoute.status).toBe(401);
+    // API Gateway's INVALID_API_KEY, in the service's shape.
     for (const answer of [jwtOnPartnerRoute, keyCaseChanged, keyTruncated]) {
-      expect(answer.status).toBe(403);
-      expect(answer.json).toEqual({ message: 'Forbidden' });
+      expect(answer.status).toBe(401);
+      expect((answer.json as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+      expect(answer.headers['www-authenticate']).toBe('ApiKey header="x-api-key"');
     }
     for (const answer of [aOnB, bOnA, keyOnUserRoute, jwtOnPartnerRoute, keyCaseChanged, keyTruncated]) {
       expectRefused(answer, before);

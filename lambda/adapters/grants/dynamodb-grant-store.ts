@@ -42,7 +42,8 @@ export interface DynamoDbGrantStoreOptions {
   client?: DynamoDBClient;
 }
 
-const DEFAULT_TIMEOUT_MS = 1_500;
+export const DEFAULT_GRANTS_TIMEOUT_MS = 1_500;
+const DEFAULT_TIMEOUT_MS = DEFAULT_GRANTS_TIMEOUT_MS;
 /** Principals whose grants are cached at most (least recently used go first). */
 const CACHE_MAX_ENTRIES = 10_000;
 const UNAVAILABLE_MESSAGE = 'The grants store is unavailable.';

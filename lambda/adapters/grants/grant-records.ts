@@ -98,7 +98,10 @@ export interface StoredGrant {
  * Reads one item of the grants table: its metadata set aside, then the record validated as the function
  * reads it. Throws GrantRecordError.
  */
-export function parseStoredGrant(item: Readonly<Record<string, unknown>>, label = 'grant record'): StoredGrant {
+export function parseStoredGrant(
+  item: Readonly<Record<string, unknown>>,
+  label = 'grant record',
+): StoredGrant {
   const record: Record<string, unknown> = {};
   const attributes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {

@@ -12,7 +12,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { UpstreamError } from '../../core/errors';
 import type { SessionUrlRequest } from '../../core/model';
-import type { Clock, KvsPort } from '../../core/ports';
+import type { Clock, KvsCallOptions, KvsPort } from '../../core/ports';
 import { EndpointCache, type EndpointCacheStats } from './endpoint-cache';
 import { BudgetExhaustedError, classify, errorName, toDomainError } from './kvs-errors';
 import { toDashInput, toHlsInput } from './session-requests';
@@ -100,6 +100,10 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
     }
     return client;
   };
+
+  /** The retry budget, or the caller's time left when that is shorter. */
+  const deadlineOf = (call: KvsCallOptions | undefined): number =>
+    clock.now() + Math.min(options.retryBudgetMs, call?.budgetMs ?? Infinity);
 
   /** Runs `call` until it succeeds, fails for good, or the deadline leaves no room for another attempt. */
   const withRetries = async <T>(
@@ -210,20 +214,21 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
   };
 
   return {
-    async getSessionUrl(request: SessionUrlRequest): Promise<string> {
+    async getSessionUrl(request: SessionUrlRequest, call?: KvsCallOptions): Promise<string> {
       try {
-        return await sessionUrl(request, { deadline: clock.now() + options.retryBudgetMs });
+        return await sessionUrl(request, { deadline: deadlineOf(call) });
       } catch (error) {
         throw toDomainError(error);
       }
     },
 
-    async listStreamNames(prefix: string): Promise<readonly string[]> {
+    async listStreamNames(prefix: string, call?: KvsCallOptions): Promise<readonly string[]> {
       const cached = streamLists.get(prefix);
       if (cached && cached.expiresAt > clock.now()) return cached.names;
       let pending = streamListsInflight.get(prefix);
       if (!pending) {
-        pending = listAll(prefix, { deadline: clock.now() + options.retryBudgetMs })
+        // Shared by the requests that ask meanwhile: the first one's time left bounds it.
+        pending = listAll(prefix, { deadline: deadlineOf(call) })
           .then((names) => {
             streamLists.set(prefix, { names, expiresAt: clock.now() + options.streamListCacheTtlMs });
             return names;

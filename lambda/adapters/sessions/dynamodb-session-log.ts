@@ -84,7 +84,11 @@ export function createDynamoDbSessionLog(options: DynamoDbSessionLogOptions): Se
   });
 
   /** Outstanding sessions of `principal`, counted up to `atLeast` (enough to compare with a cap). */
-  const countOutstanding = async (principal: string, atLeast: number, signal: AbortSignal): Promise<number> => {
+  const countOutstanding = async (
+    principal: string,
+    atLeast: number,
+    signal: AbortSignal,
+  ): Promise<number> => {
     let count = 0;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -116,10 +120,9 @@ export function createDynamoDbSessionLog(options: DynamoDbSessionLogOptions): Se
     async open(session: SessionRecord, cap?: number): Promise<boolean> {
       const signal = AbortSignal.timeout(timeoutMs);
       try {
-        await client.send(
-          new PutItemCommand({ TableName: options.tableName, Item: sessionItem(session) }),
-          { abortSignal: signal },
-        );
+        await client.send(new PutItemCommand({ TableName: options.tableName, Item: sessionItem(session) }), {
+          abortSignal: signal,
+        });
         if (cap === undefined) return true;
         if ((await countOutstanding(session.principal, cap + 1, signal)) <= cap) return true;
         await client.send(new DeleteItemCommand({ TableName: options.tableName, Key: keyOf(session) }), {

@@ -139,7 +139,7 @@ export function createDynamoDbSessionQuery(options: DynamoDbSessionQueryOptions)
       } while (startKey);
       if (outstanding === 0) return { outstanding };
       const last = await query(selector, { limit: 1, last: true });
-      const expiresAt = last.Items?.[0] ? unmarshall(last.Items[0]).expiresAt : undefined;
+      const expiresAt: unknown = last.Items?.[0] ? unmarshall(last.Items[0]).expiresAt : undefined;
       return {
         outstanding,
         ...(typeof expiresAt === 'string' ? { latestExpiresAt: Date.parse(expiresAt) } : {}),

@@ -353,18 +353,15 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "STREAM_NOT_FOUND" | "NO_MEDIA" | "GRANT_NOT_FOUND" | "REVOCATION_NOT_FOUND" | "MANAGED_BY_STACK" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "STREAM_NOT_PLAYABLE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "UPSTREAM_ERROR" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+                code: "INVALID_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "STREAM_NOT_FOUND" | "NO_MEDIA" | "GRANT_NOT_FOUND" | "REVOCATION_NOT_FOUND" | "MANAGED_BY_STACK" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "STREAM_NOT_PLAYABLE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_ERROR" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
                 message: string;
+                /** @description Correlates the answer with the logs; empty in AWS WAF's answers (fixed text). */
                 requestId: string;
                 details?: {
                     field: string;
                     issue: string;
                 }[];
             };
-        };
-        GatewayMessage: {
-            /** @enum {string} */
-            message: "Forbidden" | "Missing Authentication Token" | "Too Many Requests" | "Limit Exceeded" | "Request Too Long";
         };
     };
     responses: {
@@ -505,7 +502,7 @@ export interface components {
                 "application/json": components["schemas"]["PlaybackUrl"];
             };
         };
-        /** @description Malformed JSON, wrong types, bad ranges, or a rule of the KVS API broken. */
+        /** @description Malformed JSON, wrong types, unknown fields, bad ranges, or a rule of the KVS API broken. API Gateway's request validator refuses a body that breaks the request model (malformed JSON, an unknown field, a wrong type or value) before the function runs, without `details`; the function reports every problem in `details`. */
         InvalidRequest: {
             headers: {
                 [name: string]: unknown;
@@ -524,7 +521,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No grant covers this stream, mode, protocol, time window or timestamp source, or the covering grant ends (`notAfter`) too soon for a session; the same answer whether or not the stream exists. */
+        /** @description No API key, or one that is unknown or disabled (API Gateway, before the function). */
+        ApiKeyRequired: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["ApiKeyChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No grant covers this stream, mode, protocol, time window or timestamp source, or the covering grant ends (`notAfter`) too soon for a session; the same answer whether or not the stream exists. Also API Gateway and WAF refusals (`x-edge-answers`: a WAF block without a custom response, an AWS signature API Gateway refuses). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -533,25 +540,16 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description API Gateway: missing or unknown API key (`{"message":"Forbidden"}`). */
-        GatewayForbidden: {
+        /** @description API Gateway or WAF refused the request before the function (`x-edge-answers`). */
+        EdgeForbidden: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GatewayMessage"];
+                "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Missing or unknown API key (API Gateway), or no grant covers the request (service). */
-        PartnerForbidden: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["GatewayMessage"] | components["schemas"]["Error"];
-            };
-        };
-        /** @description Granted, but KVS has no such stream (STREAM_NOT_FOUND) or no media for it (NO_MEDIA). */
+        /** @description Granted, but KVS has no such stream (STREAM_NOT_FOUND) or no media for it (NO_MEDIA); or, from API Gateway, a path the API does not have, e.g. a stream name that does not decode (NOT_FOUND; with or without a bearer token, which API Gateway would otherwise answer with a 403 IncompleteSignature). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -560,13 +558,22 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Body over 8 KiB (service) or over 10 MB (API Gateway, `{"message":"Request Too Long"}`). */
+        /** @description Body over 8 KiB (the function; with WAF on, WAF's answer, whose `requestId` is empty) or over 10 MB (API Gateway). */
         PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayMessage"];
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A request over API Gateway's 10 MB, or a body over 8 KiB with WAF on. */
+        RequestTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description A body that is not `application/json`. */
@@ -587,7 +594,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Our limits, or KVS throttling after retries. */
+        /** @description Admission (caller limit, stream share, session cap), KVS throttling after retries, the stage throttle (API Gateway, `Retry-After: 1`) or the WAF rate rule (`Retry-After: 60`). */
         RateLimited: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -597,13 +604,22 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The usage plan of the key (API Gateway: `Too Many Requests` for rate/burst, `Limit Exceeded` for the quota), or the service's own limits. */
+        /** @description The key's usage plan (API Gateway: rate and burst with `Retry-After: 1`; the quota of the day, week or month without `Retry-After`), the stage throttle, the WAF rate rule, or the service's own limits. */
         PartnerRateLimited: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GatewayMessage"] | components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Something went wrong on the service's side: a bug in the function, or API Gateway's answer when Lambda refused the invocation (the function's concurrency used up) or the function failed. */
+        Internal: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description KVS refused the service's own request. */
@@ -624,7 +640,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description KVS was too slow. */
+        /** @description KVS was too slow, or the function did not answer API Gateway within its 29 s. */
         UpstreamTimeout: {
             headers: {
                 [name: string]: unknown;
@@ -675,6 +691,8 @@ export interface components {
         RequestId: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: string;
+        /** @description The challenge of a partner route called without a valid API key. */
+        ApiKeyChallenge: "ApiKey header=\"x-api-key\"";
         /** @description RFC 6750 §3. `Bearer` alone when no bearer token was sent; `Bearer error="invalid_token", error_description="The access token expired"` for a token valid in every respect but past its `exp` (refresh it); `Bearer error="invalid_token", error_description="The access token is invalid"` otherwise. The body is the same in all three cases. */
         WwwAuthenticate: "Bearer" | "Bearer error=\"invalid_token\", error_description=\"The access token expired\"" | "Bearer error=\"invalid_token\", error_description=\"The access token is invalid\"";
     };
@@ -693,7 +711,10 @@ export interface operations {
         responses: {
             200: components["responses"]["StreamList"];
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["EdgeForbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["UpstreamUnavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -720,6 +741,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["StreamNotPlayable"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["UpstreamUnavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -735,8 +757,11 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["StreamList"];
-            403: components["responses"]["GatewayForbidden"];
+            401: components["responses"]["ApiKeyRequired"];
+            403: components["responses"]["EdgeForbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["PartnerRateLimited"];
+            500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["UpstreamUnavailable"];
             504: components["responses"]["UpstreamTimeout"];
@@ -756,12 +781,14 @@ export interface operations {
         responses: {
             200: components["responses"]["PlaybackUrl"];
             400: components["responses"]["InvalidRequest"];
-            403: components["responses"]["PartnerForbidden"];
+            401: components["responses"]["ApiKeyRequired"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["StreamNotPlayable"];
             429: components["responses"]["PartnerRateLimited"];
+            500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["UpstreamUnavailable"];
             504: components["responses"]["UpstreamTimeout"];
