@@ -559,6 +559,12 @@ describe('the admin routes refuse every request without a valid signature of the
         expect(answer.status).not.toBe(404);
         expectRefusal(answer.status, answer.json);
       }
+      // No AWS signature (none, a bearer token, an API key, a malformed one): API Gateway's
+      // MissingAuthenticationToken / IncompleteSignature, answered 401 from the contract's table.
+      for (const answer of attempts) {
+        expect(answer.status).toBe(401);
+        expect(answer.headers['www-authenticate']).toBe('AWS4-HMAC-SHA256');
+      }
       const wrongSecret = await signedAs({ accessKeyId: 'local', secretAccessKey: 'not-local' }, route);
       const unknownKey = await signedAs(
         { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'local' },
@@ -566,6 +572,7 @@ describe('the admin routes refuse every request without a valid signature of the
       );
       expectRefusal(wrongSecret.status, wrongSecret.body);
       expectRefusal(unknownKey.status, unknownKey.body);
+      expect([wrongSecret.status, unknownKey.status]).toEqual([403, 403]);
       // None reached the admin function: it leaves an audit line for every request it answers.
       const refusedIds = new Set(attempts.map((answer) => String(answer.headers['x-amzn-requestid'])));
       const reached = jsonLines(env).filter((line) =>

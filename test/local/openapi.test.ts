@@ -206,8 +206,8 @@ describe('openapi.yaml', () => {
 
   it('documents, for each operation, the status of every edge answer it can get', () => {
     const missing: string[] = [];
-    // Answers any operation can get; unknown paths and methods are not operations (and with no route taking
-    // AWS signatures, MISSING_AUTHENTICATION_TOKEN is only theirs).
+    // Answers any operation can get; unknown paths and methods are not operations. MISSING_AUTHENTICATION_TOKEN
+    // and DEFAULT_4XX (an unknown access key) are the AWS_IAM routes'.
     const anyOperation = Object.entries(GATEWAY_RESPONSES).filter(
       ([name]) =>
         ![
@@ -235,6 +235,13 @@ describe('openapi.yaml', () => {
           : []),
         ...(route.requestBody
           ? ([['BAD_REQUEST_BODY', GATEWAY_RESPONSES.BAD_REQUEST_BODY]] as [string, EdgeAnswer][])
+          : []),
+        // The admin routes (AWS_IAM): unsigned or a bearer token, and an access key AWS does not know.
+        ...(route.credentials === 'awsIam'
+          ? ([
+              ['MISSING_AUTHENTICATION_TOKEN', GATEWAY_RESPONSES.MISSING_AUTHENTICATION_TOKEN],
+              ['DEFAULT_4XX', GATEWAY_RESPONSES.DEFAULT_4XX],
+            ] as [string, EdgeAnswer][])
           : []),
       ];
       for (const [name, answer] of expected) {

@@ -427,7 +427,18 @@ export interface components {
                 "application/json": components["schemas"]["SessionList"];
             };
         };
-        /** @description API Gateway refused the request before the function ran: no AWS Signature Version 4 (unsigned, a JWT or an API key instead), a signature that does not match or has expired (5 minutes), an unknown access key, or an IAM policy without `execute-api:Invoke` on the route. `x-amzn-ErrorType` names API Gateway's error (`MissingAuthenticationTokenException`, `IncompleteSignatureException`, `InvalidSignatureException`, `UnrecognizedClientException`, `AccessDeniedException`). */
+        /** @description API Gateway refused the request before the function ran: no AWS Signature Version 4 (unsigned, or a JWT or an API key instead: `x-amzn-ErrorType` `MissingAuthenticationTokenException` or `IncompleteSignatureException`). Never a 404, never data. */
+        AdminUnauthenticated: {
+            headers: {
+                /** @description `AWS4-HMAC-SHA256`: sign the request with AWS Signature Version 4. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description API Gateway refused the request before the function ran: a signature that does not match or has expired (5 minutes), expired credentials, an access key AWS does not know, or an IAM policy without `execute-api:Invoke` on the route. `x-amzn-ErrorType` names API Gateway's error (`InvalidSignatureException`, `ExpiredTokenException`, `UnrecognizedClientException`, `AccessDeniedException`). Never data. */
         AdminForbidden: {
             headers: {
                 [name: string]: unknown;
@@ -808,8 +819,13 @@ export interface operations {
         responses: {
             200: components["responses"]["GrantList"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     getGrant: {
@@ -828,9 +844,14 @@ export interface operations {
         responses: {
             200: components["responses"]["Grant"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
             404: components["responses"]["GrantNotFound"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     putGrant: {
@@ -855,13 +876,17 @@ export interface operations {
             200: components["responses"]["Grant"];
             201: components["responses"]["Grant"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
             409: components["responses"]["ManagedByStack"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     deleteGrant: {
@@ -883,11 +908,16 @@ export interface operations {
         responses: {
             200: components["responses"]["GrantDeleted"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
             404: components["responses"]["GrantNotFound"];
             409: components["responses"]["ManagedByStack"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     revokePrincipal: {
@@ -904,10 +934,14 @@ export interface operations {
         responses: {
             200: components["responses"]["Revoked"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     unrevokePrincipal: {
@@ -924,9 +958,14 @@ export interface operations {
         responses: {
             200: components["responses"]["RevocationLifted"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
             404: components["responses"]["RevocationNotFound"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
     listSessions: {
@@ -946,8 +985,13 @@ export interface operations {
         responses: {
             200: components["responses"]["SessionList"];
             400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
             403: components["responses"]["AdminForbidden"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
         };
     };
 }
