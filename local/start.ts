@@ -204,6 +204,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
         SESSIONS_TABLE_NAME: SESSIONS_TABLE,
+        // The local DynamoDB runs in this process, beside the API and the emulator: under load its answers
+        // take far longer than DynamoDB's, so the session log gets the grants store's deadline here.
+        SESSIONS_TIMEOUT_MS: '1500',
       },
       options.env ?? {},
     );
