@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { describeMachine, machineLine } from './lib/machine';
 import { failures, markdownTable, type ScenarioResult } from './lib/report';
@@ -13,7 +23,8 @@ function runScenario(scenario: ScenarioDefinition, workDir: string): Promise<Sce
   rmSync(outFile, { force: true });
   return new Promise((resolvePromise) => {
     const started = Date.now();
-    const log = openSync(join(workDir, `${scenario.id}.log`), 'w');
+    const logFile = join(workDir, `${scenario.id}.log`);
+    const log = openSync(logFile, 'w');
     const child = spawn(
       process.execPath,
       [
@@ -25,9 +36,15 @@ function runScenario(scenario: ScenarioDefinition, workDir: string): Promise<Sce
         outFile,
         workDir,
       ],
-      // The handler logs to stdout as in Lambda; that goes to a file so the table stays readable.
-      { cwd: ROOT, stdio: ['ignore', log, 'inherit'], env: process.env },
+      // The handler logs to stdout as in Lambda; that goes to a file so the table stays readable, and so
+      // do the JSON lines it writes to stderr (errors). The scenario's own progress lines stay on screen.
+      { cwd: ROOT, stdio: ['ignore', log, 'pipe'], env: process.env },
     );
+    const errors = createInterface({ input: child.stderr!, crlfDelay: Infinity });
+    errors.on('line', (line) => {
+      if (line.startsWith('{')) appendFileSync(logFile, `${line}\n`);
+      else process.stderr.write(`${line}\n`);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), scenario.timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -78,16 +95,13 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
 
-  const report = { generatedAt: new Date().toISOString(), quick, machine, totalSeconds, results };
+  const complete = only.length === 0;
+  const report = { generatedAt: new Date().toISOString(), quick, complete, machine, totalSeconds, results };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(RESULTS, 'latest.md'), `${text}\n`);
-  if (!quick && only.length === 0) {
-    // Only a full run of every scenario is worth committing as the reference table.
-    writeFileSync(join(ROOT, 'bench', 'LATEST.md'), `# Latest benchmark (\`npm run bench\`)\n\n${text}\n`);
-  }
   const failed = failures(results);
   process.stderr.write(
-    `\nwrote bench/results/latest.json; ${failed === 0 ? 'every target met' : `${failed} target(s) missed or errored`}\n`,
+    `\nwrote bench/results/ (latest.md, latest.json${existsSync(join(RESULTS, 'cold-burst.svg')) ? ', cold-burst.svg' : ''}); npm run bench:record copies them beside bench/LATEST.md; ${failed === 0 ? 'every target met' : `${failed} target(s) missed or errored`}\n`,
   );
 }
 

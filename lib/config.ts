@@ -3,7 +3,9 @@ import * as z from 'zod';
 import { validateGrantRecord } from '../lambda/adapters/grants/grant-records';
 import { partnerProblems, type PartnerGrantRecord } from './constructs/partner-access';
 import { GROUPS_CLAIM_NAME } from './constructs/vend-function';
+import { WARNING_IDS } from './kvs-regions';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
+import { MAX_CLIP_URL_SECONDS, MIN_CLIP_URL_SECONDS } from '../lambda/contract';
 import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
 import {
   ADMISSION_DEFAULTS,
@@ -129,7 +131,17 @@ const configSchema = z
     grantsTableKmsKeyArn: kmsKeyArn.optional(),
     jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).optional(),
     /** One claim (`cognito:groups` for Cognito); a list is a fallback chain, first present wins. */
-    groupsClaim: z.union([claimName, z.array(claimName).min(1)]).optional(),
+    groupsClaim: z
+      .union([
+        claimName,
+        z
+          .array(claimName)
+          .min(1)
+          .refine((claims) => new Set(claims).size === claims.length, {
+            error: 'names a claim more than once',
+          }),
+      ])
+      .optional(),
     /** Longest JWT lifetime accepted (`exp - iat`); the function's default is 24 h. */
     maxTokenLifetimeSeconds: z
       .int()
@@ -183,8 +195,22 @@ const configSchema = z
         sessionCap: z.int().min(0).max(10_000).exactOptional(),
       })
       .default({ enabled: true }),
+    /** Synth warnings checked and accepted (ids from `WARNING_IDS` of lib/kvs-regions.ts). */
+    acknowledgedWarnings: z.array(z.enum(WARNING_IDS)).default([]),
+    /** The fleet-wide data endpoint cache (a table of its own); off: each instance fetches its own endpoints. */
+    sharedEndpointCache: z.boolean().default(true),
     /** Off when the account already has API Gateway's CloudWatch role (an account-wide setting). */
     apiGatewayCloudWatchRole: z.boolean().default(true),
+    /** Clips and images (the media function, its bucket): `enabled`, and settings that keep the function's defaults when absent. */
+    media: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        maxClipSeconds: z.int().min(1).max(3600).exactOptional(),
+        maxClipMegabytes: z.int().min(1).max(4096).exactOptional(),
+        clipUrlMaxSeconds: z.int().min(MIN_CLIP_URL_SECONDS).max(MAX_CLIP_URL_SECONDS).exactOptional(),
+        memorySize: z.int().min(128).max(10_240).exactOptional(),
+      })
+      .default({ enabled: true }),
   })
   .superRefine((config, ctx) => {
     const { enabled, ...settings } = config.admission;
@@ -201,6 +227,10 @@ const configSchema = z
     }
     if (!enabled && Object.keys(settings).length > 0) {
       ctx.addIssue({ code: 'custom', path: ['admission'], message: 'settings need enabled: true' });
+    }
+    const { enabled: media, ...mediaSettings } = config.media;
+    if (!media && Object.keys(mediaSettings).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['media'], message: 'settings need enabled: true' });
     }
     const keySources = [config.jwksUrl, config.jwtSecretArn].filter((value) => value !== undefined);
     if (keySources.length !== 1) {

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -20,6 +20,9 @@ export class KvsUrlVendingStack extends Stack {
   constructor(scope: Construct, id: string, props: KvsUrlVendingStackProps) {
     super(scope, id, props);
     const config = props.config;
+    for (const warning of config.acknowledgedWarnings) {
+      Annotations.of(this).acknowledgeWarning(warning, 'acknowledged in the kvsUrlVending configuration');
+    }
 
     this.vending = new KvsUrlVending(this, 'KvsUrlVending', {
       issuer: config.issuer,
@@ -61,6 +64,8 @@ export class KvsUrlVendingStack extends Stack {
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
       latencyP99ThresholdMs: config.latencyP99ThresholdMs,
       admission: config.admission,
+      sharedEndpointCache: config.sharedEndpointCache,
+      media: config.media,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       ...(props.now ? { now: props.now } : {}),
     });

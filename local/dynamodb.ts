@@ -38,6 +38,8 @@ export interface LocalDynamoDbOptions {
    * are marked as the stack's (`managedBy`), as a deploy's partner grant writer marks them.
    */
   stackPartnerIds?: readonly string[];
+  /** Also create the fleet's shared endpoint cache table under this name. */
+  endpointCacheTableName?: string;
 }
 
 export interface RunningDynamoDb {
@@ -48,6 +50,8 @@ export interface RunningDynamoDb {
   admissionTableName?: string;
   /** The sessions table, when one was asked for. */
   sessionsTableName?: string;
+  /** The shared endpoint cache table, when one was asked for. */
+  endpointCacheTableName?: string;
   /** How many grant records were written. */
   seeded: number;
   stop(): Promise<void>;
@@ -124,11 +128,13 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   });
   try {
     await client.send(new CreateTableCommand(grantsTableDefinition(tableName)));
-    if (options.admissionTableName !== undefined) {
-      // The schema the function's admission table has: partition key `pk` only (TTL is an AWS-side setting).
+    // The schema the function's admission and endpoint cache tables have: partition key `pk` only (TTL is
+    // an AWS-side setting).
+    for (const name of [options.admissionTableName, options.endpointCacheTableName]) {
+      if (name === undefined) continue;
       await client.send(
         new CreateTableCommand({
-          TableName: options.admissionTableName,
+          TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
@@ -163,6 +169,9 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     tableName,
     ...(options.admissionTableName !== undefined ? { admissionTableName: options.admissionTableName } : {}),
     ...(options.sessionsTableName !== undefined ? { sessionsTableName: options.sessionsTableName } : {}),
+    ...(options.endpointCacheTableName !== undefined
+      ? { endpointCacheTableName: options.endpointCacheTableName }
+      : {}),
     seeded: grants.length,
     stop: () => close(server),
   };

@@ -1,14 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   loadStreamConfigs,
   startKvsEmulator,
   type EmulatorOptions,
   type RunningEmulator,
 } from '@kvs-url-vending/kvs-emulator';
-import { LOCAL_ADMIN_FUNCTION, LOCAL_FUNCTION } from './api-gateway/proxy-event';
+import {
+  MEDIA_FUNCTION_TIMEOUT_SECONDS,
+  MEDIA_KEY_PREFIX,
+  MEDIA_OBJECT_EXPIRY_DAYS,
+} from '../lambda/vend/media-config';
+import { LOCAL_ADMIN_FUNCTION, LOCAL_FUNCTION, LOCAL_MEDIA_FUNCTION } from './api-gateway/proxy-event';
 import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
+import { DEMO_CONFIG_PATH } from './demo/static-files';
 import type { LocalPartner } from './api-gateway/usage-plan';
 import { LOCAL_CREDENTIALS, startLocalDynamoDb, type RunningDynamoDb } from './dynamodb';
 import {
@@ -22,8 +31,11 @@ import {
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
 import { stop as stopEsbuild } from 'esbuild';
 import { ADMIN_HANDLER_ENTRY, buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
+import { routeToFunctions } from './lambda-runtime/function-router';
 import { InstancePool, type InstancePoolStats } from './lambda-runtime/instance-pool';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
+import { expireObjects } from './s3/expire-objects';
+import { DEFAULT_S3_DIR, startLocalS3, type LocalS3ClientConfig } from './s3/local-s3';
 
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
@@ -31,13 +43,23 @@ const ADMISSION_TABLE = 'kvs-url-vending-admission';
 const SESSIONS_TABLE = 'kvs-url-vending-sessions';
 /** Instances of the admin function at most: operators' tools, a few requests at a time. */
 export const ADMIN_LAMBDA_CONCURRENCY = 10;
+const ENDPOINT_CACHE_TABLE = 'kvs-url-vending-endpoint-cache';
 /** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
 export const DEFAULT_LAMBDA_CONCURRENCY = 50;
+const MEDIA_ENTRY = resolve(__dirname, '..', 'lambda', 'vend', 'media-handler.ts');
+/** The bucket's lifecycle rule, applied at start and every hour (s3rver has none of its own). */
+const EXPIRY_SWEEP_MS = 60 * 60 * 1000;
 
 export interface LocalStackOptions {
   /** 0 = any free port for every service, or one port per service. Default: API_PORT (3000),
-   * KVS_PORT (4567), DYNAMODB_PORT (any free port). */
-  ports?: 0 | { api?: number; kvs?: number; dynamodb?: number };
+   * KVS_PORT (4567), DYNAMODB_PORT (any free port), S3_PORT (4568). */
+  ports?: 0 | { api?: number; kvs?: number; dynamodb?: number; s3?: number };
+  /**
+   * Where the local S3 server keeps clips and images. Default: a temporary folder removed on stop;
+   * `npm start` keeps them in `.local/s3` (objects older than a day are deleted, as the bucket's
+   * lifecycle rule does).
+   */
+  s3Dir?: string;
   host?: string;
   /** Where the identity provider keeps its signing key. Default `<repo>/.local`. */
   stateDir?: string;
@@ -65,10 +87,17 @@ export interface LocalStackOptions {
    * turns it on unless LOCAL_ADMISSION=0.
    */
   admission?: boolean;
+  /**
+   * The fleet's shared endpoint cache (a table in the local DynamoDB), as the stack deploys it by
+   * default: one instance fetches a stream's data endpoint for all. Default on.
+   */
+  sharedEndpointCache?: boolean;
 }
 
 export interface LocalStack {
   apiUrl: string;
+  /** The S3-compatible server of clips and images, and its bucket. */
+  s3: { endpoint: string; bucket: string; clientConfig: LocalS3ClientConfig };
   demoUrl: string;
   jwksUrl: string;
   kvsEndpoint: string;
@@ -94,6 +123,11 @@ export interface LocalStack {
     /** The heap in use of all its instances (a soak's leak check); see InstancePool.heapUsedBytes. */
     heapUsedBytes(options?: { collectGarbage?: boolean }): Promise<number>;
   };
+  /** The media function (clips and images) as Lambda runs it. */
+  mediaLambda: {
+    readonly bundle: FunctionBundle;
+    stats(): InstancePoolStats;
+  };
   /** A token of the local identity provider, as `npm run token` prints it. */
   mintToken(options: MintTokenOptions): string;
   stop(): Promise<void>;
@@ -110,11 +144,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const ports =
     options.ports === 0
-      ? { api: 0, kvs: 0, dynamodb: 0 }
+      ? { api: 0, kvs: 0, dynamodb: 0, s3: 0 }
       : {
           api: options.ports?.api ?? portFromEnv('API_PORT', 3000),
           kvs: options.ports?.kvs ?? portFromEnv('KVS_PORT', 4567),
           dynamodb: options.ports?.dynamodb ?? portFromEnv('DYNAMODB_PORT', 0),
+          s3: options.ports?.s3 ?? portFromEnv('S3_PORT', 4568),
         };
   const partners =
     options.partners ?? (JSON.parse(readFileSync(DEFAULT_PARTNERS_FILE, 'utf8')) as LocalPartner[]);
@@ -132,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const bundles = Promise.all([
     buildFunctionBundle(),
     bundleClient(),
+    buildFunctionBundle({ entry: MEDIA_ENTRY, name: 'media' }),
     buildFunctionBundle({ entry: ADMIN_HANDLER_ENTRY, name: 'admin' }),
   ]).finally(() => stopEsbuild());
   bundles.catch(() => undefined);
@@ -140,7 +176,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const clientBundle = (await bundles)[1];
     const api = createLocalApiServer({
       partners,
-      assets: { [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle } },
+      assets: {
+        [CLIENT_BUNDLE_PATH]: { type: 'text/javascript; charset=utf-8', body: clientBundle },
+        // What the demo page needs to know of this stack: how much shorter KVS sessions are here.
+        [DEMO_CONFIG_PATH]: {
+          type: 'application/json',
+          body: Buffer.from(
+            JSON.stringify({ sessionLifetimeScale: options.emulator?.sessionLifetimeScale ?? 1 }),
+          ),
+        },
+      },
       ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ...(options.now ? { now: options.now } : {}),
       jwks: () => jwksDocument(signingKey),
@@ -177,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sessionsTableName: SESSIONS_TABLE,
       // local/partners.json stands for cdk.json's partners: their grants are the stack's.
       stackPartnerIds: partners.map((partner) => partner.apiKeyId),
+      ...(options.sharedEndpointCache !== false ? { endpointCacheTableName: ENDPOINT_CACHE_TABLE } : {}),
     });
     stops.push(() => dynamoDb.stop());
 
@@ -186,6 +232,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ];
     // API Gateway's preflights and own answers use the same origins as the function, as in the stack.
     api.setAllowedOrigins(allowedOrigins);
+
+    // Clips and images: the S3-compatible server, its bucket created at start, pages of the allowed
+    // origins may download from it (the demo page's "Download clip" and thumbnails).
+    const temporaryS3Dir = options.s3Dir === undefined ? mkdtempSync(join(tmpdir(), 'local-s3-')) : undefined;
+    const s3 = await startLocalS3({
+      port: ports.s3,
+      host,
+      region: REGION,
+      dir: options.s3Dir ?? temporaryS3Dir!,
+      corsOrigins: allowedOrigins,
+    });
+    stops.push(async () => {
+      await s3.stop();
+      if (temporaryS3Dir) rmSync(temporaryS3Dir, { recursive: true, force: true });
+    });
+    const s3Client = new S3Client({ ...s3.clientConfig, maxAttempts: 1 });
+    const sweep = (): Promise<unknown> =>
+      expireObjects(s3Client, s3.bucket, MEDIA_KEY_PREFIX, MEDIA_OBJECT_EXPIRY_DAYS * 86_400_000).catch(
+        (error: unknown) =>
+          process.stderr.write(`local S3: expiring old objects failed: ${(error as Error).message}\n`),
+      );
+    await sweep();
+    const sweeper = setInterval(() => void sweep(), EXPIRY_SWEEP_MS);
+    sweeper.unref();
+    stops.push(() => {
+      clearInterval(sweeper);
+      s3Client.destroy();
+      return Promise.resolve();
+    });
     const environment = handlerEnvironment(
       {
         JWT_ISSUER: LOCAL_ISSUER,
@@ -207,6 +282,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         // The local DynamoDB runs in this process, beside the API and the emulator: under load its answers
         // take far longer than DynamoDB's, so the session log gets the grants store's deadline here.
         SESSIONS_TIMEOUT_MS: '1500',
+        ...(dynamoDb.endpointCacheTableName !== undefined
+          ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }
+          : {}),
       },
       options.env ?? {},
     );
@@ -222,7 +300,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       concurrency,
     });
     stops.push(() => pool.stop());
-    const adminBundle = (await bundles)[2];
+    const adminBundle = (await bundles)[3];
     const adminPool = new InstancePool({
       runtimeFile: adminBundle.runtimeFile,
       handlerFile: adminBundle.handlerFile,
@@ -246,8 +324,47 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       instanceIdPrefix: 'admin-instance',
     });
     stops.push(() => adminPool.stop());
-    await Promise.all([pool.warm(), adminPool.warm()]);
-    api.setHandler(pool.handler);
+    const mediaBundle = (await bundles)[2];
+    const mediaPool = new InstancePool({
+      runtimeFile: mediaBundle.runtimeFile,
+      handlerFile: mediaBundle.handlerFile,
+      handlerName: mediaBundle.handlerName,
+      execArgv: mediaBundle.execArgv,
+      environment: {
+        ...environment,
+        MEDIA_BUCKET_NAME: s3.bucket,
+        S3_ENDPOINT: s3.endpoint,
+        // A secret of this run: clips are found again while the stack runs (the objects outlive it,
+        // unreachable by a later run, until they expire).
+        MEDIA_KEY_SECRET: randomBytes(32).toString('hex'),
+        ...(options.env ?? {}),
+      },
+      identity: LOCAL_MEDIA_FUNCTION,
+      concurrency,
+      // Its lines share stdout with the vend function's: `media-instance-1`, ... tells them apart.
+      instanceIdPrefix: 'media-instance',
+    });
+    stops.push(() => mediaPool.stop());
+    await Promise.all([pool.warm(), mediaPool.warm(), adminPool.warm()]);
+    // The vend and media functions' routes go to their pools, each with its own context (name, timeout);
+    // the admin function's to its own pool.
+    const vendAndMedia = routeToFunctions(
+      {
+        vend: {
+          handler: pool.handler,
+          identity: LOCAL_FUNCTION,
+          timeoutMs: options.functionTimeoutMs ?? 10_000,
+        },
+        media: {
+          handler: mediaPool.handler,
+          identity: LOCAL_MEDIA_FUNCTION,
+          timeoutMs: MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000,
+        },
+      },
+      options.now,
+    );
+    api.setHandler(vendAndMedia, 'vend');
+    api.setHandler(vendAndMedia, 'media');
     api.setHandler(adminPool.handler, 'admin');
 
     return {
@@ -260,6 +377,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       audience: LOCAL_AUDIENCE,
       partners,
       emulator,
+      s3: { endpoint: s3.endpoint, bucket: s3.bucket, clientConfig: s3.clientConfig },
       admission: dynamoDb.admissionTableName !== undefined,
       allowedOrigins,
       adminLambda: { bundle: adminBundle, stats: () => adminPool.stats() },
@@ -269,6 +387,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stats: () => pool.stats(),
         heapUsedBytes: (heapOptions) => pool.heapUsedBytes(heapOptions),
       },
+      mediaLambda: { bundle: mediaBundle, stats: () => mediaPool.stats() },
       mintToken: (tokenOptions) => mintToken(signingKey, tokenOptions),
       stop: stopAll,
     };
@@ -299,6 +418,7 @@ function handlerEnvironment(
     'JWT_SECRET_ARN',
     'GRANTS_FILE',
     'ADMISSION_TABLE_NAME',
+    'ENDPOINT_CACHE_TABLE_NAME',
   ]) {
     delete inherited[name];
   }
@@ -361,13 +481,14 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let stack: LocalStack;
   try {
-    stack = await startLocalStack(optionsFromEnvironment(process.env));
+    stack = await startLocalStack({ s3Dir: DEFAULT_S3_DIR, ...optionsFromEnvironment(process.env) });
   } catch (error) {
     process.stderr.write(`npm start: ${(error as Error).message}\n`);
     process.exit(1);
   }
   const partner = stack.partners[0];
   const { bundle, concurrency } = stack.lambda;
+  const mediaBundle = stack.mediaLambda.bundle;
   const lines = [
     '',
     'kvs-url-vending local stack is running',
@@ -377,14 +498,16 @@ async function main(): Promise<void> {
     `  DynamoDB        ${stack.dynamoDbEndpoint}`,
     `  JWKS            ${stack.jwksUrl}`,
     `  function        bundled as deployed (${Math.round(bundle.handlerBytes / 1024)} KB, ${(bundle.buildMs / 1000).toFixed(1)} s), up to ${concurrency} instances (LOCAL_LAMBDA_CONCURRENCY)`,
+    `  media function  clips and images, bundled as deployed (${Math.round(mediaBundle.handlerBytes / 1024)} KB), up to ${concurrency} instances`,
+    `  S3              ${stack.s3.endpoint}  (bucket ${stack.s3.bucket}, objects in .local/s3, kept a day)`,
     `  CORS origins    ${stack.allowedOrigins.join(', ')}  (ALLOWED_ORIGINS adds yours)`,
     `  admission       ${stack.admission ? 'on (LOCAL_ADMISSION=0 turns it off)' : 'off'}`,
   ];
   const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
   if (sessionLifetimeScale) {
     lines.push(
-      `  short sessions  KVS sessions last ${sessionLifetimeScale} of their Expires; watch renewals on`,
-      `                  ${stack.demoUrl}?sessionLifetimeScale=${sessionLifetimeScale}`,
+      `  short sessions  KVS sessions last ${sessionLifetimeScale} of their Expires; the demo page renews and`,
+      `                  shows its schedule at that scale`,
     );
   }
   if (partner) {

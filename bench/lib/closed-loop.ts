@@ -46,6 +46,15 @@ export interface ClosedLoopResult {
   readonly successLatenciesMs: readonly number[];
   /** Time callers spent waiting after a refusal, ms (summed over callers). */
   readonly waitedMs: number;
+  /** Successes among the callers' first attempts (all sent at once when the run starts): the burst. */
+  readonly firstAttemptSuccesses: number;
+  /**
+   * Attempts sent right after waiting out a 429's `Retry-After` in full (waits the deadline cut short
+   * are not counted), and how many of them succeeded: whether waiting as told gets a caller in.
+   */
+  readonly afterRetryAfter: { readonly attempts: number; readonly successes: number };
+  /** 429 answers without a usable `Retry-After`. */
+  readonly refusalsWithoutRetryAfter: number;
 }
 
 export function backoffDelayMs(
@@ -75,6 +84,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   let tailSuccesses = 0;
   let allSuccesses = 0;
   let waitedMs = 0;
+  let firstAttemptSuccesses = 0;
+  let refusalsWithoutRetryAfter = 0;
+  const afterRetryAfter = { attempts: 0, successes: 0 };
   const warmUpEnd = now() + (options.warmUpMs ?? 0);
   const deadline = warmUpEnd + options.durationMs;
   let measureStart: number | undefined;
@@ -100,6 +112,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
 
   const caller = async (index: number): Promise<void> => {
     let consecutiveFailures = 0;
+    let first = true;
+    let waitedAsTold = false;
     while (now() < deadline) {
       const sent = now();
       let outcome: AttemptOutcome;
@@ -109,7 +123,16 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         outcome = { status: 0 };
       }
       record(outcome, now() - sent);
-      if (outcome.status >= 200 && outcome.status < 300) {
+      const success = outcome.status >= 200 && outcome.status < 300;
+      if (first && success) firstAttemptSuccesses += 1;
+      first = false;
+      if (waitedAsTold && measureStart !== undefined) {
+        afterRetryAfter.attempts += 1;
+        if (success) afterRetryAfter.successes += 1;
+      }
+      waitedAsTold = false;
+      if (outcome.status === 429 && outcome.retryAfterSeconds === undefined) refusalsWithoutRetryAfter += 1;
+      if (success) {
         consecutiveFailures = 0;
         continue;
       }
@@ -118,7 +141,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       if (!retryable) continue;
       const remaining = deadline - now();
       if (remaining <= 0) break;
-      const delay = Math.min(remaining, backoffDelayMs(outcome, consecutiveFailures, random, baseMs, capMs));
+      const asked = backoffDelayMs(outcome, consecutiveFailures, random, baseMs, capMs);
+      const delay = Math.min(remaining, asked);
+      waitedAsTold = outcome.status === 429 && outcome.retryAfterSeconds !== undefined && delay === asked;
       waitedMs += delay;
       await sleep(delay);
     }
@@ -134,5 +159,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     statuses,
     successLatenciesMs,
     waitedMs,
+    firstAttemptSuccesses,
+    afterRetryAfter,
+    refusalsWithoutRetryAfter,
   };
 }

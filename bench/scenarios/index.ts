@@ -48,4 +48,25 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     timeoutMs: 90_000,
     run: async (options) => (await import('./local-api')).runLocalApi(options),
   },
+  {
+    id: 'cold-burst',
+    title: '6. Cold burst at one stream (fleet)',
+    nodeFlags: [],
+    timeoutMs: 600_000,
+    run: async (options) => (await import('./cold-burst')).runColdBurst(options),
+  },
+  {
+    id: 'hot-stream',
+    title: '7. Hot stream with admission on (fleet)',
+    nodeFlags: [],
+    timeoutMs: 300_000,
+    run: async (options) => (await import('./hot-stream')).runHotStream(options),
+  },
+  {
+    id: 'clip',
+    title: '8. Clip duration',
+    nodeFlags: [],
+    timeoutMs: 240_000,
+    run: async (options) => (await import('./clip')).runClip(options),
+  },
 ];

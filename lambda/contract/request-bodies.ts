@@ -8,10 +8,11 @@ import {
   PROTOCOLS,
   TIMESTAMP_SOURCES,
 } from './playback';
+import { CAPABILITIES } from './media';
 
 /**
  * One field of a JSON request body, in the terms JSON Schema uses (so that the stack's request model and
- * `openapi.yaml` are written from it as they are).
+ * `openapi.yaml` are written from it as they are). A field is optional unless its body requires it.
  */
 export type FieldSchema =
   | {
@@ -44,12 +45,12 @@ export type FieldSchema =
       readonly required: readonly string[];
     };
 
-/** A JSON object body: these fields, those of `required` present, and no other. */
+/** A JSON object body: these fields, optional unless listed in `required`, and no other. */
 export interface BodySchema {
   /** The model's name (the stack's request model, the schema of `openapi.yaml`). */
   readonly name: string;
   readonly fields: Readonly<Record<string, FieldSchema>>;
-  /** Fields that must be present. Absent: every field is optional (and so is the body). */
+  /** Fields the body must have; absent: every field is optional (and an empty body is `{}`). */
   readonly required?: readonly string[];
 }
 
@@ -66,7 +67,7 @@ export type FieldValue<F extends FieldSchema> = F extends { readonly enum: reado
           ? { readonly [K in keyof O]?: FieldValue<O[K]> }
           : string;
 
-/** A validated body of `schema`, as its type sees it: every field optional. */
+/** A validated body of `schema`: every field optional (the required ones are checked, not typed). */
 export type BodyOf<S extends BodySchema> = {
   readonly [K in keyof S['fields']]?: FieldValue<S['fields'][K]>;
 };
@@ -133,6 +134,9 @@ export const GRANT_REQUEST = {
       },
       minItems: 1,
     },
+    // Absent: PLAY only, so that records written before capabilities existed keep their meaning.
+    capabilities: { type: 'array', items: { type: 'string', enum: CAPABILITIES }, minItems: 1 },
+    // Required with PLAY, refused without it (grant-records.ts checks both): how a stream is played.
     playbackModes: { type: 'array', items: { type: 'string', enum: PLAYBACK_MODES }, minItems: 1 },
     protocols: { type: 'array', items: { type: 'string', enum: PROTOCOLS }, minItems: 1 },
     maxExpiresInSeconds: { type: 'integer', minimum: MIN_EXPIRES_SECONDS, maximum: MAX_EXPIRES_SECONDS },
@@ -149,7 +153,7 @@ export const GRANT_REQUEST = {
     // A boolean, never a string: "false" must not read as consent.
     producerTimestamps: { type: 'boolean' },
   },
-  required: ['streams', 'playbackModes', 'protocols', 'maxExpiresInSeconds'],
+  required: ['streams', 'maxExpiresInSeconds'],
 } as const satisfies BodySchema;
 
 export type GrantRequestBody = BodyOf<typeof GRANT_REQUEST>;

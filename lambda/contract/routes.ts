@@ -1,3 +1,4 @@
+import { CLIP_URL_REQUEST, IMAGES_REQUEST } from './media';
 import { GRANT_REQUEST, PLAYBACK_URL_REQUEST, REVOCATION_REQUEST, type BodySchema } from './request-bodies';
 
 /**
@@ -24,14 +25,18 @@ export const CREDENTIALS = {
 export type Credentials = keyof typeof CREDENTIALS;
 
 /**
- * The functions behind the API: `vend` serves viewers and partners; `admin` serves operators and is the
- * only one that may change grants and revocations (least privilege: the README's "Two functions").
+ * The functions behind the API: `vend` lists streams and vends session URLs (small and quick, its bundle
+ * and cold start kept lean); `media` makes clips and images (S3, longer calls, more memory); `admin` serves
+ * operators and is the only one that may change grants and revocations (least privilege).
  */
-export const FUNCTIONS = ['vend', 'admin'] as const;
+export const FUNCTIONS = ['vend', 'media', 'admin'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
-/** What the vend function does for a route. */
-export type VendAction = 'list' | 'vend';
+/**
+ * What the vend and media functions do for a route (one handler, `lambda/vend/create-handler.ts`): list
+ * streams, vend a session URL, a clip URL, or images.
+ */
+export type VendAction = 'list' | 'vend' | 'clip' | 'images';
 /** What the admin function does for a route. */
 export type AdminAction =
   'listGrants' | 'getGrant' | 'putGrant' | 'deleteGrant' | 'revoke' | 'unrevoke' | 'listSessions';
@@ -51,16 +56,17 @@ interface RouteBase {
 }
 
 export interface VendRoute extends RouteBase {
-  readonly function: 'vend';
   readonly action: VendAction;
 }
 
 export interface AdminRoute extends RouteBase {
-  readonly function: 'admin';
   readonly action: AdminAction;
 }
 
 export type Route = VendRoute | AdminRoute;
+
+/** The routes of one function: the admin function's, or those of the handler of vend and media. */
+export type RouteOf<F extends FunctionName> = F extends 'admin' ? AdminRoute : VendRoute;
 
 /** The path of the admin API's routes. */
 export const ADMIN_PREFIX = '/admin/v1';
@@ -70,43 +76,66 @@ export const ADMIN_PREFIX = '/admin/v1';
  * resources, methods and request models, and the local API follow, and a test holds `openapi.yaml` to it.
  */
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', resource: '/v1/streams', credentials: 'bearerJwt', function: 'vend', action: 'list' },
+  { method: 'GET', resource: '/v1/streams', credentials: 'bearerJwt', action: 'list' },
   {
     method: 'POST',
     resource: '/v1/streams/{streamName}/playback-url',
     credentials: 'bearerJwt',
-    function: 'vend',
     action: 'vend',
     requestBody: PLAYBACK_URL_REQUEST,
   },
-  { method: 'GET', resource: '/partner/v1/streams', credentials: 'apiKey', function: 'vend', action: 'list' },
+  { method: 'GET', resource: '/partner/v1/streams', credentials: 'apiKey', action: 'list' },
   {
     method: 'POST',
     resource: '/partner/v1/streams/{streamName}/playback-url',
     credentials: 'apiKey',
-    function: 'vend',
     action: 'vend',
     requestBody: PLAYBACK_URL_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/v1/streams/{streamName}/clip-url',
+    credentials: 'bearerJwt',
+    action: 'clip',
+    requestBody: CLIP_URL_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/v1/streams/{streamName}/images',
+    credentials: 'bearerJwt',
+    action: 'images',
+    requestBody: IMAGES_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/partner/v1/streams/{streamName}/clip-url',
+    credentials: 'apiKey',
+    action: 'clip',
+    requestBody: CLIP_URL_REQUEST,
+  },
+  {
+    method: 'POST',
+    resource: '/partner/v1/streams/{streamName}/images',
+    credentials: 'apiKey',
+    action: 'images',
+    requestBody: IMAGES_REQUEST,
   },
   {
     method: 'GET',
     resource: `${ADMIN_PREFIX}/principals/{principal}/grants`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'listGrants',
   },
   {
     method: 'GET',
     resource: `${ADMIN_PREFIX}/principals/{principal}/grants/{grantId}`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'getGrant',
   },
   {
     method: 'PUT',
     resource: `${ADMIN_PREFIX}/principals/{principal}/grants/{grantId}`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'putGrant',
     requestBody: GRANT_REQUEST,
   },
@@ -114,14 +143,12 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     resource: `${ADMIN_PREFIX}/principals/{principal}/grants/{grantId}`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'deleteGrant',
   },
   {
     method: 'PUT',
     resource: `${ADMIN_PREFIX}/principals/{principal}/revocation`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'revoke',
     requestBody: REVOCATION_REQUEST,
   },
@@ -129,22 +156,43 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     resource: `${ADMIN_PREFIX}/principals/{principal}/revocation`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'unrevoke',
   },
   {
     method: 'GET',
     resource: `${ADMIN_PREFIX}/sessions`,
     credentials: 'awsIam',
-    function: 'admin',
     action: 'listSessions',
     queryParameters: ['stream', 'principal', 'limit', 'nextToken'],
   },
 ];
 
+/**
+ * The function behind each action (the stack's integrations, the local stack's pools and each handler's
+ * `serves` follow it): a function answers only its own routes.
+ */
+export const FUNCTION_OF_ACTION = {
+  list: 'vend',
+  vend: 'vend',
+  clip: 'media',
+  images: 'media',
+  listGrants: 'admin',
+  getGrant: 'admin',
+  putGrant: 'admin',
+  deleteGrant: 'admin',
+  revoke: 'admin',
+  unrevoke: 'admin',
+  listSessions: 'admin',
+} as const satisfies Readonly<Record<RouteAction, FunctionName>>;
+
+/** The function that serves a route. */
+export function functionOf(route: Pick<Route, 'action'>): FunctionName {
+  return FUNCTION_OF_ACTION[route.action];
+}
+
 /** The routes one function serves. */
-export function routesOf<F extends FunctionName>(name: F): readonly Extract<Route, { function: F }>[] {
-  return ROUTES.filter((route): route is Extract<Route, { function: F }> => route.function === name);
+export function routesOf<F extends FunctionName>(name: F): readonly RouteOf<F>[] {
+  return ROUTES.filter((route): route is RouteOf<F> => functionOf(route) === name);
 }
 
 /** The names of the path parameters of a resource template, in order. */

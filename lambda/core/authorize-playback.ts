@@ -1,4 +1,5 @@
 import { MIN_EXPIRES_SECONDS, type PlaybackMode, type Protocol, type TimestampSource } from '../contract';
+import { grantHasCapability } from './capabilities';
 import { ForbiddenError } from './errors';
 import type { Caller, Grant, PlaybackRequest } from './model';
 
@@ -22,10 +23,11 @@ interface PlaybackScope {
 }
 
 /**
- * Whether this one grant covers stream, protocol, mode and time window at `now` (epoch ms). Whether it
- * still has time enough for a session is `sessionLifetimeSeconds`.
+ * Whether this one grant covers playback (PLAY), stream, protocol, mode and time window at `now` (epoch
+ * ms). Whether it still has time enough for a session is `sessionLifetimeSeconds`.
  */
 function grantAllows(grant: Grant, scope: PlaybackScope, now: number): boolean {
+  if (!grantHasCapability(grant, 'PLAY')) return false;
   if (grant.notAfter !== undefined && !(grant.notAfter > now)) return false;
   if (!grant.streams.some((pattern) => matchesStreamPattern(pattern, scope.streamName))) return false;
   if (!grant.protocols.includes(scope.protocol)) return false;

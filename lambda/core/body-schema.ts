@@ -116,6 +116,9 @@ export function issueDetails(issue: z.core.$ZodIssue): ValidationDetail[] {
               : 'must be an RFC 3339 timestamp with a time zone offset',
         },
       ];
+    case 'custom':
+      // The service's own rules between fields (grant-records.ts): their message is ours, never a value.
+      return [{ field, issue: issue.message }];
     default:
       return [{ field, issue: 'invalid value' }];
   }

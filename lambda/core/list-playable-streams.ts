@@ -1,4 +1,5 @@
 import {
+  CAPABILITIES,
   MAX_EXPIRES_SECONDS,
   MIN_EXPIRES_SECONDS,
   PLAYBACK_MODES,
@@ -6,6 +7,7 @@ import {
   STREAM_NAME_PATTERN,
 } from '../contract';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
+import { capabilitiesOf, grantHasCapability } from './capabilities';
 import type { Caller, Grant, PlayableStream } from './model';
 import { accessOf, type Clock, type GrantStore, type KvsPort } from './ports';
 import { applyRevocations } from './revocations';
@@ -22,8 +24,9 @@ export interface ListDeps {
  * The streams the caller may play and what its grants allow on each (`GET /v1/streams`). Exact names
  * come straight from the grants (listing never calls KVS for them, so it reveals nothing a grant does
  * not already say); prefix grants are expanded with the active streams KVS lists under the prefix.
- * Several grants on one stream are merged: union of modes and protocols, the longest expiry, and the
- * most generous archive window and end date (absent means unlimited). A grant advertises only the session
+ * Several grants on one stream are merged: union of capabilities, of modes and protocols (of the grants
+ * that allow PLAY), the longest expiry, and the most generous archive window and end date (absent means
+ * unlimited). A grant advertises only the session
  * it can still give: its maximum, shortened to end before its notAfter, and nothing at all once that is
  * below the shortest KVS session. A revoked caller is refused, and a revoked group's grants do not count.
  */
@@ -85,14 +88,17 @@ export async function listPlayableStreams(
 }
 
 function mergeGrants(stream: string, grants: readonly Grant[]): PlayableStream {
-  const modes = new Set(grants.flatMap((grant) => grant.playbackModes));
-  const protocols = new Set(grants.flatMap((grant) => grant.protocols));
+  const capabilities = new Set(grants.flatMap((grant) => capabilitiesOf(grant)));
+  const players = grants.filter((grant) => grantHasCapability(grant, 'PLAY'));
+  const modes = new Set(players.flatMap((grant) => grant.playbackModes));
+  const protocols = new Set(players.flatMap((grant) => grant.protocols));
   const windows = grants.map((grant) => grant.archiveWindowSeconds);
   const ends = grants.map((grant) => grant.notAfter);
   const archiveWindowSeconds = windows.includes(undefined) ? undefined : Math.max(...(windows as number[]));
   const notAfter = ends.includes(undefined) ? undefined : Math.max(...(ends as number[]));
   return {
     stream,
+    capabilities: CAPABILITIES.filter((capability) => capabilities.has(capability)),
     playbackModes: PLAYBACK_MODES.filter((mode) => modes.has(mode)),
     protocols: PROTOCOLS.filter((protocol) => protocols.has(protocol)),
     maxExpiresInSeconds: Math.max(...grants.map((grant) => grant.maxExpiresInSeconds)),

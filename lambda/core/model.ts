@@ -3,6 +3,7 @@
  * caller uses (protocols, playback modes, ...) are the HTTP contract's (`lambda/contract`).
  */
 import type {
+  Capability,
   ContainerFormat,
   DiscontinuityMode,
   PlaybackMode,
@@ -41,7 +42,7 @@ export interface Caller {
 
 /**
  * One grant record (docs/ARCHITECTURE.md, "Grants"). Deny by default: a request is allowed only when one
- * grant of one of the caller's principals covers stream, protocol, mode and time window.
+ * grant of one of the caller's principals covers stream, capability, protocol, mode and time window.
  */
 export interface Grant {
   /** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`. */
@@ -50,9 +51,14 @@ export interface Grant {
   readonly grantId: string;
   /** Exact stream names, or prefixes ending in `*`. */
   readonly streams: readonly string[];
+  /**
+   * What the grant allows on its streams: PLAY (session URLs), CLIP (clip download URLs), IMAGES. Absent:
+   * PLAY only (`capabilitiesOf`). Playback modes and protocols concern PLAY; a grant without PLAY has none.
+   */
+  readonly capabilities?: readonly Capability[];
   readonly playbackModes: readonly PlaybackMode[];
   readonly protocols: readonly Protocol[];
-  /** Longest session this grant allows, 300..43200. */
+  /** Longest session, or clip URL, this grant allows, 300..43200. */
   readonly maxExpiresInSeconds: number;
   /** How far back (from now) archived playback may start. Absent: no limit beyond KVS retention. */
   readonly archiveWindowSeconds?: number;
@@ -138,6 +144,7 @@ export interface VendResult {
 /** One entry of `GET /v1/streams`: a stream and what the caller's grants allow on it. */
 export interface PlayableStream {
   readonly stream: string;
+  readonly capabilities: readonly Capability[];
   readonly playbackModes: readonly PlaybackMode[];
   readonly protocols: readonly Protocol[];
   readonly maxExpiresInSeconds: number;

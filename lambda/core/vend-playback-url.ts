@@ -59,7 +59,7 @@ export interface VendInput {
 }
 
 /** Rejects anything that is not a KVS stream name, before it reaches a store, a log line or KVS. */
-function assertStreamName(streamName: string): void {
+export function assertStreamName(streamName: string): void {
   if (!STREAM_NAME_PATTERN.test(streamName)) {
     throw new InvalidRequestError('The stream name is invalid.', [
       { field: 'streamName', issue: 'must be 1-256 characters of a-z, A-Z, 0-9, _ . -' },

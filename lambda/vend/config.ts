@@ -14,6 +14,7 @@ import {
 import { MAX_ENDPOINT_TTL_MS } from '../adapters/kvs/endpoint-cache';
 import { DEFAULT_GROUPS_CLAIMS } from '../core/caller';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, KVS_SESSION_URL_QUOTA_PER_STREAM } from '../core/model';
+import { GIVE_BACK_GRACE_MS } from '../core/admission';
 
 export type JwtKeySource =
   | { readonly kind: 'jwks'; readonly url: string }
@@ -49,6 +50,8 @@ export interface Config {
     readonly retryBudgetMs: number;
     readonly endpointCacheTtlSeconds: number;
     readonly endpointCacheMaxEntries: number;
+    /** ENDPOINT_CACHE_TABLE_NAME: the fleet's shared endpoint cache; absent: each instance fetches its own. */
+    readonly endpointCacheTableName?: string;
     readonly streamListCacheTtlSeconds: number;
   };
   readonly http: {
@@ -112,7 +115,12 @@ export const ADMISSION_DEFAULTS = {
   streamShareWindowSeconds: 10,
   /** 0: no cap. */
   sessionCap: 0,
-  timeoutMs: 500,
+  /**
+   * All of one admission's table operations together, retries included. Long enough that a slow moment
+   * of the table on a busy machine is waited out rather than answered 503; with the KVS retry budget it
+   * leaves KVS time within the stack's default Lambda timeout (10 s; see worstCaseWaitsBeforeKvsMs).
+   */
+  timeoutMs: 1500,
 } as const;
 
 /** Time to write an answer and its audit line once the last upstream call has ended. */
@@ -121,13 +129,15 @@ export const ANSWER_TIME_MS = 250;
 /**
  * The longest the function can wait on its own dependencies before it calls KVS, each at its default
  * deadline, plus what it keeps back to answer (`answerMarginMs` of the handler): the key set (a JWKS fetch),
- * the grants (the control epoch's read included), with admission its three steps (caller limit and
- * activity, stream share, stream bucket), and with the session log the record's write (and its count under
- * the cap) and taking it back. KVS gets what is left of the invocation after these, so the Lambda timeout
- * must exceed them (the stack checks it at synth).
+ * the grants (the control epoch's read included); with admission, its checks (all under one deadline, run
+ * together) and the give-back of a refused request (up to GIVE_BACK_GRACE_MS past that deadline); and with
+ * the session log, the record's write (and its count under the cap) and taking it back. KVS gets what is
+ * left of the invocation after these, so the Lambda timeout must exceed them (the stack checks it at synth).
+ * The session cap and giving a slot back are the session log's calls (on the sessions table), no longer
+ * the admission table's: admission counts one deadline and the grace.
  */
 export function worstCaseWaitsBeforeKvsMs(admission: boolean, sessions = true): number {
-  const admissionMs = admission ? 3 * ADMISSION_DEFAULTS.timeoutMs : 0;
+  const admissionMs = admission ? ADMISSION_DEFAULTS.timeoutMs + GIVE_BACK_GRACE_MS : 0;
   const sessionsMs = sessions ? 2 * DEFAULT_SESSIONS_TIMEOUT_MS : 0;
   return DEFAULT_JWKS_TIMEOUT_MS + DEFAULT_GRANTS_TIMEOUT_MS + admissionMs + sessionsMs + ANSWER_TIME_MS;
 }
@@ -203,6 +213,7 @@ export function parseConfig(env: Env): Config {
       : { kind: 'file', path: required('GRANTS_FILE') };
 
   const kvsEndpoint = read('KVS_ENDPOINT');
+  const endpointCacheTableName = read('ENDPOINT_CACHE_TABLE_NAME');
   const logLevel = (read('POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
@@ -298,6 +309,7 @@ export function parseConfig(env: Env): Config {
       retryBudgetMs: integer('KVS_RETRY_BUDGET_MS', DEFAULT_KVS_RETRY_BUDGET_MS, 50, 60000),
       endpointCacheTtlSeconds: integer('ENDPOINT_CACHE_TTL_SECONDS', 1500, 1, MAX_ENDPOINT_TTL_MS / 1000),
       endpointCacheMaxEntries: integer('ENDPOINT_CACHE_MAX_ENTRIES', 1000, 1, 1_000_000),
+      ...(endpointCacheTableName !== undefined ? { endpointCacheTableName } : {}),
       streamListCacheTtlSeconds: integer('STREAM_LIST_CACHE_TTL_SECONDS', 30, 0, 3600),
     },
     http: {

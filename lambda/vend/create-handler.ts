@@ -3,15 +3,23 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { MAX_REQUEST_BODY_BYTES, STREAM_NAME_PATTERN, type VendRoute } from '../contract';
+import {
+  FUNCTION_OF_ACTION,
+  MAX_REQUEST_BODY_BYTES,
+  STREAM_NAME_PATTERN,
+  type FunctionName,
+  type VendRoute,
+} from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
 import { ExpiredTokenError } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
+import type { ClipUrlResult, ImagesResult, MediaInput } from '../core/media/vend-media';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
 import { vendPlaybackUrl, type Sessions } from '../core/vend-playback-url';
 import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
+import { clipAudit, imagesAudit, rfc3339, toClipBody, toImagesBody } from './media-responses';
 import { jsonResponse, type ResponseContext } from './responses';
 import { bearerToken, header, jsonBody } from './http-request';
 import { NotFoundRouteError } from './http-errors';
@@ -59,6 +67,19 @@ export interface VendHandlerDeps {
    * DEFAULT_ANSWER_MARGIN_MS.
    */
   readonly answerMarginMs?: number;
+  /**
+   * The function this handler is (lambda/contract `FUNCTION_OF_ACTION`): a route of another function
+   * answers 404, as if this function did not know it. Default `vend`. The admin function has a handler of
+   * its own (`lambda/admin/create-handler.ts`).
+   */
+  readonly serves?: Exclude<FunctionName, 'admin'>;
+  /** Clips and images (the media function): the core's use cases, wired with S3 and KVS archived media. */
+  readonly media?: MediaActions;
+}
+
+export interface MediaActions {
+  clipUrl(input: MediaInput): Promise<ClipUrlResult>;
+  images(input: MediaInput): Promise<ImagesResult>;
 }
 
 /** The admission table's default deadline (to give a slot back) and a quarter of a second to answer. */
@@ -67,11 +88,6 @@ export const DEFAULT_ANSWER_MARGIN_MS = 750;
 export type VendHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
-
-/** Epoch ms as RFC 3339 in UTC, without a fractional part when there is none. */
-function rfc3339(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.000Z$/, 'Z');
-}
 
 /**
  * The vend function behind the real middy stack (logger context and correlation id, metrics, error
@@ -85,6 +101,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
   const groupsClaims = deps.groupsClaims ?? DEFAULT_GROUPS_CLAIMS;
   const allowedOrigins = deps.allowedOrigins ?? [];
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
+  const serves = deps.serves ?? 'vend';
   const core = {
     grants: deps.grants,
     kvs: deps.kvs,
@@ -195,6 +212,37 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     return jsonResponse(200, toVendBody(result), responseContext);
   };
 
+  const media = async (
+    action: 'clip' | 'images',
+    event: APIGatewayProxyEvent,
+    context: Context,
+    caller: Caller,
+    principal: string | undefined,
+    responseContext: ResponseContext,
+  ): Promise<APIGatewayProxyResult> => {
+    if (!deps.media) throw new NotFoundRouteError('No such route.');
+    const input = {
+      caller,
+      streamName: event.pathParameters?.streamName ?? '',
+      body: jsonBody(event, maxBodyBytes),
+    };
+    // URLs and object keys carry bearer credentials: they go to the caller and nowhere else.
+    if (action === 'clip') {
+      const result = await deps.media.clipUrl(input);
+      metrics.addMetric('ClipUrls', MetricUnit.Count, 1);
+      logger.info('Clip URL vended', {
+        audit: { ...auditBase(event, context), outcome: 'vended', principal, ...clipAudit(result) },
+      });
+      return jsonResponse(200, toClipBody(result), responseContext);
+    }
+    const result = await deps.media.images(input);
+    metrics.addMetric('ImagesVended', MetricUnit.Count, 1);
+    logger.info('Images vended', {
+      audit: { ...auditBase(event, context), outcome: 'vended', principal, ...imagesAudit(result) },
+    });
+    return jsonResponse(200, toImagesBody(result), responseContext);
+  };
+
   const routeHandler = async (
     event: APIGatewayProxyEvent,
     context: Context,
@@ -204,6 +252,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     // answers OPTIONS, which reaches it only when it is invoked directly (a 405, like any other method).
     const route = matchRoute(event);
 
+    // Another function's route: unknown here, whoever asks (checked before anything is read).
+    if (FUNCTION_OF_ACTION[route.action] !== serves) throw new NotFoundRouteError('No such route.');
     const caller = await authenticate(route, event);
     const principal = caller.principals[0];
     if (principal !== undefined) facts.set(event, { principal });
@@ -218,6 +268,9 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       }
       case 'vend':
         return vend(event, context, caller, principal, responseContext);
+      case 'clip':
+      case 'images':
+        return media(route.action, event, context, caller, principal, responseContext);
     }
   };
 
@@ -258,6 +311,7 @@ function toVendBody(result: VendResult): Record<string, unknown> {
 function toStreamBody(stream: PlayableStream): Record<string, unknown> {
   return {
     stream: stream.stream,
+    capabilities: stream.capabilities,
     playbackModes: stream.playbackModes,
     protocols: stream.protocols,
     maxExpiresInSeconds: stream.maxExpiresInSeconds,

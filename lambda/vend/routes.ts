@@ -37,8 +37,11 @@ export function createRouter<R extends Route>(routes: readonly R[]): Router<R> {
   };
 }
 
-/** The vend function's routes. */
-const vendRouter = createRouter(routesOf('vend'));
+/**
+ * The routes of the vend and media functions (one handler, which answers only those of the function it
+ * `serves`); the admin function's are not among them.
+ */
+const vendRouter = createRouter([...routesOf('vend'), ...routesOf('media')]);
 
 export const isKnownRoute: Router<Route>['isKnownRoute'] = (resource) => vendRouter.isKnownRoute(resource);
 export const matchRoute = (event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>) =>

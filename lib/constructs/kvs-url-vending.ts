@@ -1,4 +1,5 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,14 +15,28 @@ import {
   MAX_TOKEN_LIFETIME_SECONDS,
   MIN_TOKEN_LIFETIME_SECONDS,
 } from '../../lambda/vend/config';
+import { KVS_REGIONS, regionOfStreamArn, WARNING_IDS } from '../kvs-regions';
+import {
+  DEFAULT_MEDIA_BUDGET_MS,
+  MEDIA_FUNCTION_MEMORY_MB,
+  MEDIA_FUNCTION_TIMEOUT_SECONDS,
+} from '../../lambda/vend/media-config';
 import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { AdmissionTable } from './admission-table';
 import { AdminFunction } from './admin-function';
 import { SessionsTable } from './sessions-table';
+import { EndpointCacheTable } from './endpoint-cache-table';
 import { VendApi } from './vend-api';
-import { GROUPS_CLAIM_NAME, VendFunction, type AdmissionSettings } from './vend-function';
+import { MediaStorage } from './media-storage';
+import {
+  grantMediaStorage,
+  grantStreamMedia,
+  GROUPS_CLAIM_NAME,
+  VendFunction,
+  type AdmissionSettings,
+} from './vend-function';
 import { RateLimitingWebAcl } from './web-acl';
 
 /** The function gives KVS this long (its KVS_RETRY_BUDGET_MS default) before answering 503/504. */
@@ -142,7 +157,41 @@ export interface KvsUrlVendingProps {
    * @default { enabled: true }
    */
   readonly admission?: { readonly enabled?: boolean } & AdmissionSettings;
+  /**
+   * The fleet-wide data endpoint cache: a small table through which one instance of the function fetches a
+   * stream's data endpoint for all, so a burst of cold instances does not exhaust the GetDataEndpoint quota
+   * (5 per second per stream). Off: each instance fetches its own.
+   * @default true
+   */
+  readonly sharedEndpointCache?: boolean;
+  /**
+   * Clips and images (`POST .../clip-url`, `POST .../images`): a media function of their own, its bucket
+   * and the secret of its keys. `enabled: false` leaves all of them, and the routes, out.
+   * @default { enabled: true }
+   */
+  readonly media?: MediaProps;
 }
+
+/** The media function's settings; what is left out keeps the function's own default. */
+export interface MediaProps {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** The longest clip, seconds (CLIP_MAX_SECONDS). @default 300 */
+  readonly maxClipSeconds?: number;
+  /** The largest clip, MB (CLIP_MAX_MEGABYTES). @default 100 */
+  readonly maxClipMegabytes?: number;
+  /** The longest a clip URL lives, seconds (CLIP_URL_MAX_SECONDS). @default 900 */
+  readonly clipUrlMaxSeconds?: number;
+  /** @default 1024 */
+  readonly memorySize?: number;
+}
+
+const MEDIA_VARIABLES: Readonly<Record<'maxClipSeconds' | 'maxClipMegabytes' | 'clipUrlMaxSeconds', string>> =
+  {
+    maxClipSeconds: 'CLIP_MAX_SECONDS',
+    maxClipMegabytes: 'CLIP_MAX_MEGABYTES',
+    clipUrlMaxSeconds: 'CLIP_URL_MAX_SECONDS',
+  };
 
 /**
  * Everything that vends KVS playback URLs in one account and region: the REST API (user and partner
@@ -153,12 +202,16 @@ export interface KvsUrlVendingProps {
 export class KvsUrlVending extends Construct {
   public readonly vendFunction: VendFunction;
   public readonly function: lambda.IFunction;
+  /** Clips and images, unless `media.enabled` is false. */
+  public readonly mediaFunction?: VendFunction;
+  public readonly mediaStorage?: MediaStorage;
   public readonly grantsTable: dynamodb.Table;
   public readonly admissionTable?: dynamodb.Table;
   /** The session log: one item per vend, read by the session cap and the admin API. */
   public readonly sessionsTable: dynamodb.Table;
   /** The admin API's function: the only one that writes grants and revocations. */
   public readonly adminFunction: AdminFunction;
+  public readonly endpointCacheTable?: dynamodb.Table;
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
   public readonly partnerAccess: PartnerAccess;
@@ -170,6 +223,7 @@ export class KvsUrlVending extends Construct {
   constructor(scope: Construct, id: string, props: KvsUrlVendingProps) {
     super(scope, id);
     validateProps(props);
+    checkRegion(this, props.streamArnPatterns);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.grantsTable = new GrantsTable(this, 'Grants', {
@@ -205,13 +259,55 @@ export class KvsUrlVending extends Construct {
       this.admissionTable = new AdmissionTable(this, 'Admission').table;
       this.vendFunction.grantAdmissionTable(this.admissionTable, admissionSettings);
     }
+    if (props.sharedEndpointCache ?? true) {
+      this.endpointCacheTable = new EndpointCacheTable(this, 'EndpointCache').table;
+      this.vendFunction.grantEndpointCacheTable(this.endpointCacheTable);
+    }
+
+    const { enabled: media = true, memorySize: mediaMemory, ...mediaSettings } = props.media ?? {};
+    if (media) {
+      this.mediaStorage = new MediaStorage(this, 'MediaStorage', {
+        retain: props.deletionProtection ?? true,
+      });
+      const environment: Record<string, string> = { MEDIA_BUDGET_MS: String(DEFAULT_MEDIA_BUDGET_MS) };
+      for (const [key, variable] of Object.entries(MEDIA_VARIABLES)) {
+        const value = mediaSettings[key as keyof typeof MEDIA_VARIABLES];
+        if (value !== undefined) environment[variable] = String(value);
+      }
+      this.mediaFunction = new VendFunction(this, 'Media', {
+        issuer: props.issuer,
+        audience: props.audience,
+        ...(props.jwksUrl !== undefined ? { jwksUrl: props.jwksUrl } : {}),
+        ...(props.jwtAlgorithms ? { jwtAlgorithms: props.jwtAlgorithms } : {}),
+        ...(props.groupsClaim ? { groupsClaim: props.groupsClaim } : {}),
+        ...(props.maxTokenLifetimeSeconds !== undefined
+          ? { maxTokenLifetimeSeconds: props.maxTokenLifetimeSeconds }
+          : {}),
+        ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
+        memorySize: mediaMemory ?? MEDIA_FUNCTION_MEMORY_MB,
+        timeout: Duration.seconds(MEDIA_FUNCTION_TIMEOUT_SECONDS),
+        logRetention,
+        entry: path.join(__dirname, '..', '..', 'lambda', 'vend', 'media-handler.ts'),
+        description: 'makes clips (MP4 download URLs) and images of KVS streams for authorized callers',
+        environment,
+      });
+      this.mediaFunction.grantGrantsTable(this.grantsTable);
+      grantStreamMedia(this.mediaFunction, props.streamArnPatterns);
+      grantMediaStorage(this.mediaFunction, this.mediaStorage);
+      if (props.jwtSecret) this.mediaFunction.grantJwtSecret(props.jwtSecret);
+      if (this.admissionTable) this.mediaFunction.grantAdmissionTable(this.admissionTable);
+    }
 
     this.adminFunction = new AdminFunction(this, 'Admin', { logRetention });
     this.adminFunction.grantGrantsTable(this.grantsTable);
     this.adminFunction.grantSessionsTable(this.sessionsTable, sessions.indexArns);
 
     const vendApi = new VendApi(this, 'Api', {
-      handlers: { vend: this.function, admin: this.adminFunction.function },
+      handlers: {
+        vend: this.function,
+        admin: this.adminFunction.function,
+        ...(this.mediaFunction ? { media: this.mediaFunction.function } : {}),
+      },
       ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
       ...(props.stageThrottle
         ? {
@@ -259,6 +355,38 @@ export class KvsUrlVending extends Construct {
   }
 }
 
+/**
+ * The function calls KVS in its own Region (the stack's), so a stream ARN pattern of another Region
+ * grants nothing it can use: refused. A Region where KVS is not offered (as its documentation lists them,
+ * `lib/kvs-regions.ts`) gets a warning: every vend would fail there. Skipped while the stack's Region is
+ * not known at synth (an environment-agnostic stack).
+ */
+function checkRegion(scope: Construct, streamArnPatterns: readonly string[]): void {
+  const region = Stack.of(scope).region;
+  if (Token.isUnresolved(region)) return;
+  const elsewhere = streamArnPatterns.filter((pattern) => {
+    const patternRegion = regionOfStreamArn(pattern);
+    return patternRegion !== undefined && patternRegion !== region;
+  });
+  if (elsewhere.length > 0) {
+    throw new Error(
+      `KvsUrlVending: streamArnPatterns ${elsewhere.join(', ')} name streams outside the stack's region ` +
+        `${region}; the function calls Kinesis Video Streams in its own region, so deploy the stack in the ` +
+        "streams' region (cdk deploy with that region's profile or AWS_REGION) or name streams of " +
+        `${region}.`,
+    );
+  }
+  if (!KVS_REGIONS.includes(region)) {
+    Annotations.of(scope).addWarningV2(
+      WARNING_IDS.region,
+      `Kinesis Video Streams is not listed as offered in ${region} (offered in ${KVS_REGIONS.join(', ')}, ` +
+        'as its documentation listed them): every vend would fail there. Deploy in a region of the list; ' +
+        `if KVS has since opened in ${region}, acknowledge this warning: in cdk.json, ` +
+        `"acknowledgedWarnings": ["${WARNING_IDS.region}"] in kvsUrlVending.`,
+    );
+  }
+}
+
 function validateProps(props: KvsUrlVendingProps): void {
   if ((props.jwksUrl === undefined) === (props.jwtSecret === undefined)) {
     throw new Error('KvsUrlVending: set exactly one of jwksUrl and jwtSecret.');
@@ -287,6 +415,10 @@ function validateProps(props: KvsUrlVendingProps): void {
     (claims.length === 0 || !claims.every((claim) => GROUPS_CLAIM_NAME.test(claim)))
   ) {
     throw new Error('KvsUrlVending: groupsClaim must be one or more claim names without spaces or commas.');
+  }
+  const repeated = claims.filter((claim, index) => claims.indexOf(claim) !== index);
+  if (repeated.length > 0) {
+    throw new Error(`KvsUrlVending: groupsClaim names ${[...new Set(repeated)].join(', ')} more than once.`);
   }
   const inRange = (value: number | undefined, min: number, max: number): boolean =>
     value === undefined || (Number.isInteger(value) && value >= min && value <= max);

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   CREDENTIALS,
+  FUNCTION_OF_ACTION,
   edgeAnswerHeaders,
   edgeCorsHeaders,
   edgeErrorBody,
@@ -25,8 +26,13 @@ import {
 } from '../../lambda/contract';
 
 export interface VendApiProps {
-  /** The function behind each route (`function` of the contract's routes). */
-  readonly handlers: Readonly<Record<FunctionName, lambda.IFunction>>;
+  /**
+   * The function behind each route (the contract's `FUNCTION_OF_ACTION`). Without a media function the
+   * API has no clip or images routes.
+   */
+  readonly handlers: Readonly<Record<Exclude<FunctionName, 'media'>, lambda.IFunction>> & {
+    readonly media?: lambda.IFunction;
+  };
   /**
    * Exact origins allowed to call the user routes from a browser.
    * @default - none: no CORS preflight, no CORS headers
@@ -138,12 +144,19 @@ export class VendApi extends Construct {
     // The stack names its own output; an extra unnamed one would only duplicate it.
     this.api.node.tryRemoveChild('Endpoint');
 
-    const integrations = Object.fromEntries(
-      FUNCTIONS.map((name) => [
-        name,
-        new apigateway.LambdaIntegration(props.handlers[name], { proxy: true, allowTestInvoke: false }),
-      ]),
-    ) as Record<FunctionName, apigateway.LambdaIntegration>;
+    const integrations = new Map<FunctionName, apigateway.LambdaIntegration>();
+    for (const name of FUNCTIONS) {
+      const handler = props.handlers[name];
+      if (handler) {
+        integrations.set(
+          name,
+          new apigateway.LambdaIntegration(handler, { proxy: true, allowTestInvoke: false }),
+        );
+      }
+    }
+    const integrationOf = (route: (typeof ROUTES)[number]): apigateway.LambdaIntegration | undefined =>
+      integrations.get(FUNCTION_OF_ACTION[route.action]);
+    const routes = ROUTES.filter((route) => integrationOf(route) !== undefined);
     const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
@@ -164,7 +177,7 @@ export class VendApi extends Construct {
       return model;
     };
 
-    for (const route of ROUTES) {
+    for (const route of routes) {
       const parameters = pathParametersOf(route.resource);
       const credentials = CREDENTIALS[route.credentials];
       const requestParameters = {
@@ -173,7 +186,7 @@ export class VendApi extends Construct {
           (route.queryParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
         ),
       };
-      this.api.root.resourceForPath(route.resource).addMethod(route.method, integrations[route.function], {
+      this.api.root.resourceForPath(route.resource).addMethod(route.method, integrationOf(route), {
         apiKeyRequired: credentials.apiKeyRequired,
         // AWS_IAM: API Gateway checks the Signature Version 4 and the caller's execute-api:Invoke
         // permission before the function runs, and hands the function the caller's IAM identity.
@@ -191,7 +204,7 @@ export class VendApi extends Construct {
     // Gateway answers their preflights itself (MOCK), the same way the local API does.
     if (origins.length > 0) {
       for (const [resource, methods] of methodsByResource(
-        ROUTES.filter((r) => CREDENTIALS[r.credentials].browsers),
+        routes.filter((r) => CREDENTIALS[r.credentials].browsers),
       )) {
         this.addPreflight(this.api.root.resourceForPath(resource), methods, origins);
       }
@@ -201,7 +214,7 @@ export class VendApi extends Construct {
     // IncompleteSignature when it carries a bearer token). MOCK methods answer it truly instead: `ANY` on
     // every resource (405 where the resource has methods, 404 where it has none) and a greedy `/{proxy+}`
     // for every path the API does not have.
-    const byResource = methodsByResource(ROUTES);
+    const byResource = methodsByResource(routes);
     const resourcePaths = new Set<string>(['/']);
     for (const resource of byResource.keys()) {
       const segments = resource.split('/').filter((segment) => segment !== '');

@@ -1,9 +1,12 @@
 import * as path from 'node:path';
+import type * as cdk from 'aws-cdk-lib';
 import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { WARNING_IDS } from '../kvs-regions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
@@ -110,6 +113,13 @@ export interface VendFunctionProps {
    * @default - lambda/vend/handler.ts of this project
    */
   readonly entry?: string;
+  /**
+   * What the function does, for its description and its role's.
+   * @default - vending KVS playback URLs
+   */
+  readonly description?: string;
+  /** Settings of the function beyond the common ones (e.g. the media function's), as environment variables. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** Admission's settings in the function; what is left out keeps the function's own default. */
@@ -157,7 +167,10 @@ export class VendFunction extends Construct {
     // may write to every log group of the account.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Vends KVS playback URLs: reads grants, calls KVS on the configured streams',
+      description:
+        props.description !== undefined
+          ? `Role of the function that ${props.description}`
+          : 'Vends KVS playback URLs: reads grants, calls KVS on the configured streams',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -173,6 +186,7 @@ export class VendFunction extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'KvsUrlVending',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
     };
     if (props.jwksUrl !== undefined) environment.JWT_JWKS_URL = props.jwksUrl;
     if (props.jwtAlgorithms !== undefined) environment.JWT_ALGORITHMS = props.jwtAlgorithms.join(',');
@@ -205,12 +219,15 @@ export class VendFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,
       environment,
-      description: 'Vends short-lived KVS HLS/DASH playback URLs to authorized callers',
+      description:
+        props.description !== undefined
+          ? `kvs-url-vending: ${props.description}`
+          : 'Vends short-lived KVS HLS/DASH playback URLs to authorized callers',
       bundling: deployedBundling(),
     });
     if (props.reservedConcurrency !== undefined) {
       Annotations.of(this.function).addWarningV2(
-        'kvs-url-vending:reservedConcurrency',
+        WARNING_IDS.reservedConcurrency,
         reservationRequirement(props.reservedConcurrency),
       );
     }
@@ -280,6 +297,21 @@ export class VendFunction extends Construct {
   }
 
   /**
+   * Lets the function share its data endpoint cache with the other instances through `table`: it reads an
+   * entry (GetItem) and takes leases, publishes and drops endpoints with conditional writes (UpdateItem);
+   * nothing else, on nothing else.
+   */
+  public grantEndpointCacheTable(table: TableReference): void {
+    this.function.addEnvironment('ENDPOINT_CACHE_TABLE_NAME', table.tableName);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+
+  /**
    * HS256: the function reads the signing secret (only GetSecretValue on that secret and, when the secret
    * has a customer managed key, Decrypt with that key through Secrets Manager).
    */
@@ -333,6 +365,65 @@ export class VendFunction extends Construct {
 }
 
 /**
+ * The media function's permissions on KVS: the data endpoints of archived media (GetDataEndpoint), and
+ * ListFragments, GetClip and GetImages, on the configured stream ARN patterns only.
+ */
+export function grantStreamMedia(target: VendFunction, streamArnPatterns: readonly string[]): void {
+  target.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'kinesisvideo:GetDataEndpoint',
+        'kinesisvideo:ListFragments',
+        'kinesisvideo:GetClip',
+        'kinesisvideo:GetImages',
+      ],
+      resources: [...streamArnPatterns],
+    }),
+  );
+  for (const pattern of streamArnPatterns) {
+    Validations.of(target.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${pattern}]`,
+      reason:
+        'A KVS stream ARN always ends in /<creation time>; the configured pattern names the stream (or an explicit name prefix) and wildcards only that suffix.',
+    });
+  }
+}
+
+/**
+ * The media function's use of its storage: PutObject and GetObject under the bucket's prefix only (GetObject
+ * is what the presigned URLs it hands out are authorized by), and reading the secret its keys are derived
+ * with. Sets MEDIA_BUCKET_NAME and MEDIA_KEY_SECRET_ARN with the permissions they need.
+ */
+export function grantMediaStorage(
+  target: VendFunction,
+  storage: {
+    readonly bucket: s3.Bucket;
+    readonly keyPrefix: string;
+    readonly keySecret: secretsmanager.Secret;
+  },
+): void {
+  target.function.addEnvironment('MEDIA_BUCKET_NAME', storage.bucket.bucketName);
+  target.function.addEnvironment('MEDIA_KEY_SECRET_ARN', storage.keySecret.secretArn);
+  target.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [storage.bucket.arnForObjects(`${storage.keyPrefix}*`)],
+    }),
+  );
+  target.role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [storage.keySecret.secretFullArn ?? `${storage.keySecret.secretArn}-??????`],
+    }),
+  );
+  Validations.of(target.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${Stack.of(target).getLogicalId(storage.bucket.node.defaultChild as cdk.CfnElement)}.Arn>/${storage.keyPrefix}*]`,
+    reason:
+      'Object keys are made per clip and image (an HMAC of caller and range, or random): the function may write and read objects under its prefix of its own bucket, nothing else.',
+  });
+}
+
+/**
  * What a reservation asks of the account. Lambda keeps at least 100 concurrent executions of every
  * account and region unreserved and refuses a reservation that would go below, so the deploy fails in
  * accounts with a low concurrency limit (new accounts may start at 10). Synth runs offline: only
@@ -344,6 +435,8 @@ function reservationRequirement(reservedConcurrency: number): string {
     "account's unreserved pool, and Lambda refuses reservations that leave fewer than 100 unreserved: the " +
     `deploy needs UnreservedConcurrentExecutions of at least ${reservedConcurrency + 100} in the target ` +
     'account and region (aws lambda get-account-settings, AccountLimit), or it fails. synth cannot check ' +
-    'this offline; leave reservedConcurrency out to use the unreserved pool.'
+    'this offline; leave reservedConcurrency out to use the unreserved pool. Once checked, acknowledge this ' +
+    `warning: in cdk.json, "acknowledgedWarnings": ["${WARNING_IDS.reservedConcurrency}"] in kvsUrlVending; ` +
+    `in code, Annotations.of(stack).acknowledgeWarning('${WARNING_IDS.reservedConcurrency}', '<why>').`
   );
 }

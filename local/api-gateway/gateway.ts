@@ -34,8 +34,8 @@ export interface Gateway {
   /** Answers one API request as API Gateway (REST, Lambda proxy integration) would. */
   handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
   /**
-   * Installs the handler of a function (default `vend`) once its environment is ready; calls of its
-   * routes before that answer 500.
+   * Installs the handler of a function once its environment is ready (calls of its routes before that
+   * answer 500); without a name, the handler of every function that has none of its own (tests).
    */
   setHandler(handler: ProxyHandler, fn?: FunctionName): void;
   /** Sets the configured origins (known once the API listens). */
@@ -60,6 +60,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const validBody = createRequestValidator();
   let allowedOrigins = options.allowedOrigins ?? [];
   const handlers = new Map<FunctionName, ProxyHandler>();
+  // Set without a function name: every function's routes go to it unless one has its own (tests).
+  let defaultHandler: ProxyHandler | undefined;
 
   const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const requestId = newRequestId();
@@ -108,7 +110,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return refuse('BAD_REQUEST_BODY');
     }
 
-    const handler = handlers.get(match.route.function);
+    const handler = handlers.get(match.route.function) ?? defaultHandler;
     if (!handler) return refuse('DEFAULT_5XX');
     const event = buildProxyEvent({
       request,
@@ -141,8 +143,9 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     handle,
-    setHandler(next, fn = 'vend') {
-      handlers.set(fn, next);
+    setHandler(next, fn) {
+      if (fn !== undefined) handlers.set(fn, next);
+      else defaultHandler = next;
     },
     setAllowedOrigins(origins) {
       allowedOrigins = [...origins];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { FunctionName } from '../../lambda/contract';
+import { MEDIA_FUNCTION_MEMORY_MB } from '../../lambda/vend/media-config';
 import type { IamIdentity } from './iam-authorization';
 import type { RouteMatch } from './routes';
 
@@ -27,12 +28,21 @@ export const LOCAL_ADMIN_FUNCTION = {
   logGroupName: '/aws/lambda/kvs-url-vending-local-admin',
 } as const;
 
+/** The local media function (clips and images), named as Lambda would name it. */
+export const LOCAL_MEDIA_FUNCTION = {
+  functionName: 'kvs-url-vending-local-media',
+  functionVersion: '$LATEST',
+  memorySizeMb: MEDIA_FUNCTION_MEMORY_MB,
+  logGroupName: '/aws/lambda/kvs-url-vending-local-media',
+} as const;
+
 export const LOCAL_FUNCTIONS: Readonly<Record<FunctionName, FunctionIdentityOf>> = {
   vend: LOCAL_FUNCTION,
+  media: LOCAL_MEDIA_FUNCTION,
   admin: LOCAL_ADMIN_FUNCTION,
 };
 
-interface FunctionIdentityOf {
+export interface FunctionIdentityOf {
   readonly functionName: string;
   readonly functionVersion: string;
   readonly memorySizeMb: number;
@@ -184,15 +194,19 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
   };
 }
 
-/** A Lambda context for one invocation; the deadline mirrors the function timeout. */
+/**
+ * A Lambda context for one invocation of a function (by name, or by its identity; default the vend
+ * function); the deadline mirrors the function timeout.
+ */
 export function buildLambdaContext(
   requestId: string,
   timeoutMs: number,
   now: () => number,
-  fn: FunctionName = 'vend',
+  fn: FunctionName | FunctionIdentityOf = 'vend',
 ): Context {
   const deadline = now() + timeoutMs;
-  const { functionName, functionVersion, memorySizeMb, logGroupName } = LOCAL_FUNCTIONS[fn];
+  const { functionName, functionVersion, memorySizeMb, logGroupName } =
+    typeof fn === 'string' ? LOCAL_FUNCTIONS[fn] : fn;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

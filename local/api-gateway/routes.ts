@@ -6,6 +6,7 @@ import {
   type BodySchema,
   type Credentials,
   type EdgeAnswer,
+  functionOf,
   type FunctionName,
   type HttpMethod,
 } from '../../lambda/contract';
@@ -39,7 +40,7 @@ const ROUTES: readonly Route[] = CONTRACT_ROUTES.map((contract) => ({
   credentials: contract.credentials,
   apiKeyRequired: CREDENTIALS[contract.credentials].apiKeyRequired,
   awsIam: CREDENTIALS[contract.credentials].authorizationType === 'AWS_IAM',
-  function: contract.function,
+  function: functionOf(contract),
   browsers: CREDENTIALS[contract.credentials].browsers,
   parameters: pathParametersOf(contract.resource),
   ...(contract.requestBody ? { requestBody: contract.requestBody } : {}),

@@ -11,6 +11,9 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/index.html': { file: join(WEB_ROOT, 'index.html'), type: 'text/html; charset=utf-8' },
   '/demo/app.js': { file: join(WEB_ROOT, 'app.js'), type: 'text/javascript; charset=utf-8' },
   '/demo/style.css': { file: join(WEB_ROOT, 'style.css'), type: 'text/css; charset=utf-8' },
+  // Browsers ask for /favicon.ico whatever the page says; both names answer the page's icon.
+  '/favicon.svg': { file: join(WEB_ROOT, 'favicon.svg'), type: 'image/svg+xml' },
+  '/favicon.ico': { file: join(WEB_ROOT, 'favicon.svg'), type: 'image/svg+xml' },
   '/vendor/hls.min.js': {
     file: join(REPO_ROOT, 'node_modules', 'hls.js', 'dist', 'hls.min.js'),
     type: 'text/javascript; charset=utf-8',
@@ -20,6 +23,9 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
     type: 'text/javascript; charset=utf-8',
   },
 };
+
+/** The demo page's settings of this stack (JSON: `sessionLifetimeScale`), made at start. */
+export const DEMO_CONFIG_PATH = '/demo/config.json';
 
 /** A file made at start rather than read from disk (the client package bundled for the page). */
 export interface Asset {

@@ -39,8 +39,8 @@ export interface FunctionBundle {
 }
 
 /**
- * Bundles a function (the vend function unless `entry` names another) exactly as the stack does, plus the
- * instance runtime, into `<outDir>/<name>-<content hash>/`. Each file is written under a temporary name and renamed, and the
+ * Bundles a function (the vend function unless `entry` names another, such as the media function) exactly
+ * as the stack does, plus the instance runtime, into `<outDir>/<name>-<content hash>/`. Each file is written under a temporary name and renamed, and the
  * directory is named by what it holds, so several local stacks (parallel jest workers) can build at once
  * without one loading the half-written file of another.
  */
@@ -77,7 +77,7 @@ export async function buildFunctionBundle(
   for (const file of files) hash.update(basename(file.path)).update(file.contents);
   const dir = join(outDir, `${name}-${hash.digest('hex').slice(0, 16)}`);
   writeOnce(dir, files);
-  pruneStale(outDir, dir, `${name}-`);
+  pruneStale(outDir, dir, name);
 
   const handlerFile = join(dir, `index.${extension}`);
   return {
@@ -103,11 +103,11 @@ function writeOnce(dir: string, files: readonly OutputFile[]): void {
   utimesSync(dir, now, now);
 }
 
-function pruneStale(outDir: string, current: string, prefix: string): void {
+function pruneStale(outDir: string, current: string, name: string): void {
   const cutoff = Date.now() - STALE_AFTER_MS;
-  for (const name of readdirSync(outDir)) {
-    const path = join(outDir, name);
-    if (path === current || !name.startsWith(prefix)) continue;
+  for (const entry of readdirSync(outDir)) {
+    const path = join(outDir, entry);
+    if (path === current || !entry.startsWith(`${name}-`)) continue;
     try {
       if (statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
     } catch {

@@ -32,15 +32,15 @@ export interface InstancePoolOptions {
   /** Node.js flags of the function (its NODE_OPTIONS). */
   readonly execArgv?: readonly string[];
   /**
-   * Names the pool's instances (`<prefix>-1`, ...) in its system log lines: the local stack runs two
-   * functions whose lines share one log. Default `instance`.
-   */
-  readonly instanceIdPrefix?: string;
-  /**
    * Where Lambda's own lines go (cold starts, timeouts, refusals): one JSON object per line, in the shape
    * of Lambda's JSON system log. Default: stdout, next to the function's own log.
    */
   readonly systemLog?: (line: string) => void;
+  /**
+   * The start of every instance id (`<prefix>-1`, `<prefix>-2`, ...). In AWS each function writes to its own
+   * log group; locally the functions share stdout, and their ids tell their lines apart. Default `instance`.
+   */
+  readonly instanceIdPrefix?: string;
 }
 
 export interface InstancePoolStats {

@@ -160,8 +160,11 @@ function parseTarget(url: string): Target {
     let name: string;
     let value: string;
     try {
-      name = decodeURIComponent(equals < 0 ? part : part.slice(0, equals));
-      value = equals < 0 ? '' : decodeURIComponent(part.slice(equals + 1));
+      // As S3 reads a query: `+` is a space (form encoding), `%2B` a plus. Signers encode a space as %20
+      // and a plus as %2B, so a `+` read as a plus would let a URL's meaning change under its signature.
+      const decode = (text: string): string => decodeURIComponent(text.replaceAll('+', '%20'));
+      name = decode(equals < 0 ? part : part.slice(0, equals));
+      value = equals < 0 ? '' : decode(part.slice(equals + 1));
     } catch {
       throw new S3Error(400, 'InvalidArgument', 'The query string is not valid percent-encoding.');
     }

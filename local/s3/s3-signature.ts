@@ -64,6 +64,28 @@ const invalidAccessKey = (accessKeyId: string): S3Error =>
     },
   );
 
+/**
+ * S3 refuses a request that carries `x-amz-*` headers its signature does not cover: they change what the
+ * request does (server-side encryption, ACLs, metadata, copy sources), so an unsigned one could be added
+ * to a signed request by anyone who holds it, a presigned URL above all.
+ */
+function refuseUnsignedAmzHeaders(request: SignedRequest, names: readonly string[]): void {
+  const unsigned = Object.keys(request.headers)
+    .map((name) => name.toLowerCase())
+    .filter((name) => name.startsWith('x-amz-') && !names.includes(name))
+    .sort();
+  if (unsigned.length > 0) {
+    throw new S3Error(
+      403,
+      'AccessDenied',
+      'There were headers present in the request which were not signed',
+      {
+        HeadersNotSigned: unsigned.join(', '),
+      },
+    );
+  }
+}
+
 function signer(options: VerifyOptions): SignatureV4 {
   return new SignatureV4({
     credentials: options.credentials,
@@ -151,6 +173,7 @@ export async function verifyPresignedRequest(request: SignedRequest, options: Ve
 
   const names = (param('X-Amz-SignedHeaders') ?? '').split(';');
   if (!names.includes('host')) throw signatureDoesNotMatch(scope.accessKeyId);
+  refuseUnsignedAmzHeaders(request, names);
   const query = Object.fromEntries(
     Object.entries(request.query).filter(([name]) => !(PRESIGN_PARAMS as readonly string[]).includes(name)),
   );
@@ -205,6 +228,7 @@ export async function verifyHeaderSignature(request: SignedRequest, options: Ver
       // S3 signs the path as sent, without encoding it a second time.
       uriEscapePath: false,
       allowSecurityToken: true,
+      checkSignedHeaders: (names) => refuseUnsignedAmzHeaders(request, names),
       payloadHash: () => {
         const payloadHash = single(request.headers['x-amz-content-sha256']);
         if (payloadHash === undefined) {

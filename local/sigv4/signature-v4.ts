@@ -177,6 +177,8 @@ export interface HeaderSignatureOptions {
   readonly payloadHash: () => string;
   /** Whether a session token may come along (only with credentials that have one; the local ones do not). */
   readonly allowSecurityToken?: boolean;
+  /** The service's own rules on which headers must be signed (S3: every `x-amz-*`); it throws its own error. */
+  readonly checkSignedHeaders?: (names: readonly string[]) => void;
 }
 
 export interface VerifiedSignature {
@@ -219,6 +221,7 @@ export async function verifyAuthorizationHeader(
   const payloadHash = options.payloadHash();
   const names = parts.signedHeaders.split(';');
   if (!names.includes('host')) throw new SigV4Error({ kind: 'mismatch', accessKeyId });
+  options.checkSignedHeaders?.(names);
   // The signer takes the payload hash from this header; when the caller did not sign it, it still is the
   // hash of the canonical request, but not one of its headers.
   const payloadHeader = names.includes('x-amz-content-sha256') ? [] : ['x-amz-content-sha256'];

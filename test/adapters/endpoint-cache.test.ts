@@ -163,4 +163,47 @@ describe('EndpointCache', () => {
     expect(() => new EndpointCache({ ttlMs: 1000, maxEntries: 0 })).toThrow(RangeError);
     expect(() => new EndpointCache({ ttlMs: 30 * 60 * 1000, maxEntries: 1 })).not.toThrow();
   });
+
+  it('keeps a loaded endpoint only as long as its load says, never beyond the TTL', async () => {
+    const c = cache(60_000);
+    await c.get('short', () =>
+      Promise.resolve({ endpoint: 'http://short.test', keepUntil: clock.current + 5_000 }),
+    );
+    await c.get('long', () =>
+      Promise.resolve({ endpoint: 'http://long.test', keepUntil: clock.current + 600_000 }),
+    );
+
+    clock.current += 5_000;
+    expect(await c.get('short', loader.for('short'))).toBe('http://endpoint-1.test/short');
+    clock.current += 55_000;
+    expect(await c.get('long', loader.for('long'))).toBe('http://endpoint-2.test/long');
+  });
+
+  it('tells the fleet about a failing endpoint before it loads a fresh one', async () => {
+    const c = cache();
+    const order: string[] = [];
+    let calls = 0;
+    const failOnce = (endpoint: string) => {
+      calls += 1;
+      order.push(`call ${endpoint}`);
+      return calls === 1 ? Promise.reject(serverError) : Promise.resolve(endpoint);
+    };
+    const load = () => {
+      order.push('load');
+      return loader.for('a')();
+    };
+
+    await c.use('a', load, failOnce, suspect, (failed) => {
+      order.push(`dropped ${failed}`);
+      return Promise.resolve();
+    });
+
+    expect(order).toEqual([
+      'load',
+      'call http://endpoint-1.test/a',
+      'dropped http://endpoint-1.test/a',
+      'load',
+      'call http://endpoint-2.test/a',
+    ]);
+  });
 });

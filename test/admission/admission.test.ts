@@ -1,18 +1,23 @@
+import fc from 'fast-check';
 import {
+  MAX_RETRY_AFTER_SECONDS,
   admissionKeys,
+  applyGcra,
   createAdmission,
   effectiveCallerLimit,
+  gcraStep,
+  gcraTimes,
+  giveBackGcra,
   recordActivity,
-  secondsUntilFull,
-  takeToken,
+  retryAfterSeconds,
   type ActivityTracker,
   type AdmissionOptions,
+  type GcraState,
   type RateDecision,
   type RateLimit,
   type RateLimiter,
-  type TokenBucketState,
 } from '../../lambda/core/admission';
-import { RateLimitedError } from '../../lambda/core/errors';
+import { RateLimitedError, UpstreamUnavailableError } from '../../lambda/core/errors';
 import { FakeClock } from './support/admission-table';
 import { admitOn, peakPerSecond, simulate, user } from './support/simulation';
 
@@ -20,14 +25,23 @@ const NOW = 1_800_000_000_000;
 
 /** Plain in-memory implementations of the ports over the same arithmetic the DynamoDB adapters use. */
 class MemoryLimiter implements RateLimiter {
-  readonly buckets = new Map<string, TokenBucketState>();
+  readonly states = new Map<string, GcraState>();
   readonly calls: string[] = [];
+  readonly givenBack: string[] = [];
+  /** Keys whose next take fails as a store would. */
+  readonly failing = new Set<string>();
   constructor(private readonly clock: FakeClock) {}
   take(key: string, limit: RateLimit): Promise<RateDecision> {
     this.calls.push(key);
-    const outcome = takeToken(this.buckets.get(key), limit, this.clock.now());
-    if (outcome.allowed) this.buckets.set(key, outcome.next);
-    return Promise.resolve({ allowed: outcome.allowed, retryAfterSeconds: outcome.retryAfterSeconds });
+    if (this.failing.has(key)) return Promise.reject(new UpstreamUnavailableError('store down'));
+    const outcome = applyGcra(this.states.get(key) ?? {}, limit, this.clock.now());
+    this.states.set(key, outcome.next);
+    return Promise.resolve(outcome.decision);
+  }
+  giveBack(key: string, limit: RateLimit): Promise<void> {
+    this.givenBack.push(key);
+    this.states.set(key, giveBackGcra(this.states.get(key) ?? {}, limit));
+    return Promise.resolve();
   }
 }
 
@@ -41,65 +55,130 @@ class MemoryActivity implements ActivityTracker {
   }
 }
 
-describe('token bucket arithmetic', () => {
+/** Takes `count` requests at one instant; the decisions in order. */
+function burstAt(state: GcraState, limit: RateLimit, now: number, count: number) {
+  const decisions: RateDecision[] = [];
+  let current = state;
+  for (let index = 0; index < count; index += 1) {
+    const outcome = applyGcra(current, limit, now);
+    decisions.push(outcome.decision);
+    current = outcome.next;
+  }
+  return { decisions, state: current };
+}
+
+describe('GCRA arithmetic', () => {
   const limit: RateLimit = { ratePerSecond: 4, burst: 2 };
 
-  it('starts a new bucket full and takes one token', () => {
-    expect(takeToken(undefined, limit, NOW)).toEqual({
-      allowed: true,
-      retryAfterSeconds: 0,
-      next: { tokens: 1, refilledAt: NOW },
+  it('takes an unused limit with the idle write: tat = now + T', () => {
+    const times = gcraTimes(limit, NOW);
+    expect(times).toMatchObject({ intervalMs: 250, idleTat: NOW + 250, latestTat: NOW + 250 });
+    expect(gcraStep({}, times)).toBe('take-idle');
+    expect(applyGcra({}, limit, NOW)).toEqual({
+      decision: { allowed: true, retryAfterSeconds: 0 },
+      next: { tat: NOW + 250 },
     });
   });
 
-  it('refills in proportion to the elapsed time, never above the burst', () => {
-    expect(takeToken({ tokens: 0, refilledAt: NOW }, limit, NOW + 250).next).toEqual({
-      tokens: 0,
-      refilledAt: NOW + 250,
-    });
-    expect(takeToken({ tokens: 0, refilledAt: NOW }, limit, NOW + 60_000).next.tokens).toBe(1);
+  it('lets the burst through at one instant, then refuses', () => {
+    const { decisions, state } = burstAt({}, limit, NOW, 3);
+    expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, false]);
+    expect(state.tat).toBe(NOW + 500);
   });
 
-  it('refuses below one token, with a whole-second Retry-After of at least 1', () => {
-    expect(takeToken({ tokens: 0.5, refilledAt: NOW }, limit, NOW)).toMatchObject({
-      allowed: false,
-      retryAfterSeconds: 1,
-    });
-    const slow = { ratePerSecond: 0.1, burst: 1 };
-    expect(takeToken({ tokens: 0, refilledAt: NOW }, slow, NOW)).toMatchObject({
-      allowed: false,
-      retryAfterSeconds: 10,
-    });
-    expect(takeToken({ tokens: 0.55, refilledAt: NOW }, slow, NOW)).toMatchObject({
-      allowed: false,
-      retryAfterSeconds: 5,
-    });
+  it('chooses the write from the stored state: idle, busy within the tolerance, queue, queue full', () => {
+    const times = gcraTimes(limit, NOW);
+    expect(gcraStep({ tat: NOW }, times)).toBe('take-idle');
+    expect(gcraStep({ tat: NOW + 1 }, times)).toBe('take-busy');
+    expect(gcraStep({ tat: NOW + 250 }, times)).toBe('take-busy');
+    expect(gcraStep({ tat: NOW + 251 }, times)).toBe('queue-first');
+    expect(gcraStep({ tat: NOW + 500, qtat: NOW + 400 }, times)).toBe('queue-first');
+    expect(gcraStep({ tat: NOW + 500, qtat: NOW + 750 }, times)).toBe('queue-next');
+    expect(gcraStep({ tat: NOW + 500, qtat: times.latestQtat + 1 }, times)).toBe('queue-full');
   });
 
-  it('does not lose a whole token to floating-point refill', () => {
-    const tenth: RateLimit = { ratePerSecond: 10, burst: 1 };
-    let state: TokenBucketState = { tokens: 0, refilledAt: NOW };
-    for (let step = 1; step <= 9; step += 1) {
-      const outcome = takeToken(state, tenth, NOW + step * 10);
-      expect(outcome.allowed).toBe(false);
-      state = outcome.next;
-    }
-    // Ten refills of 0.1 add up to a hair under 1.0 in binary floating point.
-    expect(takeToken(state, tenth, NOW + 100).allowed).toBe(true);
+  it('refills at the rate: one more request every interval', () => {
+    const { state } = burstAt({}, limit, NOW, 2);
+    expect(applyGcra(state, limit, NOW + 249).decision.allowed).toBe(false);
+    expect(applyGcra(state, limit, NOW + 250).decision.allowed).toBe(true);
   });
 
-  it('adds nothing for a refill time in the future (another clock ahead)', () => {
-    const outcome = takeToken({ tokens: 0, refilledAt: NOW + 5_000 }, limit, NOW);
-    expect(outcome).toMatchObject({ allowed: false, next: { tokens: 0, refilledAt: NOW + 5_000 } });
+  it('gives each refused request its own place as Retry-After, not one second for all', () => {
+    const slow: RateLimit = { ratePerSecond: 0.5, burst: 1 };
+    const { decisions } = burstAt({}, slow, NOW, 4);
+
+    // Room again at NOW + 2 s, + 4 s, + 6 s: not all three told to come back at the same second.
+    expect(decisions.map((decision) => decision.retryAfterSeconds)).toEqual([0, 2, 4, 6]);
   });
 
-  it('clamps a stored bucket to a burst that was lowered since', () => {
-    expect(takeToken({ tokens: 50, refilledAt: NOW }, limit, NOW).next.tokens).toBe(1);
+  it('admits every refused request that comes back when told, when nothing else comes', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.2, max: 50, noNaN: true }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 60 }),
+        (ratePerSecond, burst, count) => {
+          const rate: RateLimit = { ratePerSecond, burst };
+          const burst0 = burstAt({}, rate, NOW, count);
+          const { decisions } = burst0;
+          let { state } = burst0;
+          const comebacks = decisions
+            .filter((decision) => !decision.allowed && decision.retryAfterSeconds < MAX_RETRY_AFTER_SECONDS)
+            .map((decision) => NOW + decision.retryAfterSeconds * 1000)
+            .sort((a, b) => a - b);
+          for (const at of comebacks) {
+            const outcome = applyGcra(state, rate, at);
+            expect(outcome.decision.allowed).toBe(true);
+            state = outcome.next;
+          }
+        },
+      ),
+    );
   });
 
-  it('knows when an idle bucket is full again', () => {
-    expect(secondsUntilFull({ tokens: 0, refilledAt: NOW }, limit, NOW)).toBe(0.5);
-    expect(secondsUntilFull({ tokens: 2, refilledAt: NOW }, limit, NOW)).toBe(0);
+  it('never lets more through in any window than burst + rate × window', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.5, max: 30, noNaN: true }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 1, maxLength: 200 }),
+        (ratePerSecond, burst, offsets) => {
+          const rate: RateLimit = { ratePerSecond, burst };
+          let state: GcraState = {};
+          const admitted: number[] = [];
+          for (const offset of [...offsets].sort((a, b) => a - b)) {
+            const outcome = applyGcra(state, rate, NOW + offset);
+            state = outcome.next;
+            if (outcome.decision.allowed) admitted.push(offset);
+          }
+          for (let first = 0; first < admitted.length; first += 1) {
+            for (let last = first; last < admitted.length; last += 1) {
+              const windowSeconds = (admitted[last]! - admitted[first]!) / 1000;
+              expect(last - first + 1).toBeLessThanOrEqual(burst + ratePerSecond * windowSeconds + 1e-6);
+            }
+          }
+        },
+      ),
+    );
+  });
+
+  it('gives back exactly one request', () => {
+    const { state } = burstAt({}, limit, NOW, 2);
+    expect(applyGcra(state, limit, NOW).decision.allowed).toBe(false);
+    expect(applyGcra(giveBackGcra(state, limit), limit, NOW).decision.allowed).toBe(true);
+    expect(giveBackGcra({}, limit)).toEqual({});
+  });
+
+  it('bounds Retry-After between one second and its maximum', () => {
+    expect(retryAfterSeconds(NOW + 1, limit, NOW)).toBe(1);
+    expect(retryAfterSeconds(NOW + 10_000_000, limit, NOW)).toBe(MAX_RETRY_AFTER_SECONDS);
+    const full = applyGcra({ tat: NOW + 500, qtat: gcraTimes(limit, NOW).latestQtat + 1 }, limit, NOW);
+    expect(full.decision).toEqual({ allowed: false, retryAfterSeconds: MAX_RETRY_AFTER_SECONDS });
+  });
+
+  it('lets a clock behind the stored tat only be stricter', () => {
+    // Another instance wrote tat from a clock 5 s ahead: this one sees the limit busy, not idle.
+    expect(applyGcra({ tat: NOW + 5_000 }, limit, NOW).decision.allowed).toBe(false);
   });
 
   it.each([
@@ -109,7 +188,7 @@ describe('token bucket arithmetic', () => {
     [{ ratePerSecond: 1, burst: 0 }],
     [{ ratePerSecond: 1, burst: Number.POSITIVE_INFINITY }],
   ])('rejects the limit %j', (bad) => {
-    expect(() => takeToken(undefined, bad, NOW)).toThrow(RangeError);
+    expect(() => applyGcra({}, bad, NOW)).toThrow(RangeError);
   });
 });
 
@@ -170,10 +249,12 @@ describe('admission of a vend', () => {
       callerLimit: { ratePerSecond: 100, burst: 100 },
       streamLimit: { ratePerSecond: 20, burst: 5 },
       streamShareWindowMs: 10_000,
+      clock,
+      timeoutMs: 2_000,
     };
   });
 
-  it('checks the caller, then its share of the stream, then the stream', async () => {
+  it('checks the caller and its share of the stream, then the stream', async () => {
     await createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
 
     expect(limiter.calls).toEqual([
@@ -182,6 +263,60 @@ describe('admission of a vend', () => {
       admissionKeys.stream('front-door'),
     ]);
     expect(limiter.calls).toEqual(['caller#user:alice', 'stream#front-door#user:alice', 'stream#front-door']);
+    expect(limiter.givenBack).toEqual([]);
+  });
+
+  it('gives back the caller and share it took when the stream refuses', async () => {
+    const admission = createAdmission({ ...options, streamLimit: { ratePerSecond: 1, burst: 1 } });
+    await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+
+    const refused = admission.admit({ caller: user('bob'), streamName: 'front-door' });
+
+    await expect(refused).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/stream/) as unknown,
+    });
+    expect(limiter.givenBack.sort()).toEqual(['caller#user:bob', 'stream#front-door#user:bob']);
+    // Given back in full: bob's keys hold what they held before (nothing used).
+    expect(limiter.states.get('caller#user:bob')?.tat).toBeLessThanOrEqual(clock.now());
+    expect(limiter.states.get('stream#front-door#user:bob')?.tat).toBeLessThanOrEqual(clock.now());
+  });
+
+  it('gives back the share when the caller limit refuses, and never touches the stream', async () => {
+    const admission = createAdmission({ ...options, callerLimit: { ratePerSecond: 1, burst: 1 } });
+    await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+    limiter.calls.length = 0;
+
+    await expect(admission.admit({ caller: user('alice'), streamName: 'backyard' })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/caller/) as unknown,
+      retryAfterSeconds: 1,
+    });
+    expect(limiter.calls).not.toContain('stream#backyard');
+    expect(limiter.givenBack).toEqual(['stream#backyard#user:alice']);
+    expect(limiter.states.get('stream#backyard#user:alice')?.tat).toBeLessThanOrEqual(clock.now());
+  });
+
+  it('gives back what was taken when the store fails on another check, and fails closed', async () => {
+    limiter.failing.add('stream#front-door#user:alice');
+
+    const failed = createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
+
+    await expect(failed).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(limiter.givenBack).toEqual(['caller#user:alice']);
+  });
+
+  it('answers the longest Retry-After when both the caller and its share refuse', async () => {
+    const admission = createAdmission({
+      ...options,
+      callerLimit: { ratePerSecond: 0.25, burst: 1 },
+      streamLimit: { ratePerSecond: 1, burst: 1 },
+    });
+    await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+
+    await expect(admission.admit({ caller: user('alice'), streamName: 'front-door' })).rejects.toMatchObject({
+      retryAfterSeconds: 4,
+    });
   });
 
   it('keys partners by their API key id and never by a group', async () => {
@@ -208,7 +343,9 @@ describe('admission of a vend', () => {
 
     await expect(refused).rejects.toBeInstanceOf(RateLimitedError);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 2, code: 'RATE_LIMITED' });
-    expect(limiter.calls).toEqual(['caller#user:alice']);
+    // The share was checked alongside and given back; the stream itself was never asked.
+    expect(limiter.calls).toEqual(['caller#user:alice', 'stream#garage#user:alice']);
+    expect(limiter.givenBack).toEqual(['stream#garage#user:alice']);
   });
 
   it('applies the per-grant override of the caller limit', async () => {
@@ -275,7 +412,7 @@ describe('admission of a vend', () => {
     expect(result.admitted.get('solo')!.length).toBeGreaterThanOrEqual(20 * 10);
   });
 
-  it('would starve the modest principal with a stream bucket alone (the simulation can tell)', async () => {
+  it('would starve the modest principal with a stream limit alone (the simulation can tell)', async () => {
     const streamOnly = (caller: { id: string }) =>
       limiter.take(admissionKeys.stream('front-door'), options.streamLimit).then((decision) => {
         if (!decision.allowed) throw new RateLimitedError(`refused ${caller.id}`, decision.retryAfterSeconds);
@@ -322,5 +459,6 @@ describe('admission of a vend', () => {
       RangeError,
     );
     expect(() => createAdmission({ ...options, streamShareWindowMs: 0 })).toThrow(RangeError);
+    expect(() => createAdmission({ ...options, timeoutMs: 0 })).toThrow(RangeError);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AdmissionUnavailableError, type RateLimit } from '../../lambda/core/admission';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AdmissionUnavailableError, type RateLimit, type RateLimiter } from '../../lambda/core/admission';
 import { UpstreamUnavailableError } from '../../lambda/core/errors';
 import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
 import {
@@ -8,150 +9,239 @@ import {
   createAdmissionTable,
   type AdmissionTableOptions,
 } from '../../lambda/adapters/admission/admission-table';
-import { credentials, REGION, startDynalite, useAdmissionTable } from './support/admission-table';
+import {
+  createAdmissionTableSchema,
+  credentials,
+  FakeClock,
+  REGION,
+  startDynalite,
+  useAdmissionTable,
+  type RunningDynalite,
+} from './support/admission-table';
+import { DynamoDbProxy } from './support/dynamodb-proxy';
 
 const TABLE = 'admission-callers';
 const limit: RateLimit = { ratePerSecond: 2, burst: 5 };
+/** Deadlines on a clock the test moves: ten seconds of real waiting, which no test here runs into. */
+const deadlineOn = (clock: { now(): number }) => (): number => clock.now() + 10_000;
 
-describe('DynamoDB token bucket shared by two instances (dynalite)', () => {
+describe('DynamoDB rate limit (GCRA) shared by instances (dynalite)', () => {
   const store = useAdmissionTable(TABLE);
+  const soon = deadlineOn({ now: () => store.clock.now() });
   let keyCounter = 0;
   const freshKey = () => `caller#user:test-${(keyCounter += 1)}`;
 
-  const twoInstances = (overrides: Partial<AdmissionTableOptions> = {}) =>
-    [
-      createDynamoDbRateLimiter({ table: store.instance(overrides) }),
-      createDynamoDbRateLimiter({ table: store.instance(overrides) }),
-    ] as const;
+  const instances = (count: number, overrides: Partial<AdmissionTableOptions> = {}): RateLimiter[] =>
+    Array.from({ length: count }, () => createDynamoDbRateLimiter({ table: store.instance(overrides) }));
 
-  it('lets a burst through across both instances, then refuses with Retry-After', async () => {
-    const [a, b] = twoInstances();
+  it('lets a burst through across instances, then refuses with Retry-After', async () => {
+    const [a, b] = instances(2);
     const key = freshKey();
 
     const decisions = [];
-    for (let i = 0; i < 6; i += 1) decisions.push(await (i % 2 === 0 ? a : b).take(key, limit));
+    for (let i = 0; i < 6; i += 1) decisions.push(await (i % 2 === 0 ? a! : b!).take(key, limit, soon()));
 
     expect(decisions.slice(0, 5).every((decision) => decision.allowed)).toBe(true);
     expect(decisions[5]).toEqual({ allowed: false, retryAfterSeconds: 1 });
   });
 
   it('refills with time on the shared clock, at the configured rate', async () => {
-    const [a, b] = twoInstances();
+    const [a, b] = instances(2);
     const key = freshKey();
-    for (let i = 0; i < 5; i += 1) await a.take(key, limit);
-    expect((await b.take(key, limit)).allowed).toBe(false);
+    for (let i = 0; i < 5; i += 1) await a!.take(key, limit, soon());
+    expect((await b!.take(key, limit, soon())).allowed).toBe(false);
 
     store.clock.advance(499);
-    expect((await b.take(key, limit)).allowed).toBe(false);
+    expect((await b!.take(key, limit, soon())).allowed).toBe(false);
     store.clock.advance(1);
-    expect((await b.take(key, limit)).allowed).toBe(true);
-    expect((await a.take(key, limit)).allowed).toBe(false);
+    expect((await b!.take(key, limit, soon())).allowed).toBe(true);
+    expect((await a!.take(key, limit, soon())).allowed).toBe(false);
 
     store.clock.advance(1_000);
-    expect((await a.take(key, limit)).allowed).toBe(true);
-    expect((await b.take(key, limit)).allowed).toBe(true);
-    expect((await a.take(key, limit)).allowed).toBe(false);
+    expect((await a!.take(key, limit, soon())).allowed).toBe(true);
+    expect((await b!.take(key, limit, soon())).allowed).toBe(true);
+    expect((await a!.take(key, limit, soon())).allowed).toBe(false);
   });
 
-  it('computes Retry-After from the missing tokens', async () => {
-    const [a] = twoInstances();
+  it('stores the theoretical arrival time, nothing to read first', async () => {
+    const [a] = instances(1);
     const key = freshKey();
-    const slow: RateLimit = { ratePerSecond: 0.2, burst: 1 };
+    const before = store.db.operations();
 
-    expect((await a.take(key, slow)).allowed).toBe(true);
-    expect(await a.take(key, slow)).toEqual({ allowed: false, retryAfterSeconds: 5 });
-    store.clock.advance(2_500);
-    expect(await a.take(key, slow)).toEqual({ allowed: false, retryAfterSeconds: 3 });
+    await a!.take(key, limit, soon());
+    await a!.take(key, limit, soon());
+
+    const after = store.db.operations();
+    expect((after.UpdateItem ?? 0) - (before.UpdateItem ?? 0)).toBe(2);
+    expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(0);
+    const item = await store.storedItem(key);
+    expect(item).toMatchObject({ pk: key, tat: store.clock.current + 1_000 });
+    // TTL in epoch seconds, past any time the item could still matter.
+    expect(item?.ttl).toBeGreaterThan(Math.ceil((store.clock.current + 1_000) / 1000));
   });
 
-  it('never admits more than the burst when both instances race on one key', async () => {
-    const [a, b] = twoInstances({ maxAttempts: 50 });
+  it('never loses a race: concurrent requests within the burst, each from its own instance, are all admitted', async () => {
     const key = freshKey();
+    const roomy: RateLimit = { ratePerSecond: 1, burst: 20 };
     const refusedBefore = store.db.refusedRequests();
 
-    const decisions = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? a : b).take(key, limit)),
-    );
+    const decisions = await Promise.all(instances(20).map((limiter) => limiter.take(key, roomy, soon())));
+
+    expect(decisions.every((decision) => decision.allowed)).toBe(true);
+    expect((await store.storedItem(key))?.tat).toBe(store.clock.current + 20 * 1_000);
+    // The first writes found the key taken by another instance: races there were, and none refused.
+    expect(store.db.refusedRequests()).toBeGreaterThan(refusedBefore);
+  });
+
+  it('never admits more than the burst when instances race on one key', async () => {
+    const key = freshKey();
+
+    const decisions = await Promise.all(instances(24).map((limiter) => limiter.take(key, limit, soon())));
 
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
-    // The races were real: some conditional writes lost and were retried on a fresh read.
-    expect(store.db.refusedRequests()).toBeGreaterThan(refusedBefore);
-    const item = await store.storedItem(key);
-    expect(item?.tokens).toBeCloseTo(0, 9);
+    expect((await store.storedItem(key))?.tat).toBe(store.clock.current + 5 * 500);
   });
 
-  it('refuses (rather than admits) when every attempt loses the race', async () => {
-    const contended: string[] = [];
-    const one = store.instance({ maxAttempts: 1 });
-    const two = store.instance({ maxAttempts: 1 });
-    const a = createDynamoDbRateLimiter({ table: one, onContention: (key) => contended.push(key) });
-    const b = createDynamoDbRateLimiter({ table: two, onContention: (key) => contended.push(key) });
+  it('gives every refused request of a burst its own place, and admits each one that comes back when told', async () => {
     const key = freshKey();
-    const roomy: RateLimit = { ratePerSecond: 100, burst: 100 };
+    const slow: RateLimit = { ratePerSecond: 1, burst: 2 };
+    const fleet = instances(8);
 
-    const decisions = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).take(key, roomy)),
-    );
+    const decisions = await Promise.all(fleet.map((limiter) => limiter.take(key, slow, soon())));
 
     const refused = decisions.filter((decision) => !decision.allowed);
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused.every((decision) => decision.retryAfterSeconds === 1)).toBe(true);
-    expect(contended).toHaveLength(refused.length);
-    expect(new Set(contended)).toEqual(new Set([key]));
+    expect(refused).toHaveLength(6);
+    // One place per second: not six callers told to come back in the same second.
+    expect(refused.map((decision) => decision.retryAfterSeconds).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    const start = store.clock.current;
+    const comebacks = refused.map((decision) => decision.retryAfterSeconds).sort((a, b) => a - b);
+    for (const [index, seconds] of comebacks.entries()) {
+      store.clock.current = start + seconds * 1000;
+      // Waiting as told is rewarded, whichever instance the caller comes back to.
+      expect(await fleet[index % fleet.length]!.take(key, slow, soon())).toEqual({
+        allowed: true,
+        retryAfterSeconds: 0,
+      });
+    }
   });
 
-  it('stores a version and a TTL at which the idle bucket is full again', async () => {
-    const [a] = twoInstances();
+  it('gives back a take: the next request at the same moment is admitted again', async () => {
+    const [a, b] = instances(2);
     const key = freshKey();
+    for (let i = 0; i < 5; i += 1) await a!.take(key, limit, soon());
+    expect((await b!.take(key, limit, soon())).allowed).toBe(false);
 
-    await a.take(key, limit);
-    await a.take(key, limit);
+    await a!.giveBack(key, limit, soon());
 
-    const item = await store.storedItem(key);
-    expect(item).toMatchObject({ pk: key, v: 2, tokens: 3, refilledAt: store.clock.current });
-    // Two tokens missing at 2/s: full after one second; TTL in epoch seconds, rounded up.
-    expect(item?.ttl).toBe(Math.ceil((store.clock.current + 1_000) / 1000) + 1);
+    expect((await b!.take(key, limit, soon())).allowed).toBe(true);
+    expect((await a!.take(key, limit, soon())).allowed).toBe(false);
   });
 
-  it('corrects a stale remembered state through the version condition', async () => {
-    const [a, b] = twoInstances();
+  it('corrects a stale remembered state through the write conditions', async () => {
+    const [a, b] = instances(2);
     const key = freshKey();
-    await a.take(key, limit);
-    for (let i = 0; i < 4; i += 1) await b.take(key, limit);
-
-    // `a` remembers 4 tokens left; the table holds 0: its write must fail and be redone on a fresh read.
-    expect((await a.take(key, limit)).allowed).toBe(false);
-    expect((await store.storedItem(key))?.v).toBe(5);
+    await a!.take(key, limit, soon());
+    for (let i = 0; i < 4; i += 1) await b!.take(key, limit, soon());
+    store.clock.advance(10_000);
+    // `a` remembers a busy key; it is idle now: the busy write fails and the idle one follows.
+    expect((await a!.take(key, limit, soon())).allowed).toBe(true);
+    expect((await store.storedItem(key))?.tat).toBe(store.clock.current + 500);
   });
 
-  it('keeps separate buckets per key', async () => {
-    const [a] = twoInstances();
+  it('learns the state by reading when the store does not return it with a failed condition (dynalite)', async () => {
+    const [a, b] = instances(2);
+    const key = freshKey();
+    for (let i = 0; i < 5; i += 1) await a!.take(key, limit, soon());
+    const before = store.db.operations();
+
+    // `b` has never seen the key: its idle write fails, and dynalite says nothing about why.
+    const refused = await b!.take(key, limit, soon());
+
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    const after = store.db.operations();
+    expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(1);
+  });
+
+  it('keeps separate limits per key', async () => {
+    const [a] = instances(1);
     const first = freshKey();
     const second = freshKey();
-    for (let i = 0; i < 5; i += 1) await a.take(first, limit);
+    for (let i = 0; i < 5; i += 1) await a!.take(first, limit, soon());
 
-    expect((await a.take(first, limit)).allowed).toBe(false);
-    expect((await a.take(second, limit)).allowed).toBe(true);
+    expect((await a!.take(first, limit, soon())).allowed).toBe(false);
+    expect((await a!.take(second, limit, soon())).allowed).toBe(true);
   });
 
   it('shortens keys longer than DynamoDB comfortably holds to a digest', async () => {
-    const [a] = twoInstances();
+    const [a] = instances(1);
     const long = `caller#user:${'x'.repeat(3_000)}`;
 
-    expect((await a.take(long, limit)).allowed).toBe(true);
+    expect((await a!.take(long, limit, soon())).allowed).toBe(true);
     const item = await store.storedItem(boundedKey(long));
     expect(item?.pk).toMatch(/^sha256#[0-9a-f]{64}$/);
-    expect(item?.tokens).toBe(4);
+    expect(item?.tat).toBe(store.clock.current + 500);
   });
 
   it('rejects a nonsensical limit before touching the table', async () => {
-    const [a] = twoInstances();
-    await expect(a.take(freshKey(), { ratePerSecond: 0, burst: 5 })).rejects.toThrow(RangeError);
-    await expect(a.take(freshKey(), { ratePerSecond: 1, burst: 0.5 })).rejects.toThrow(RangeError);
+    const [a] = instances(1);
+    await expect(a!.take(freshKey(), { ratePerSecond: 0, burst: 5 }, soon())).rejects.toThrow(RangeError);
+    await expect(a!.take(freshKey(), { ratePerSecond: 1, burst: 0.5 }, soon())).rejects.toThrow(RangeError);
   });
 });
 
-describe('DynamoDB token bucket when the store fails', () => {
+describe('DynamoDB rate limit against a store that returns the item with a failed condition (as DynamoDB does)', () => {
+  let db: RunningDynalite;
+  let proxy: DynamoDbProxy;
+  const clock = new FakeClock();
+  const soon = deadlineOn(clock);
+  const clients: DynamoDBClient[] = [];
+
+  const limiter = (): RateLimiter => {
+    const client = new DynamoDBClient({
+      region: REGION,
+      endpoint: proxy.endpoint,
+      credentials,
+      maxAttempts: 1,
+    });
+    clients.push(client);
+    return createDynamoDbRateLimiter({
+      table: createAdmissionTable({ tableName: TABLE, region: REGION, client, clock }),
+    });
+  };
+
+  beforeAll(async () => {
+    db = await startDynalite();
+    await createAdmissionTableSchema(db.admin, TABLE);
+    proxy = new DynamoDbProxy(db.endpoint);
+    proxy.returnItemOnConditionFailure = true;
+    await proxy.start();
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await proxy.stop();
+    await db.stop();
+  });
+
+  it('decides from the returned item, with no read', async () => {
+    const [a, b] = [limiter(), limiter()];
+    for (let i = 0; i < 5; i += 1) await a.take('caller#user:aws', limit, soon());
+    const before = proxy.operations();
+
+    const refused = await b.take('caller#user:aws', limit, soon());
+    const admittedLater = (clock.advance(500), await b.take('caller#user:aws', limit, soon()));
+
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(admittedLater.allowed).toBe(true);
+    const after = proxy.operations();
+    expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(0);
+    expect((after.UpdateItem ?? 0) - (before.UpdateItem ?? 0)).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('DynamoDB rate limit when the store is slow or fails', () => {
   let blackhole: Server;
   let endpoint: string;
 
@@ -167,21 +257,41 @@ describe('DynamoDB token bucket when the store fails', () => {
     await new Promise<void>((resolve) => blackhole.close(() => resolve()));
   });
 
-  it('throws the typed error (a 503 unless the caller decides otherwise) when the store hangs', async () => {
-    const table = createAdmissionTable({
-      tableName: TABLE,
-      region: REGION,
-      endpoint,
-      credentials,
-      timeoutMs: 200,
-    });
+  it('throws the typed error (a 503 unless the caller decides otherwise) at the deadline when the store hangs', async () => {
+    const table = createAdmissionTable({ tableName: TABLE, region: REGION, endpoint, credentials });
     const limiter = createDynamoDbRateLimiter({ table });
 
-    const taking = limiter.take('caller#user:alice', limit);
+    const taking = limiter.take('caller#user:alice', limit, Date.now() + 200);
 
     await expect(taking).rejects.toBeInstanceOf(AdmissionUnavailableError);
     await expect(taking).rejects.toBeInstanceOf(UpstreamUnavailableError);
     await expect(taking).rejects.toThrow('did not answer in time');
+  });
+
+  it('waits for a slow store while the deadline allows: slow is not unavailable', async () => {
+    const db = await startDynalite();
+    const proxy = new DynamoDbProxy(db.endpoint);
+    try {
+      await createAdmissionTableSchema(db.admin, TABLE);
+      await proxy.start();
+      proxy.delayMs = 700;
+      const table = createAdmissionTable({
+        tableName: TABLE,
+        region: REGION,
+        endpoint: proxy.endpoint,
+        credentials,
+      });
+      const limiter = createDynamoDbRateLimiter({ table });
+
+      // Slower than the 500 ms a single attempt used to get; well within this admission's deadline.
+      expect(await limiter.take('caller#user:slow', limit, Date.now() + 5_000)).toEqual({
+        allowed: true,
+        retryAfterSeconds: 0,
+      });
+    } finally {
+      await proxy.stop();
+      await db.stop();
+    }
   });
 
   it('throws the typed error when nothing listens', async () => {
@@ -194,12 +304,11 @@ describe('DynamoDB token bucket when the store fails', () => {
       region: REGION,
       endpoint: `http://127.0.0.1:${port}`,
       credentials,
-      timeoutMs: 5_000,
     });
 
-    await expect(createDynamoDbRateLimiter({ table }).take('caller#user:bob', limit)).rejects.toBeInstanceOf(
-      AdmissionUnavailableError,
-    );
+    await expect(
+      createDynamoDbRateLimiter({ table }).take('caller#user:bob', limit, Date.now() + 1_000),
+    ).rejects.toBeInstanceOf(AdmissionUnavailableError);
   });
 
   it('throws the typed error when the table does not exist', async () => {
@@ -211,9 +320,9 @@ describe('DynamoDB token bucket when the store fails', () => {
         endpoint: db.endpoint,
         credentials,
       });
-      await expect(createDynamoDbRateLimiter({ table }).take('caller#user:carol', limit)).rejects.toThrow(
-        'The admission table is unavailable.',
-      );
+      await expect(
+        createDynamoDbRateLimiter({ table }).take('caller#user:carol', limit, Date.now() + 2_000),
+      ).rejects.toThrow('The admission table is unavailable.');
     } finally {
       await db.stop();
     }

@@ -163,3 +163,47 @@ describe('runClosedLoop', () => {
     expect(result.successLatenciesMs).toHaveLength(4);
   });
 });
+
+describe('runClosedLoop, what a refusal tells the caller', () => {
+  /** One caller answered by `outcomes` in turn, the last one again once they run out. */
+  const scripted = (outcomes: AttemptOutcome[], durationMs: number) => {
+    const time = virtualTime();
+    let call = 0;
+    return runClosedLoop({
+      callers: 1,
+      durationMs,
+      attempt: () => {
+        time.advance(1);
+        return Promise.resolve(outcomes[Math.min(call++, outcomes.length - 1)]!);
+      },
+      now: time.now,
+      sleep: time.sleep,
+      random: () => 0.5,
+    });
+  };
+
+  it('counts a first attempt admitted as part of the burst, and only the first', async () => {
+    const result = await scripted([{ status: 200 }], 10);
+    expect(result.successes).toBe(10);
+    expect(result.firstAttemptSuccesses).toBe(1);
+    expect(result.afterRetryAfter).toEqual({ attempts: 0, successes: 0 });
+  });
+
+  it('counts the attempts right after a full Retry-After wait, and refusals without Retry-After', async () => {
+    // t=1 refused without Retry-After (a jittered backoff), then told to wait 1 s, then admitted after it.
+    const result = await scripted(
+      [{ status: 429 }, { status: 429, retryAfterSeconds: 1 }, { status: 200 }],
+      1_200,
+    );
+    expect(result.firstAttemptSuccesses).toBe(0);
+    expect(result.refusalsWithoutRetryAfter).toBe(1);
+    expect(result.afterRetryAfter).toEqual({ attempts: 1, successes: 1 });
+  });
+
+  it('does not count an attempt after a wait the deadline cut short', async () => {
+    // Told to wait 1 s twice: the first wait is whole, the second ends at the deadline.
+    const result = await scripted([{ status: 429, retryAfterSeconds: 1 }], 1_500);
+    expect(result.afterRetryAfter).toEqual({ attempts: 1, successes: 0 });
+    expect(result.refusalsWithoutRetryAfter).toBe(0);
+  });
+});

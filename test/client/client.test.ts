@@ -86,6 +86,51 @@ describe('createClient against the local stack', () => {
     expect(list.streams).toHaveLength(1);
   });
 
+  it('makes a clip URL whose download is an MP4, and thumbnails, for a grant with CLIP and IMAGES', async () => {
+    const client = userClient('alice');
+    const start = Math.floor((Date.now() - 600_000) / 10_000) * 10_000;
+    const window = { start: new Date(start).toISOString(), end: new Date(start + 9_999).toISOString() };
+
+    const list = await client.listStreams();
+    const clip = await client.createClipUrl('front-door', window);
+    const download = await fetch(clip.url);
+    const bytes = new Uint8Array(await download.arrayBuffer());
+    const images = await client.createImages('front-door', {
+      ...window,
+      intervalSeconds: 5,
+      width: 160,
+      height: 90,
+    });
+
+    expect(list.streams[0]!.capabilities).toEqual(['PLAY', 'CLIP', 'IMAGES']);
+    expect(clip).toMatchObject({ stream: 'front-door', contentType: 'video/mp4', bytes: bytes.byteLength });
+    expect(download.status).toBe(200);
+    expect(Buffer.from(bytes.subarray(4, 8)).toString('latin1')).toBe('ftyp');
+    expect(images.images).toHaveLength(2);
+    expect([...Buffer.from(images.images[0]!.data!, 'base64').subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+  });
+
+  it('answers a clip outside the grant or over the longest clip as ApiError, naming the maximum', async () => {
+    const start = Math.floor((Date.now() - 3_600_000) / 10_000) * 10_000;
+    const long = { start: new Date(start).toISOString(), end: new Date(start + 400_000).toISOString() };
+    const short = { start: long.start, end: new Date(start + 5_000).toISOString() };
+
+    const tooLong = await userClient('alice')
+      .createClipUrl('front-door', long)
+      .catch((error: unknown) => error);
+    const bob = await userClient('bob')
+      .createClipUrl('backyard', short)
+      .catch((error: unknown) => error);
+    const partner = await createClient({ baseUrl: stack.apiUrl, apiKey: demoPartnerKey })
+      .createImages('front-door', { ...short, intervalSeconds: 1 })
+      .catch((error: unknown) => error);
+
+    expect(tooLong).toMatchObject({ code: 'INVALID_REQUEST', status: 400 });
+    expect((tooLong as ApiError).message).toContain('300 seconds');
+    expect(bob).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    expect(partner).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+  });
+
   it('uses the partner routes with an API key, and maps API Gateway answers to codes', async () => {
     const partner = createClient({ baseUrl: stack.apiUrl, apiKey: demoPartnerKey });
     const unknownKey = createClient({ baseUrl: stack.apiUrl, apiKey: 'no-such-key-00000000000000000000' });
@@ -184,6 +229,17 @@ describe('createClient: shapes no local answer produces', () => {
     } finally {
       delete withDocument.document;
     }
+    const inWorker = globalThis as { WorkerGlobalScope?: unknown };
+    inWorker.WorkerGlobalScope = function WorkerGlobalScope() {};
+    try {
+      expect(() => createClient({ baseUrl: 'https://api.example', apiKey: 'k' })).toThrow(
+        /partner server only/,
+      );
+    } finally {
+      delete inWorker.WorkerGlobalScope;
+    }
+    // On a server (here: Node.js) the key is accepted.
+    expect(typeof createClient({ baseUrl: 'https://api.example', apiKey: 'k' }).listStreams).toBe('function');
     expect(() => createClient({ baseUrl: 'x' } as never)).toThrow(/exactly one/);
     expect(() => createClient({ baseUrl: 'x', apiKey: 'k', getToken: () => 't' } as never)).toThrow(
       /exactly one/,

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -11,7 +19,7 @@ describe('client package', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('has types generated from openapi.yaml exactly as committed (regenerate: npm run generate -w packages/client)', () => {
-    const generated = join(work, 'api.d.ts');
+    const generated = join(work, 'api.ts');
 
     execFileSync(
       process.execPath,
@@ -27,7 +35,7 @@ describe('client package', () => {
     );
 
     expect(readFileSync(generated, 'utf8')).toBe(
-      readFileSync(join(PACKAGE, 'src', 'generated', 'api.d.ts'), 'utf8'),
+      readFileSync(join(PACKAGE, 'src', 'generated', 'api.ts'), 'utf8'),
     );
   });
 
@@ -68,6 +76,70 @@ describe('client package', () => {
     >;
     expect(manifest).toMatchObject({ type: 'module', sideEffects: false });
     expect(manifest.dependencies).toBeUndefined();
+  });
+
+  it('packs a tarball that installs into an empty project, where the README examples typecheck against it', () => {
+    const packDir = join(work, 'pack');
+    mkdirSync(packDir);
+    // `npm pack` builds first (prepack), as it would for a release.
+    execFileSync('npm', ['pack', '-w', 'packages/client', '--pack-destination', packDir, '--silent'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    const tarballs = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
+    expect(tarballs).toHaveLength(1);
+
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
+    execFileSync(
+      'npm',
+      ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(packDir, tarballs[0]!)],
+      { cwd: app, stdio: 'pipe' },
+    );
+    // The app brings its own player, as the README says: this repository's hls.js stands in for it.
+    symlinkSync(join(ROOT, 'node_modules', 'hls.js'), join(app, 'node_modules', 'hls.js'), 'dir');
+    const installed = join(app, 'node_modules', '@kvs-url-vending', 'client', 'dist');
+    expect(readdirSync(join(installed, 'generated'))).toContain('api.d.ts');
+
+    // Every TypeScript example of the README that imports the package, compiled as a consumer would.
+    const readme = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+      .map((match) => match[1]!)
+      .filter((code) => code.includes("from '@kvs-url-vending/client'"));
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    examples.forEach((code, index) => writeFileSync(join(app, `example-${index}.ts`), code));
+    writeFileSync(join(app, 'globals.d.ts'), 'declare const auth: { idToken(): Promise<string> };\n');
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2022', 'DOM'],
+          types: [],
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        include: ['*.ts'],
+      }),
+    );
+    let compiled = '';
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      compiled = 'ok';
+    } catch (error) {
+      compiled = String((error as { stdout?: string }).stdout ?? error);
+    }
+    expect(compiled).toBe('ok');
   });
 
   it('stays small and tree-shakes: sizes as `npm run size -w packages/client` prints them', () => {

@@ -11,7 +11,7 @@ import { FakeClock, seededRandom, settle } from './support/fake-clock';
 type Outcome = ApiError | Partial<PlaybackUrl>;
 
 /** An API that answers from a script (then successes), recording when it was called and with what. */
-class ScriptedApi implements KvsUrlVendingClient {
+class ScriptedApi implements Pick<KvsUrlVendingClient, 'createPlaybackUrl'> {
   readonly calls: { atMs: number; request: PlaybackUrlRequest }[] = [];
   private issued = 0;
 
@@ -19,10 +19,6 @@ class ScriptedApi implements KvsUrlVendingClient {
     private readonly clock: FakeClock,
     private readonly script: Outcome[] = [],
   ) {}
-
-  listStreams(): Promise<never> {
-    return Promise.reject(new Error('not used'));
-  }
 
   createPlaybackUrl(_stream: string, request: PlaybackUrlRequest = {}): Promise<PlaybackUrl> {
     this.calls.push({ atMs: this.clock.now(), request });

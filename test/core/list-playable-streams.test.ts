@@ -12,9 +12,16 @@ describe('listPlayableStreams', () => {
     ]);
     const streams = await listPlayableStreams({ grants: store, kvs, clock }, alice);
     expect(streams).toEqual([
-      { stream: 'front-door', playbackModes: ['LIVE'], protocols: ['HLS', 'DASH'], maxExpiresInSeconds: 900 },
+      {
+        stream: 'front-door',
+        capabilities: ['PLAY'],
+        playbackModes: ['LIVE'],
+        protocols: ['HLS', 'DASH'],
+        maxExpiresInSeconds: 900,
+      },
       {
         stream: 'offline-cam',
+        capabilities: ['PLAY'],
         playbackModes: ['LIVE'],
         protocols: ['HLS', 'DASH'],
         maxExpiresInSeconds: 900,
@@ -70,6 +77,7 @@ describe('listPlayableStreams', () => {
     expect(streams).toEqual([
       {
         stream: 'backyard',
+        capabilities: ['PLAY'],
         playbackModes: ['LIVE'],
         protocols: ['HLS'],
         maxExpiresInSeconds: 1200,
@@ -78,6 +86,7 @@ describe('listPlayableStreams', () => {
       },
       {
         stream: 'front-door',
+        capabilities: ['PLAY'],
         playbackModes: ['LIVE', 'ON_DEMAND'],
         protocols: ['HLS', 'DASH'],
         maxExpiresInSeconds: 1200,
@@ -95,6 +104,7 @@ describe('listPlayableStreams', () => {
     const [stream] = await listPlayableStreams({ grants: store, kvs: new FakeKvs(), clock }, alice);
     expect(stream).toEqual({
       stream: 'front-door',
+      capabilities: ['PLAY'],
       playbackModes: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'],
       protocols: ['HLS', 'DASH'],
       maxExpiresInSeconds: 900,

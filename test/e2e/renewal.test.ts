@@ -51,7 +51,8 @@ if (browserAvailable('renewal without interrupting playback, in Chromium')) {
         if (response.status() === 403 && response.url().includes('SessionToken')) refused.push(protocol);
       });
       try {
-        await page.goto(`${stack.demoUrl}?sessionLifetimeScale=${SCALE}`);
+        // No query parameter: the page learns the stack's scale from /demo/config.json.
+        await page.goto(stack.demoUrl);
         await signIn(page, 'alice');
         await page.selectOption('#mode', 'LIVE');
         await page.selectOption('#protocol', protocol);
@@ -68,13 +69,14 @@ if (browserAvailable('renewal without interrupting playback, in Chromium')) {
           { timeout: WAIT_MS, polling: 250 },
         );
         const trace = await readProbe(page);
+        const shownSchedule = (await page.locator('#events').textContent()) ?? '';
         const demo = await page.evaluate<{
           fatalErrors: unknown[];
           renewals: string[];
           lastVend: { expiresInSeconds: number };
           events: string[];
         }>('window.demo');
-        return { protocol, trace, demo, tokens: tokens.size, refused };
+        return { protocol, trace, demo, tokens: tokens.size, refused, shownSchedule };
       } finally {
         await page.close();
       }
@@ -83,7 +85,7 @@ if (browserAvailable('renewal without interrupting playback, in Chromium')) {
     it('keeps LIVE HLS and LIVE DASH playing across at least two renewals: no rewind, no reload, no stall over a segment', async () => {
       const results = await Promise.all([watchLive('HLS'), watchLive('DASH')]);
 
-      for (const { protocol, trace, demo, tokens, refused } of results) {
+      for (const { protocol, trace, demo, tokens, refused, shownSchedule } of results) {
         process.stdout.write(
           `renewal ${protocol}: ${JSON.stringify({ ...trace, renewals: demo.renewals, tokens })}\n`,
         );
@@ -101,6 +103,13 @@ if (browserAvailable('renewal without interrupting playback, in Chromium')) {
         expect(demo.renewals.length).toBeGreaterThanOrEqual(2);
         expect(new Set(demo.renewals)).toEqual(new Set(['expiring']));
         expect(tokens).toBeGreaterThanOrEqual(3);
+        // The schedule the page shows is the one that happens here: renewals seconds apart, not minutes.
+        const shownDelays = [...shownSchedule.matchAll(/renewal-scheduled \{[^}]*"inSeconds":(\d+)/g)].map(
+          (match) => Number(match[1]),
+        );
+        expect(shownDelays.length).toBeGreaterThanOrEqual(2);
+        for (const delay of shownDelays) expect(delay).toBeLessThan(15);
+        expect(shownSchedule).toContain('"expiresInSeconds":15');
         // The player followed the sessions without reloading, rewinding or stalling for a segment.
         expect(seen.advancedSeconds).toBeGreaterThanOrEqual(WATCH_SECONDS - 1);
         expect(seen.largestRewindSeconds).toBe(0);

@@ -102,6 +102,13 @@ describe('parseConfig', () => {
     });
   });
 
+  it('uses the fleet-wide endpoint cache with ENDPOINT_CACHE_TABLE_NAME, and not without', () => {
+    expect(parseConfig(base).kvs.endpointCacheTableName).toBeUndefined();
+    expect(
+      parseConfig({ ...base, ENDPOINT_CACHE_TABLE_NAME: ' endpoints ' }).kvs.endpointCacheTableName,
+    ).toBe('endpoints');
+  });
+
   it('turns admission on with ADMISSION_TABLE_NAME, with defaults below the KVS quota', () => {
     expect(parseConfig(base).admission).toBeUndefined();
     const config = parseConfig({
@@ -116,7 +123,7 @@ describe('parseConfig', () => {
       streamLimit: { ratePerSecond: 20, burst: 5 },
       streamShareWindowSeconds: 10,
       sessionCap: 0,
-      timeoutMs: 500,
+      timeoutMs: 1500,
     });
     const tuned = parseConfig({
       ...base,

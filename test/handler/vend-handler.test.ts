@@ -379,7 +379,13 @@ describe('vend handler through the middy stack', () => {
       expect(response.statusCode).toBe(200);
       expect(bodyOf(response)).toEqual({
         streams: [
-          { stream: 'front-door', playbackModes: ['LIVE'], protocols: ['HLS'], maxExpiresInSeconds: 300 },
+          {
+            stream: 'front-door',
+            capabilities: ['PLAY'],
+            playbackModes: ['LIVE'],
+            protocols: ['HLS'],
+            maxExpiresInSeconds: 300,
+          },
         ],
       });
     });
@@ -406,17 +412,25 @@ describe('vend handler through the middy stack', () => {
       expect(bodyOf(response).streams).toEqual([
         {
           stream: 'backyard',
+          capabilities: ['PLAY'],
           playbackModes: ['LIVE'],
           protocols: ['HLS', 'DASH'],
           maxExpiresInSeconds: 3600,
         },
         {
           stream: 'front-door',
+          capabilities: ['PLAY'],
           playbackModes: ['LIVE'],
           protocols: ['HLS', 'DASH'],
           maxExpiresInSeconds: 3600,
         },
-        { stream: 'garage', playbackModes: ['LIVE'], protocols: ['HLS', 'DASH'], maxExpiresInSeconds: 3600 },
+        {
+          stream: 'garage',
+          capabilities: ['PLAY'],
+          playbackModes: ['LIVE'],
+          protocols: ['HLS', 'DASH'],
+          maxExpiresInSeconds: 3600,
+        },
       ]);
       expect(kvs.listedPrefixes).toEqual(['']);
       expect(response.headers?.['Cache-Control']).toBe('no-store');

@@ -33,6 +33,8 @@ describe('parseConfig', () => {
       waf: { enabled: false },
       deletionProtection: true,
       admission: { enabled: true },
+      sharedEndpointCache: true,
+      media: { enabled: true },
     });
     expect(parseConfig(base).partners[0]).toMatchObject({ name: 'example-partner', keyVersion: 1 });
   });
@@ -54,11 +56,27 @@ describe('parseConfig', () => {
       withOverrides({ admission: { enabled: false, callerBurst: 2 } }),
       /kvsUrlVending\.admission: settings need enabled: true/,
     ],
+    [
+      'media settings with media off',
+      withOverrides({ media: { enabled: false, maxClipSeconds: 60 } }),
+      /kvsUrlVending\.media: settings need enabled: true/,
+    ],
+    ['an unknown media setting', withOverrides({ media: { bucketName: 'x' } }), /kvsUrlVending\.media/],
+    [
+      'a clip URL lifetime beyond the longest',
+      withOverrides({ media: { clipUrlMaxSeconds: 100_000 } }),
+      /kvsUrlVending\.media\.clipUrlMaxSeconds/,
+    ],
     ['an unknown admission setting', withOverrides({ admission: { perIp: 2 } }), /kvsUrlVending\.admission/],
     [
       'a negative session cap',
       withOverrides({ admission: { sessionCap: -1 } }),
       /kvsUrlVending\.admission\.sessionCap/,
+    ],
+    [
+      'a shared endpoint cache that is not on or off',
+      withOverrides({ sharedEndpointCache: 'yes' }),
+      /kvsUrlVending\.sharedEndpointCache/,
     ],
     ['no issuer', withOverrides({ issuer: undefined }), /kvsUrlVending\.issuer/],
     ['an empty audience', withOverrides({ audience: '' }), /kvsUrlVending\.audience/],
@@ -155,7 +173,7 @@ describe('parseConfig', () => {
       // Keys 2 s + grants 1.5 s + admission 3 x 0.5 s + session cap 0.5 s, and the margin to answer.
       "a timeout the function's own waits before KVS can use up",
       withOverrides({ timeoutSeconds: 6 }),
-      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(6\.25 s at worst\)/,
+      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(9\.25 s at worst\)/,
     ],
     [
       'a WAF flag that is not a boolean',

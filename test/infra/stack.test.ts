@@ -4,8 +4,20 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cdkJsonConfig, synthApp } from './synth-app';
-import { CORS, PLAYBACK_URL_REQUEST, ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
+import {
+  CORS,
+  FUNCTION_OF_ACTION,
+  PLAYBACK_URL_REQUEST,
+  ROUTES as CONTRACT_ROUTES,
+} from '../../lambda/contract';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA } from '../../lib/vend-bundling';
+import {
+  DEFAULT_MEDIA_BUDGET_MS,
+  MEDIA_FUNCTION_MEMORY_MB,
+  MEDIA_FUNCTION_TIMEOUT_SECONDS,
+  MEDIA_KEY_PREFIX,
+  MEDIA_OBJECT_EXPIRY_DAYS,
+} from '../../lambda/vend/media-config';
 import { permissionsOf, type PolicyStatement } from './iam-grants';
 
 // One synthesis with real esbuild bundling, shared by every assertion of this file.
@@ -30,6 +42,9 @@ const functions = find('AWS::Lambda::Function', {
   Properties: { Description: Match.stringLikeRegexp('^Vends short-lived KVS') },
 });
 const [vendFunctionId, vendFunction] = Object.entries(functions)[0]!;
+const mediaFunctionId = Object.keys(
+  find('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('makes clips') } }),
+)[0]!;
 const ref = (id: string) => ({ Ref: id });
 const logicalId = (type: string, props: Record<string, unknown> = {}): string => {
   const found = Object.keys(find(type, props));
@@ -48,6 +63,11 @@ const adminFunctions = find('AWS::Lambda::Function', {
 const [adminFunctionId, adminFunction] = Object.entries(adminFunctions)[0]!;
 const admissionTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+  Metadata: { 'aws:cdk:path': Match.stringLikeRegexp('/Admission/') },
+});
+const endpointCacheTableId = logicalId('AWS::DynamoDB::Table', {
+  Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+  Metadata: { 'aws:cdk:path': Match.stringLikeRegexp('/EndpointCache/') },
 });
 
 describe('vend function', () => {
@@ -89,6 +109,7 @@ describe('vend function', () => {
       GRANTS_TABLE_NAME: ref(grantsTableId),
       ADMISSION_TABLE_NAME: ref(admissionTableId),
       SESSIONS_TABLE_NAME: ref(sessionsTableId),
+      ENDPOINT_CACHE_TABLE_NAME: ref(endpointCacheTableId),
       POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
       POWERTOOLS_METRICS_NAMESPACE: 'KvsUrlVending',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -277,7 +298,7 @@ describe('IAM', () => {
       .Statement;
   };
 
-  it('gives the vend function exactly: its logs, the grants table (Query, and GetItem of the control item only), the admission table, the session log (write, count), KVS playback on the configured streams, ListStreams, X-Ray', () => {
+  it('gives the vend function exactly: its logs, the grants table (Query, and GetItem of the control item only), the admission and endpoint cache tables (GetItem, UpdateItem), the session log (write, count), KVS playback on the configured streams, ListStreams, X-Ray', () => {
     const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const statements = statementsOfRole(roleId);
     const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -316,6 +337,11 @@ describe('IAM', () => {
           Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
           Resource: { 'Fn::GetAtt': [admissionTableId, 'Arn'] },
         },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [endpointCacheTableId, 'Arn'] },
+        },
       ]),
     );
     expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
@@ -325,8 +351,8 @@ describe('IAM', () => {
     expect(json).not.toContain('kms:');
   });
 
-  it('attaches no managed policy to either function role and lets only Lambda assume them', () => {
-    for (const fn of [vendFunction, adminFunction]) {
+  it('attaches no managed policy to any function role and lets only Lambda assume them', () => {
+    for (const fn of [vendFunction, allResources[mediaFunctionId]!, adminFunction]) {
       const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
       const role = allResources[roleId]!;
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -396,6 +422,138 @@ describe('IAM', () => {
   });
 });
 
+describe('media function (clips and images)', () => {
+  const mediaFunction = allResources[mediaFunctionId]!;
+  const roleId = (mediaFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+  const bucketId = logicalId('AWS::S3::Bucket');
+  const secretId = logicalId('AWS::SecretsManager::Secret', {
+    Properties: { Description: Match.stringLikeRegexp('clip object keys') },
+  });
+
+  it("is a function of its own, with a timeout below API Gateway's 29 s and above its media budget", () => {
+    expect(mediaFunctionId).not.toBe(vendFunctionId);
+    expect(mediaFunction.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: MEDIA_FUNCTION_MEMORY_MB,
+      Timeout: MEDIA_FUNCTION_TIMEOUT_SECONDS,
+      TracingConfig: { Mode: 'Active' },
+    });
+    expect(MEDIA_FUNCTION_TIMEOUT_SECONDS).toBeLessThan(29);
+    expect(DEFAULT_MEDIA_BUDGET_MS).toBeLessThan(MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000);
+    // Its own bundle: the vend function's asset does not carry the S3 client.
+    expect((mediaFunction.Properties.Code as { S3Key: string }).S3Key).not.toBe(
+      (vendFunction.Properties.Code as { S3Key: string }).S3Key,
+    );
+  });
+
+  it('is configured through lambda/vend/config.ts and media-config.ts: its bucket, its key secret by ARN, never a secret value', () => {
+    const variables = (mediaFunction.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(variables).toMatchObject({
+      JWT_ISSUER: config.issuer,
+      JWT_AUDIENCE: config.audience,
+      GRANTS_TABLE_NAME: ref(grantsTableId),
+      ADMISSION_TABLE_NAME: ref(admissionTableId),
+      MEDIA_BUCKET_NAME: ref(bucketId),
+      MEDIA_KEY_SECRET_ARN: ref(secretId),
+      MEDIA_BUDGET_MS: String(DEFAULT_MEDIA_BUDGET_MS),
+    });
+    expect(variables).not.toHaveProperty('MEDIA_KEY_SECRET');
+    expect(variables).not.toHaveProperty('S3_ENDPOINT');
+  });
+
+  it('gets exactly: its logs, the grants table (Query), the admission table, GetClip/GetImages/ListFragments/GetDataEndpoint on the configured streams, Put/GetObject under its prefix, its key secret, X-Ray', () => {
+    const policies = find('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)] } });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const statements = (
+      Object.values(policies)[0]!.Properties.PolicyDocument as { Statement: PolicyStatement[] }
+    ).Statement;
+    const logGroupId = (mediaFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(permissionsOf(statements)).toEqual(
+      permissionsOf([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] } },
+        // The control epoch, as the vend function reads it: a revoked caller gets no clip or image either.
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] },
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#control'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [admissionTableId, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'kinesisvideo:GetDataEndpoint',
+            'kinesisvideo:ListFragments',
+            'kinesisvideo:GetClip',
+            'kinesisvideo:GetImages',
+          ],
+          Resource: STREAM_ARN,
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:GetObject'],
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${MEDIA_KEY_PREFIX}*`]] },
+        },
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(secretId) },
+        { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+      ]),
+    );
+    const json = JSON.stringify(statements);
+    expect(json).not.toMatch(/"Action":"[a-z0-9]+:\*"|"Action":"\*"/);
+    expect(json).not.toMatch(/StreamingSessionURL|ListStreams|s3:ListBucket|s3:DeleteObject/);
+    expect(allResources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('keeps media in a private bucket: public access blocked, encrypted, owner-enforced, objects expiring within a day', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ Status: 'Enabled', ExpirationInDays: MEDIA_OBJECT_EXPIRY_DAYS })],
+        },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    expect(MEDIA_OBJECT_EXPIRY_DAYS).toBe(1);
+    expect(JSON.stringify(allResources[bucketId]!.Properties)).not.toMatch(
+      /WebsiteConfiguration|CorsConfiguration/,
+    );
+  });
+
+  it('lets the bucket answer over TLS 1.2 or newer only, and grants nothing in its policy', () => {
+    const policies = Object.values(find('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(bucketId) } }));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]!.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement;
+    expect(statements.every((statement) => statement.Effect === 'Deny')).toBe(true);
+    expect(statements.map((statement) => statement.Condition)).toEqual(
+      expect.arrayContaining([
+        { Bool: { 'aws:SecureTransport': 'false' } },
+        { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+      ]),
+    );
+  });
+});
+
 describe('grants table', () => {
   it('is on demand, with point-in-time recovery, encryption, deletion protection and the principal/grantId key', () => {
     template.hasResource('AWS::DynamoDB::Table', {
@@ -447,12 +605,18 @@ describe('grants table', () => {
     });
   });
 
-  it('has a separate admission table whose items expire through ttl', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      SSESpecification: { SSEEnabled: true },
+  it.each([
+    ['admission', () => admissionTableId],
+    ['endpoint cache', () => endpointCacheTableId],
+  ])('has a separate %s table whose items expire through ttl, destroyed with the stack', (_, id) => {
+    expect(allResources[id()]).toMatchObject({
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+      DeletionPolicy: 'Delete',
     });
   });
 });
@@ -507,35 +671,32 @@ describe('REST API', () => {
     ).toEqual(routes.map((route) => route.route).filter((route) => route.includes(' /admin/v1/')));
   });
 
-  it("sends every route to its function (the contract's `function`) through the Lambda proxy integration", () => {
-    const functionOf = new Map(
-      CONTRACT_ROUTES.map((route) => [`${route.method} ${route.resource}`, route.function]),
-    );
+  it('sends every route to the function the contract names for it (FUNCTION_OF_ACTION), through the Lambda proxy integration', () => {
+    const functionIds = { vend: vendFunctionId, media: mediaFunctionId, admin: adminFunctionId };
     for (const { route, integration } of routes) {
+      const contract = CONTRACT_ROUTES.find((item) => `${item.method} ${item.resource}` === route)!;
       expect(integration.Type).toBe('AWS_PROXY');
       expect(integration.IntegrationHttpMethod).toBe('POST');
-      const expected = functionOf.get(route) === 'admin' ? adminFunctionId : vendFunctionId;
-      const other = expected === adminFunctionId ? vendFunctionId : adminFunctionId;
+      const expected = functionIds[FUNCTION_OF_ACTION[contract.action]];
       expect(JSON.stringify(integration.Uri)).toContain(expected);
-      expect(JSON.stringify(integration.Uri)).not.toContain(other);
+      for (const other of Object.values(functionIds).filter((id) => id !== expected)) {
+        expect(JSON.stringify(integration.Uri)).not.toContain(other);
+      }
     }
     // One invoke permission per route, scoped to that route, and no test-invoke permissions.
-    for (const [fn, id] of [
-      ['vend', vendFunctionId],
-      ['admin', adminFunctionId],
-    ] as const) {
+    for (const [name, id] of Object.entries(functionIds)) {
       expect(
         Object.keys(
           template.findResources('AWS::Lambda::Permission', {
             Properties: { FunctionName: { 'Fn::GetAtt': [id, 'Arn'] } },
           }),
         ),
-      ).toHaveLength(CONTRACT_ROUTES.filter((route) => route.function === fn).length);
+      ).toHaveLength(CONTRACT_ROUTES.filter((route) => FUNCTION_OF_ACTION[route.action] === name).length);
     }
   });
 
   it('validates the playback request body against a closed schema and requires the stream name', () => {
-    const post = routes.filter(({ route }) => route.startsWith('POST'));
+    const post = routes.filter(({ route }) => route.startsWith('POST') && route.endsWith('/playback-url'));
     expect(post).toHaveLength(2);
     const playbackModel = logicalId('AWS::ApiGateway::Model', {
       Properties: { Name: PLAYBACK_URL_REQUEST.name },
@@ -615,7 +776,12 @@ describe('REST API', () => {
   it('allows CORS preflights only on the user routes and only for the configured origins', () => {
     const options = Object.values(methods).filter((method) => method.Properties.HttpMethod === 'OPTIONS');
     const paths = options.map((method) => pathOf(method.Properties.ResourceId)).sort();
-    expect(paths).toEqual(['/v1/streams', '/v1/streams/{streamName}/playback-url']);
+    expect(paths).toEqual([
+      '/v1/streams',
+      '/v1/streams/{streamName}/clip-url',
+      '/v1/streams/{streamName}/images',
+      '/v1/streams/{streamName}/playback-url',
+    ]);
     const origin = (config.allowedOrigins as string[])[0]!;
     for (const method of options) {
       const integration = JSON.stringify(method.Properties.Integration);

@@ -2,6 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ROUTES as CONTRACT_ROUTES } from '../../lambda/contract';
 import { KvsUrlVending, type KvsUrlVendingProps } from '../../lib/constructs/kvs-url-vending';
 import { allow, permissionsOf, type PolicyStatement } from './iam-grants';
 import { synthApp } from './synth-app';
@@ -67,6 +68,21 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     });
   });
 
+  it('points the media function at the same secret, and lets it read only that secret and its key secret', () => {
+    const media = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('makes clips') },
+      }),
+    )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(media.Properties.Environment.Variables).toMatchObject({ JWT_SECRET_ARN: SECRET_ARN });
+    expect(media.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
+    const secrets = permissionsOfRole(template, roleIdOf(template, /makes clips/))
+      .filter((permission) => permission.action === 'secretsmanager:GetSecretValue')
+      .map((permission) => JSON.stringify(permission.resource));
+    expect(secrets).toHaveLength(2);
+    expect(secrets.filter((resource) => resource.includes(SECRET_ARN))).toHaveLength(1);
+  });
+
   it('has no web ACL, no API keys, no usage plans, no grant writers, no CORS preflights', () => {
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
@@ -85,24 +101,43 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     const partnerMethods = template.findResources('AWS::ApiGateway::Method', {
       Properties: { ApiKeyRequired: true },
     });
-    expect(Object.keys(partnerMethods)).toHaveLength(2);
+    expect(Object.keys(partnerMethods)).toHaveLength(
+      CONTRACT_ROUTES.filter((route) => route.credentials === 'apiKey').length,
+    );
   });
 
-  it('has no admission table and no admission permissions (the grants and sessions tables stay)', () => {
-    const keys = Object.values(template.findResources('AWS::DynamoDB::Table')).map(
-      (table) =>
-        (table as { Properties: { KeySchema: { AttributeName: string }[] } }).Properties.KeySchema[0]!
-          .AttributeName,
+  it('has no admission table and no admission permissions, and still the shared endpoint cache and the sessions table', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    const paths = Object.values(tables).map(
+      (table) => (table as { Metadata: Record<string, string> }).Metadata['aws:cdk:path'],
     );
-    expect(keys).not.toContain('pk');
-    expect(keys).toHaveLength(2);
+    // Grants, sessions and the endpoint cache.
+    expect(paths).toHaveLength(3);
+    expect(paths.some((path) => path?.includes('/Admission/'))).toBe(false);
+    expect(paths.some((path) => path?.includes('/Sessions/'))).toBe(true);
+    const cacheId = Object.keys(tables).find((id) =>
+      (tables[id] as { Metadata: Record<string, string> }).Metadata['aws:cdk:path']?.includes(
+        '/EndpointCache/',
+      ),
+    )!;
     expect(vendFunction.Properties.Environment.Variables).not.toHaveProperty('ADMISSION_TABLE_NAME');
-    // The admin function updates the control item of the grants table; the vend function updates nothing.
-    const vendPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      JSON.stringify(policy).includes('VendRole'),
-    );
-    expect(vendPolicies).toHaveLength(1);
-    expect(JSON.stringify(vendPolicies)).not.toContain('dynamodb:UpdateItem');
+    expect(vendFunction.Properties.Environment.Variables).toMatchObject({
+      ENDPOINT_CACHE_TABLE_NAME: { Ref: cacheId },
+    });
+    // Item updates of the vend and media functions: on the endpoint cache table only. (The admin function
+    // updates the control item of the grants table.)
+    const writes = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => !/AdminRole/.test(id))
+      .flatMap(([, policy]) =>
+        (
+          policy as {
+            Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+          }
+        ).Properties.PolicyDocument.Statement.filter((statement) =>
+          JSON.stringify(statement.Action).includes('dynamodb:UpdateItem'),
+        ),
+      );
+    expect(writes.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [cacheId, 'Arn'] }]);
   });
 
   it('honours deletion protection off, no reserved concurrency and the configured retention', () => {
@@ -117,9 +152,10 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
 
   it("leaves API Gateway's account-wide CloudWatch role alone when told to", () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    // The two functions' roles only.
+    // The roles of the vend, media and admin functions, nothing else.
     expect(Object.keys(template.findResources('AWS::IAM::Role')).sort()).toEqual([
       expect.stringMatching(/AdminRole/) as unknown,
+      expect.stringMatching(/MediaRole/) as unknown,
       expect.stringMatching(/VendRole/) as unknown,
     ]);
   });
@@ -130,6 +166,62 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect((alarm as { Properties: { AlarmActions?: unknown } }).Properties.AlarmActions).toBeUndefined();
     }
+  });
+});
+
+describe('shared endpoint cache off', () => {
+  const { stack } = synthApp({ overrides: { sharedEndpointCache: false } });
+  const template = Template.fromStack(stack);
+
+  it('has no endpoint cache table, no variable for it and no permission on it', () => {
+    const paths = Object.values(template.findResources('AWS::DynamoDB::Table')).map(
+      (table) => (table as { Metadata: Record<string, string> }).Metadata['aws:cdk:path'],
+    );
+    expect(paths.filter((path) => path?.includes('/EndpointCache/'))).toEqual([]);
+    expect(paths.filter((path) => path?.includes('/Admission/'))).toHaveLength(1);
+    const functions = JSON.stringify(template.findResources('AWS::Lambda::Function'));
+    expect(functions).not.toContain('ENDPOINT_CACHE_TABLE_NAME');
+    expect(functions).toContain('ADMISSION_TABLE_NAME');
+  });
+});
+
+describe('media', () => {
+  const mediaFunctions = (template: Template) =>
+    Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('makes clips') },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> }; MemorySize: number } }[];
+
+  it('off: no media function, bucket, key secret, clip or images route; the playback routes stay', () => {
+    const template = Template.fromStack(synthApp({ overrides: { media: { enabled: false } } }).stack);
+    expect(mediaFunctions(template)).toHaveLength(0);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const resources = Object.values(template.findResources('AWS::ApiGateway::Resource')).map(
+      (resource) => (resource as { Properties: { PathPart: string } }).Properties.PathPart,
+    );
+    expect(resources).toContain('playback-url');
+    expect(resources).not.toContain('clip-url');
+    expect(resources).not.toContain('images');
+    expect(
+      Object.keys(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'POST' } })),
+    ).toHaveLength(CONTRACT_ROUTES.filter((route) => route.action === 'vend').length);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/GetClip|GetImages|s3:/);
+  });
+
+  it('passes each configured setting to the media function, and leaves the rest to its defaults', () => {
+    const template = Template.fromStack(
+      synthApp({ overrides: { media: { maxClipSeconds: 60, clipUrlMaxSeconds: 300, memorySize: 2048 } } })
+        .stack,
+    );
+    const [media] = mediaFunctions(template);
+    expect(media!.Properties.MemorySize).toBe(2048);
+    expect(media!.Properties.Environment.Variables).toMatchObject({
+      CLIP_MAX_SECONDS: '60',
+      CLIP_URL_MAX_SECONDS: '300',
+    });
+    expect(media!.Properties.Environment.Variables).not.toHaveProperty('CLIP_MAX_MEGABYTES');
   });
 });
 

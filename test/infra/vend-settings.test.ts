@@ -33,6 +33,11 @@ describe('groupsClaim, maxTokenLifetimeSeconds and liveMaxFragments in cdk.json'
     ['a groups claim with a comma', { groupsClaim: 'cognito:groups,groups' }, /groupsClaim/],
     ['an empty groups claim', { groupsClaim: '' }, /groupsClaim/],
     ['an empty list of claims', { groupsClaim: [] }, /groupsClaim/],
+    [
+      'a claim named twice',
+      { groupsClaim: ['cognito:groups', 'groups', 'cognito:groups'] },
+      /groupsClaim.*more than once/,
+    ],
     ['a token lifetime under a minute', { maxTokenLifetimeSeconds: 59 }, /maxTokenLifetimeSeconds/],
     ['a token lifetime over 30 days', { maxTokenLifetimeSeconds: 2_592_001 }, /maxTokenLifetimeSeconds/],
     ['LIVE fragments below what players need', { liveMaxFragments: 2 }, /liveMaxFragments/],
@@ -113,6 +118,7 @@ describe('KvsUrlVending props', () => {
   it.each<[string, Partial<KvsUrlVendingProps>]>([
     ['a groups claim with a comma', { groupsClaim: 'a,b' }],
     ['a groups claim with a space', { groupsClaim: ['cognito:groups', 'my groups'] }],
+    ['a groups claim named twice', { groupsClaim: ['groups', 'groups'] }],
     ['LIVE fragments out of range', { liveMaxFragments: 101 }],
     ['a fractional token lifetime', { maxTokenLifetimeSeconds: 3600.5 }],
   ])('refuses %s', (_name, overrides) => {

@@ -22,12 +22,11 @@ interface SystemLine {
   record: { instanceId?: string; status?: string; metrics?: { durationMs: number } };
 }
 
-/** The vend function's system lines (the admin function's instances are `admin-instance-<n>`). */
+/** Lines of the vend function only: the media and admin functions' instances are `media-instance-<n>`, `admin-instance-<n>`. */
 const systemLines = (env: GuardedStack, type: string): SystemLine[] =>
   jsonLines(env).filter(
     (line): line is Record<string, unknown> & SystemLine =>
-      line.type === type &&
-      !String((line.record as SystemLine['record'] | undefined)?.instanceId).startsWith('admin-'),
+      line.type === type && !/^(media|admin)-/.test((line as unknown as SystemLine).record?.instanceId ?? ''),
   );
 
 const SERVICE_NAME = 'vend-under-overlap';

@@ -122,6 +122,7 @@ describe('openapi.yaml', () => {
       );
       const required = route.requestBody.required ?? [];
 
+      // A body with required fields is itself required; one without is optional (an empty body is `{}`).
       expect(body.required).toBe(required.length > 0);
       expect(schema.additionalProperties).toBe(false);
       expect(schema.required ?? []).toEqual([...required]);

@@ -16,11 +16,12 @@ import type { Clock } from '../../core/ports';
  * Schema (a table of its own):
  * - partition key `pk` (S): `caller#<principal>`, `stream#<name>`, `stream#<name>#<principal>`,
  *   `active#<name>`;
- * - `v` (N): version, incremented by every write; each write is conditional on the version read, so
- *   concurrent instances never overwrite each other's update (optimistic concurrency);
- * - `ttl` (N, epoch seconds): the table's TTL attribute; set to when the item no longer matters (a
- *   full bucket, the end of the activity window), so idle items expire by themselves;
- * - the state of the item: `tokens`/`refilledAt` (N) or `seen` (M of N).
+ * - `ttl` (N, epoch seconds): the table's TTL attribute; set to when the item no longer matters, so idle
+ *   items expire by themselves;
+ * - rate limits (`rate-limiter.ts`): `tat` and `qtat` (N, epoch ms), changed by single conditional
+ *   writes with no read;
+ * - stream activity (`activity-tracker.ts`): one attribute `m:<principal>` (N, epoch ms) per caller.
+ * The session cap counts the session log's records (the sessions table), not items of this table.
  */
 export interface AdmissionTableOptions {
   tableName: string;
@@ -28,9 +29,9 @@ export interface AdmissionTableOptions {
   /** Endpoint override (the local DynamoDB-compatible server). */
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
-  /** Deadline of one operation, reads, retries and writes included. Default 500 ms. */
+  /** Deadline of one `update`, reads, retries and writes included. Default ADMISSION_TIMEOUT_MS's, 2000 ms. */
   timeoutMs?: number;
-  /** Conditional writes tried per operation before giving up on a contended key. Default 5. */
+  /** Conditional writes tried per `update` before giving up on a contended key. Default 8. */
   maxAttempts?: number;
   clock?: Clock;
   /** An existing client to share (tests, or a module-level client of the caller). */
@@ -50,8 +51,38 @@ export type UpdateOutcome<R> =
   /** Every attempt lost the race for the key; `last` is the step computed from the latest read. */
   | { readonly settled: false; readonly last: R };
 
+/** A conditional write found the item in another state; `item` is that state when the store said. */
+export class ConditionFailedError extends Error {
+  constructor(readonly item: ItemState | undefined) {
+    super('The condition of the write did not hold.');
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/** One UpdateItem, as its expressions; `#`-names and `:`-values are its placeholders. */
+export interface ItemWrite {
+  readonly update: string;
+  readonly condition?: string;
+  readonly names: Readonly<Record<string, string>>;
+  readonly values?: Readonly<Record<string, unknown>>;
+}
+
 export interface AdmissionTable {
   readonly clock: Clock;
+  /**
+   * Reads the item of `key`, attributes other than the key; undefined when there is none. Consistent
+   * unless `consistent` is false. Throws AdmissionUnavailableError when the store fails or `deadline`
+   * (epoch ms) passes.
+   */
+  read(key: string, deadline: number, consistent?: boolean): Promise<ItemState | undefined>;
+  /**
+   * Writes the item of `key` in one UpdateItem and resolves to its attributes after the write. A failed
+   * condition throws ConditionFailedError with the item as it was when DynamoDB returns it
+   * (ReturnValuesOnConditionCheckFailure; dynalite does not, and the caller then reads). Throttling and
+   * server errors are retried with jittered backoff until `deadline`; then, or on any other failure,
+   * AdmissionUnavailableError.
+   */
+  write(key: string, write: ItemWrite, deadline: number): Promise<ItemState>;
   /**
    * Reads the item of `key`, lets `decide` compute the outcome from its state and the current time,
    * and writes the new state conditionally on the version read, again from a fresh read when another
@@ -63,8 +94,21 @@ export interface AdmissionTable {
   ): Promise<UpdateOutcome<R>>;
 }
 
-const DEFAULT_TIMEOUT_MS = 500;
-const DEFAULT_MAX_ATTEMPTS = 5;
+const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_MAX_ATTEMPTS = 8;
+/** Backoff between retries of one request (throttling, server errors) and between lost races of `update`. */
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 200;
+/** The longest timer Node.js sets. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const RETRYABLE = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'LimitExceededException',
+]);
 /** Items whose last written state is remembered to save a read. */
 const MEMO_MAX_ENTRIES = 10_000;
 const PARTITION_KEY = 'pk';
@@ -98,6 +142,24 @@ async function guarded<T>(operation: Promise<T>, signal: AbortSignal): Promise<T
 
 function isConditionFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/** Worth another attempt: DynamoDB's throttling and server errors, and requests that never got an answer. */
+function isRetryable(error: unknown): boolean {
+  const e = (error ?? {}) as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return false;
+  if (e.name !== undefined && RETRYABLE.has(e.name)) return true;
+  return e.$fault === 'server' || e.$metadata?.httpStatusCode === undefined;
+}
+
+const backoffMs = (attempt: number): number =>
+  Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function withoutKey(item: Record<string, AttributeValue>): ItemState {
+  const state = unmarshall(item);
+  delete state[PARTITION_KEY];
+  return state;
 }
 
 export function createAdmissionTable(options: AdmissionTableOptions): AdmissionTable {
@@ -181,13 +243,75 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
     }
   };
 
+  /**
+   * Runs one request until it succeeds, fails for good, or `deadline` leaves no room for another attempt;
+   * each attempt is cut off at the deadline.
+   */
+  const attempt = async <T>(run: (signal: AbortSignal) => Promise<T>, deadline: number): Promise<T> => {
+    for (let tries = 0; ; tries += 1) {
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) throw new AdmissionUnavailableError('The admission table did not answer in time.');
+      const signal = AbortSignal.timeout(Math.ceil(Math.min(remaining, MAX_TIMER_MS)));
+      try {
+        return await run(signal);
+      } catch (error) {
+        if (isConditionFailure(error) || error instanceof ConditionFailedError) throw error;
+        if (signal.aborted)
+          throw new AdmissionUnavailableError('The admission table did not answer in time.');
+        const delay = backoffMs(tries);
+        if (!isRetryable(error) || clock.now() + delay >= deadline) {
+          throw new AdmissionUnavailableError('The admission table is unavailable.');
+        }
+        await sleep(delay);
+      }
+    }
+  };
+
+  const readItem = (key: string, deadline: number, consistent: boolean): Promise<ItemState | undefined> =>
+    attempt(async (signal) => {
+      const output = await client.send(
+        new GetItemCommand({ TableName: options.tableName, Key: itemKey(key), ConsistentRead: consistent }),
+        { abortSignal: signal },
+      );
+      return output.Item ? withoutKey(output.Item) : undefined;
+    }, deadline);
+
+  const writeItem = (key: string, write: ItemWrite, deadline: number): Promise<ItemState> =>
+    attempt(async (signal) => {
+      try {
+        const output = await client.send(
+          new UpdateItemCommand({
+            TableName: options.tableName,
+            Key: itemKey(key),
+            UpdateExpression: write.update,
+            ...(write.condition !== undefined ? { ConditionExpression: write.condition } : {}),
+            ExpressionAttributeNames: { ...write.names },
+            ...(write.values !== undefined && Object.keys(write.values).length > 0
+              ? { ExpressionAttributeValues: marshall({ ...write.values }, { removeUndefinedValues: true }) }
+              : {}),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        );
+        return output.Attributes ? withoutKey(output.Attributes) : {};
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+        throw new ConditionFailedError(old ? withoutKey(old) : undefined);
+      }
+    }, deadline);
+
   return {
     clock,
+    read: (key, deadline, consistent = true) => readItem(boundedKey(key), deadline, consistent),
+    write: (key, write, deadline) => writeItem(boundedKey(key), write, deadline),
     async update<R>(
       rawKey: string,
       decide: (state: ItemState | undefined, now: number) => Step<R>,
     ): Promise<UpdateOutcome<R>> {
       const key = boundedKey(rawKey);
+      const deadline = clock.now() + timeoutMs;
       const signal = AbortSignal.timeout(timeoutMs);
       const remembered = memo.get(key);
       let known: { item: Versioned | undefined; fresh: boolean } = remembered
@@ -208,6 +332,9 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
           memo.delete(key);
           attempts += 1;
           if (attempts >= maxAttempts) return { settled: false, last: step.result };
+          // Instances that lost together would meet again at once: spread their next tries.
+          const delay = backoffMs(attempts);
+          if (clock.now() + delay < deadline) await sleep(delay);
         }
         known = { item: await guarded(read(key, signal), signal), fresh: true };
       }

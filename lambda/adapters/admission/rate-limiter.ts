@@ -1,47 +1,145 @@
+import { LRUCache } from 'lru-cache';
 import {
-  secondsUntilFull,
-  takeToken,
+  MAX_RETRY_AFTER_SECONDS,
+  gcraStep,
+  gcraTimes,
+  retryAfterSeconds,
+  type GcraState,
+  type GcraStep,
+  type GcraTimes,
   type RateDecision,
   type RateLimit,
   type RateLimiter,
-  type TokenBucketState,
 } from '../../core/admission';
-import type { AdmissionTable, ItemState } from './admission-table';
+import { ConditionFailedError, type AdmissionTable, type ItemState, type ItemWrite } from './admission-table';
 
 export interface DynamoDbRateLimiterOptions {
   table: AdmissionTable;
-  /** Every conditional write lost the race for `key` (the request was refused). */
+  /** A conditional write found the key in another state than this instance assumed, and was redone. */
   onContention?: (key: string) => void;
 }
 
+/** Steps tried for one request before giving up on a key whose state keeps changing under it. */
+const MAX_STEPS = 8;
+/** Keys whose last known state is remembered, to choose the first write without a read. */
+const MEMO_MAX_ENTRIES = 10_000;
+
+const NAMES = { '#tat': 'tat', '#qtat': 'qtat', '#ttl': 'ttl' } as const;
+
 /**
- * Token buckets in DynamoDB, one item per key, shared by every instance of the function. A refused
- * request writes nothing. When every attempt loses the race for a key (many instances on one hot
- * key at once) the request is refused with a one-second `Retry-After`: the limit protects something
- * downstream, so doubt is resolved against admission.
+ * The conditional write of each step (lambda/core/admission/gcra.ts): its condition is exactly the state
+ * the step assumes, so it either does what the arithmetic says or fails and changes nothing.
  */
-export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): RateLimiter {
-  const { table } = options;
+export function gcraWrite(step: Exclude<GcraStep, 'queue-full'>, times: GcraTimes): ItemWrite {
+  const ttl = { ':ttl': times.expiresAtSeconds };
+  switch (step) {
+    case 'take-idle':
+      return {
+        update: 'SET #tat = :idleTat, #ttl = :ttl',
+        condition: 'attribute_not_exists(#tat) OR #tat <= :now',
+        names: { '#tat': NAMES['#tat'], '#ttl': NAMES['#ttl'] },
+        values: { ':idleTat': times.idleTat, ':now': times.now, ...ttl },
+      };
+    case 'take-busy':
+      return {
+        update: 'SET #tat = #tat + :interval, #ttl = :ttl',
+        condition: '#tat > :now AND #tat <= :latestTat',
+        names: { '#tat': NAMES['#tat'], '#ttl': NAMES['#ttl'] },
+        values: { ':interval': times.intervalMs, ':now': times.now, ':latestTat': times.latestTat, ...ttl },
+      };
+    case 'queue-first':
+      return {
+        update: 'SET #qtat = #tat + :spacing, #ttl = :ttl',
+        condition: '#tat > :latestTat AND (attribute_not_exists(#qtat) OR #qtat <= #tat)',
+        names: NAMES,
+        values: { ':spacing': times.spacingMs, ':latestTat': times.latestTat, ...ttl },
+      };
+    case 'queue-next':
+      return {
+        update: 'SET #qtat = #qtat + :spacing, #ttl = :ttl',
+        condition: '#tat > :latestTat AND #qtat > #tat AND #qtat <= :latestQtat',
+        names: NAMES,
+        values: {
+          ':spacing': times.spacingMs,
+          ':latestTat': times.latestTat,
+          ':latestQtat': times.latestQtat,
+          ...ttl,
+        },
+      };
+  }
+}
+
+function toState(item: ItemState | undefined): GcraState {
+  const tat = item?.tat;
+  const qtat = item?.qtat;
+  // Anything else under the key (an item of an older shape) counts as a limit never used.
   return {
-    async take(key: string, limit: RateLimit): Promise<RateDecision> {
-      const outcome = await table.update<RateDecision>(key, (state, now) => {
-        const taken = takeToken(toBucket(state), limit, now);
-        const decision = { allowed: taken.allowed, retryAfterSeconds: taken.retryAfterSeconds };
-        if (!taken.allowed) return { result: decision };
-        const expiresAt = now + secondsUntilFull(taken.next, limit, now) * 1000;
-        return { result: decision, write: { state: { ...taken.next }, expiresAt } };
-      });
-      if (outcome.settled) return outcome.result;
-      options.onContention?.(key);
-      return { allowed: false, retryAfterSeconds: 1 };
-    },
+    ...(typeof tat === 'number' ? { tat } : {}),
+    ...(typeof qtat === 'number' ? { qtat } : {}),
   };
 }
 
-function toBucket(state: ItemState | undefined): TokenBucketState | undefined {
-  if (!state) return undefined;
-  const { tokens, refilledAt } = state;
-  // An item of another shape under this key is treated as a fresh bucket rather than trusted.
-  if (typeof tokens !== 'number' || typeof refilledAt !== 'number') return undefined;
-  return { tokens, refilledAt };
+/**
+ * Rate limits in DynamoDB (GCRA, lambda/core/admission/gcra.ts), one item per key, shared by every
+ * instance of the function. A request is one conditional UpdateItem, with no read: its first write is
+ * chosen from the state this instance last saw of the key (none: the key is assumed idle). When the
+ * condition fails, the item as it is (from the failed write itself, or from a read where the store does
+ * not return it) chooses the next write: a lost race costs a write, never a refusal. A refused request
+ * takes a place in the key's queue, whose time is its `Retry-After`.
+ */
+export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): RateLimiter {
+  const { table } = options;
+  const memo = new LRUCache<string, GcraState>({ max: MEMO_MAX_ENTRIES });
+
+  const observe = async (key: string, error: ConditionFailedError, deadline: number): Promise<GcraState> => {
+    options.onContention?.(key);
+    // DynamoDB returns the item with the failed condition; dynalite (the local stack) does not.
+    return toState(error.item ?? (await table.read(key, deadline)));
+  };
+
+  return {
+    async take(key: string, limit: RateLimit, deadline: number): Promise<RateDecision> {
+      let state = memo.get(key) ?? {};
+      for (let steps = 0; steps < MAX_STEPS; steps += 1) {
+        const now = table.clock.now();
+        const times = gcraTimes(limit, now);
+        const step = gcraStep(state, times);
+        if (step === 'queue-full') {
+          memo.set(key, state);
+          return { allowed: false, retryAfterSeconds: MAX_RETRY_AFTER_SECONDS };
+        }
+        try {
+          state = toState(await table.write(key, gcraWrite(step, times), deadline));
+          memo.set(key, state);
+          if (step === 'take-idle' || step === 'take-busy') return { allowed: true, retryAfterSeconds: 0 };
+          return { allowed: false, retryAfterSeconds: retryAfterSeconds(state.qtat ?? now, limit, now) };
+        } catch (error) {
+          if (!(error instanceof ConditionFailedError)) throw error;
+          state = await observe(key, error, deadline);
+        }
+      }
+      // The key changed under every step: refused for a second rather than admitted unchecked.
+      memo.delete(key);
+      return { allowed: false, retryAfterSeconds: 1 };
+    },
+
+    async giveBack(key: string, limit: RateLimit, deadline: number): Promise<void> {
+      const times = gcraTimes(limit, table.clock.now());
+      try {
+        const item = await table.write(
+          key,
+          {
+            update: 'SET #tat = #tat - :interval',
+            condition: 'attribute_exists(#tat)',
+            names: { '#tat': NAMES['#tat'] },
+            values: { ':interval': times.intervalMs },
+          },
+          deadline,
+        );
+        memo.set(key, toState(item));
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    },
+  };
 }

@@ -29,18 +29,32 @@ export class GrantRecordError extends Error {
  * The key of a grant record, then what it grants: the contract's GRANT_REQUEST, the body the admin API
  * takes, so that what the admin API accepts is exactly what the function reads.
  */
-const grantRecordSchema = bodySchemaOf(GRANT_REQUEST, {
+const grantRecordFields = bodySchemaOf(GRANT_REQUEST, {
   principal: z
     .string()
     .check(z.regex(PRINCIPAL_PATTERN, 'must be user:<sub>, group:<name> or partner:<apiKeyId>')),
   grantId: z.optional(z.string().check(z.regex(GRANT_ID_PATTERN, 'must be 1-256 printable characters'))),
 });
 
+const grantRecordSchema = grantRecordFields.check(
+  z.superRefine((record, ctx) => {
+    const plays = (record.capabilities ?? ['PLAY']).includes('PLAY');
+    for (const field of ['playbackModes', 'protocols'] as const) {
+      if (plays && record[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'required when the grant allows PLAY' });
+      }
+      if (!plays && record[field] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'allowed only when the grant allows PLAY' });
+      }
+    }
+  }),
+);
+
 /** A grant record as stored: a DynamoDB item once unmarshalled, or one entry of a grants file. */
 export type GrantRecord = GrantRequestBody & {
   readonly principal: string;
   readonly grantId?: string;
-} & Required<Pick<GrantRequestBody, 'streams' | 'playbackModes' | 'protocols' | 'maxExpiresInSeconds'>>;
+} & Required<Pick<GrantRequestBody, 'streams' | 'maxExpiresInSeconds'>>;
 
 /**
  * What the admin API and the stack keep on a stored grant beside its record: never part of what it
@@ -141,8 +155,9 @@ function toGrant(record: GrantRecord): Grant {
     principal: record.principal,
     grantId: record.grantId ?? defaultGrantId(record),
     streams: [...record.streams],
-    playbackModes: [...new Set(record.playbackModes)],
-    protocols: [...new Set(record.protocols)],
+    ...(record.capabilities !== undefined ? { capabilities: [...new Set(record.capabilities)] } : {}),
+    playbackModes: [...new Set(record.playbackModes ?? [])],
+    protocols: [...new Set(record.protocols ?? [])],
     maxExpiresInSeconds: record.maxExpiresInSeconds,
     ...(record.archiveWindowSeconds !== undefined
       ? { archiveWindowSeconds: record.archiveWindowSeconds }
@@ -173,6 +188,7 @@ function defaultGrantId(record: GrantRecord): string {
     // Appended only when present, so ids of grants without them stay what they were.
     ...(record.callerLimit !== undefined ? [record.callerLimit] : []),
     ...(record.producerTimestamps !== undefined ? [{ producerTimestamps: record.producerTimestamps }] : []),
+    ...(record.capabilities !== undefined ? [{ capabilities: record.capabilities }] : []),
   ]);
   return `g-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }

@@ -28,9 +28,17 @@ interface Entry {
   expiresAt: number;
 }
 
+/** What a load found: the endpoint, and until when to keep it (default: the cache's TTL from now). */
+export interface LoadedEndpoint {
+  readonly endpoint: string;
+  /** Epoch ms; never later than the cache's TTL from now. */
+  readonly keepUntil?: number;
+}
+
 /**
- * Data endpoints by key (stream and API name). Bounded LRU with a TTL; concurrent misses of one key share
- * one load; a load failure is never cached. `use` runs a call on the endpoint and, when the call fails in
+ * Data endpoints by key (stream and API name), in this instance. Bounded LRU with a TTL; concurrent misses
+ * of one key share one load; a load failure is never cached. A load may say to keep its endpoint for less
+ * than the TTL (the fleet's shared cache does: see shared-endpoint-cache.ts). `use` runs a call on the endpoint and, when the call fails in
  * a way that suggests the endpoint itself is bad, drops the entry and tries once more on a fresh one.
  */
 export class EndpointCache {
@@ -50,7 +58,7 @@ export class EndpointCache {
     this.clock = options.clock ?? { now: () => Date.now() };
   }
 
-  get(key: string, load: () => Promise<string>): Promise<string> {
+  get(key: string, load: () => Promise<string | LoadedEndpoint>): Promise<string> {
     const entry = this.entries.get(key);
     if (entry && entry.expiresAt > this.clock.now()) {
       this.record(true);
@@ -64,8 +72,10 @@ export class EndpointCache {
     this.record(false);
     this.counters.loads += 1;
     const promise = load()
-      .then((endpoint) => {
-        this.entries.set(key, { endpoint, expiresAt: this.clock.now() + this.options.ttlMs });
+      .then((loaded) => {
+        const { endpoint, keepUntil } = typeof loaded === 'string' ? { endpoint: loaded } : loaded;
+        const latest = this.clock.now() + this.options.ttlMs;
+        this.entries.set(key, { endpoint, expiresAt: Math.min(latest, keepUntil ?? latest) });
         return endpoint;
       })
       .finally(() => this.inflight.delete(key));
@@ -85,11 +95,16 @@ export class EndpointCache {
     }
   }
 
+  /**
+   * `onInvalidate` is told the endpoint that failed before the fresh one is loaded (the fleet's shared
+   * cache drops it there too, so the fresh load does not find it again).
+   */
   async use<T>(
     key: string,
-    load: () => Promise<string>,
+    load: () => Promise<string | LoadedEndpoint>,
     call: (endpoint: string) => Promise<T>,
     endpointSuspect: (error: unknown) => boolean,
+    onInvalidate?: (endpoint: string) => Promise<void>,
   ): Promise<T> {
     const endpoint = await this.get(key, load);
     try {
@@ -97,6 +112,7 @@ export class EndpointCache {
     } catch (error) {
       if (!endpointSuspect(error)) throw error;
       this.invalidate(key, endpoint);
+      await onInvalidate?.(endpoint);
       const fresh = await this.get(key, load);
       return call(fresh);
     }

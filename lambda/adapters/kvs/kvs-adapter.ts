@@ -13,9 +13,10 @@ import { LRUCache } from 'lru-cache';
 import { UpstreamError } from '../../core/errors';
 import type { SessionUrlRequest } from '../../core/model';
 import type { Clock, KvsCallOptions, KvsPort } from '../../core/ports';
-import { EndpointCache, type EndpointCacheStats } from './endpoint-cache';
+import { EndpointCache, type EndpointCacheStats, type LoadedEndpoint } from './endpoint-cache';
 import { BudgetExhaustedError, classify, errorName, toDomainError } from './kvs-errors';
 import { toDashInput, toHlsInput } from './session-requests';
+import type { SharedEndpointCache } from './shared-endpoint-cache';
 
 export interface KvsAdapterOptions {
   region: string;
@@ -29,6 +30,11 @@ export interface KvsAdapterOptions {
   endpointCacheTtlMs: number;
   endpointCacheMaxEntries: number;
   streamListCacheTtlMs: number;
+  /**
+   * The fleet's shared endpoint cache, asked when this instance's own cache has nothing: one instance
+   * fetches a stream's endpoint for all. Absent: every instance fetches its own.
+   */
+  sharedEndpoints?: SharedEndpointCache;
   onEndpointCacheLookup?: (hit: boolean) => void;
   /** Called for every failed KVS attempt with the exception name (or TimeoutError / NetworkError). */
   onKvsError?: (name: string) => void;
@@ -59,6 +65,9 @@ interface Budget {
 /**
  * KVS behind the `KvsPort`. Meant to be created once per process (module level): it owns the control-plane
  * client, the data endpoint cache, one archived-media client per data endpoint and the stream list cache.
+ *
+ * A data endpoint comes from this instance's cache, else from the fleet's shared cache when there is one
+ * (one instance fetches for all, the others wait a little), else from GetDataEndpoint.
  *
  * Retries are ours, not the SDK's (clients run with maxAttempts 1): the SDK's strategy counts attempts,
  * while a vend has a wall-clock budget. Throttling is retried with full-jitter backoff while the budget
@@ -139,18 +148,28 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
     return kind === 'server' || kind === 'network' || kind === 'timeout';
   };
 
+  const fetchEndpoint = async (streamName: string, apiName: APIName, budget: Budget): Promise<string> => {
+    const output = await withRetries(
+      (signal) =>
+        control.send(new GetDataEndpointCommand({ StreamName: streamName, APIName: apiName }), {
+          abortSignal: signal,
+        }),
+      budget,
+      true,
+    );
+    if (!output.DataEndpoint) throw new UpstreamError('Kinesis Video Streams returned no data endpoint.');
+    return output.DataEndpoint;
+  };
+
+  /** Stream names never contain `#` (STREAM_NAME_PATTERN): the fleet's key cannot be ambiguous. */
+  const sharedKey = (streamName: string, apiName: APIName): string => `${streamName}#${apiName}`;
+
   const loadEndpoint =
-    (streamName: string, apiName: APIName, budget: Budget) => async (): Promise<string> => {
-      const output = await withRetries(
-        (signal) =>
-          control.send(new GetDataEndpointCommand({ StreamName: streamName, APIName: apiName }), {
-            abortSignal: signal,
-          }),
-        budget,
-        true,
-      );
-      if (!output.DataEndpoint) throw new UpstreamError('Kinesis Video Streams returned no data endpoint.');
-      return output.DataEndpoint;
+    (streamName: string, apiName: APIName, budget: Budget) => async (): Promise<LoadedEndpoint> => {
+      const fetch = (): Promise<string> => fetchEndpoint(streamName, apiName, budget);
+      const shared = options.sharedEndpoints;
+      if (!shared) return { endpoint: await fetch() };
+      return shared.get(sharedKey(streamName, apiName), fetch, budget.deadline);
     };
 
   const sessionUrl = async (request: SessionUrlRequest, budget: Budget): Promise<string> => {
@@ -178,6 +197,9 @@ export function createKvsAdapter(options: KvsAdapterOptions): KvsAdapter {
           false,
         ),
       endpointSuspect,
+      async (failed) => {
+        await options.sharedEndpoints?.invalidate(sharedKey(request.streamName, apiName), failed);
+      },
     );
     if (!url) throw new UpstreamError('Kinesis Video Streams returned no session URL.');
     return url;

@@ -1,15 +1,16 @@
 /**
- * Admission of the vend path: the caller limit (a token bucket per caller) and the stream share (each
- * caller's fair share of a per-stream bucket kept below the KVS session-URL quota). The session cap
+ * Admission of the vend path: the caller limit (a rate limit per caller) and the stream share (each
+ * caller's fair share of a per-stream limit kept below the KVS session-URL quota). The session cap
  * counts the session log's records (`lambda/core/sessions.ts`).
  * Pure: the shared state lives behind the `RateLimiter` and `ActivityTracker` ports
  * (DynamoDB in AWS and in the local stack), so every Lambda instance sees the same buckets.
  */
 import { RateLimitedError } from '../errors';
 import type { Caller } from '../model';
+import type { Clock } from '../ports';
+import { assertValidRateLimit, type RateDecision, type RateLimit } from './gcra';
 import type { ActivityTracker, RateLimiter } from './ports';
 import { MAX_TRACKED_CALLERS } from './pruned-sets';
-import { assertValidRateLimit, type RateDecision, type RateLimit } from './token-bucket';
 
 /**
  * Keys of the shared state. A principal may contain `#`, yet keys cannot collide: each starts with its
@@ -55,12 +56,19 @@ export interface AdmissionOptions {
   readonly callerLimit: RateLimit;
   /**
    * The stream limit, shared out between callers (the stream share) and kept below the KVS quota of 25
-   * GetHLS/DASHStreamingSessionURL calls per second per stream. A token bucket lets `burst + ratePerSecond` through in any one second, so the default
-   * 20/s with a burst of 5 never exceeds 25 in a second.
+   * GetHLS/DASHStreamingSessionURL calls per second per stream. A limit lets `burst + ratePerSecond` through
+   * in any one second, so the default 20/s with a burst of 5 never exceeds 25 in a second.
    */
   readonly streamLimit: RateLimit;
   /** A principal that asked for a stream within this window counts as waiting for it. */
   readonly streamShareWindowMs: number;
+  /** The clock of the deadline. */
+  readonly clock: Clock;
+  /**
+   * How long one admission may wait for its shared state, every operation and retry together
+   * (`ADMISSION_TIMEOUT_MS`); past it the request fails closed (AdmissionUnavailableError, 503).
+   */
+  readonly timeoutMs: number;
 }
 
 export interface AdmissionRequest {
@@ -80,58 +88,117 @@ export function callerKey(caller: Caller): string {
   return `${caller.kind}:${caller.id}`;
 }
 
+/** How long give-backs may take past the admission's deadline. */
+export const GIVE_BACK_GRACE_MS = 1_000;
+
+/** One limit a request is checked against, and what it answered. */
+interface Check {
+  readonly key: string;
+  readonly limit: RateLimit;
+  /** Named in the refusal: "Too many requests for this caller / this stream". */
+  readonly what: string;
+}
+
+interface Taken extends Check {
+  readonly decision: RateDecision;
+}
+
 /**
- * Admission of one vend, checked in this order:
+ * Admission of one vend, in two steps of checks that run at the same time:
  *
- * 1. the caller's own bucket (`caller#<principal>`), so an over-eager caller is refused before it
- *    can spend anything shared;
- * 2. the caller's fair share of the stream (`stream#<name>#<principal>`): with `n` principals asking
- *    for the stream within the stream share window, each gets `rate / n` per second and a burst of
- *    `max(1, burst / n)`. Alone, a principal may use the whole stream;
- * 3. the stream bucket (`stream#<name>`) itself.
+ * 1. the caller's own limit (`caller#<principal>`) and its share of the stream
+ *    (`stream#<name>#<principal>`): with `n` principals asking for the stream within the stream share
+ *    window, each gets `rate / n` per second and a burst of `max(1, burst / n)`; alone, a principal may use
+ *    the whole stream;
+ * 2. once both allow it, the stream limit itself (`stream#<name>`).
  *
- * The share is taken before the stream bucket on purpose: a refusal by the stream bucket then costs
- * only the caller's own share, whereas a greedy caller refused by its share never reaches the stream
- * bucket and cannot drain it for the others. Refused requests count as activity: a principal being
- * refused is exactly the one waiting for its part.
+ * A refusal gives back what the other checks of the request took, so a refused request costs nothing. The
+ * stream limit is taken only by requests within their caller limit and share: a greedy caller is refused by
+ * its own keys and never holds the stream's room, not even for the moment a give-back takes, so the share
+ * protects the stream for the others. Refused requests count as activity: a principal being refused is
+ * exactly the one waiting for its part. The refusal's `Retry-After` is the longest of the refusing checks.
  */
 export function createAdmission(options: AdmissionOptions): Admission {
   assertValidRateLimit(options.callerLimit);
   assertValidRateLimit(options.streamLimit);
   if (!(options.streamShareWindowMs > 0)) throw new RangeError('streamShareWindowMs must be positive');
-  const stream = options.streamLimit;
+  if (!(options.timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
+  const { limiter, streamLimit: stream } = options;
 
-  const refuse = (decision: RateDecision, what: string): never => {
-    throw new RateLimitedError(`Too many requests for ${what}; retry later.`, decision.retryAfterSeconds);
+  const take = async (check: Check, deadline: number): Promise<Taken> => ({
+    ...check,
+    decision: await limiter.take(check.key, check.limit, deadline),
+  });
+
+  /** Settles checks run together: every one allowed, or what they took given back and the refusal thrown. */
+  const all = async (checks: readonly Promise<Taken>[], deadline: number): Promise<Taken[]> => {
+    const settled = await Promise.allSettled(checks);
+    const allowed = settled.flatMap((result) =>
+      result.status === 'fulfilled' && result.value.decision.allowed ? [result.value] : [],
+    );
+    const failure = settled.find((result) => result.status === 'rejected');
+    const refused = settled.flatMap((result) =>
+      result.status === 'fulfilled' && !result.value.decision.allowed ? [result.value] : [],
+    );
+    if (failure === undefined && refused.length === 0) return allowed;
+    await giveBack(allowed, deadline);
+    if (failure) throw failure.reason;
+    const retryAfterSeconds = Math.max(...refused.map((taken) => taken.decision.retryAfterSeconds));
+    throw new RateLimitedError(`Too many requests for ${refused[0]!.what}; retry later.`, retryAfterSeconds);
+  };
+
+  const giveBack = async (taken: readonly Check[], deadline: number): Promise<void> => {
+    // A refusal that came at the deadline still gives back what it took, within a short grace. Best
+    // effort: a give-back that fails leaves the limit stricter for a moment, never looser.
+    const until = Math.max(deadline, options.clock.now() + GIVE_BACK_GRACE_MS);
+    await Promise.all(
+      taken.map((check) => limiter.giveBack(check.key, check.limit, until).catch(() => undefined)),
+    );
   };
 
   return {
     async admit(request: AdmissionRequest): Promise<void> {
+      const deadline = options.clock.now() + options.timeoutMs;
       const principal = callerKey(request.caller);
-      const limit = effectiveCallerLimit(request.grants ?? [], options.callerLimit);
-      const [own, active] = await Promise.all([
-        options.limiter.take(admissionKeys.caller(principal), limit),
-        options.activity.touch(
+      const own: Check = {
+        key: admissionKeys.caller(principal),
+        limit: effectiveCallerLimit(request.grants ?? [], options.callerLimit),
+        what: 'this caller',
+      };
+      const share = options.activity
+        .touch(
           admissionKeys.streamActivity(request.streamName),
           principal,
           options.streamShareWindowMs,
-        ),
-      ]);
-      if (!own.allowed) refuse(own, 'this caller');
-
-      const waiting = Math.min(Math.max(1, active), MAX_TRACKED_CALLERS);
-      const shareLimit: RateLimit = {
-        ratePerSecond: stream.ratePerSecond / waiting,
-        burst: Math.max(1, stream.burst / waiting),
-      };
-      const share = await options.limiter.take(
-        admissionKeys.streamShare(request.streamName, principal),
-        shareLimit,
-      );
-      if (!share.allowed) refuse(share, 'this stream');
-
-      const whole = await options.limiter.take(admissionKeys.stream(request.streamName), stream);
-      if (!whole.allowed) refuse(whole, 'this stream');
+          deadline,
+        )
+        .then((active) => {
+          const waiting = Math.min(Math.max(1, active), MAX_TRACKED_CALLERS);
+          const check: Check = {
+            key: admissionKeys.streamShare(request.streamName, principal),
+            limit: {
+              ratePerSecond: stream.ratePerSecond / waiting,
+              burst: Math.max(1, stream.burst / waiting),
+            },
+            what: 'this stream',
+          };
+          return take(check, deadline);
+        });
+      const first = await all([take(own, deadline), share], deadline);
+      try {
+        await all(
+          [
+            take(
+              { key: admissionKeys.stream(request.streamName), limit: stream, what: 'this stream' },
+              deadline,
+            ),
+          ],
+          deadline,
+        );
+      } catch (error) {
+        await giveBack(first, deadline);
+        throw error;
+      }
     },
   };
 }

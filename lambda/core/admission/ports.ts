@@ -1,14 +1,20 @@
 /**
  * The ports of admission: the shared state it needs, every instance of the function seeing the same
- * (the admission table in AWS and in the local stack).
+ * (the admission table in AWS and in the local stack). Every operation gets the deadline of the
+ * admission it belongs to (epoch ms): a store still answering then is given up on.
  */
 import { UpstreamUnavailableError } from '../errors';
-import type { RateDecision, RateLimit } from './token-bucket';
+import type { RateDecision, RateLimit } from './gcra';
 
-/** A token bucket per key, shared by every instance of the function. */
+/** A rate limit per key, shared by every instance of the function. */
 export interface RateLimiter {
-  /** Takes one token from the bucket of `key`. Throws AdmissionUnavailableError when the store fails. */
-  take(key: string, limit: RateLimit): Promise<RateDecision>;
+  /**
+   * Takes room for one request under `limit` at `key`: allowed, or refused with the `Retry-After` of a
+   * place in the key's queue. Throws AdmissionUnavailableError when the store fails or the deadline passes.
+   */
+  take(key: string, limit: RateLimit, deadline: number): Promise<RateDecision>;
+  /** Gives back a take that was allowed, when another check of the same request refused it. */
+  giveBack(key: string, limit: RateLimit, deadline: number): Promise<void>;
 }
 
 /** Who has been asking for something recently. */
@@ -17,7 +23,7 @@ export interface ActivityTracker {
    * Records that `member` is active under `key` now and resolves to the number of distinct members
    * active within the last `windowMs` (this one included, so at least 1).
    */
-  touch(key: string, member: string, windowMs: number): Promise<number>;
+  touch(key: string, member: string, windowMs: number, deadline: number): Promise<number>;
 }
 
 /**

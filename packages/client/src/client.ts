@@ -1,5 +1,15 @@
 import { ApiError, type ErrorCode } from './errors.js';
-import type { ApiPath, PlaybackUrl, PlaybackUrlRequest, ServiceErrorBody, StreamList } from './types.js';
+import type {
+  ApiPath,
+  ClipUrl,
+  ClipUrlRequest,
+  Images,
+  ImagesRequest,
+  PlaybackUrl,
+  PlaybackUrlRequest,
+  ServiceErrorBody,
+  StreamList,
+} from './types.js';
 
 /** How the app proves who it is. `forceRefresh` is set when the previous token was refused (401). */
 export type GetToken = (options: { forceRefresh: boolean }) => string | Promise<string>;
@@ -22,7 +32,7 @@ export interface UserClientOptions extends CommonOptions {
 export interface PartnerClientOptions extends CommonOptions {
   /**
    * A partner's API key. For partners' own servers only: a key shipped inside an app or a web page is a key
-   * everyone has. The client refuses it where a `document` exists.
+   * everyone has. The client refuses it where a `document` exists and in web workers.
    */
   apiKey: string;
   getToken?: never;
@@ -43,6 +53,18 @@ export interface KvsUrlVendingClient {
     request?: PlaybackUrlRequest,
     options?: CallOptions,
   ): Promise<PlaybackUrl>;
+  /**
+   * `POST /v1/streams/{streamName}/clip-url` (users) or its `/partner` twin: an MP4 of a past window, made
+   * and stored by the service, as a presigned download URL that lives until `expiresAt`. Needs a grant with
+   * the CLIP capability. The URL is a bearer URL: hand it to a download link, never to a log.
+   */
+  createClipUrl(stream: string, request: ClipUrlRequest, options?: CallOptions): Promise<ClipUrl>;
+  /**
+   * `POST /v1/streams/{streamName}/images` (users) or its `/partner` twin: one image every `intervalSeconds`
+   * of a past window. Needs a grant with the IMAGES capability. An image the service could not produce has
+   * an `error` at its timestamp instead of a picture.
+   */
+  createImages(stream: string, request: ImagesRequest, options?: CallOptions): Promise<Images>;
 }
 
 /** One entry per operation: the user route and the partner route, both checked against `openapi.yaml`. */
@@ -51,6 +73,14 @@ const ROUTES = {
   createPlaybackUrl: {
     user: '/v1/streams/{streamName}/playback-url',
     partner: '/partner/v1/streams/{streamName}/playback-url',
+  },
+  createClipUrl: {
+    user: '/v1/streams/{streamName}/clip-url',
+    partner: '/partner/v1/streams/{streamName}/clip-url',
+  },
+  createImages: {
+    user: '/v1/streams/{streamName}/images',
+    partner: '/partner/v1/streams/{streamName}/images',
   },
 } as const satisfies Record<string, { user: ApiPath; partner: ApiPath }>;
 
@@ -65,12 +95,21 @@ const GATEWAY_MESSAGES: Record<string, ErrorCode> = {
   'Request Too Long': 'PAYLOAD_TOO_LARGE',
 };
 
+/**
+ * True in a page (a `document`) and in a web worker: dedicated, shared and service workers all have
+ * `WorkerGlobalScope`, which neither Node.js nor its worker threads define.
+ */
+function inBrowser(): boolean {
+  const scope = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  return typeof scope.document !== 'undefined' || typeof scope.WorkerGlobalScope !== 'undefined';
+}
+
 export function createClient(options: ClientOptions): KvsUrlVendingClient {
   const partner = typeof options.apiKey === 'string';
   if (partner === (typeof options.getToken === 'function')) {
     throw new TypeError('createClient needs exactly one of getToken (users) or apiKey (partners).');
   }
-  if (partner && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+  if (partner && inBrowser()) {
     throw new TypeError(
       'An API key is for a partner server only: in a page every visitor can read it. Use getToken here.',
     );
@@ -117,6 +156,10 @@ export function createClient(options: ClientOptions): KvsUrlVendingClient {
     listStreams: (callOptions) => call<StreamList>('GET', ROUTES.listStreams, {}, undefined, callOptions),
     createPlaybackUrl: (stream, request = {}, callOptions) =>
       call<PlaybackUrl>('POST', ROUTES.createPlaybackUrl, { streamName: stream }, request, callOptions),
+    createClipUrl: (stream, request, callOptions) =>
+      call<ClipUrl>('POST', ROUTES.createClipUrl, { streamName: stream }, request, callOptions),
+    createImages: (stream, request, callOptions) =>
+      call<Images>('POST', ROUTES.createImages, { streamName: stream }, request, callOptions),
   };
 }
 

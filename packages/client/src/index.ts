@@ -20,6 +20,11 @@ export type {
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export type {
+  Capability,
+  ClipUrl,
+  ClipUrlRequest,
+  Images,
+  ImagesRequest,
   PlayableStream,
   PlaybackMode,
   PlaybackUrl,

@@ -134,7 +134,7 @@ const MAX_PLAYER_REFUSALS = 3;
  * stream has no media, and stops for good on an answer that retrying cannot change (FORBIDDEN, ...).
  */
 export function createPlaybackSession(
-  client: KvsUrlVendingClient,
+  client: Pick<KvsUrlVendingClient, 'createPlaybackUrl'>,
   options: PlaybackSessionOptions,
 ): PlaybackSession {
   const {

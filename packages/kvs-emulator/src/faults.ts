@@ -33,7 +33,10 @@ export function parseFaults(input: unknown): Faults {
   assertRecord(errorRate, 'errorRate');
   assertRecord(throttleBursts, 'throttleBursts');
   for (const [operation, value] of Object.entries(latencyMs ?? {})) {
-    if (typeof value !== 'number' || !(value >= 0)) throw new Error(`latencyMs.${operation} must be >= 0`);
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      throw new Error(`latencyMs.${operation} must be a number`);
+    }
+    if (!(value >= 0)) throw new Error(`latencyMs.${operation} must be >= 0`);
   }
   for (const [operation, value] of Object.entries(throttleBursts ?? {})) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
@@ -43,7 +46,7 @@ export function parseFaults(input: unknown): Faults {
   for (const [operation, value] of Object.entries(errorRate ?? {})) {
     const { rate, error } = (value ?? {}) as { rate?: unknown; error?: unknown };
     if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
-      throw new Error(`errorRate.${operation}.rate must be between 0 and 1`);
+      throw new Error(`errorRate.${operation}.rate must be a number from 0 to 1`);
     }
     if (typeof error !== 'string' || !(error in INJECTABLE_ERRORS)) {
       throw new Error(

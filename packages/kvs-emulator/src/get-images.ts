@@ -18,7 +18,7 @@ import {
   type StreamReference,
 } from './request-input';
 import { clientLimitExceeded, invalidArgument, ServiceError } from './service-error';
-import type { ImageFormat, ImageRequest } from './still-renderer';
+import type { Base64Image, ImageFormat, ImageRequest } from './still-renderer';
 import type { EmulatedStream } from './stream-registry';
 import { dedupe, sourceTimeMs, type ArchivedFragment, type TimestampSource } from './timeline';
 
@@ -174,7 +174,7 @@ function clipOffsetsMs(durationsMs: readonly number[]): number[] {
   });
 }
 
-export function getImages(state: EmulatorState, input: Input): Record<string, unknown> {
+export async function getImages(state: EmulatorState, input: Input): Promise<Record<string, unknown>> {
   const nowMs = state.clock();
   const request = parseRequest(input);
   if (
@@ -225,28 +225,30 @@ export function getImages(state: EmulatorState, input: Input): Record<string, un
   const offsetsMs = clipOffsetsMs(clip?.fragmentDurationsMs ?? []);
   const originalSize = stills ? { width: stills.width, height: stills.height } : undefined;
 
-  const images = times.map((atMs) => {
-    const fragment = timeline ? fragmentAt(fragments, request.source, atMs) : undefined;
-    let error: ImageError | undefined;
-    let content: string | undefined;
-    if (!fragment) error = 'NO_MEDIA';
-    else if (!pictured || !stills || !originalSize) error = 'MEDIA_ERROR';
-    else {
-      const clipMs = (offsetsMs[fragment.clipIndex] ?? 0) + (atMs - sourceTimeMs(fragment, request.source));
-      const index = Math.min(stills.jpegs.length - 1, Math.floor(clipMs / stills.intervalMs));
-      const imageRequest: ImageRequest = {
-        ...(request.size ?? originalSize),
-        format: request.format,
-        jpegQuality: request.jpegQuality,
+  const images = await Promise.all(
+    times.map(async (atMs) => {
+      const fragment = timeline ? fragmentAt(fragments, request.source, atMs) : undefined;
+      let error: ImageError | undefined;
+      let content: Base64Image | undefined;
+      if (!fragment) error = 'NO_MEDIA';
+      else if (!pictured || !stills || !originalSize) error = 'MEDIA_ERROR';
+      else {
+        const clipMs = (offsetsMs[fragment.clipIndex] ?? 0) + (atMs - sourceTimeMs(fragment, request.source));
+        const index = Math.min(stills.jpegs.length - 1, Math.floor(clipMs / stills.intervalMs));
+        const imageRequest: ImageRequest = {
+          ...(request.size ?? originalSize),
+          format: request.format,
+          jpegQuality: request.jpegQuality,
+        };
+        content = await state.stills.render(stills.jpegs[index]!, imageRequest);
+      }
+      return {
+        TimeStamp: atMs / 1000,
+        ...(error === undefined ? {} : { Error: error }),
+        ...(content === undefined ? {} : { ImageContent: content }),
       };
-      content = state.stills.render(stills.jpegs[index]!, imageRequest).toString('base64');
-    }
-    return {
-      TimeStamp: atMs / 1000,
-      ...(error === undefined ? {} : { Error: error }),
-      ...(content === undefined ? {} : { ImageContent: content }),
-    };
-  });
+    }),
+  );
   return {
     Images: images,
     ...(last + 1 < count ? { NextToken: encodeToken(last + 1, fingerprint) } : {}),

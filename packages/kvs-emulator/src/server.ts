@@ -18,7 +18,11 @@ import type { Input } from './request-input';
 import { injectedError, ServiceError } from './service-error';
 import { verifySigV4, type LocalCredentials } from './sigv4-verifier';
 
-type JsonOperation = (state: EmulatorState, input: Input, dataEndpoint: string) => Record<string, unknown>;
+type JsonOperation = (
+  state: EmulatorState,
+  input: Input,
+  dataEndpoint: string,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 const CONTROL_PLANE: Readonly<Record<string, { name: string; run: JsonOperation }>> = {
   '/createStream': { name: 'CreateStream', run: createStream },
@@ -193,7 +197,7 @@ async function handleApi(
       response.end(Buffer.from(clip.body));
       return;
     }
-    sendJson(response, 200, operation.run(dependencies.state, input, dataEndpoint), headers);
+    sendJson(response, 200, await operation.run(dependencies.state, input, dataEndpoint), headers);
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
     dependencies.counters.increment(`${operation?.name ?? 'Unknown'}:${error.errorType}`);
@@ -201,11 +205,40 @@ async function handleApi(
   }
 }
 
+const ORIGIN = 'http://emulator.invalid';
+
+/**
+ * The request target as a URL, or undefined when it is not one the service could have: an origin-form
+ * target must be a path that starts with exactly one slash (`//[` or `//name/x` would read as a host),
+ * an absolute-form one must parse on its own; `*` and anything else are refused.
+ */
+function requestTargetUrl(target: string): URL | undefined {
+  try {
+    if (target.startsWith('/')) return target.startsWith('//') ? undefined : new URL(`${ORIGIN}${target}`);
+    return /^https?:\/\//i.test(target) ? new URL(target) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The request listener of the emulator's HTTP server. */
 export function createRequestListener(dependencies: ServerDependencies) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     const headers = { 'x-amzn-requestid': randomUUID() };
-    const url = new URL(request.url ?? '/', 'http://emulator.invalid');
+    const url = requestTargetUrl(request.url ?? '/');
+    if (url === undefined) {
+      dependencies.counters.increment('InvalidRequestTarget');
+      sendJson(
+        response,
+        400,
+        { message: 'The request target is not a valid path.' },
+        {
+          ...headers,
+          'x-amzn-errortype': 'InvalidRequestTarget',
+        },
+      );
+      return;
+    }
     const route = async (): Promise<void> => {
       if (url.pathname.startsWith(ADMIN_PREFIX)) {
         return handleAdmin(dependencies, request, response, url.pathname, headers);

@@ -52,6 +52,36 @@ const invalidSignature = (): ServiceError =>
     true,
   );
 
+/** How far a signing date may be from the real time, before or after, as AWS allows. */
+export const MAX_SIGNATURE_SKEW_MS = 5 * 60_000;
+
+const amzDateOf = (ms: number): string => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+
+/**
+ * AWS refuses a signature made more than five minutes before or after its own time, with these messages.
+ * Real time, not the emulator's injectable clock: the SDKs, the CLI and boto3 sign with the machine's clock
+ * whatever the emulator's streams pretend the time is.
+ */
+function assertSigningDateCurrent(amzDate: string, signingMs: number, nowMs: number): void {
+  const now = amzDateOf(nowMs);
+  if (signingMs < nowMs - MAX_SIGNATURE_SKEW_MS) {
+    throw new ServiceError(
+      'InvalidSignatureException',
+      403,
+      `Signature expired: ${amzDate} is now earlier than ${amzDateOf(nowMs - MAX_SIGNATURE_SKEW_MS)} (${now} - 5 min.)`,
+      true,
+    );
+  }
+  if (signingMs > nowMs + MAX_SIGNATURE_SKEW_MS) {
+    throw new ServiceError(
+      'InvalidSignatureException',
+      403,
+      `Signature not yet current: ${amzDate} is still later than ${amzDateOf(nowMs + MAX_SIGNATURE_SKEW_MS)} (${now} + 5 min.)`,
+      true,
+    );
+  }
+}
+
 function parseAmzDate(value: string): Date | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!match) return undefined;
@@ -66,12 +96,14 @@ function single(value: string | string[] | undefined): string | undefined {
 /**
  * Verifies an AWS Signature Version 4 by signing the request again, over exactly the headers the caller
  * signed, with the configured credentials; the signatures are compared in constant time. Throws the
- * service's 403 errors. Returns the region of the credential scope.
+ * service's 403 errors, among them a signing date more than five minutes from `nowMs` (real time). Returns
+ * the region of the credential scope.
  */
 export async function verifySigV4(
   request: SignedRequest,
   credentials: LocalCredentials,
   service = 'kinesisvideo',
+  nowMs = Date.now(),
 ): Promise<string> {
   const match = AUTHORIZATION.exec(single(request.headers.authorization) ?? '');
   if (!match) throw unrecognizedClient();
@@ -88,6 +120,7 @@ export async function verifySigV4(
   const amzDate = single(request.headers['x-amz-date']) ?? '';
   const signingDate = parseAmzDate(amzDate);
   if (scopeService !== service || !signingDate || !amzDate.startsWith(scopeDate)) throw invalidSignature();
+  assertSigningDateCurrent(amzDate, signingDate.getTime(), nowMs);
 
   const signedHeaderNames = signedHeaderList.split(';');
   const headers: Record<string, string> = {};

@@ -132,12 +132,15 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
     port,
     region,
     credentials,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
+    stop: async () => {
+      const stills = state.stills.close();
+      await new Promise<void>((resolve, reject) => {
         delays.cancelAll();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await stills;
+    },
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
     setFaults: (next) => faults.set(next),

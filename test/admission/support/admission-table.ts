@@ -30,15 +30,23 @@ export interface RunningDynalite {
   admin: DynamoDBClient;
   /** Requests the server refused (400: failed conditions, among others) since start. */
   refusedRequests(): number;
+  /** Requests per operation (`GetItem`, `UpdateItem`, ...) since start, the test's own included. */
+  operations(): Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
 export async function startDynalite(): Promise<RunningDynalite> {
   const server = dynalite({ createTableMs: 0 });
   let failures = 0;
+  const operations: Record<string, number> = {};
   server.on(
     'request',
-    (_req: unknown, res: { on(event: string, cb: () => void): void; statusCode: number }) => {
+    (
+      req: { headers: Record<string, string | undefined> },
+      res: { on(event: string, cb: () => void): void; statusCode: number },
+    ) => {
+      const operation = req.headers['x-amz-target']?.split('.')[1];
+      if (operation) operations[operation] = (operations[operation] ?? 0) + 1;
       res.on('finish', () => {
         if (res.statusCode === 400) failures += 1;
       });
@@ -51,6 +59,7 @@ export async function startDynalite(): Promise<RunningDynalite> {
     endpoint,
     admin,
     refusedRequests: () => failures,
+    operations: () => ({ ...operations }),
     stop: async () => {
       admin.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -335,6 +335,77 @@ describe('the local S3 server', () => {
       ]);
     });
 
+    it('refuse x-amz-* headers the signature does not cover, as S3 does (HeadersNotSigned)', async () => {
+      const url = await presign('caller-a/clip 1.mp4');
+      const plain = await get(url);
+      const withHeader = await get(url, { headers: { 'x-amz-server-side-encryption': 'AES256' } });
+      // The same with an Authorization header: signed over host and the payload hash, then one more added.
+      const signer = new SignatureV4({
+        credentials: s3.clientConfig.credentials,
+        region: s3.clientConfig.region,
+        service: 's3',
+        sha256: NodeSha256,
+        uriEscapePath: false,
+      });
+      const endpoint = new URL(s3.endpoint);
+      const signed = await signer.sign({
+        method: 'GET',
+        protocol: 'http:',
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: `/${s3.bucket}/caller-a/clip%201.mp4`,
+        headers: { host: endpoint.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      });
+      const headerUrl = `${s3.endpoint}/${s3.bucket}/caller-a/clip%201.mp4`;
+      const signedOnly = await get(headerUrl, { headers: signed.headers });
+      const added = await get(headerUrl, { headers: { ...signed.headers, 'x-amz-meta-added': 'yes' } });
+
+      expect([plain.status, signedOnly.status]).toEqual([200, 200]);
+      for (const refused of [withHeader, added]) {
+        expect(refused.status).toBe(403);
+        expect(s3Error(refused.body)).toEqual({
+          code: 'AccessDenied',
+          message: 'There were headers present in the request which were not signed',
+        });
+      }
+      expect(withHeader.body).toContain('<HeadersNotSigned>x-amz-server-side-encryption</HeadersNotSigned>');
+      expect(added.body).toContain('<HeadersNotSigned>x-amz-meta-added</HeadersNotSigned>');
+    });
+
+    it('read `+` in the query as a space and %2B as a plus, as S3 does, so a URL cannot change under its signature', async () => {
+      const spaced = await presign(
+        'caller-a/clip 1.mp4',
+        {},
+        {
+          ResponseContentDisposition: 'attachment; filename="door bell.mp4"',
+        },
+      );
+      const plus = await presign(
+        'caller-a/clip 1.mp4',
+        {},
+        {
+          ResponseContentDisposition: 'attachment; filename="a+b.mp4"',
+        },
+      );
+      expect(spaced).toContain('door%20bell');
+      expect(plus).toContain('a%2Bb');
+
+      // A space written `+` (form encoding) is the same URL; a plus turned into `+` is not.
+      const spacedAsPlus = await get(spaced.replace('door%20bell', 'door+bell'));
+      const plusAsIs = await get(plus);
+      const plusTampered = await get(plus.replace('a%2Bb', 'a+b'));
+
+      expect([spacedAsPlus.status, spacedAsPlus.headers.get('content-disposition')]).toEqual([
+        200,
+        'attachment; filename="door bell.mp4"',
+      ]);
+      expect([plusAsIs.status, plusAsIs.headers.get('content-disposition')]).toEqual([
+        200,
+        'attachment; filename="a+b.mp4"',
+      ]);
+      expect([plusTampered.status, s3Error(plusTampered.body).code]).toEqual([403, 'SignatureDoesNotMatch']);
+    });
+
     it('answer a HEAD with the status alone', async () => {
       const url = new URL(
         await getSignedUrl(client, new HeadObjectCommand({ Bucket: s3.bucket, Key: 'caller-a/clip 1.mp4' })),

@@ -72,7 +72,6 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
   }
   const tsStarts = source.tsSegments.map((segment) => firstVideoDecodeTime(segment));
   const counterStarts = continuityCounterStarts(source.tsSegments);
-  const combinedInit = buildInitSegment([...tracks.values()].map((t) => t.parts));
 
   const track = (trackNumber: number) => {
     const found = tracks.get(trackNumber);
@@ -121,12 +120,30 @@ export function createFragmentedClip(source: FragmentedClipSource): MediaClip {
       return shifted;
     },
     clip: (fragments) => {
-      const parts: Uint8Array[] = [combinedInit];
+      // A clip is a file of its own: its timeline starts at zero, and its moov says how long it is (mehd),
+      // so a player shows 0:00 to the clip's length rather than the stream's hours of archive before it.
+      const originMs = fragments[0]?.startMs ?? 0;
+      const lastFragment = fragments[fragments.length - 1];
+      const lengthMs =
+        lastFragment === undefined
+          ? 0
+          : lastFragment.startMs - originMs + (source.fragmentDurationsMs[lastFragment.clipIndex] ?? 0);
+      const parts: Uint8Array[] = [
+        buildInitSegment(
+          [...tracks.values()].map((t) => t.parts),
+          { fragmentDurationMs: lengthMs },
+        ),
+      ];
       // mfhd sequence numbers must increase moof after moof within one file.
       let sequenceNumber = 1;
       for (const fragment of fragments) {
         for (const trackNumber of tracks.keys()) {
-          const bytes = fragmentOf(trackNumber, fragment.clipIndex, sequenceNumber, fragment.startMs);
+          const bytes = fragmentOf(
+            trackNumber,
+            fragment.clipIndex,
+            sequenceNumber,
+            fragment.startMs - originMs,
+          );
           if (!bytes) continue;
           parts.push(bytes);
           sequenceNumber += countMoofs(bytes);

@@ -161,18 +161,48 @@ export function readInitTrack(init: Uint8Array, trackId: number): InitTrackParts
   return { ftyp, mvhd, trak, trex, timescale: mediaTimescale(trak) };
 }
 
-/** `ftyp` + `moov` holding the given tracks (already numbered), fragmented (`mvex`/`trex`). */
-export function buildInitSegment(tracks: readonly InitTrackParts[]): Uint8Array {
+/**
+ * `ftyp` + `moov` holding the given tracks (already numbered), fragmented (`mvex`/`trex`). With
+ * `fragmentDurationMs` the `mvex` starts with a `mehd` (version 1) declaring the whole movie's length, as
+ * a file of known length (a clip) does: players and ffprobe read a fragmented file's duration from it.
+ */
+export function buildInitSegment(
+  tracks: readonly InitTrackParts[],
+  options: { readonly fragmentDurationMs?: number } = {},
+): Uint8Array {
   const first = tracks[0];
   if (!first) throw new Error('An init segment needs at least one track');
   const nextTrackId = Math.max(...tracks.map((t) => trackIdOf(t.trak))) + 1;
   const mvhd = first.mvhd.slice();
   // next_track_ID is the last field of mvhd, whatever its version.
   viewOf(mvhd).setUint32(mvhd.length - 4, nextTrackId);
+  const mehd =
+    options.fragmentDurationMs === undefined
+      ? []
+      : [
+          writeFullBox(
+            'mehd',
+            1,
+            0,
+            packUints([[8, BigInt(Math.round((options.fragmentDurationMs * movieTimescale(mvhd)) / 1000))]]),
+          ),
+        ];
   return concatBytes([
     first.ftyp,
-    writeBox('moov', mvhd, ...tracks.map((t) => t.trak), writeBox('mvex', ...tracks.map((t) => t.trex))),
+    writeBox(
+      'moov',
+      mvhd,
+      ...tracks.map((t) => t.trak),
+      writeBox('mvex', ...mehd, ...tracks.map((t) => t.trex)),
+    ),
   ]);
+}
+
+/** The timescale of a `mvhd` box (its bytes, header included). */
+function movieTimescale(mvhd: Uint8Array): number {
+  // After size, type, version and flags: creation and modification times (4 bytes each in version 0,
+  // 8 in version 1), then the timescale.
+  return viewOf(mvhd).getUint32(mvhd[8] === 1 ? 28 : 20);
 }
 
 export function mediaTimescale(trakOrInit: Uint8Array): number {

@@ -105,13 +105,27 @@ describe('the AWS CLI and boto3 against the emulator', () => {
     expect(playlist.status).toBe(200);
     expect(await playlist.text()).toContain('#EXT-X-STREAM-INF');
 
+    const listEndpoint = JSON.parse(
+      (
+        await aws([
+          'kinesisvideo',
+          'get-data-endpoint',
+          '--endpoint-url',
+          endpoint,
+          '--stream-name',
+          'front-door',
+          '--api-name',
+          'LIST_FRAGMENTS',
+        ])
+      ).stdout,
+    ) as { DataEndpoint: string };
     const page = JSON.parse(
       (
         await aws([
           'kinesis-video-archived-media',
           'list-fragments',
           '--endpoint-url',
-          DataEndpoint,
+          listEndpoint.DataEndpoint,
           '--stream-name',
           'front-door',
           '--max-results',

@@ -26,6 +26,8 @@ async function clipVideo(
   return {
     bytes: bytes.length,
     fragments: moofs.length,
+    /** The clip's length as its moov declares it (mehd). */
+    declaredMs: (Number(file.moov.mvex!.mehd!.fragment_duration) * 1000) / file.moov.mvhd.timescale,
     firstDecodeMs:
       (Number(moofs[0]!.trafs.find((traf) => traf.tfhd.track_id === video.id)!.tfdt.baseMediaDecodeTime) *
         1000) /
@@ -70,8 +72,10 @@ describe('GetClip keeps the service limits', () => {
     // 900 two-second fragments lie in the range: the clip holds the first 200 (400 s).
     expect(clip.fragments).toBe(200);
     expect(next.fragments).toBe(200);
-    // The next call picks up where the first stopped: a caller pages a long range this way.
-    expect(next.firstDecodeMs - clip.firstDecodeMs).toBe(400_000);
+    // Each clip is a file of its own, from 0:00, and says how long it is: a caller pages a long range by
+    // asking again from StartTimestamp plus that length.
+    expect([clip.firstDecodeMs, next.firstDecodeMs]).toEqual([0, 0]);
+    expect([clip.declaredMs, next.declaredMs]).toEqual([400_000, 400_000]);
   });
 
   it('counts a fragment the producer sent twice once', async () => {

@@ -26,6 +26,12 @@ const SECOND_MS = 1000;
  */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Yields to the event loop until `done` holds, a bounded number of times (no wall-clock waits). */
+async function until(done: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 100_000 && !done(); turn += 1) await settle();
+  if (!done()) throw new Error('condition never held');
+}
+
 function bytesOf(image: Image): Uint8Array {
   if (image.ImageContent === undefined) throw new Error(`no image at ${image.TimeStamp?.toISOString()}`);
   return new Uint8Array(Buffer.from(image.ImageContent, 'base64'));
@@ -398,6 +404,31 @@ describe('GetImages over HTTP with the real SDK client', () => {
       GetImages: 2,
       'GetImages:InvalidArgumentException': 1,
     });
+  });
+
+  it('keeps answering other calls while it makes large images', async () => {
+    const order: string[] = [];
+    const countBefore = harness.emulator.counters().GetImages ?? 0;
+    // Two 3840x2160 PNGs no other test asked for: far more pixel work than a DescribeStream round trip.
+    const large = images({
+      StartTimestamp: at(START_MS - 9 * MINUTE_MS),
+      EndTimestamp: at(START_MS - 9 * MINUTE_MS + SECOND_MS),
+      Format: 'PNG',
+      WidthPixels: 3840,
+      HeightPixels: 2160,
+    }).then((answer) => {
+      order.push('GetImages');
+      return answer;
+    });
+    await until(() => (harness.emulator.counters().GetImages ?? 0) > countBefore);
+
+    await harness.kvs.send(new DescribeStreamCommand({ StreamName: 'front-door' }));
+    order.push('DescribeStream');
+    const { Images } = await large;
+
+    expect(order).toEqual(['DescribeStream', 'GetImages']);
+    expect(Images).toHaveLength(2);
+    expect(pngHeaderSize(bytesOf(Images![0]!))).toEqual({ width: 3840, height: 2160 });
   });
 });
 

@@ -5,7 +5,10 @@ import {
   type GetHLSStreamingSessionURLInput,
   type KinesisVideoArchivedMediaClient,
 } from '@aws-sdk/client-kinesis-video-archived-media';
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import {
   at,
   fetchBytes,
@@ -24,6 +27,15 @@ import { firstPts, parseMp4, topLevelBoxTypes } from './support/mp4';
 
 const VIDEO_TIMESCALE = loadFixtureClip().tracks[0]!.timescale;
 const USER_SAMPLE = resolve(__dirname, '../../fixtures/user-sample.mp4');
+
+function ffprobeAvailable(): boolean {
+  try {
+    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('KVS emulator media served through playlists', () => {
   let harness: Harness;
@@ -195,6 +207,59 @@ describe('KVS emulator media served through playlists', () => {
     const videoId = info.videoTracks[0]!.id;
     const videoMoofs = file.moofs.filter((moof) => moof.trafs.some((traf) => traf.tfhd.track_id === videoId));
     expect(videoMoofs).toHaveLength(5);
+  });
+
+  it('answers GetClip as a fragmented MP4 whose timeline starts at zero and whose moov says its length (mehd)', async () => {
+    const { Payload } = await media.send(
+      new GetClipCommand({
+        StreamName: 'front-door',
+        ClipFragmentSelector: {
+          FragmentSelectorType: 'SERVER_TIMESTAMP',
+          TimestampRange: {
+            StartTimestamp: at(START_MS - 10 * MINUTE_MS),
+            EndTimestamp: at(START_MS - 10 * MINUTE_MS + 30_000),
+          },
+        },
+      }),
+    );
+    const bytes = await Payload!.transformToByteArray();
+
+    const { file, errors } = parseMp4(bytes);
+    const movie = file.moov;
+    const videoId = file.getInfo().videoTracks[0]!.id;
+    const videoTrafs = file.moofs.flatMap((moof) =>
+      moof.trafs.filter((traf) => traf.tfhd.track_id === videoId),
+    );
+    const videoTimescale = movie.traks.find((trak) => trak.tkhd.track_id === videoId)!.mdia.mdhd.timescale;
+    const lastTraf = videoTrafs[videoTrafs.length - 1]!;
+    const lastRunTicks = lastTraf.truns.reduce(
+      (sum, trun) => sum + trun.sample_duration.reduce((total, duration) => total + duration, 0),
+      0,
+    );
+    const videoEndSeconds = (Number(lastTraf.tfdt.baseMediaDecodeTime) + lastRunTicks) / videoTimescale;
+    const declaredSeconds = Number(movie.mvex!.mehd!.fragment_duration) / movie.mvhd.timescale;
+
+    expect(errors).toEqual([]);
+    expect(topLevelBoxTypes(bytes).filter((type) => type === 'moof').length).toBeGreaterThan(1);
+    expect(Number(videoTrafs[0]!.tfdt.baseMediaDecodeTime)).toBe(0);
+    // The fragments whose server timestamps fall in the 30 s range: about 30 s of video, declared as such.
+    expect(declaredSeconds).toBeGreaterThan(26);
+    expect(declaredSeconds).toBeLessThan(34);
+    expect(Math.abs(declaredSeconds - videoEndSeconds)).toBeLessThan(0.1);
+    if (ffprobeAvailable()) {
+      const path = join(mkdtempSync(join(tmpdir(), 'kvs-clip-')), 'clip.mp4');
+      writeFileSync(path, bytes);
+      const probed = JSON.parse(
+        execFileSync(
+          'ffprobe',
+          ['-v', 'error', '-show_entries', 'format=start_time,duration', '-of', 'json', path],
+          { encoding: 'utf8' },
+        ),
+      ) as { format: { start_time: string; duration: string } };
+      rmSync(dirname(path), { recursive: true, force: true });
+      expect(Number(probed.format.start_time)).toBe(0);
+      expect(Math.abs(Number(probed.format.duration) - declaredSeconds)).toBeLessThan(0.1);
+    }
   });
 
   it('plays a stream loaded from a user MP4 file', async () => {

@@ -165,13 +165,28 @@ describe('KVS emulator faults, counters and endpoint rotation', () => {
     expect(results).toEqual(['ok', 'ok', 'ok']);
   });
 
-  it('refuses an invalid fault configuration with 400', async () => {
-    const response = await admin('faults', {
-      method: 'PUT',
-      body: JSON.stringify({ errorRate: { ListStreams: { rate: 2, error: 'Boom' } } }),
-    });
+  it.each([
+    [
+      { errorRate: { ListStreams: { rate: 2, error: 'InternalFailure' } } },
+      'errorRate.ListStreams.rate must be a number from 0 to 1',
+    ],
+    [
+      { errorRate: { ListStreams: { rate: '0.5', error: 'InternalFailure' } } },
+      'errorRate.ListStreams.rate must be a number from 0 to 1',
+    ],
+    [
+      { errorRate: { ListStreams: { rate: 0.5, error: 'Boom' } } },
+      'errorRate.ListStreams.error must be one of InternalFailure, ServiceUnavailable, ClientLimitExceeded',
+    ],
+    [{ latencyMs: { ListStreams: 'slow' } }, 'latencyMs.ListStreams must be a number'],
+    [{ latencyMs: { ListStreams: null } }, 'latencyMs.ListStreams must be a number'],
+    [{ latencyMs: { ListStreams: -1 } }, 'latencyMs.ListStreams must be >= 0'],
+    [{ throttleBursts: { ListStreams: '3' } }, 'throttleBursts.ListStreams must be a non-negative integer'],
+  ])('refuses the fault configuration %j with 400 and says why', async (faults, message) => {
+    const response = await admin('faults', { method: 'PUT', body: JSON.stringify(faults) });
 
     expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message });
   });
 
   it('delays an operation by the injected latency', async () => {

@@ -30,7 +30,7 @@ describe('KVS emulator signature verification', () => {
       maxAttempts: 1,
     });
 
-  const signedListStreams = async (service = 'kinesisvideo') => {
+  const signedListStreams = async (service = 'kinesisvideo', signingDate = new Date()) => {
     const url = new URL(`${harness.emulator.endpoint}/listStreams`);
     const body = '{}';
     const signer = new SignatureV4({
@@ -39,16 +39,19 @@ describe('KVS emulator signature verification', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       sha256: Sha256,
     });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query: {},
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-    });
+    const signed = await signer.sign(
+      {
+        method: 'POST',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/json' },
+        body,
+      },
+      { signingDate },
+    );
     return { url, headers: signed.headers as Record<string, string> };
   };
 
@@ -108,6 +111,56 @@ describe('KVS emulator signature verification', () => {
 
     const response = await fetch(url, { method: 'POST', headers, body: '{}' });
 
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+  });
+
+  const MINUTE_MS = 60_000;
+
+  it.each([
+    [
+      'five years ago',
+      -5 * 365 * 24 * 60 * MINUTE_MS,
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+    ],
+    ['six minutes ago', -6 * MINUTE_MS, /^Signature expired: /],
+    [
+      'six minutes ahead',
+      6 * MINUTE_MS,
+      /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/,
+    ],
+    ['three days ahead', 3 * 24 * 60 * MINUTE_MS, /^Signature not yet current: /],
+  ])(
+    'refuses a request signed %s, by the real clock, with InvalidSignatureException',
+    async (_, skewMs, message) => {
+      const { url, headers } = await signedListStreams('kinesisvideo', new Date(Date.now() + skewMs));
+
+      const response = await fetch(url, { method: 'POST', headers, body: '{}' });
+
+      expect(response.status).toBe(403);
+      expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+      expect(((await response.json()) as { message: string }).message).toMatch(message);
+    },
+  );
+
+  it.each([
+    ['four minutes ago', -4 * MINUTE_MS],
+    ['four minutes ahead', 4 * MINUTE_MS],
+  ])('accepts a request signed %s: AWS allows five minutes of skew', async (_, skewMs) => {
+    const { url, headers } = await signedListStreams('kinesisvideo', new Date(Date.now() + skewMs));
+
+    const response = await fetch(url, { method: 'POST', headers, body: '{}' });
+
+    expect(response.status).toBe(200);
+  });
+
+  it("checks the signing date against real time, not the emulator's clock", async () => {
+    const emulatorNow = harness.emulator.now();
+    const { url, headers } = await signedListStreams('kinesisvideo', new Date(emulatorNow));
+
+    const response = await fetch(url, { method: 'POST', headers, body: '{}' });
+
+    expect(Math.abs(emulatorNow - Date.now())).toBeGreaterThan(5 * MINUTE_MS);
     expect(response.status).toBe(403);
     expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
   });

@@ -1,6 +1,7 @@
 import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { resize, StillRenderer } from '../../src/still-renderer';
+import { resize } from '../../src/still-image';
+import { StillRenderer } from '../../src/still-renderer';
 
 function solid(width: number, height: number, rgba: [number, number, number, number]) {
   const data = new Uint8Array(width * height * 4);
@@ -63,31 +64,38 @@ describe('resize', () => {
 
 describe('StillRenderer', () => {
   const still = new Uint8Array(encodeJpeg(solid(64, 36, [20, 160, 220, 255]), 95).data);
+  const renderers: StillRenderer[] = [];
+  const renderer = (...options: ConstructorParameters<typeof StillRenderer>): StillRenderer => {
+    const made = new StillRenderer(...options);
+    renderers.push(made);
+    return made;
+  };
 
-  it('encodes a JPEG of the requested size whose quality setting changes its bytes', () => {
-    const renderer = new StillRenderer();
+  afterAll(async () => {
+    await Promise.all(renderers.map((made) => made.close()));
+  });
+
+  it('encodes a JPEG of the requested size whose quality setting changes its bytes', async () => {
+    const stills = renderer();
     const detailed = new Uint8Array(encodeJpeg(stripes(64, 36), 95).data);
 
-    const best = renderer.render(detailed, { width: 64, height: 36, format: 'JPEG', jpegQuality: 100 });
-    const worst = renderer.render(detailed, { width: 64, height: 36, format: 'JPEG', jpegQuality: 1 });
+    const best = await stills.render(detailed, { width: 64, height: 36, format: 'JPEG', jpegQuality: 100 });
+    const worst = await stills.render(detailed, { width: 64, height: 36, format: 'JPEG', jpegQuality: 1 });
     const small = decodeJpeg(
-      renderer.render(still, { width: 32, height: 18, format: 'JPEG', jpegQuality: 80 }),
-      {
-        useTArray: true,
-      },
+      (await stills.render(still, { width: 32, height: 18, format: 'JPEG', jpegQuality: 80 })).bytes(),
+      { useTArray: true },
     );
 
-    expect(worst.length).toBeLessThan(best.length);
+    expect(worst.bytes().length).toBeLessThan(best.bytes().length);
+    expect(best.ascii.toString('latin1')).toBe(best.bytes().toString('base64'));
     expect([small.width, small.height]).toEqual([32, 18]);
     const [r, g, b] = pixel(small, 16, 9);
     expect(Math.abs(r! - 20) + Math.abs(g! - 160) + Math.abs(b! - 220)).toBeLessThan(20);
   });
 
-  it('encodes an RGB PNG of the requested size', () => {
-    const renderer = new StillRenderer();
-
+  it('encodes an RGB PNG of the requested size', async () => {
     const png = PNG.sync.read(
-      renderer.render(still, { width: 7, height: 50, format: 'PNG', jpegQuality: 80 }),
+      (await renderer().render(still, { width: 7, height: 50, format: 'PNG', jpegQuality: 80 })).bytes(),
     );
 
     expect([png.width, png.height]).toEqual([7, 50]);
@@ -96,13 +104,50 @@ describe('StillRenderer', () => {
     expect(Math.abs(r! - 20) + Math.abs(g! - 160) + Math.abs(b! - 220)).toBeLessThan(20);
   });
 
-  it('serves a repeated request from its cache and stays within its byte budget', () => {
-    const renderer = new StillRenderer(1);
-    const cached = new StillRenderer();
+  it('serves a repeated request from its cache and stays within its byte budget', async () => {
+    const tiny = renderer(1);
+    const cached = renderer();
     const request = { width: 16, height: 9, format: 'PNG', jpegQuality: 80 } as const;
 
-    expect(cached.render(still, request)).toBe(cached.render(still, request));
+    expect(await cached.render(still, request)).toBe(await cached.render(still, request));
     // A budget smaller than any image keeps nothing: every call encodes anew.
-    expect(renderer.render(still, request)).not.toBe(renderer.render(still, request));
+    expect(await tiny.render(still, request)).not.toBe(await tiny.render(still, request));
+  });
+
+  it('makes an image asked for twice at once only once', async () => {
+    const stills = renderer(1);
+    const request = { width: 16, height: 9, format: 'JPEG', jpegQuality: 80 } as const;
+
+    const [first, second] = await Promise.all([stills.render(still, request), stills.render(still, request)]);
+
+    expect(first).toBe(second);
+  });
+
+  it('renders on worker threads: the event loop keeps turning while a large image is made', async () => {
+    const stills = renderer();
+    const request = { width: 3840, height: 2160, format: 'PNG', jpegQuality: 80 } as const;
+    let turns = 0;
+    let rendering = true;
+    const spin = (): void => {
+      turns += 1;
+      if (rendering) setImmediate(spin);
+    };
+
+    setImmediate(spin);
+    const image = await stills.render(still, request);
+    rendering = false;
+
+    expect(PNG.sync.read(image.bytes()).width).toBe(3840);
+    // Rendered on this thread, the image would have come back within one turn of the loop.
+    expect(turns).toBeGreaterThan(1);
+  });
+
+  it('refuses images once closed', async () => {
+    const stills = renderer();
+    await stills.close();
+
+    await expect(
+      stills.render(still, { width: 8, height: 8, format: 'PNG', jpegQuality: 80 }),
+    ).rejects.toThrow('The emulator stopped.');
   });
 });

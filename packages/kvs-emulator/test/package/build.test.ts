@@ -121,6 +121,33 @@ describe('the built package', () => {
     expect(JSON.parse(stdout)).toEqual({ counters: 200, time: 200, quota: 25 });
   });
 
+  it('makes GetImages pictures on its worker threads from the compiled files, without tsx', async () => {
+    const script = `
+      const { KinesisVideoClient, GetDataEndpointCommand } = require('@aws-sdk/client-kinesis-video');
+      const { KinesisVideoArchivedMediaClient, GetImagesCommand } = require('@aws-sdk/client-kinesis-video-archived-media');
+      const { startKvsEmulator } = require(${JSON.stringify(outDir)});
+      startKvsEmulator({ port: 0 }).then(async (emulator) => {
+        const options = { region: emulator.region, credentials: emulator.credentials };
+        const kvs = new KinesisVideoClient({ ...options, endpoint: emulator.endpoint });
+        const { DataEndpoint } = await kvs.send(
+          new GetDataEndpointCommand({ StreamName: 'front-door', APIName: 'GET_IMAGES' }));
+        const media = new KinesisVideoArchivedMediaClient({ ...options, endpoint: DataEndpoint });
+        const at = emulator.now() - 120000;
+        const { Images } = await media.send(new GetImagesCommand({
+          StreamName: 'front-door', ImageSelectorType: 'SERVER_TIMESTAMP', Format: 'PNG',
+          StartTimestamp: new Date(at), EndTimestamp: new Date(at), WidthPixels: 64, HeightPixels: 36 }));
+        const png = Buffer.from(Images[0].ImageContent, 'base64');
+        process.stdout.write(JSON.stringify({
+          signature: png.subarray(1, 4).toString('latin1'), width: png.readUInt32BE(16) }));
+        kvs.destroy();
+        media.destroy();
+        await emulator.stop();
+      });`;
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: workDir, timeout: 60_000 });
+    expect(existsSync(join(outDir, 'lib', 'still-worker.js'))).toBe(true);
+    expect(JSON.parse(stdout)).toEqual({ signature: 'PNG', width: 64 });
+  });
+
   it('its CLI starts, prints where it listens, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [join(outDir, 'lib', 'cli.js'), '--port', '0'], {
       cwd: workDir,

@@ -41,6 +41,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/streams/{streamName}/clip-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make an MP4 clip of a past window and vend a short-lived download URL for it.
+         * @description Needs a grant with the `CLIP` capability covering the stream and the window (its archive window and `notAfter` apply as to ON_DEMAND). The service calls KVS GetClip (in parts when the range exceeds one call's limits), joins the parts into one MP4, stores it in the stack's private bucket (objects expire within a day) and answers a presigned S3 GET URL. A range longer than the configured longest clip (300 s by default) is refused with 400 naming it. The same clip asked again by the same caller while its stored copy lives is served from it, never across callers.
+         */
+        post: operations["createClipUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{streamName}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Images of a past window, one every `intervalSeconds` (KVS GetImages).
+         * @description Needs a grant with the `IMAGES` capability covering the stream and the window. The range (at most 3600 s) is asked of KVS in windows of 300 s; at most `maxImages` are answered. Small sets come inline (`data`, base64); once the pictures would make the answer large (over 1 MiB by default) every image comes as a short-lived presigned `url` instead. An image KVS could not produce is reported at its timestamp (`error`), not as a failure of the whole call.
+         */
+        post: operations["createImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/partner/v1/streams": {
         parameters: {
             query?: never;
@@ -169,6 +215,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/partner/v1/streams/{streamName}/clip-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make an MP4 clip of a past window and vend a short-lived download URL for it.
+         * @description Needs a grant with the `CLIP` capability covering the stream and the window (its archive window and `notAfter` apply as to ON_DEMAND). The service calls KVS GetClip (in parts when the range exceeds one call's limits), joins the parts into one MP4, stores it in the stack's private bucket (objects expire within a day) and answers a presigned S3 GET URL. A range longer than the configured longest clip (300 s by default) is refused with 400 naming it. The same clip asked again by the same caller while its stored copy lives is served from it, never across callers.
+         */
+        post: operations["createPartnerClipUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/partner/v1/streams/{streamName}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Images of a past window, one every `intervalSeconds` (KVS GetImages).
+         * @description Needs a grant with the `IMAGES` capability covering the stream and the window. The range (at most 3600 s) is asked of KVS in windows of 300 s; at most `maxImages` are answered. Small sets come inline (`data`, base64); once the pictures would make the answer large (over 1 MiB by default) every image comes as a short-lived presigned `url` instead. An image KVS could not produce is reported at its timestamp (`error`), not as a failure of the whole call.
+         */
+        post: operations["createPartnerImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -219,6 +311,96 @@ export interface components {
              */
             expiresInSeconds?: number;
         };
+        /**
+         * @description What a grant allows on its streams: session URLs (PLAY), clip downloads (CLIP), images (IMAGES). A grant without capabilities allows PLAY only.
+         * @enum {string}
+         */
+        Capability: "PLAY" | "CLIP" | "IMAGES";
+        /** @enum {string} */
+        TimestampSource: "SERVER" | "PRODUCER";
+        ClipUrlRequest: {
+            /** Format: date-time */
+            start: string;
+            /**
+             * Format: date-time
+             * @description After start, at most the configured longest clip after it (300 s by default; a longer range is refused with 400 naming the maximum). Fragments starting within the range make the clip.
+             */
+            end: string;
+            /** @default SERVER */
+            timestampSource?: components["schemas"]["TimestampSource"];
+            /**
+             * @description Clamped down to the configured maximum (900 s by default), to the allowing grant's maximum and to its `notAfter`.
+             * @default 300
+             */
+            expiresInSeconds?: number;
+        };
+        ImagesRequest: {
+            /** Format: date-time */
+            start: string;
+            /**
+             * Format: date-time
+             * @description After start, at most 3600 s after it.
+             */
+            end: string;
+            intervalSeconds: number;
+            /** @default SERVER */
+            timestampSource?: components["schemas"]["TimestampSource"];
+            /**
+             * @default JPEG
+             * @enum {string}
+             */
+            format?: "JPEG" | "PNG";
+            width?: number;
+            height?: number;
+            /** @default 25 */
+            maxImages?: number;
+        };
+        ClipUrl: {
+            /**
+             * Format: uri
+             * @description Presigned S3 GET URL of the MP4, a bearer URL. Never log, cache or share it.
+             */
+            url: string;
+            stream: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            timestampSource: components["schemas"]["TimestampSource"];
+            /** Format: date-time */
+            expiresAt: string;
+            expiresInSeconds: number;
+            /** @constant */
+            contentType: "video/mp4";
+            bytes: number;
+        };
+        Images: {
+            stream: string;
+            /** @enum {string} */
+            format: "JPEG" | "PNG";
+            /**
+             * Format: date-time
+             * @description When the image URLs expire (only when images come as URLs).
+             */
+            expiresAt?: string;
+            expiresInSeconds?: number;
+            images: {
+                /** Format: date-time */
+                timestamp: string;
+                /** @description The picture, base64. */
+                data?: string;
+                /**
+                 * Format: uri
+                 * @description Presigned S3 GET URL of the picture, a bearer URL.
+                 */
+                url?: string;
+                /**
+                 * @description Why KVS gave no picture here: no fragment at this time (NO_MEDIA), or media it cannot decode (MEDIA_ERROR; streams backed by a user's own MP4 in the local emulator answer so).
+                 * @enum {string}
+                 */
+                error?: "NO_MEDIA" | "MEDIA_ERROR";
+            }[];
+        };
         PlaybackUrl: {
             /**
              * Format: uri
@@ -240,6 +422,8 @@ export interface components {
         };
         PlayableStream: {
             stream: string;
+            /** @description What the caller's grants allow on the stream. `playbackModes` and `protocols` are those of the grants with PLAY (empty when none has it). */
+            capabilities: components["schemas"]["Capability"][];
             playbackModes: components["schemas"]["PlaybackMode"][];
             protocols: components["schemas"]["Protocol"][];
             /** @description The longest session the caller's grants can still give on this stream; shorter as a grant's `notAfter` nears. */
@@ -248,10 +432,13 @@ export interface components {
             /** Format: date-time */
             notAfter?: string;
         };
+        /** @description `playbackModes` and `protocols` are required when the grant allows PLAY (no `capabilities` means PLAY only) and refused when it does not. */
         GrantRequest: {
             streams: string[];
-            playbackModes: ("LIVE" | "LIVE_REPLAY" | "ON_DEMAND")[];
-            protocols: ("HLS" | "DASH")[];
+            /** @description What the grant allows. Absent, PLAY only. */
+            capabilities?: components["schemas"]["Capability"][];
+            playbackModes?: ("LIVE" | "LIVE_REPLAY" | "ON_DEMAND")[];
+            protocols?: ("HLS" | "DASH")[];
             maxExpiresInSeconds: number;
             /** @description How far back archived playback may start. Absent, no limit beyond KVS retention. */
             archiveWindowSeconds?: number;
@@ -272,6 +459,7 @@ export interface components {
             principal: string;
             grantId: string;
             streams?: string[];
+            capabilities?: components["schemas"]["Capability"][];
             playbackModes?: components["schemas"]["PlaybackMode"][];
             protocols?: components["schemas"]["Protocol"][];
             maxExpiresInSeconds?: number;
@@ -513,6 +701,28 @@ export interface components {
                 "application/json": components["schemas"]["PlaybackUrl"];
             };
         };
+        /** @description A presigned download URL of the stored clip. Like a session URL it is a bearer URL: whoever holds it downloads the clip until `expiresAt`. Never log, cache or share it. */
+        ClipUrl: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ClipUrl"];
+            };
+        };
+        /** @description One entry per timestamp, in order, each with its picture (`data` or `url`) or its `error`. */
+        Images: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Images"];
+            };
+        };
         /** @description Malformed JSON, wrong types, unknown fields, bad ranges, or a rule of the KVS API broken. API Gateway's request validator refuses a body that breaks the request model (malformed JSON, an unknown field, a wrong type or value) before the function runs, without `details`; the function reports every problem in `details`. */
         InvalidRequest: {
             headers: {
@@ -692,6 +902,18 @@ export interface components {
                 "application/json": components["schemas"]["PlaybackUrlRequest"];
             };
         };
+        /** @description `start` and `end` are required; unknown fields are rejected. At most 8 KiB. */
+        ClipUrlRequest: {
+            content: {
+                "application/json": components["schemas"]["ClipUrlRequest"];
+            };
+        };
+        /** @description `start`, `end` and `intervalSeconds` are required; unknown fields are rejected. */
+        ImagesRequest: {
+            content: {
+                "application/json": components["schemas"]["ImagesRequest"];
+            };
+        };
     };
     headers: {
         /** @description The grant's version, as `If-Match` takes it back. */
@@ -744,6 +966,60 @@ export interface operations {
         requestBody?: components["requestBodies"]["PlaybackUrlRequest"];
         responses: {
             200: components["responses"]["PlaybackUrl"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["StreamNotPlayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["UpstreamError"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    createClipUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ClipUrlRequest"];
+        responses: {
+            200: components["responses"]["ClipUrl"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["StreamNotPlayable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["UpstreamError"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    createImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ImagesRequest"];
+        responses: {
+            200: components["responses"]["Images"];
             400: components["responses"]["InvalidRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
@@ -990,6 +1266,60 @@ export interface operations {
             413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    createPartnerClipUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ClipUrlRequest"];
+        responses: {
+            200: components["responses"]["ClipUrl"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["ApiKeyRequired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["StreamNotPlayable"];
+            429: components["responses"]["PartnerRateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["UpstreamError"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    createPartnerImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KVS stream name (URL-encoded). */
+                streamName: components["parameters"]["StreamName"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ImagesRequest"];
+        responses: {
+            200: components["responses"]["Images"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["ApiKeyRequired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["StreamNotPlayable"];
+            429: components["responses"]["PartnerRateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["UpstreamError"];
             503: components["responses"]["UpstreamUnavailable"];
             504: components["responses"]["UpstreamTimeout"];
         };

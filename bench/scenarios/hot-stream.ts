@@ -1,0 +1,231 @@
+import { loadavg } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { loadStreamConfigs, type StreamConfig } from '@kvs-url-vending/kvs-emulator';
+import { startLocalStack, type LocalStack } from '../../local/start';
+import { ADMISSION_DEFAULTS } from '../../lambda/vend/config';
+import { runClosedLoop, type AttemptOutcome, type ClosedLoopResult } from '../lib/closed-loop';
+import { envNumber, type BenchOptions } from '../lib/options';
+import type { Figure, ScenarioResult } from '../lib/report';
+import { ratio, summarize } from '../lib/stats';
+
+const TITLE = '7. Hot stream with admission on (fleet)';
+/** The local identity provider's group that may play every stream (local/grants.json). */
+const GROUP = 'security';
+const CALLER = ADMISSION_DEFAULTS.callerLimit;
+const STREAM = ADMISSION_DEFAULTS.streamLimit;
+
+interface Phase {
+  readonly id: string;
+  readonly label: string;
+  readonly stream: string;
+  /** Distinct callers, or one caller with every request. */
+  readonly callers: 'distinct' | 'one';
+  readonly busyLoops: number;
+}
+
+/** The phases for `callers` closed-loop callers. */
+function phases(callers: number): readonly Phase[] {
+  return [
+    {
+      id: 'distinct',
+      label: `${callers} callers`,
+      stream: 'hot-distinct',
+      callers: 'distinct',
+      busyLoops: 0,
+    },
+    { id: 'one', label: `one caller ×${callers}`, stream: 'hot-one', callers: 'one', busyLoops: 0 },
+    {
+      id: 'distinct-busy',
+      label: `${callers} callers, 2 busy loops`,
+      stream: 'hot-busy',
+      callers: 'distinct',
+      busyLoops: 2,
+    },
+  ];
+}
+
+/**
+ * What admission lets through in `seconds` at one stream, from a standing start: every bucket is full
+ * at first, so the burst passes, then the sustained rate. Many callers are bound by the stream limit
+ * (their caller limits are far above their part of it); one caller by the stricter of its own limit
+ * and the stream's.
+ */
+export function allowedAdmissions(callers: 'distinct' | 'one', seconds: number): number {
+  const stream = STREAM.burst + STREAM.ratePerSecond * seconds;
+  if (callers === 'distinct') return stream;
+  return Math.min(stream, CALLER.burst + CALLER.ratePerSecond * seconds);
+}
+
+/** Processes that keep a core busy, as other work on a shared machine does. */
+function busyLoops(count: number): ChildProcess[] {
+  return Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
+}
+
+async function vendAttempt(url: string, token: string): Promise<AttemptOutcome> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  await response.arrayBuffer();
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(retryAfter) && response.headers.has('retry-after')
+    ? { status: response.status, retryAfterSeconds: retryAfter }
+    : { status: response.status };
+}
+
+interface PhaseResult {
+  readonly phase: Phase;
+  readonly run: ClosedLoopResult;
+  readonly allowed: number;
+  readonly burstAllowed: number;
+}
+
+async function runPhase(
+  stack: LocalStack,
+  phase: Phase,
+  callers: number,
+  durationMs: number,
+): Promise<PhaseResult> {
+  const url = `${stack.apiUrl}/v1/streams/${phase.stream}/playback-url`;
+  const tokens = Array.from({ length: callers }, (_, index) =>
+    stack.mintToken({
+      sub: phase.callers === 'distinct' ? `${phase.id}-viewer-${index}` : `${phase.id}-viewer`,
+      groups: [GROUP],
+    }),
+  );
+  const loops = busyLoops(phase.busyLoops);
+  try {
+    process.stderr.write(`  ${phase.label} at ${phase.stream} for ${durationMs / 1000} s\n`);
+    const run = await runClosedLoop({
+      callers,
+      durationMs,
+      attempt: (caller) => vendAttempt(url, tokens[caller]!),
+    });
+    const seconds = run.elapsedMs / 1000;
+    return {
+      phase,
+      run,
+      allowed: allowedAdmissions(phase.callers, seconds),
+      burstAllowed: phase.callers === 'distinct' ? STREAM.burst : Math.min(STREAM.burst, CALLER.burst),
+    };
+  } finally {
+    for (const loop of loops) loop.kill('SIGKILL');
+  }
+}
+
+function phaseFigures(result: PhaseResult): Figure[] {
+  const { run, phase } = result;
+  const label = phase.label;
+  const fiveHundreds = Object.entries(run.statuses)
+    .filter(([status]) => status === 'thrown' || Number(status) >= 500)
+    .reduce((sum, [, count]) => sum + count, 0);
+  const latency = summarize(run.successLatenciesMs);
+  return [
+    {
+      name: `${label}: 5xx answers (and failed requests)`,
+      value: fiveHundreds,
+      unit: '',
+      digits: 0,
+      target: { op: '<=', value: 0 },
+    },
+    {
+      name: `${label}: admitted / what the limits allow`,
+      value: 100 * ratio(run.successes, result.allowed),
+      unit: '%',
+      digits: 1,
+      target: { op: '>=', value: 95 },
+    },
+    {
+      name: `${label}: burst admitted at once (limits allow ${result.burstAllowed})`,
+      value: run.firstAttemptSuccesses,
+      unit: '',
+      digits: 0,
+      target: { op: '>=', value: result.burstAllowed },
+    },
+    {
+      name: `${label}: 429 without Retry-After`,
+      value: run.refusalsWithoutRetryAfter,
+      unit: '',
+      digits: 0,
+      target: { op: '<=', value: 0 },
+    },
+    {
+      name: `${label}: retries after waiting as told, admitted`,
+      value: 100 * ratio(run.afterRetryAfter.successes, run.afterRetryAfter.attempts),
+      unit: '%',
+      digits: 1,
+      target: { op: '>=', value: 90 },
+    },
+    { name: `${label}: 429 answers`, value: run.statuses['429'] ?? 0, unit: '', digits: 0 },
+    { name: `${label}: vend p50`, value: latency.p50, unit: 'ms', digits: 0 },
+    { name: `${label}: vend p99`, value: latency.p99, unit: 'ms', digits: 0 },
+  ];
+}
+
+export async function runHotStream(options: BenchOptions): Promise<ScenarioResult> {
+  const callers = envNumber('BENCH_HOT_CALLERS', 100);
+  const durationMs = envNumber('BENCH_HOT_SECONDS', options.quick ? 8 : 30) * 1000;
+  const PHASES = phases(callers);
+  const streams: StreamConfig[] = [
+    ...loadStreamConfigs(),
+    ...['hot-warm', ...PHASES.map((phase) => phase.stream)].map((name) => ({
+      name,
+      retentionHours: 1,
+      media: 'fixture-video-only' as const,
+    })),
+  ];
+  const loadBefore = loadavg()[0]!;
+  const stack = await startLocalStack({
+    ports: 0,
+    stateDir: join(options.workDir, 'hot-stream-state'),
+    admission: true,
+    lambdaConcurrency: callers + 10,
+    // The service's quotas: 25 session URLs per second per stream, 5 GetDataEndpoint.
+    emulator: { streams },
+  });
+  try {
+    // One request per caller at once starts as many instances, as a fleet would have by then.
+    const warmTokens = Array.from({ length: callers }, (_, index) =>
+      stack.mintToken({ sub: `warm-${index}`, groups: [GROUP] }),
+    );
+    await Promise.all(
+      warmTokens.map((token) => vendAttempt(`${stack.apiUrl}/v1/streams/hot-warm/playback-url`, token)),
+    );
+    const instances = stack.lambda.stats().instances;
+    const results: PhaseResult[] = [];
+    for (const phase of PHASES) results.push(await runPhase(stack, phase, callers, durationMs));
+    return {
+      id: 'hot-stream',
+      title: TITLE,
+      figures: results.flatMap(phaseFigures),
+      notes: [
+        `Load average (1 min) of the machine ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores shared with other work: the figures measure the machine as much as the code when it is far above 2).`,
+        `${callers} closed-loop callers for ${durationMs / 1000} s per phase at one stream each, through the local stack as npm start runs it (API Gateway stand-in, the function bundled as deployed in ${instances} instances, admission on in dynalite, the KVS emulator with the service quotas). Admission's defaults: caller limit ${CALLER.ratePerSecond}/s with a burst of ${CALLER.burst}, stream limit ${STREAM.ratePerSecond}/s with a burst of ${STREAM.burst}.`,
+        '"What the limits allow" from a standing start: burst + rate × window of the binding limit (the stream limit for many callers, the stricter of the caller and stream limits for one caller). Callers wait out Retry-After on a 429 and back off with jitter on anything else; "waiting as told" counts the attempts right after a full Retry-After wait.',
+        'The busy phase runs two processes spinning a core each beside the stack, as on a shared CI machine.',
+      ],
+      details: Object.fromEntries(
+        results.map((result) => [
+          result.phase.id,
+          {
+            statuses: result.run.statuses,
+            successes: result.run.successes,
+            allowed: result.allowed,
+            afterRetryAfter: result.run.afterRetryAfter,
+            firstAttemptSuccesses: result.run.firstAttemptSuccesses,
+            waitedMs: result.run.waitedMs,
+          },
+        ]),
+      ),
+    };
+  } finally {
+    // Instances may still be finishing a request the closed loop no longer waits for; dynalite must not
+    // close under them.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await stack.stop();
+  }
+}
