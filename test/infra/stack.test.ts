@@ -272,8 +272,13 @@ describe('admin function', () => {
       Schema: Match.objectLike({
         type: 'object',
         additionalProperties: false,
-        required: ['streams', 'playbackModes', 'protocols', 'maxExpiresInSeconds'],
+        // playbackModes and protocols: required with PLAY only, which the function checks.
+        required: ['streams', 'maxExpiresInSeconds'],
         properties: Match.objectLike({
+          capabilities: {
+            type: 'array',
+            items: { type: 'string', enum: ['PLAY', 'CLIP', 'IMAGES'] },
+          },
           playbackModes: {
             type: 'array',
             items: { type: 'string', enum: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] },
