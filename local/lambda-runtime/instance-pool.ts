@@ -52,6 +52,11 @@ export interface InstancePoolStats {
   readonly coldStarts: number;
   /** Invocations refused because every instance the concurrency allows was busy. */
   readonly throttles: number;
+  /**
+   * The most invocations that held an instance at one time since the pool started. A new instance starts
+   * only when none is idle, so while none has been discarded, instances started = this peak.
+   */
+  readonly peakInFlight: number;
 }
 
 interface Pending {
@@ -92,6 +97,8 @@ export class InstancePool {
   private nextInvocation = 1;
   private coldStarts = 0;
   private throttles = 0;
+  private inFlight = 0;
+  private peakInFlight = 0;
   private stopped = false;
   private nextMeasure = 1;
   private readonly measurements = new Map<number, (heapUsedBytes: number) => void>();
@@ -135,10 +142,13 @@ export class InstancePool {
       }
       instance = this.start();
     }
+    this.inFlight += 1;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       await instance.ready;
       return await this.run(instance, event, context);
     } finally {
+      this.inFlight -= 1;
       if (!instance.gone && !this.stopped) this.idle.push(instance);
     }
   }
@@ -159,6 +169,7 @@ export class InstancePool {
       busy: [...this.instances].filter((instance) => instance.current !== undefined).length,
       coldStarts: this.coldStarts,
       throttles: this.throttles,
+      peakInFlight: this.peakInFlight,
     };
   }
 

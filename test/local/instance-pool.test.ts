@@ -77,7 +77,7 @@ describe('the local instance pool (Lambda concurrency model)', () => {
     for (let index = 0; index < 3; index += 1) results.push(await invoke(target, { action: 'echo' }));
 
     expect(results.map((result) => result.invocations)).toEqual([1, 2, 3]);
-    expect(target.stats()).toEqual({ instances: 1, busy: 0, coldStarts: 1, throttles: 0 });
+    expect(target.stats()).toEqual({ instances: 1, busy: 0, coldStarts: 1, throttles: 0, peakInFlight: 1 });
     expect(system.filter((line) => line.type === 'platform.initReport')).toHaveLength(1);
   });
 
