@@ -44,6 +44,8 @@ export function formatGrant(grant: Record<string, unknown>): string {
   } else {
     rows.push(
       ['streams', text(grant.streams)],
+      // Absent: PLAY only (the row is left out).
+      ['capabilities', text(grant.capabilities)],
       ['playbackModes', text(grant.playbackModes)],
       ['protocols', text(grant.protocols)],
       ['maxExpiresInSeconds', text(grant.maxExpiresInSeconds)],
