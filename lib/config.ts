@@ -107,6 +107,13 @@ const partnerSchema = z.strictObject({
   }),
   /** Bump to replace the partner's API key (rotation): the old key and its grants go away. */
   keyVersion: z.int().min(1).default(1),
+  /** Rotation with overlap: this earlier key version keeps working until `until`. */
+  previousKey: z
+    .strictObject({
+      keyVersion: z.int().min(1),
+      until: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time with a time zone' }),
+    })
+    .exactOptional(),
   grants: z.array(partnerGrantSchema).min(1),
 });
 
@@ -246,6 +253,15 @@ const configSchema = z
         message: `must list only ${family.join(', ')} with ${config.jwtSecretArn !== undefined ? 'jwtSecretArn' : 'jwksUrl'}`,
       });
     }
+    config.partners.forEach((partner, index) => {
+      if (partner.previousKey && partner.previousKey.keyVersion >= partner.keyVersion) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['partners', index, 'previousKey', 'keyVersion'],
+          message: `must be below keyVersion (${partner.keyVersion}): the key being rotated out`,
+        });
+      }
+    });
     for (const problem of partnerProblems(config.partners)) {
       ctx.addIssue({ code: 'custom', path: ['partners', ...problem.path], message: problem.message });
     }

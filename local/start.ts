@@ -16,7 +16,7 @@ import {
   MEDIA_KEY_PREFIX,
   MEDIA_OBJECT_EXPIRY_DAYS,
 } from '../lambda/vend/media-config';
-import { LOCAL_FUNCTION, LOCAL_MEDIA_FUNCTION } from './api-gateway/proxy-event';
+import { LOCAL_ADMIN_FUNCTION, LOCAL_FUNCTION, LOCAL_MEDIA_FUNCTION } from './api-gateway/proxy-event';
 import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
 import { DEMO_CONFIG_PATH } from './demo/static-files';
@@ -32,7 +32,7 @@ import {
 } from './identity/identity-provider';
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
 import { stop as stopEsbuild } from 'esbuild';
-import { buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
+import { ADMIN_HANDLER_ENTRY, buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
 import { routeToFunctions } from './lambda-runtime/function-router';
 import { InstancePool, type InstancePoolStats } from './lambda-runtime/instance-pool';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
@@ -42,6 +42,9 @@ import { DEFAULT_S3_DIR, startLocalS3, type LocalS3ClientConfig } from './s3/loc
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const ADMISSION_TABLE = 'kvs-url-vending-admission';
+const SESSIONS_TABLE = 'kvs-url-vending-sessions';
+/** Instances of the admin function at most: operators' tools, a few requests at a time. */
+export const ADMIN_LAMBDA_CONCURRENCY = 10;
 const ENDPOINT_CACHE_TABLE = 'kvs-url-vending-endpoint-cache';
 /** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
 export const DEFAULT_LAMBDA_CONCURRENCY = 50;
@@ -116,6 +119,11 @@ export interface LocalStack {
   stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins the function gives CORS headers: the local API's own, then those asked for. */
   allowedOrigins: readonly string[];
+  /** The admin function as Lambda runs it (the admin API's routes, signed with the local credentials). */
+  adminLambda: {
+    readonly bundle: FunctionBundle;
+    stats(): InstancePoolStats;
+  };
   /** The function as Lambda runs it: its bundle and its pool of instances. */
   lambda: {
     readonly bundle: FunctionBundle;
@@ -169,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     buildFunctionBundle(),
     bundleClient(),
     buildFunctionBundle({ entry: MEDIA_ENTRY, name: 'media' }),
+    buildFunctionBundle({ entry: ADMIN_HANDLER_ENTRY, name: 'admin' }),
   ]).finally(() => stopEsbuild());
   bundles.catch(() => undefined);
 
@@ -220,6 +229,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: REGION,
       ...(options.grantsFile ? { grantsFile: options.grantsFile } : {}),
       ...(options.admission ? { admissionTableName: ADMISSION_TABLE } : {}),
+      sessionsTableName: SESSIONS_TABLE,
+      // local/partners.json stands for cdk.json's partners: their grants are the stack's.
+      stackPartnerIds: partners.map((partner) => partner.apiKeyId),
       ...(options.sharedEndpointCache !== false ? { endpointCacheTableName: ENDPOINT_CACHE_TABLE } : {}),
     });
     stops.push(() => dynamoDb.stop());
@@ -276,6 +288,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(dynamoDb.admissionTableName !== undefined
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
+        SESSIONS_TABLE_NAME: SESSIONS_TABLE,
+        // The local DynamoDB runs in this process, beside the API and the emulator: under load its answers
+        // take far longer than DynamoDB's, so the session log gets the grants store's deadline here.
+        SESSIONS_TIMEOUT_MS: '1500',
         ...(dynamoDb.endpointCacheTableName !== undefined
           ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }
           : {}),
@@ -294,6 +310,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       concurrency,
     });
     stops.push(() => pool.stop());
+    const adminBundle = (await bundles)[3];
+    const adminPool = new InstancePool({
+      runtimeFile: adminBundle.runtimeFile,
+      handlerFile: adminBundle.handlerFile,
+      handlerName: adminBundle.handlerName,
+      execArgv: adminBundle.execArgv,
+      environment: handlerEnvironment(
+        {
+          POWERTOOLS_SERVICE_NAME: 'kvs-url-vending-admin',
+          GRANTS_TABLE_NAME: dynamoDb.tableName,
+          SESSIONS_TABLE_NAME: SESSIONS_TABLE,
+          DYNAMODB_ENDPOINT: dynamoDb.endpoint,
+          AWS_REGION: REGION,
+          AWS_DEFAULT_REGION: REGION,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        },
+        {},
+      ),
+      identity: LOCAL_ADMIN_FUNCTION,
+      concurrency: ADMIN_LAMBDA_CONCURRENCY,
+      instanceIdPrefix: 'admin-instance',
+    });
+    stops.push(() => adminPool.stop());
     const mediaBundle = (await bundles)[2];
     const mediaPool = new InstancePool({
       runtimeFile: mediaBundle.runtimeFile,
@@ -315,24 +355,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       instanceIdPrefix: 'media-instance',
     });
     stops.push(() => mediaPool.stop());
-    await Promise.all([pool.warm(), mediaPool.warm()]);
-    api.setHandler(
-      routeToFunctions(
-        {
-          vend: {
-            handler: pool.handler,
-            identity: LOCAL_FUNCTION,
-            timeoutMs: options.functionTimeoutMs ?? 10_000,
-          },
-          media: {
-            handler: mediaPool.handler,
-            identity: LOCAL_MEDIA_FUNCTION,
-            timeoutMs: MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000,
-          },
+    await Promise.all([pool.warm(), mediaPool.warm(), adminPool.warm()]);
+    // The vend and media functions' routes go to their pools, each with its own context (name, timeout);
+    // the admin function's to its own pool.
+    const vendAndMedia = routeToFunctions(
+      {
+        vend: {
+          handler: pool.handler,
+          identity: LOCAL_FUNCTION,
+          timeoutMs: options.functionTimeoutMs ?? 10_000,
         },
-        options.now,
-      ),
+        media: {
+          handler: mediaPool.handler,
+          identity: LOCAL_MEDIA_FUNCTION,
+          timeoutMs: MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000,
+        },
+      },
+      options.now,
     );
+    api.setHandler(vendAndMedia, 'vend');
+    api.setHandler(vendAndMedia, 'media');
+    api.setHandler(adminPool.handler, 'admin');
 
     return {
       apiUrl,
@@ -348,6 +391,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       admission: dynamoDb.admissionTableName !== undefined,
       stageThrottle: options.stageThrottle ?? STAGE_THROTTLE,
       allowedOrigins,
+      adminLambda: { bundle: adminBundle, stats: () => adminPool.stats() },
       lambda: {
         bundle,
         concurrency,
@@ -517,6 +561,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     `  curl -s ${stack.apiUrl}/v1/streams -H "authorization: Bearer $(npm run -s token -- --sub alice)"`,
+    `  npm run -s admin -- --api ${stack.apiUrl} sessions --stream front-door   (admin API: README, "Operating it")`,
     '',
     'Ctrl-C stops everything.',
     '',

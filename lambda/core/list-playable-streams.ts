@@ -10,7 +10,8 @@ import { failureOf } from './errors';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import { capabilitiesOf, grantHasCapability } from './capabilities';
 import type { Caller, Grant, PlayableStream } from './model';
-import type { Clock, GrantStore, KvsPort } from './ports';
+import { accessOf, type Clock, type GrantStore, type KvsPort } from './ports';
+import { applyRevocations } from './revocations';
 
 export interface ListDeps {
   readonly grants: GrantStore;
@@ -28,7 +29,7 @@ export interface ListDeps {
  * that allow PLAY), the longest expiry, and the most generous archive window and end date (absent means
  * unlimited). A grant advertises only the session
  * it can still give: its maximum, shortened to end before its notAfter, and nothing at all once that is
- * below the shortest KVS session.
+ * below the shortest KVS session. A revoked caller is refused, and a revoked group's grants do not count.
  */
 export async function listPlayableStreams(
   deps: ListDeps,
@@ -36,9 +37,11 @@ export async function listPlayableStreams(
   /** As for vending (`VendInput.timeLeftMs`): bounds the ListStreams calls. */
   timeLeftMs?: () => number,
 ): Promise<PlayableStream[]> {
-  const stored = await deps.grants.grantsFor(caller.principals).catch(failureOf('grants'));
+  const access = await accessOf(deps.grants, caller.principals).catch(failureOf('grants'));
   const now = deps.clock.now();
-  const principals = new Set(caller.principals);
+  // A revoked caller is refused (403, as a vend is); a revoked group's grants are not listed.
+  const principals = new Set(applyRevocations(caller, access.revocations, now).principals);
+  const stored = access.grants;
   const sessionStartsBy = now + (deps.sessionStartSlackMs ?? 0);
   const live = stored
     .filter((grant) => principals.has(grant.principal))

@@ -8,7 +8,7 @@ import {
   MAX_REQUEST_BODY_BYTES,
   STREAM_NAME_PATTERN,
   type FunctionName,
-  type Route,
+  type VendRoute,
 } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
@@ -17,12 +17,12 @@ import { listPlayableStreams } from '../core/list-playable-streams';
 import type { ClipUrlResult, ImagesResult, MediaInput } from '../core/media/vend-media';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
-import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
+import { vendPlaybackUrl, type Sessions } from '../core/vend-playback-url';
 import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
-import { NotFoundRouteError } from './http-errors';
 import { clipAudit, imagesAudit, rfc3339, toClipBody, toImagesBody } from './media-responses';
 import { jsonResponse, type ResponseContext } from './responses';
-import { bearerToken, jsonBody } from './http-request';
+import { bearerToken, header, jsonBody } from './http-request';
+import { NotFoundRouteError } from './http-errors';
 import {
   correlationId,
   httpErrors,
@@ -43,8 +43,8 @@ export interface VendHandlerDeps {
   readonly clock?: Clock;
   /** Admission of authorized vends before KVS is called (caller limit, stream share). */
   readonly admission?: Admission;
-  /** Optional cap on concurrent sessions per user. */
-  readonly sessions?: SessionCap;
+  /** The session log every vend is recorded in, and the optional cap on concurrent sessions per user. */
+  readonly sessions?: Sessions;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** JWT claim holding the caller's groups (of several, the first present wins). Default `groups`. */
@@ -69,9 +69,10 @@ export interface VendHandlerDeps {
   readonly answerMarginMs?: number;
   /**
    * The function this handler is (lambda/contract `FUNCTION_OF_ACTION`): a route of another function
-   * answers 404, as if this function did not know it. Default `vend`.
+   * answers 404, as if this function did not know it. Default `vend`. The admin function has a handler of
+   * its own (`lambda/admin/create-handler.ts`).
    */
-  readonly serves?: FunctionName;
+  readonly serves?: Exclude<FunctionName, 'admin'>;
   /** Clips and images (the media function): the core's use cases, wired with S3 and KVS archived media. */
   readonly media?: MediaActions;
 }
@@ -150,12 +151,15 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     if (status === 403) metrics.addMetric('Denials', MetricUnit.Count, 1);
   };
 
-  const authenticate = async (route: Route, event: APIGatewayProxyEvent): Promise<Caller> => {
+  const authenticate = async (route: VendRoute, event: APIGatewayProxyEvent): Promise<Caller> => {
     switch (route.credentials) {
       case 'apiKey':
         return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
       case 'bearerJwt':
         return callerFromClaims(await verifyBearer(event), groupsClaims);
+      case 'awsIam':
+        // The admin function's credentials: no route of this function takes them.
+        throw new NotFoundRouteError('No such route.');
     }
   };
 
@@ -181,10 +185,17 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     responseContext: ResponseContext,
   ): Promise<APIGatewayProxyResult> => {
     const streamName = event.pathParameters?.streamName ?? '';
+    const userAgent = header(event, 'user-agent');
+    const sourceIp = event.requestContext?.identity?.sourceIp;
     const result = await vendPlaybackUrl(core, {
       caller,
       streamName,
       body: jsonBody(event, maxBodyBytes),
+      origin: {
+        requestId: requestIdOf(event, context),
+        ...(typeof sourceIp === 'string' ? { sourceIp } : {}),
+        ...(userAgent !== undefined ? { userAgent } : {}),
+      },
       timeLeftMs: timeLeft(context),
     });
     metrics.addMetric('Vends', MetricUnit.Count, 1);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import {
   edgeAnswerHeaders,
   edgeErrorBody,
+  type FunctionName,
   GATEWAY_RESPONSES,
   statusOf,
   UNCACHEABLE_HEADERS,
@@ -27,8 +28,8 @@ export interface LocalApiServerOptions extends GatewayOptions {
 
 export interface LocalApiServer {
   server: Server;
-  /** Installs the handler once its environment is ready; API calls before that answer 500. */
-  setHandler(handler: ProxyHandler): void;
+  /** Installs a function's handler (default `vend`) once its environment is ready; calls before answer 500. */
+  setHandler(handler: ProxyHandler, fn?: FunctionName): void;
   /** Sets the configured origins of the API (known once it listens). */
   setAllowedOrigins(origins: readonly string[]): void;
 }
@@ -72,7 +73,7 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
 
   return {
     server,
-    setHandler: (handler) => gateway.setHandler(handler),
+    setHandler: (handler, fn) => gateway.setHandler(handler, fn),
     setAllowedOrigins: (origins) => gateway.setAllowedOrigins(origins),
   };
 }
@@ -80,7 +81,7 @@ export function createLocalApiServer(options: LocalApiServerOptions): LocalApiSe
 /**
  * A request Node.js' HTTP parser refused before the gateway saw it: headers past its limit (16 KB) are
  * API Gateway's REQUEST_TOO_LARGE (413 PAYLOAD_TOO_LARGE; API Gateway's own limit is 10 KB of request line
- * and headers), anything else (an unknown method, a malformed request line or header) its DEFAULT_4XX
+ * and headers), anything else (an unknown method, a malformed request line or header) its BAD_REQUEST_PARAMETERS answer
  * (400 INVALID_REQUEST). The answer is in the service's shape with the headers every answer carries; no
  * CORS headers, since the request's Origin was never parsed. The connection closes after it.
  */
@@ -90,7 +91,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   const answer =
-    GATEWAY_RESPONSES[error.code === 'HPE_HEADER_OVERFLOW' ? 'REQUEST_TOO_LARGE' : 'DEFAULT_4XX'];
+    GATEWAY_RESPONSES[error.code === 'HPE_HEADER_OVERFLOW' ? 'REQUEST_TOO_LARGE' : 'BAD_REQUEST_PARAMETERS'];
   const status = statusOf(answer);
   const requestId = newRequestId();
   const body = JSON.stringify(edgeErrorBody(answer, requestId));

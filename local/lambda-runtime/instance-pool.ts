@@ -38,7 +38,7 @@ export interface InstancePoolOptions {
   readonly systemLog?: (line: string) => void;
   /**
    * The start of every instance id (`<prefix>-1`, `<prefix>-2`, ...). In AWS each function writes to its own
-   * log group; locally two functions share stdout, and their ids tell their lines apart. Default `instance`.
+   * log group; locally the functions share stdout, and their ids tell their lines apart. Default `instance`.
    */
   readonly instanceIdPrefix?: string;
 }

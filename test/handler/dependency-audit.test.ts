@@ -6,8 +6,8 @@ import { startKvsEmulator, type RunningEmulator } from '@kvs-url-vending/kvs-emu
 import { createDynamoDbActivityTracker } from '../../lambda/adapters/admission/activity-tracker';
 import { createAdmissionTable } from '../../lambda/adapters/admission/admission-table';
 import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
-import { createDynamoDbSessionCounter } from '../../lambda/adapters/admission/session-counter';
 import { createDynamoDbGrantStore } from '../../lambda/adapters/grants/dynamodb-grant-store';
+import { createDynamoDbSessionLog } from '../../lambda/adapters/sessions/dynamodb-session-log';
 import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
 import { secretLoader } from '../../lambda/adapters/signing-secret';
 import { createKvsAdapter } from '../../lambda/adapters/kvs/kvs-adapter';
@@ -148,7 +148,17 @@ const CASES: readonly Case[] = [
     code: 'UPSTREAM_UNAVAILABLE',
     deps: () => ({
       kvs: workingKvs(),
-      sessions: { counter: createDynamoDbSessionCounter({ table: silentAdmissionTable() }), maxPerUser: 3 },
+      sessions: {
+        log: createDynamoDbSessionLog({
+          tableName: 'sessions',
+          region: REGION,
+          endpoint: silentUrl,
+          credentials: CREDENTIALS,
+          timeoutMs: 200,
+          clock: wallClock,
+        }),
+        capPerUser: 3,
+      },
     }),
   },
   {

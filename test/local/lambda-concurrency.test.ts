@@ -22,11 +22,11 @@ interface SystemLine {
   record: { instanceId?: string; requestId?: string; status?: string; metrics?: { durationMs: number } };
 }
 
-/** Lines of the vend function only: the media function's instances are `media-instance-<n>`. */
+/** Lines of the vend function only: the media and admin functions' instances are `media-instance-<n>`, `admin-instance-<n>`. */
 const systemLines = (env: GuardedStack, type: string): SystemLine[] =>
   jsonLines(env).filter(
     (line): line is Record<string, unknown> & SystemLine =>
-      line.type === type && !/^media-/.test((line as unknown as SystemLine).record.instanceId ?? ''),
+      line.type === type && !/^(media|admin)-/.test((line as unknown as SystemLine).record?.instanceId ?? ''),
   );
 
 const SERVICE_NAME = 'vend-under-overlap';
