@@ -183,7 +183,8 @@ describe('the local instance pool (Lambda concurrency model)', () => {
   it('fails the invocations still running when it stops, and refuses new ones', async () => {
     const target = pool();
     const running = invoke(target, { action: 'sleep', ms: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Until the instance runs the invocation (its init first, however long this machine takes).
+    while (target.stats().busy === 0) await new Promise((resolve) => setTimeout(resolve, 20));
 
     const outcome = running.then(
       () => 'resolved',
