@@ -43,6 +43,8 @@ export interface Config {
   readonly grants: {
     readonly source: GrantsSource;
     readonly cacheTtlSeconds: number;
+    /** Deadline of one grants read (GRANTS_TIMEOUT_MS; the timeout check at synth counts the default). */
+    readonly timeoutMs: number;
   };
   readonly kvs: {
     readonly endpoint?: string;
@@ -310,6 +312,7 @@ export function parseConfig(env: Env): Config {
     grants: {
       source: grantsSource,
       cacheTtlSeconds: integer('GRANTS_CACHE_TTL_SECONDS', 30, 0, 3600),
+      timeoutMs: integer('GRANTS_TIMEOUT_MS', DEFAULT_GRANTS_TIMEOUT_MS, 50, 10_000),
     },
     kvs: {
       ...(kvsEndpoint !== undefined ? { endpoint: httpUrl('KVS_ENDPOINT', kvsEndpoint) } : {}),

@@ -80,6 +80,7 @@ export function wireFunction(config: Config): FunctionWiring {
           region: config.region,
           ...(config.grants.source.endpoint !== undefined ? { endpoint: config.grants.source.endpoint } : {}),
           cacheTtlMs: config.grants.cacheTtlSeconds * 1000,
+          timeoutMs: config.grants.timeoutMs,
           // Field names and issues only, never values: a record may hold anything an operator typed.
           // Which record, and why: the operator fixes it with `npm run admin -- grant get/put`.
           onInvalidRecord: (record) =>

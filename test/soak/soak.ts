@@ -209,6 +209,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ADMISSION_TIMEOUT_MS: '6000',
       SESSIONS_TIMEOUT_MS: '6000',
+      GRANTS_TIMEOUT_MS: '6000',
       KVS_CALL_TIMEOUT_MS: '8000',
       KVS_RETRY_BUDGET_MS: '12000',
     },
