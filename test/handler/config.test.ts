@@ -24,7 +24,7 @@ describe('parseConfig', () => {
         maxTokenLifetimeSeconds: 86_400,
         jwksRefetchIntervalSeconds: 30,
       },
-      grants: { source: { kind: 'table', tableName: 'grants' }, cacheTtlSeconds: 30 },
+      grants: { source: { kind: 'table', tableName: 'grants' }, cacheTtlSeconds: 30, timeoutMs: 1500 },
       kvs: {
         callTimeoutMs: 2000,
         retryBudgetMs: 4000,
@@ -52,6 +52,7 @@ describe('parseConfig', () => {
       GRANTS_TABLE_NAME: undefined,
       GRANTS_FILE: '/tmp/grants.json',
       GRANTS_CACHE_TTL_SECONDS: '0',
+      GRANTS_TIMEOUT_MS: '900',
       KVS_ENDPOINT: 'http://127.0.0.1:4567',
       KVS_CALL_TIMEOUT_MS: '500',
       KVS_RETRY_BUDGET_MS: '1500',
@@ -70,7 +71,11 @@ describe('parseConfig', () => {
     expect(config.jwt.clockToleranceSeconds).toBe(0);
     expect(config.jwt.maxTokenLifetimeSeconds).toBe(3600);
     expect(config.playback).toEqual({ liveMaxFragments: 6 });
-    expect(config.grants).toEqual({ source: { kind: 'file', path: '/tmp/grants.json' }, cacheTtlSeconds: 0 });
+    expect(config.grants).toEqual({
+      source: { kind: 'file', path: '/tmp/grants.json' },
+      cacheTtlSeconds: 0,
+      timeoutMs: 900,
+    });
     expect(config.kvs).toEqual({
       endpoint: 'http://127.0.0.1:4567',
       callTimeoutMs: 500,
@@ -205,6 +210,7 @@ describe('parseConfig', () => {
     ['zero body cap', { MAX_BODY_BYTES: '0' }, 'MAX_BODY_BYTES'],
     ['unknown log level', { POWERTOOLS_LOG_LEVEL: 'LOUD' }, 'POWERTOOLS_LOG_LEVEL'],
     ['bad grants cache TTL', { GRANTS_CACHE_TTL_SECONDS: 'soon' }, 'GRANTS_CACHE_TTL_SECONDS'],
+    ['bad grants timeout', { GRANTS_TIMEOUT_MS: '20000' }, 'GRANTS_TIMEOUT_MS'],
     ['bad stream list TTL', { STREAM_LIST_CACHE_TTL_SECONDS: '1e3' }, 'STREAM_LIST_CACHE_TTL_SECONDS'],
     ['bad retry budget', { KVS_RETRY_BUDGET_MS: '' + Number.MAX_SAFE_INTEGER }, 'KVS_RETRY_BUDGET_MS'],
     ['bad refetch interval', { JWKS_REFETCH_INTERVAL_SECONDS: '0' }, 'JWKS_REFETCH_INTERVAL_SECONDS'],
