@@ -10,9 +10,22 @@ function fieldSchema(field: FieldSchema): z.ZodMiniType {
     case 'integer':
       return z.int().check(z.gte(field.minimum), z.lte(field.maximum));
     default:
-      return 'enum' in field ? z.enum(field.enum) : z.iso.datetime({ offset: true });
+      return 'enum' in field ? z.enum(field.enum) : TIMESTAMP;
   }
 }
+
+/**
+ * An RFC 3339 timestamp with an offset. RFC 3339 (section 5.6) allows a lowercase `t` and `z`, which zod's
+ * ISO check does not: they are uppercased first (the rest of a timestamp is digits and punctuation), so
+ * `2026-12-02t04:05:10z` reads as `2026-12-02T04:05:10Z`.
+ */
+const TIMESTAMP = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value: string) => value.toUpperCase()),
+  ),
+  z.iso.datetime({ offset: true }),
+);
 
 /**
  * The contract's body schema as a zod schema. Strict: a misspelt field (say `expiresInSecond`) must fail
