@@ -19,8 +19,9 @@ const NO_EMULATOR = {
 };
 
 /**
- * The layering of lambda/ (docs/ARCHITECTURE.md): contract <- core <- adapters <- vend. Each layer imports
- * only from the layers to its left, so the core stays pure and the contract importable from anywhere.
+ * The layering of lambda/ (docs/ARCHITECTURE.md): contract <- core <- adapters <- vend, admin. Each layer
+ * imports only from the layers to its left, so the core stays pure and the contract importable from
+ * anywhere. The two functions share vend's HTTP helpers; neither imports the other's wiring.
  */
 const LAYERS = {
   contract: [
@@ -35,11 +36,19 @@ const LAYERS = {
       message: 'lambda/core is pure: it receives ports, it does not reach AWS, Lambda or Node.js itself.',
     },
     {
-      group: ['**/adapters/**', '**/vend/**'],
+      group: ['**/adapters/**', '**/vend/**', '**/admin/**'],
       message: 'lambda/core imports only lambda/contract and itself.',
     },
   ],
-  adapters: [{ group: ['**/vend/**'], message: 'Adapters serve the core; the handler wires them.' }],
+  adapters: [
+    { group: ['**/vend/**', '**/admin/**'], message: 'Adapters serve the core; the handlers wire them.' },
+  ],
+  admin: [
+    {
+      group: ['**/vend/handler', '**/vend/create-handler', '**/vend/config'],
+      message: "The admin function shares vend's HTTP helpers, never its wiring.",
+    },
+  ],
 };
 
 export default tseslint.config(

@@ -19,11 +19,13 @@ export function buildApp(
     ...(process.env.CDK_DEFAULT_ACCOUNT !== undefined ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}),
     ...(process.env.CDK_DEFAULT_REGION !== undefined ? { region: process.env.CDK_DEFAULT_REGION } : {}),
   },
+  options: { now?: Date } = {},
 ): KvsUrlVendingStack {
   const config = configFromContext(app.node);
   const stackName = app.node.tryGetContext('stackName') as unknown;
   const stack = new KvsUrlVendingStack(app, typeof stackName === 'string' ? stackName : DEFAULT_STACK_NAME, {
     config,
+    ...(options.now ? { now: options.now } : {}),
     description: 'kvs-url-vending: short-lived Kinesis Video Streams playback URLs for authorized callers',
     env,
   });

@@ -7,6 +7,7 @@ import { WARNING_IDS } from './kvs-regions';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
 import { MAX_CLIP_URL_SECONDS, MIN_CLIP_URL_SECONDS } from '../lambda/contract';
 import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
+import { STAGE_THROTTLE } from '../lambda/contract';
 import {
   ADMISSION_DEFAULTS,
   DEFAULT_KVS_RETRY_BUDGET_MS,
@@ -106,6 +107,13 @@ const partnerSchema = z.strictObject({
   }),
   /** Bump to replace the partner's API key (rotation): the old key and its grants go away. */
   keyVersion: z.int().min(1).default(1),
+  /** Rotation with overlap: this earlier key version keeps working until `until`. */
+  previousKey: z
+    .strictObject({
+      keyVersion: z.int().min(1),
+      until: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time with a time zone' }),
+    })
+    .exactOptional(),
   grants: z.array(partnerGrantSchema).min(1),
 });
 
@@ -166,7 +174,7 @@ const configSchema = z
     timeoutSeconds: z.int().min(6).max(29).default(10),
     stageThrottle: z
       .strictObject({ rateLimit: z.number().positive(), burstLimit: z.int().min(1) })
-      .default({ rateLimit: 100, burstLimit: 200 }),
+      .default({ ...STAGE_THROTTLE }),
     waf: z
       .strictObject({
         enabled: z.boolean(),
@@ -245,6 +253,15 @@ const configSchema = z
         message: `must list only ${family.join(', ')} with ${config.jwtSecretArn !== undefined ? 'jwtSecretArn' : 'jwksUrl'}`,
       });
     }
+    config.partners.forEach((partner, index) => {
+      if (partner.previousKey && partner.previousKey.keyVersion >= partner.keyVersion) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['partners', index, 'previousKey', 'keyVersion'],
+          message: `must be below keyVersion (${partner.keyVersion}): the key being rotated out`,
+        });
+      }
+    });
     for (const problem of partnerProblems(config.partners)) {
       ctx.addIssue({ code: 'custom', path: ['partners', ...problem.path], message: problem.message });
     }

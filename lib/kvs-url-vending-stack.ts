@@ -9,6 +9,8 @@ import { partnerIdPart } from './constructs/partner-access';
 export interface KvsUrlVendingStackProps extends StackProps {
   /** Validated configuration (`parseConfig` / `configFromContext` of `lib/config.ts`). */
   readonly config: KvsUrlVendingConfig;
+  /** The time of the synthesis (partners' previous keys). @default - now */
+  readonly now?: Date;
 }
 
 /** The deployable stack: the KvsUrlVending construct configured from context, and its outputs. */
@@ -65,6 +67,7 @@ export class KvsUrlVendingStack extends Stack {
       sharedEndpointCache: config.sharedEndpointCache,
       media: config.media,
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
+      ...(props.now ? { now: props.now } : {}),
     });
 
     new CfnOutput(this, 'ApiUrl', {
@@ -75,9 +78,28 @@ export class KvsUrlVendingStack extends Stack {
       description: 'DynamoDB table of grants (principal, grantId)',
       value: this.vending.grantsTable.tableName,
     });
+    new CfnOutput(this, 'SessionsTableName', {
+      description: 'DynamoDB table of the session log (one item per vend, never the URL)',
+      value: this.vending.sessionsTable.tableName,
+    });
+    new CfnOutput(this, 'AdminInvokeArn', {
+      description:
+        'What an operator needs execute-api:Invoke on to use the admin API (README, "Operating it")',
+      value: this.vending.api.arnForExecuteApi(
+        '*',
+        '/admin/v1/*',
+        this.vending.api.deploymentStage.stageName,
+      ),
+    });
     for (const [name, key] of Object.entries(this.vending.partnerApiKeys)) {
       new CfnOutput(this, `PartnerKeyId${partnerIdPart(name)}`, {
         description: `API key id of partner ${name} (aws apigateway get-api-key --include-value reads the value)`,
+        value: key.keyId,
+      });
+    }
+    for (const [name, key] of Object.entries(this.vending.partnerAccess.previousApiKeys)) {
+      new CfnOutput(this, `PartnerPreviousKeyId${partnerIdPart(name)}`, {
+        description: `API key id of partner ${name}'s previous key, working until its date`,
         value: key.keyId,
       });
     }

@@ -6,15 +6,17 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   loadStreamConfigs,
   startKvsEmulator,
+  StreamConfigError,
   type EmulatorOptions,
   type RunningEmulator,
 } from '@kvs-url-vending/kvs-emulator';
+import { STAGE_THROTTLE } from '../lambda/contract';
 import {
   MEDIA_FUNCTION_TIMEOUT_SECONDS,
   MEDIA_KEY_PREFIX,
   MEDIA_OBJECT_EXPIRY_DAYS,
 } from '../lambda/vend/media-config';
-import { LOCAL_FUNCTION, LOCAL_MEDIA_FUNCTION } from './api-gateway/proxy-event';
+import { LOCAL_ADMIN_FUNCTION, LOCAL_FUNCTION, LOCAL_MEDIA_FUNCTION } from './api-gateway/proxy-event';
 import { createLocalApiServer } from './api-gateway/server';
 import { bundleClient, CLIENT_BUNDLE_PATH } from './demo/client-bundle';
 import { DEMO_CONFIG_PATH } from './demo/static-files';
@@ -30,7 +32,7 @@ import {
 } from './identity/identity-provider';
 import { DEFAULT_STATE_DIR, loadOrCreateSigningKey } from './identity/signing-key';
 import { stop as stopEsbuild } from 'esbuild';
-import { buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
+import { ADMIN_HANDLER_ENTRY, buildFunctionBundle, type FunctionBundle } from './lambda-runtime/bundle';
 import { routeToFunctions } from './lambda-runtime/function-router';
 import { InstancePool, type InstancePoolStats } from './lambda-runtime/instance-pool';
 import { close, listen, portFromEnv, PortInUseError } from './listen';
@@ -40,6 +42,9 @@ import { DEFAULT_S3_DIR, startLocalS3, type LocalS3ClientConfig } from './s3/loc
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const ADMISSION_TABLE = 'kvs-url-vending-admission';
+const SESSIONS_TABLE = 'kvs-url-vending-sessions';
+/** Instances of the admin function at most: operators' tools, a few requests at a time. */
+export const ADMIN_LAMBDA_CONCURRENCY = 10;
 const ENDPOINT_CACHE_TABLE = 'kvs-url-vending-endpoint-cache';
 /** Instances of the function at most, unless LOCAL_LAMBDA_CONCURRENCY says otherwise: above any burst of the tests. */
 export const DEFAULT_LAMBDA_CONCURRENCY = 50;
@@ -72,6 +77,11 @@ export interface LocalStackOptions {
    * `http://localhost:5173`): exact origins, as the function's ALLOWED_ORIGINS takes them.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * The stage throttle of the API (requests per second, burst); beyond it API Gateway's THROTTLED 429.
+   * Default the stack's (`STAGE_THROTTLE` of the contract: 100 per second, a burst of 200).
+   */
+  stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Instances of the function at most; beyond, API Gateway answers 500 as in AWS. Default 50. */
   lambdaConcurrency?: number;
   /** The function's timeout: an invocation still running then fails, and its instance is discarded. Default 10 s, as deployed. */
@@ -105,8 +115,15 @@ export interface LocalStack {
   emulator: RunningEmulator;
   /** Whether the function runs with admission (caller limit, stream share, session cap). */
   admission: boolean;
+  /** The stage throttle the local API applies. */
+  stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins the function gives CORS headers: the local API's own, then those asked for. */
   allowedOrigins: readonly string[];
+  /** The admin function as Lambda runs it (the admin API's routes, signed with the local credentials). */
+  adminLambda: {
+    readonly bundle: FunctionBundle;
+    stats(): InstancePoolStats;
+  };
   /** The function as Lambda runs it: its bundle and its pool of instances. */
   lambda: {
     readonly bundle: FunctionBundle;
@@ -160,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     buildFunctionBundle(),
     bundleClient(),
     buildFunctionBundle({ entry: MEDIA_ENTRY, name: 'media' }),
+    buildFunctionBundle({ entry: ADMIN_HANDLER_ENTRY, name: 'admin' }),
   ]).finally(() => stopEsbuild());
   bundles.catch(() => undefined);
 
@@ -179,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.stageThrottle ? { stageThrottle: options.stageThrottle } : {}),
       jwks: () => jwksDocument(signingKey),
       mintToken: ({ sub, groups, ttlSeconds }) =>
         mintToken(signingKey, { sub, groups, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) }),
@@ -210,6 +229,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: REGION,
       ...(options.grantsFile ? { grantsFile: options.grantsFile } : {}),
       ...(options.admission ? { admissionTableName: ADMISSION_TABLE } : {}),
+      sessionsTableName: SESSIONS_TABLE,
+      // local/partners.json stands for cdk.json's partners: their grants are the stack's.
+      stackPartnerIds: partners.map((partner) => partner.apiKeyId),
       ...(options.sharedEndpointCache !== false ? { endpointCacheTableName: ENDPOINT_CACHE_TABLE } : {}),
     });
     stops.push(() => dynamoDb.stop());
@@ -266,6 +288,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(dynamoDb.admissionTableName !== undefined
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
+        SESSIONS_TABLE_NAME: SESSIONS_TABLE,
+        // The local DynamoDB runs in this process, beside the API and the emulator: under load its answers
+        // take far longer than DynamoDB's, so the session log gets the grants store's deadline here.
+        SESSIONS_TIMEOUT_MS: '1500',
         ...(dynamoDb.endpointCacheTableName !== undefined
           ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }
           : {}),
@@ -284,6 +310,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       concurrency,
     });
     stops.push(() => pool.stop());
+    const adminBundle = (await bundles)[3];
+    const adminPool = new InstancePool({
+      runtimeFile: adminBundle.runtimeFile,
+      handlerFile: adminBundle.handlerFile,
+      handlerName: adminBundle.handlerName,
+      execArgv: adminBundle.execArgv,
+      environment: handlerEnvironment(
+        {
+          POWERTOOLS_SERVICE_NAME: 'kvs-url-vending-admin',
+          GRANTS_TABLE_NAME: dynamoDb.tableName,
+          SESSIONS_TABLE_NAME: SESSIONS_TABLE,
+          DYNAMODB_ENDPOINT: dynamoDb.endpoint,
+          AWS_REGION: REGION,
+          AWS_DEFAULT_REGION: REGION,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        },
+        {},
+      ),
+      identity: LOCAL_ADMIN_FUNCTION,
+      concurrency: ADMIN_LAMBDA_CONCURRENCY,
+      instanceIdPrefix: 'admin-instance',
+    });
+    stops.push(() => adminPool.stop());
     const mediaBundle = (await bundles)[2];
     const mediaPool = new InstancePool({
       runtimeFile: mediaBundle.runtimeFile,
@@ -305,24 +355,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       instanceIdPrefix: 'media-instance',
     });
     stops.push(() => mediaPool.stop());
-    await Promise.all([pool.warm(), mediaPool.warm()]);
-    api.setHandler(
-      routeToFunctions(
-        {
-          vend: {
-            handler: pool.handler,
-            identity: LOCAL_FUNCTION,
-            timeoutMs: options.functionTimeoutMs ?? 10_000,
-          },
-          media: {
-            handler: mediaPool.handler,
-            identity: LOCAL_MEDIA_FUNCTION,
-            timeoutMs: MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000,
-          },
+    await Promise.all([pool.warm(), mediaPool.warm(), adminPool.warm()]);
+    // The vend and media functions' routes go to their pools, each with its own context (name, timeout);
+    // the admin function's to its own pool.
+    const vendAndMedia = routeToFunctions(
+      {
+        vend: {
+          handler: pool.handler,
+          identity: LOCAL_FUNCTION,
+          timeoutMs: options.functionTimeoutMs ?? 10_000,
         },
-        options.now,
-      ),
+        media: {
+          handler: mediaPool.handler,
+          identity: LOCAL_MEDIA_FUNCTION,
+          timeoutMs: MEDIA_FUNCTION_TIMEOUT_SECONDS * 1000,
+        },
+      },
+      options.now,
     );
+    api.setHandler(vendAndMedia, 'vend');
+    api.setHandler(vendAndMedia, 'media');
+    api.setHandler(adminPool.handler, 'admin');
 
     return {
       apiUrl,
@@ -336,7 +389,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       emulator,
       s3: { endpoint: s3.endpoint, bucket: s3.bucket, clientConfig: s3.clientConfig },
       admission: dynamoDb.admissionTableName !== undefined,
+      stageThrottle: options.stageThrottle ?? STAGE_THROTTLE,
       allowedOrigins,
+      adminLambda: { bundle: adminBundle, stats: () => adminPool.stats() },
       lambda: {
         bundle,
         concurrency,
@@ -407,6 +462,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   if (sessionLifetimeScale !== undefined && !(sessionLifetimeScale > 0 && sessionLifetimeScale <= 1)) {
     throw new Error(`KVS_SESSION_LIFETIME_SCALE must be greater than 0 and at most 1, got "${scale}".`);
   }
+  const stageThrottle = stageThrottleFromEnvironment(env);
   const streamsFile = env.KVS_STREAMS_FILE;
   let streams;
   if (streamsFile) {
@@ -419,6 +475,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   return {
     admission: env.LOCAL_ADMISSION !== '0',
     ...(concurrency ? { lambdaConcurrency: Number(concurrency) } : {}),
+    ...(stageThrottle ? { stageThrottle } : {}),
     ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
     ...(streams || sessionLifetimeScale !== undefined
       ? {
@@ -431,6 +488,26 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   };
 }
 
+/**
+ * LOCAL_STAGE_RATE_LIMIT (requests per second, a positive number) and LOCAL_STAGE_BURST_LIMIT (a whole
+ * number of at least 1), as the stack's `stageThrottle` takes them; either alone keeps the other's default.
+ */
+function stageThrottleFromEnvironment(
+  env: NodeJS.ProcessEnv,
+): { rateLimit: number; burstLimit: number } | undefined {
+  const rate = env.LOCAL_STAGE_RATE_LIMIT;
+  const burst = env.LOCAL_STAGE_BURST_LIMIT;
+  if (!rate && !burst) return undefined;
+  const rateLimit = rate ? Number(rate) : STAGE_THROTTLE.rateLimit;
+  if (!(Number.isFinite(rateLimit) && rateLimit > 0)) {
+    throw new Error(`LOCAL_STAGE_RATE_LIMIT must be a number of requests per second above 0, got "${rate}".`);
+  }
+  if (burst && !/^[1-9]\d*$/.test(burst)) {
+    throw new Error(`LOCAL_STAGE_BURST_LIMIT must be a whole number of at least 1, got "${burst}".`);
+  }
+  return { rateLimit, burstLimit: burst ? Number(burst) : STAGE_THROTTLE.burstLimit };
+}
+
 async function main(): Promise<void> {
   // The AWS SDK's notice that its releases from January 2027 need Node.js 22: the lockfile keeps versions
   // that run on Node.js 20, so on every start it would only be noise (the maintainers' documented opt-out).
@@ -439,7 +516,13 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack({ s3Dir: DEFAULT_S3_DIR, ...optionsFromEnvironment(process.env) });
   } catch (error) {
-    process.stderr.write(`npm start: ${(error as Error).message}\n`);
+    const streamsFile = process.env.KVS_STREAMS_FILE;
+    // A stream of the file the emulator could not serve (its media, found only when it loads): name the file.
+    const message =
+      error instanceof StreamConfigError && streamsFile
+        ? `KVS_STREAMS_FILE ${streamsFile}: ${error.message}`
+        : (error as Error).message;
+    process.stderr.write(`npm start: ${message}\n`);
     process.exit(1);
   }
   const partner = stack.partners[0];
@@ -458,6 +541,7 @@ async function main(): Promise<void> {
     `  S3              ${stack.s3.endpoint}  (bucket ${stack.s3.bucket}, objects in .local/s3, kept a day)`,
     `  CORS origins    ${stack.allowedOrigins.join(', ')}  (ALLOWED_ORIGINS adds yours)`,
     `  admission       ${stack.admission ? 'on (LOCAL_ADMISSION=0 turns it off)' : 'off'}`,
+    `  stage throttle  ${stack.stageThrottle.rateLimit} requests/s, burst ${stack.stageThrottle.burstLimit} (LOCAL_STAGE_RATE_LIMIT, LOCAL_STAGE_BURST_LIMIT)`,
   ];
   const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
   if (sessionLifetimeScale) {
@@ -477,6 +561,7 @@ async function main(): Promise<void> {
   }
   lines.push(
     `  curl -s ${stack.apiUrl}/v1/streams -H "authorization: Bearer $(npm run -s token -- --sub alice)"`,
+    `  npm run -s admin -- --api ${stack.apiUrl} sessions --stream front-door   (admin API: README, "Operating it")`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -499,8 +584,18 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Ctrl-C sends SIGINT to every process of the terminal's group; a process manager or `kill <pid>` sends
+  // SIGTERM to npm alone, which passes it on to its script (`exec` makes this process that script, with no
+  // shell or tsx in between to swallow it); closing the terminal sends SIGHUP.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  // Whoever started the stack (npm, tsx) may end without passing anything on (npm dies of SIGHUP or
+  // SIGKILL): an orphaned stack would keep its ports, so it stops when its parent is gone.
+  const parent = process.ppid;
+  const orphanCheck = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanCheck);
+    shutdown('parent process exited');
+  }, 500).unref();
 }
 
 if (require.main === module) {

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import {
   GetHLSStreamingSessionURLCommand,
@@ -6,11 +8,13 @@ import {
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createDynamoDbGrantStore } from '../../lambda/adapters/grants/dynamodb-grant-store';
 import { parseGrantRecords } from '../../lambda/adapters/grants/grant-records';
 import { createJwtVerifier } from '../../lambda/adapters/jwt-verifier';
 import { createStaticGrantStore } from '../../lambda/adapters/grants/static-grant-store';
 import type { KvsPort } from '../../lambda/core/ports';
-import { createHandler } from '../../lambda/vend/create-handler';
+import { createHandler, type VendHandlerDeps } from '../../lambda/vend/create-handler';
+import { startLocalDynamoDb } from '../../local/dynamodb';
 import { startBenchEmulator } from '../lib/emulator';
 import { BENCH_CREDENTIALS, BENCH_GRANTS, BENCH_REGION, loadVendHandler } from '../lib/handler-env';
 import { envNumber, type BenchOptions } from '../lib/options';
@@ -64,7 +68,7 @@ export async function runOverhead(options: BenchOptions): Promise<ScenarioResult
         Promise.resolve(`${emulator.endpoint}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=x`),
       listStreamNames: () => Promise.resolve([]),
     };
-    const withoutKvs = createHandler({
+    const inProcessDeps = (grants: VendHandlerDeps['grants']): VendHandlerDeps => ({
       verifier: createJwtVerifier({
         issuer: identity.issuer,
         audience: identity.audience,
@@ -74,11 +78,12 @@ export async function runOverhead(options: BenchOptions): Promise<ScenarioResult
         maxTokenBytes: 8192,
         jwksRefetchIntervalSeconds: 30,
       }),
-      grants: createStaticGrantStore(parseGrantRecords(BENCH_GRANTS)),
+      grants,
       kvs: instantKvs,
       logger: new Logger({ serviceName: 'kvs-url-vending', logLevel: 'INFO' }),
       metrics: new Metrics({ namespace: 'KvsUrlVending', serviceName: 'kvs-url-vending' }),
     });
+    const withoutKvs = createHandler(inProcessDeps(createStaticGrantStore(parseGrantRecords(BENCH_GRANTS))));
 
     const timed = async (target: ProxyHandler): Promise<number> => {
       const started = performance.now();
@@ -147,6 +152,14 @@ export async function runOverhead(options: BenchOptions): Promise<ScenarioResult
       { name: 'same middy stack, in-memory KVS port, p50', value: alone.p50, unit: 'ms', digits: 3 },
       { name: 'same middy stack, in-memory KVS port, p99', value: alone.p99, unit: 'ms', digits: 3 },
     ];
+    const freshness = await measureGrantFreshness({
+      workDir: join(options.workDir, 'overhead'),
+      rounds: Math.min(iterations, options.quick ? 300 : 1000),
+      warmup: Math.min(100, warmup),
+      handlerOf: (grants) => createHandler(inProcessDeps(grants)),
+      timed,
+    });
+    figures.push(...freshness.figures);
     return {
       id: 'overhead',
       title: '2. Overhead per vend (warm)',
@@ -154,10 +167,125 @@ export async function runOverhead(options: BenchOptions): Promise<ScenarioResult
       notes: [
         `${iterations} interleaved rounds (handler, raw call, handler with an in-memory KVS port) after ${warmup} warm-up rounds, one at a time, in one process with the emulator (no added latency, quotas lifted). Overhead = percentile of handler latency − same percentile of the raw SDK call on a long-lived client; the per-pair difference is in the JSON (paired p50 ${paired.p50.toFixed(3)} ms, p99 ${paired.p99.toFixed(3)} ms).`,
         'The handler runs as deployed: INFO logging with the audit line and EMF metrics written to stdout (redirected to bench/results/overhead.log).',
+        freshness.note,
       ],
-      details: { handler: ours, raw: sdk, paired, inMemoryKvs: alone },
+      details: { handler: ours, raw: sdk, paired, inMemoryKvs: alone, grantFreshness: freshness.details },
     };
   } finally {
     await emulator.stop();
+  }
+}
+
+/**
+ * The price of grant changes counting from the next request: the same middy stack and in-memory KVS port
+ * with the grants table in a local DynamoDB-compatible server (dynalite, in this process), once with the
+ * control-epoch check (one GetItem per vend, as deployed) and once as before it (the cache alone, 30 s),
+ * interleaved call by call. DynamoDB calls are counted on each side's own client.
+ */
+async function measureGrantFreshness(options: {
+  workDir: string;
+  rounds: number;
+  warmup: number;
+  handlerOf: (grants: VendHandlerDeps['grants']) => ProxyHandler;
+  timed: (handler: ProxyHandler) => Promise<number>;
+}): Promise<{ figures: Figure[]; note: string; details: Record<string, unknown> }> {
+  const grantsFile = join(options.workDir, 'bench-grants-dynamodb.json');
+  writeFileSync(grantsFile, JSON.stringify(BENCH_GRANTS));
+  const dynamo = await startLocalDynamoDb({ grantsFile });
+  const clients: DynamoDBClient[] = [];
+  try {
+    const side = (epochCheck: boolean) => {
+      const calls = { reads: 0, vends: 0 };
+      const client = new DynamoDBClient({
+        region: BENCH_REGION,
+        endpoint: dynamo.endpoint,
+        credentials: BENCH_CREDENTIALS,
+      });
+      client.middlewareStack.add(
+        (next) => (args) => {
+          calls.reads += 1;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countCalls' },
+      );
+      clients.push(client);
+      const store = createDynamoDbGrantStore({
+        tableName: dynamo.tableName,
+        region: BENCH_REGION,
+        cacheTtlMs: 30_000,
+        epochCheck,
+        client,
+      });
+      return { calls, handler: options.handlerOf(store) };
+    };
+    const sides = { epoch: side(true), cacheOnly: side(false) };
+    for (let index = 0; index < options.warmup; index += 1) {
+      await options.timed(sides.epoch.handler);
+      await options.timed(sides.cacheOnly.handler);
+    }
+    for (const { calls } of Object.values(sides)) {
+      calls.reads = 0;
+    }
+    const ms = { epoch: [] as number[], cacheOnly: [] as number[] };
+    for (let index = 0; index < options.rounds; index += 1) {
+      const order = index % 2 === 0 ? (['epoch', 'cacheOnly'] as const) : (['cacheOnly', 'epoch'] as const);
+      for (const name of order) {
+        ms[name].push(await options.timed(sides[name].handler));
+        sides[name].calls.vends += 1;
+      }
+    }
+    const epoch = summarize(ms.epoch);
+    const cacheOnly = summarize(ms.cacheOnly);
+    const readsPerVend = {
+      epoch: sides.epoch.calls.reads / sides.epoch.calls.vends,
+      cacheOnly: sides.cacheOnly.calls.reads / sides.cacheOnly.calls.vends,
+    };
+    return {
+      figures: [
+        {
+          name: 'DynamoDB reads per vend, grants cache alone (before)',
+          value: readsPerVend.cacheOnly,
+          unit: '',
+          digits: 3,
+        },
+        {
+          name: 'DynamoDB reads per vend, with the control epoch',
+          value: readsPerVend.epoch,
+          unit: '',
+          digits: 3,
+        },
+        {
+          name: 'extra DynamoDB reads per vend (epoch − cache alone)',
+          value: readsPerVend.epoch - readsPerVend.cacheOnly,
+          unit: '',
+          digits: 3,
+          target: { op: '<=', value: 1 },
+        },
+        { name: 'vend, grants in DynamoDB, cache alone, p50', value: cacheOnly.p50, unit: 'ms', digits: 3 },
+        {
+          name: 'vend, grants in DynamoDB, with the epoch read, p50',
+          value: epoch.p50,
+          unit: 'ms',
+          digits: 3,
+        },
+        {
+          name: 'vend, grants in DynamoDB, with the epoch read, p99',
+          value: epoch.p99,
+          unit: 'ms',
+          digits: 3,
+        },
+        {
+          name: 'latency of the epoch read (p50 difference)',
+          value: epoch.p50 - cacheOnly.p50,
+          unit: 'ms',
+          digits: 3,
+        },
+      ],
+      note: `Grant freshness: ${options.rounds} interleaved rounds after ${options.warmup} warm-up rounds, the in-memory KVS port, grants in a local dynalite (in this process, so its latency is that of a JavaScript server, not of DynamoDB: the read count is the figure that carries over). Cache alone = before the admin API (a change counts after the 30 s cache); with the epoch = as deployed (a change counts from the next request).`,
+      details: { epoch, cacheOnly, readsPerVend },
+    };
+  } finally {
+    for (const client of clients) client.destroy();
+    await dynamo.stop();
   }
 }

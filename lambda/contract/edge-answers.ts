@@ -1,5 +1,6 @@
 import { CORS } from './cors';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors';
+import { UNCACHEABLE_HEADERS } from './headers';
 import { MAX_REQUEST_BODY_BYTES } from './request-bodies';
 
 /**
@@ -58,16 +59,23 @@ const SOMETHING_WENT_WRONG = 'Something went wrong on our side.';
  */
 export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseType, EdgeAnswer>> = {
   /**
-   * In AWS one gateway response serves every request no method takes: an unknown path or method without
-   * an `Authorization` header (`MissingAuthenticationTokenException`), or with one that is not an AWS
-   * signature, such as every user request's bearer token (`IncompleteSignatureException`). It would also
-   * serve a route taking AWS_IAM credentials called without a valid signature, but no route of this API
-   * does (every method is `AuthorizationType.NONE`, which a template test holds), so whatever reaches it is
-   * a request no route takes: 404, as the API's MOCK methods answer it first (`NO_ROUTE`, `NO_METHOD`).
+   * In AWS one gateway response serves a request to an AWS_IAM route (the admin API) without an AWS
+   * signature (`MissingAuthenticationTokenException`) or with an `Authorization` header that is not one,
+   * such as a user's bearer token (`IncompleteSignatureException`); and it would serve a request no method
+   * takes, which the API's MOCK methods answer first (`NO_ROUTE`, `NO_METHOD`, 404 and 405). So whatever
+   * reaches it is a request that lacks the admin API's credentials: 401, never a 404 for an admin route
+   * and never data.
    */
-  MISSING_AUTHENTICATION_TOKEN: { code: 'NOT_FOUND', message: 'No such route.' },
+  MISSING_AUTHENTICATION_TOKEN: {
+    code: 'UNAUTHENTICATED',
+    message: 'This route takes requests signed with AWS Signature Version 4 only.',
+    challenge: 'AWS4-HMAC-SHA256',
+  },
+  /** An AWS_IAM route: the caller's IAM policy does not allow execute-api:Invoke on it. */
   ACCESS_DENIED: { code: 'FORBIDDEN', message: 'Access to this route is denied.' },
-  EXPIRED_TOKEN: { code: 'FORBIDDEN', message: 'The AWS signature of the request has expired.' },
+  /** An AWS_IAM route: a signature with an expired session token. */
+  EXPIRED_TOKEN: { code: 'FORBIDDEN', message: 'The AWS credentials of the request have expired.' },
+  /** An AWS_IAM route: a signature that does not match, of another scope, or too old or too new. */
   INVALID_SIGNATURE: { code: 'FORBIDDEN', message: 'The AWS signature of the request is not valid.' },
   /** A partner route without an API key, or with one that is unknown, disabled or not on this stage. */
   INVALID_API_KEY: {
@@ -103,8 +111,11 @@ export const GATEWAY_RESPONSES: Readonly<Record<GatewayResponseType, EdgeAnswer>
   API_CONFIGURATION_ERROR: { code: 'INTERNAL', message: SOMETHING_WENT_WRONG },
   AUTHORIZER_CONFIGURATION_ERROR: { code: 'INTERNAL', message: SOMETHING_WENT_WRONG },
   AUTHORIZER_FAILURE: { code: 'INTERNAL', message: SOMETHING_WENT_WRONG },
-  /** Any other 4xx of API Gateway's. */
-  DEFAULT_4XX: { code: 'INVALID_REQUEST', message: 'The request was refused before it reached the service.' },
+  /**
+   * Any other 4xx of API Gateway's, among them an AWS_IAM route signed with an access key AWS does not
+   * know (`UnrecognizedClientException`, which no gateway response type names): a refusal, 403.
+   */
+  DEFAULT_4XX: { code: 'FORBIDDEN', message: 'The request was refused before it reached the service.' },
   /**
    * Any other 5xx: Lambda refused the invocation (the function's concurrency is used up; API Gateway
    * answers 500), the function failed, crashed or timed out, or returned no valid proxy result (502).
@@ -147,6 +158,14 @@ export const WAF_ANSWERS = {
 /** The request id of a WAF answer: WAF's bodies are fixed text and cannot carry one. */
 export const WAF_REQUEST_ID = '';
 
+/**
+ * The stage throttle's default: a token bucket over the whole stage, refilled at `rateLimit` requests per
+ * second and holding `burstLimit`; beyond it API Gateway answers THROTTLED. The stack sets it (cdk.json
+ * `stageThrottle` overrides it) and the local API applies it (LOCAL_STAGE_RATE_LIMIT and
+ * LOCAL_STAGE_BURST_LIMIT override it for `npm start`).
+ */
+export const STAGE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
 /** The status of an edge answer: its code's. */
 export function statusOf(answer: EdgeAnswer): number {
   return ERROR_STATUS[answer.code];
@@ -163,9 +182,7 @@ export function edgeErrorBody(answer: EdgeAnswer, requestId: string): ErrorBody 
  */
 export function edgeAnswerHeaders(answer: EdgeAnswer): Record<string, string> {
   return {
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
+    ...UNCACHEABLE_HEADERS,
     ...(answer.retryAfterSeconds !== undefined ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}),
     ...(answer.challenge !== undefined ? { 'WWW-Authenticate': answer.challenge } : {}),
   };

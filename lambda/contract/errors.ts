@@ -9,10 +9,20 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   STREAM_NOT_FOUND: 404,
   NO_MEDIA: 404,
+  /** Admin API: no grant of that id under that principal. */
+  GRANT_NOT_FOUND: 404,
+  /** Admin API: the principal is not revoked. */
+  REVOCATION_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /** Admin API: the grant belongs to the stack (a partner grant of `cdk.json`): change it there. */
+  MANAGED_BY_STACK: 409,
+  /** Admin API: `If-Match` names another version than the stored one, or `If-None-Match: *` met one. */
+  PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   STREAM_NOT_PLAYABLE: 422,
+  /** Admin API: a change of a grant needs `If-Match` (replace that version) or `If-None-Match: *` (create). */
+  PRECONDITION_REQUIRED: 428,
   RATE_LIMITED: 429,
   /** A bug: a generic message, nothing internal. */
   INTERNAL: 500,

@@ -8,6 +8,7 @@ import {
   PROTOCOLS,
   TIMESTAMP_SOURCES,
 } from './playback';
+import { CAPABILITIES } from './media';
 
 /**
  * One field of a JSON request body, in the terms JSON Schema uses (so that the stack's request model and
@@ -20,12 +21,28 @@ export type FieldSchema =
       readonly default?: string;
     }
   | { readonly type: 'string'; readonly format: 'date-time' }
+  | {
+      readonly type: 'string';
+      /** A regular expression the whole value matches (its source, anchored). */
+      readonly pattern: string;
+      /** What a value must be, in words: the validation message when it does not match. */
+      readonly description: string;
+    }
+  | { readonly type: 'string'; readonly maxLength: number }
   | { readonly type: 'boolean' }
   | {
       readonly type: 'integer';
       readonly minimum: number;
-      readonly maximum: number;
+      /** Absent: no upper bound. */
+      readonly maximum?: number;
       readonly default?: number;
+    }
+  | { readonly type: 'number'; readonly exclusiveMinimum: number; readonly maximum: number }
+  | { readonly type: 'array'; readonly items: FieldSchema; readonly minItems: number }
+  | {
+      readonly type: 'object';
+      readonly fields: Readonly<Record<string, FieldSchema>>;
+      readonly required: readonly string[];
     };
 
 /** A JSON object body: these fields, optional unless listed in `required`, and no other. */
@@ -42,9 +59,13 @@ export type FieldValue<F extends FieldSchema> = F extends { readonly enum: reado
   ? E
   : F extends { readonly type: 'boolean' }
     ? boolean
-    : F extends { readonly type: 'integer' }
+    : F extends { readonly type: 'integer' | 'number' }
       ? number
-      : string;
+      : F extends { readonly type: 'array'; readonly items: infer I extends FieldSchema }
+        ? readonly FieldValue<I>[]
+        : F extends { readonly type: 'object'; readonly fields: infer O extends Record<string, FieldSchema> }
+          ? { readonly [K in keyof O]?: FieldValue<O[K]> }
+          : string;
 
 /** A validated body of `schema`: every field optional (the required ones are checked, not typed). */
 export type BodyOf<S extends BodySchema> = {
@@ -85,36 +106,132 @@ export const PLAYBACK_URL_REQUEST = {
 
 export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
 
-/** A JSON Schema (draft 4, the dialect of API Gateway's models) as plain data. */
-export interface RequestModelSchema {
+/** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. */
+export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s]{1,512}$/;
+/** A grant's id within its principal (the grants table's sort key): printable ASCII, no space. */
+export const GRANT_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/**
+ * Grant ids starting with this are the service's own items beside a principal's grants (its revocation):
+ * the admin API refuses them as grant ids.
+ */
+export const RESERVED_GRANT_ID_PREFIX = '#';
+
+/**
+ * What a grant allows: a grant record (docs/ARCHITECTURE.md, "Grants") without its key, `principal` and
+ * `grantId`. The body of `PUT /admin/v1/principals/{principal}/grants/{grantId}`, and the fields the
+ * function reads from every grant record (`lambda/adapters/grants/grant-records.ts` validates records
+ * with these fields, the key added): what the admin API accepts is exactly what the function reads.
+ */
+export const GRANT_REQUEST = {
+  name: 'GrantRequest',
+  fields: {
+    streams: {
+      type: 'array',
+      items: {
+        type: 'string',
+        pattern: '^(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{0,255}\\*)$',
+        description: 'must be a stream name or a prefix ending in *',
+      },
+      minItems: 1,
+    },
+    // Absent: PLAY only, so that records written before capabilities existed keep their meaning.
+    capabilities: { type: 'array', items: { type: 'string', enum: CAPABILITIES }, minItems: 1 },
+    // Required with PLAY, refused without it (grant-records.ts checks both): how a stream is played.
+    playbackModes: { type: 'array', items: { type: 'string', enum: PLAYBACK_MODES }, minItems: 1 },
+    protocols: { type: 'array', items: { type: 'string', enum: PROTOCOLS }, minItems: 1 },
+    maxExpiresInSeconds: { type: 'integer', minimum: MIN_EXPIRES_SECONDS, maximum: MAX_EXPIRES_SECONDS },
+    archiveWindowSeconds: { type: 'integer', minimum: 0 },
+    notAfter: { type: 'string', format: 'date-time' },
+    callerLimit: {
+      type: 'object',
+      fields: {
+        ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+        burst: { type: 'integer', minimum: 1, maximum: 10_000 },
+      },
+      required: ['ratePerSecond', 'burst'],
+    },
+    // A boolean, never a string: "false" must not read as consent.
+    producerTimestamps: { type: 'boolean' },
+  },
+  required: ['streams', 'maxExpiresInSeconds'],
+} as const satisfies BodySchema;
+
+export type GrantRequestBody = BodyOf<typeof GRANT_REQUEST>;
+
+/** The longest reason a revocation keeps (it shows in the admin API and its audit lines). */
+export const MAX_REVOCATION_REASON_LENGTH = 500;
+
+/** The body of `PUT /admin/v1/principals/{principal}/revocation`: both fields optional. */
+export const REVOCATION_REQUEST = {
+  name: 'RevocationRequest',
+  fields: {
+    reason: { type: 'string', maxLength: MAX_REVOCATION_REASON_LENGTH },
+    /** The revocation ends by itself at this instant; absent: until it is lifted. */
+    until: { type: 'string', format: 'date-time' },
+  },
+} as const satisfies BodySchema;
+
+export type RevocationRequestBody = BodyOf<typeof REVOCATION_REQUEST>;
+
+/** One field of a request model: JSON Schema draft 4 (the dialect of API Gateway's models) as plain data. */
+export interface RequestModelField {
+  readonly type: FieldSchema['type'];
+  readonly enum?: readonly string[];
+  readonly items?: RequestModelField;
+  readonly additionalProperties?: false;
+  readonly properties?: Readonly<Record<string, RequestModelField>>;
+  readonly required?: readonly string[];
+}
+
+/** A request body's model: a closed object. */
+export interface RequestModelSchema extends RequestModelField {
   readonly $schema: 'http://json-schema.org/draft-04/schema#';
   readonly title: string;
   readonly type: 'object';
   readonly additionalProperties: false;
-  readonly properties: Readonly<
-    Record<string, { readonly type: FieldSchema['type']; readonly enum?: readonly string[] }>
-  >;
-  readonly required?: readonly string[];
+  readonly properties: Readonly<Record<string, RequestModelField>>;
+}
+
+/** An object of fields, closed: those of `required` present, no other. */
+function objectModel(
+  fields: Readonly<Record<string, FieldSchema>>,
+  required: readonly string[] | undefined,
+): {
+  type: 'object';
+  additionalProperties: false;
+  properties: Record<string, RequestModelField>;
+  required?: string[];
+} {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, fieldModel(field)])),
+    ...(required && required.length > 0 ? { required: [...required] } : {}),
+  };
+}
+
+/** One field as API Gateway validates it: its shape and enumeration; ranges and patterns are the function's. */
+function fieldModel(field: FieldSchema): RequestModelField {
+  switch (field.type) {
+    case 'array':
+      return { type: 'array', items: fieldModel(field.items) };
+    case 'object':
+      return objectModel(field.fields, field.required);
+    default:
+      return { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) };
+  }
 }
 
 /**
- * A request body as API Gateway's request model: a closed object of the fields' types and enumerations.
- * The stack's model is this schema and the local API validates requests against it (draft 4), so both
- * refuse the same bodies before the function runs; the function checks ranges, formats and the rules
- * between fields.
+ * A request body as API Gateway's request model: a closed object of the fields' types, enumerations and
+ * required fields (nested objects and array items alike). The stack's model is this schema and the local
+ * API validates requests against it (draft 4), so both refuse the same bodies before the function runs;
+ * the function checks ranges, formats, patterns and the rules between fields.
  */
 export function requestModelSchema(body: BodySchema): RequestModelSchema {
   return {
     $schema: 'http://json-schema.org/draft-04/schema#',
     title: body.name,
-    type: 'object',
-    additionalProperties: false,
-    properties: Object.fromEntries(
-      Object.entries(body.fields).map(([name, field]) => [
-        name,
-        { type: field.type, ...('enum' in field ? { enum: [...field.enum] } : {}) },
-      ]),
-    ),
-    ...(body.required ? { required: [...body.required] } : {}),
+    ...objectModel(body.fields, body.required),
   };
 }

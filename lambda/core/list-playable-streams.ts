@@ -8,11 +8,13 @@ import {
   PROTOCOLS,
   STREAM_NAME_PATTERN,
 } from '../contract';
+import { failureOf } from './errors';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import { capabilitiesOf } from './capabilities';
 import { mediaUrlSeconds } from './media/authorize-media';
 import type { Caller, Grant, PlayableStream } from './model';
-import type { Clock, GrantStore, KvsPort } from './ports';
+import { accessOf, type Clock, type GrantStore, type KvsPort } from './ports';
+import { applyRevocations } from './revocations';
 
 export interface ListDeps {
   readonly grants: GrantStore;
@@ -42,7 +44,8 @@ interface ListedGrant {
  * unlimited). A grant advertises only what it can still give: PLAY and its session (`maxExpiresInSeconds`,
  * its maximum shortened to end before its notAfter) while that is at least the shortest KVS session; CLIP
  * and IMAGES while a URL of MIN_CLIP_URL_SECONDS still fits (`clipUrlMaxSeconds`, the longest clip URL,
- * also held to the deployment's cap where known). A grant that can give nothing is not listed.
+ * also held to the deployment's cap where known). A grant that can give nothing is not listed. A revoked
+ * caller is refused, and a revoked group's grants do not count.
  */
 export async function listPlayableStreams(
   deps: ListDeps,
@@ -50,9 +53,11 @@ export async function listPlayableStreams(
   /** As for vending (`VendInput.timeLeftMs`): bounds the ListStreams calls. */
   timeLeftMs?: () => number,
 ): Promise<PlayableStream[]> {
-  const stored = await deps.grants.grantsFor(caller.principals);
+  const access = await accessOf(deps.grants, caller.principals).catch(failureOf('grants'));
   const now = deps.clock.now();
-  const principals = new Set(caller.principals);
+  // A revoked caller is refused (403, as a vend is); a revoked group's grants are not listed.
+  const principals = new Set(applyRevocations(caller, access.revocations, now).principals);
+  const stored = access.grants;
   const sessionStartsBy = now + (deps.sessionStartSlackMs ?? 0);
   const live: ListedGrant[] = stored
     .filter((grant) => principals.has(grant.principal))
@@ -78,7 +83,9 @@ export async function listPlayableStreams(
   const listed = await Promise.all(
     [...prefixes].map(async (prefix) => {
       const budgetMs = timeLeftMs?.();
-      const names = await deps.kvs.listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined);
+      const names = await deps.kvs
+        .listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined)
+        .catch(failureOf('kvs'));
       return [prefix, names] as const;
     }),
   );

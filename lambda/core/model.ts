@@ -74,6 +74,28 @@ export interface Grant {
   readonly producerTimestamps?: boolean;
 }
 
+/**
+ * A principal's access taken away by an operator. Revoking `user:` or `partner:` refuses that caller
+ * entirely (vends and lists); revoking `group:<g>` stops what that group's grants allow, its members
+ * keeping their own grants and those of their other groups.
+ */
+export interface Revocation {
+  readonly principal: string;
+  /** Epoch ms. */
+  readonly revokedAt: number;
+  /** The IAM principal (ARN) of the operator who revoked. */
+  readonly revokedBy?: string;
+  readonly reason?: string;
+  /** Epoch ms: the revocation ends by itself then. Absent: until an operator lifts it. */
+  readonly until?: number;
+}
+
+/** What the grants store holds for a set of principals: their grants and their revocations. */
+export interface PrincipalAccess {
+  readonly grants: readonly Grant[];
+  readonly revocations: readonly Revocation[];
+}
+
 /** A validated playback-url request body, defaults applied. */
 export interface PlaybackRequest {
   readonly protocol: Protocol;

@@ -1,9 +1,20 @@
-import type { Grant, SessionUrlRequest } from './model';
+import type { Grant, PrincipalAccess, SessionUrlRequest } from './model';
 
 /** Where grants come from (DynamoDB in AWS and in the local stack, a static JSON file in tests). */
 export interface GrantStore {
   /** Every grant stored under any of these principals. Throws UpstreamUnavailableError when down (fail closed). */
   grantsFor(principals: readonly string[]): Promise<readonly Grant[]>;
+  /**
+   * The grants and the revocations of these principals, read together (one freshness check for both).
+   * A store without revocations need not implement it: `accessOf` then reads `grantsFor` alone.
+   */
+  accessFor?(principals: readonly string[]): Promise<PrincipalAccess>;
+}
+
+/** The grants and revocations of `principals`, from a store with or without revocations. */
+export async function accessOf(store: GrantStore, principals: readonly string[]): Promise<PrincipalAccess> {
+  if (store.accessFor) return store.accessFor(principals);
+  return { grants: await store.grantsFor(principals), revocations: [] };
 }
 
 /**

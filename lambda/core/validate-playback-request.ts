@@ -1,5 +1,5 @@
 import { PLAYBACK_URL_REQUEST, type PlaybackUrlRequestBody } from '../contract';
-import { bodySchemaOf, toDetails } from './body-schema';
+import { bodySchemaOf, issueDetails } from './body-schema';
 import { InvalidRequestError, type ValidationDetail } from './errors';
 import type { PlaybackRequest } from './model';
 import type { Clock } from './ports';
@@ -23,7 +23,7 @@ export function validatePlaybackRequest(body: unknown, clock: Clock): PlaybackRe
   }
   const parsed = playbackBodySchema.safeParse(body);
   if (!parsed.success) {
-    throw new InvalidRequestError(INVALID_MESSAGE, parsed.error.issues.flatMap(toDetails));
+    throw new InvalidRequestError(INVALID_MESSAGE, parsed.error.issues.flatMap(issueDetails));
   }
   const data: PlaybackUrlRequestBody = parsed.data;
   const protocol = data.protocol ?? FIELDS.protocol.default;

@@ -64,6 +64,8 @@ export interface Config {
   };
   /** Admission (caller limit, stream share, session cap); absent when ADMISSION_TABLE_NAME is not set. */
   readonly admission?: AdmissionConfig;
+  /** The session log every vend is recorded in; absent when SESSIONS_TABLE_NAME is not set. */
+  readonly sessions?: SessionsConfig;
   readonly powertools: {
     readonly serviceName: string;
     readonly metricsNamespace: string;
@@ -71,12 +73,18 @@ export interface Config {
   };
 }
 
+export interface SessionsConfig {
+  readonly tableName: string;
+  /** Deadline of one record's write (and, with a session cap, its count). */
+  readonly timeoutMs: number;
+}
+
 export interface AdmissionConfig {
   readonly tableName: string;
   readonly callerLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly streamLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly streamShareWindowSeconds: number;
-  /** 0: no cap. */
+  /** 0: no cap. Counted on the session log's records: needs SESSIONS_TABLE_NAME. */
   readonly sessionCap: number;
   readonly timeoutMs: number;
 }
@@ -95,6 +103,9 @@ export const LIVE_MAX_FRAGMENTS_RANGE = { min: 3, max: 100 } as const;
  * session ends before its grant's notAfter. The function's timeout must leave room for it.
  */
 export const DEFAULT_KVS_RETRY_BUDGET_MS = 4000;
+
+/** How long the write of a session record (and its count under a cap) may take unless SESSIONS_TIMEOUT_MS says. */
+export const DEFAULT_SESSIONS_TIMEOUT_MS = 500;
 
 /** Admission's settings when their variables are not set (the stack keeps them unless told). */
 export const ADMISSION_DEFAULTS = {
@@ -118,14 +129,17 @@ export const ANSWER_TIME_MS = 250;
 /**
  * The longest the function can wait on its own dependencies before it calls KVS, each at its default
  * deadline, plus what it keeps back to answer (`answerMarginMs` of the handler): the key set (a JWKS fetch),
- * the grants, and with admission: its checks (all under one deadline, run together) and the give-back of a
- * refused request (up to GIVE_BACK_GRACE_MS past that deadline), the session cap, and giving a session slot
- * back. KVS gets what is left of the invocation after these, so the Lambda timeout must exceed them (the
- * stack checks it at synth).
+ * the grants (the control epoch's read included); with admission, its checks (all under one deadline, run
+ * together) and the give-back of a refused request (up to GIVE_BACK_GRACE_MS past that deadline); and with
+ * the session log, the record's write (and its count under the cap) and taking it back. KVS gets what is
+ * left of the invocation after these, so the Lambda timeout must exceed them (the stack checks it at synth).
+ * The session cap and giving a slot back are the session log's calls (on the sessions table), no longer
+ * the admission table's: admission counts one deadline and the grace.
  */
-export function worstCaseWaitsBeforeKvsMs(admission: boolean): number {
-  const admissionMs = admission ? 3 * ADMISSION_DEFAULTS.timeoutMs + GIVE_BACK_GRACE_MS : 0;
-  return DEFAULT_JWKS_TIMEOUT_MS + DEFAULT_GRANTS_TIMEOUT_MS + admissionMs + ANSWER_TIME_MS;
+export function worstCaseWaitsBeforeKvsMs(admission: boolean, sessions = true): number {
+  const admissionMs = admission ? ADMISSION_DEFAULTS.timeoutMs + GIVE_BACK_GRACE_MS : 0;
+  const sessionsMs = sessions ? 2 * DEFAULT_SESSIONS_TIMEOUT_MS : 0;
+  return DEFAULT_JWKS_TIMEOUT_MS + DEFAULT_GRANTS_TIMEOUT_MS + admissionMs + sessionsMs + ANSWER_TIME_MS;
 }
 
 class ConfigError extends Error {
@@ -204,6 +218,14 @@ export function parseConfig(env: Env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
   }
+  // Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; it beats every other level (Powertools
+  // applies it, and Lambda itself drops the JSON lines below it), so above INFO it would drop the audit lines.
+  const lambdaLogLevel = read('AWS_LAMBDA_LOG_LEVEL')?.toUpperCase();
+  if (lambdaLogLevel !== undefined && !['TRACE', 'DEBUG', 'INFO'].includes(lambdaLogLevel)) {
+    throw new ConfigError(
+      "AWS_LAMBDA_LOG_LEVEL (the application log level of Lambda's logging controls) must be TRACE, DEBUG or INFO: above INFO it drops the audit lines.",
+    );
+  }
 
   const admissionTable = read('ADMISSION_TABLE_NAME');
   let admission: AdmissionConfig | undefined;
@@ -248,6 +270,20 @@ export function parseConfig(env: Env): Config {
       sessionCap: integer('ADMISSION_SESSION_CAP', ADMISSION_DEFAULTS.sessionCap, 0, 10_000),
       timeoutMs: integer('ADMISSION_TIMEOUT_MS', ADMISSION_DEFAULTS.timeoutMs, 50, 10_000),
     };
+  }
+
+  const sessionsTable = read('SESSIONS_TABLE_NAME');
+  const sessions: SessionsConfig | undefined =
+    sessionsTable === undefined
+      ? undefined
+      : {
+          tableName: sessionsTable,
+          timeoutMs: integer('SESSIONS_TIMEOUT_MS', DEFAULT_SESSIONS_TIMEOUT_MS, 50, 10_000),
+        };
+  if (admission && admission.sessionCap > 0 && !sessions) {
+    throw new ConfigError(
+      "ADMISSION_SESSION_CAP needs SESSIONS_TABLE_NAME: the cap counts the session log's records.",
+    );
   }
 
   return {
@@ -297,6 +333,7 @@ export function parseConfig(env: Env): Config {
       ),
     },
     ...(admission ? { admission } : {}),
+    ...(sessions ? { sessions } : {}),
     powertools: {
       serviceName: read('POWERTOOLS_SERVICE_NAME') ?? 'kvs-url-vending',
       metricsNamespace: read('POWERTOOLS_METRICS_NAMESPACE') ?? 'KvsUrlVending',

@@ -8,21 +8,21 @@ import {
   MAX_REQUEST_BODY_BYTES,
   STREAM_NAME_PATTERN,
   type FunctionName,
-  type Route,
+  type VendRoute,
 } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
-import { ExpiredTokenError } from '../core/errors';
+import { ExpiredTokenError, failureOf } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import type { ClipUrlResult, ImagesResult, MediaInput } from '../core/media/vend-media';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
 import type { Clock, GrantStore, KvsPort, TokenVerifier } from '../core/ports';
-import { vendPlaybackUrl, type SessionCap } from '../core/vend-playback-url';
+import { vendPlaybackUrl, type Sessions } from '../core/vend-playback-url';
 import { DEFAULT_KVS_RETRY_BUDGET_MS } from './config';
-import { NotFoundRouteError } from './http-errors';
 import { clipAudit, imagesAudit, rfc3339, toClipBody, toImagesBody } from './media-responses';
 import { jsonResponse, type ResponseContext } from './responses';
-import { bearerToken, jsonBody } from './http-request';
+import { bearerToken, header, jsonBody } from './http-request';
+import { NotFoundRouteError } from './http-errors';
 import {
   correlationId,
   httpErrors,
@@ -43,8 +43,8 @@ export interface VendHandlerDeps {
   readonly clock?: Clock;
   /** Admission of authorized vends before KVS is called (caller limit, stream share). */
   readonly admission?: Admission;
-  /** Optional cap on concurrent sessions per user. */
-  readonly sessions?: SessionCap;
+  /** The session log every vend is recorded in, and the optional cap on concurrent sessions per user. */
+  readonly sessions?: Sessions;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** JWT claim holding the caller's groups (of several, the first present wins). Default `groups`. */
@@ -69,9 +69,10 @@ export interface VendHandlerDeps {
   readonly answerMarginMs?: number;
   /**
    * The function this handler is (lambda/contract `FUNCTION_OF_ACTION`): a route of another function
-   * answers 404, as if this function did not know it. Default `vend`.
+   * answers 404, as if this function did not know it. Default `vend`. The admin function has a handler of
+   * its own (`lambda/admin/create-handler.ts`).
    */
-  readonly serves?: FunctionName;
+  readonly serves?: Exclude<FunctionName, 'admin'>;
   /** Clips and images (the media function): the core's use cases, wired with S3 and KVS archived media. */
   readonly media?: MediaActions;
 }
@@ -95,6 +96,13 @@ const HTTP_METHOD = /^[A-Z]{1,16}$/;
  */
 export function createHandler(deps: VendHandlerDeps): VendHandler {
   const logger = deps.logger ?? new Logger();
+  /**
+   * The audit lines (vended, listed, refused) at INFO whatever the function's log level, so a level
+   * chosen to quiet the rest never drops them; SILENT, which asks for no output at all, silences them too.
+   * AWS_LAMBDA_LOG_LEVEL would still win (Powertools and Lambda both apply it): the configuration refuses
+   * one above INFO.
+   */
+  const audit = logger.createChild({ logLevel: logger.getLevelName() === 'SILENT' ? 'SILENT' : 'INFO' });
   const metrics = deps.metrics ?? new Metrics();
   const clock = deps.clock ?? { now: () => Date.now() };
   const groupsClaims = deps.groupsClaims ?? DEFAULT_GROUPS_CLAIMS;
@@ -124,7 +132,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     const { event, status, code } = refusal;
     const known = facts.get(event) ?? {};
     const stream = event.pathParameters?.streamName;
-    const audit = {
+    const line = {
       ...auditBase(event, refusal.context),
       outcome: 'refused',
       status,
@@ -133,21 +141,25 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       // Only a valid stream name goes into a log line: anything else is the caller's free text.
       ...(stream !== undefined && STREAM_NAME_PATTERN.test(stream) ? { stream } : {}),
       ...(refusal.errorName !== undefined ? { errorName: refusal.errorName } : {}),
+      ...(refusal.dependency !== undefined ? { dependency: refusal.dependency } : {}),
     };
-    if (status >= 500) logger.error('Request refused', { audit });
-    else logger.warn('Request refused', { audit });
+    if (status >= 500) audit.error('Request refused', { audit: line });
+    else audit.warn('Request refused', { audit: line });
     const refusalMetric = metrics.singleMetric();
     refusalMetric.addDimension('StatusCode', String(status));
     refusalMetric.addMetric('Refusals', MetricUnit.Count, 1);
     if (status === 403) metrics.addMetric('Denials', MetricUnit.Count, 1);
   };
 
-  const authenticate = async (route: Route, event: APIGatewayProxyEvent): Promise<Caller> => {
+  const authenticate = async (route: VendRoute, event: APIGatewayProxyEvent): Promise<Caller> => {
     switch (route.credentials) {
       case 'apiKey':
         return callerFromApiKeyId(event.requestContext?.identity?.apiKeyId);
       case 'bearerJwt':
         return callerFromClaims(await verifyBearer(event), groupsClaims);
+      case 'awsIam':
+        // The admin function's credentials: no route of this function takes them.
+        throw new NotFoundRouteError('No such route.');
     }
   };
 
@@ -157,7 +169,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
    */
   const verifyBearer = async (event: APIGatewayProxyEvent): Promise<Readonly<Record<string, unknown>>> => {
     try {
-      return await deps.verifier.verify(bearerToken(event));
+      // The verifier names the key set or the secret it waited on; any other verifier's outage is its keys'.
+      return await deps.verifier.verify(bearerToken(event)).catch(failureOf('token-keys'));
     } catch (error) {
       if (error instanceof ExpiredTokenError) callerFromClaims(error.claims, groupsClaims);
       throw error;
@@ -172,15 +185,22 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     responseContext: ResponseContext,
   ): Promise<APIGatewayProxyResult> => {
     const streamName = event.pathParameters?.streamName ?? '';
+    const userAgent = header(event, 'user-agent');
+    const sourceIp = event.requestContext?.identity?.sourceIp;
     const result = await vendPlaybackUrl(core, {
       caller,
       streamName,
       body: jsonBody(event, maxBodyBytes),
+      origin: {
+        requestId: requestIdOf(event, context),
+        ...(typeof sourceIp === 'string' ? { sourceIp } : {}),
+        ...(userAgent !== undefined ? { userAgent } : {}),
+      },
       timeLeftMs: timeLeft(context),
     });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
     // The URL carries a bearer token: it goes to the caller and nowhere else.
-    logger.info('Playback URL vended', {
+    audit.info('Playback URL vended', {
       audit: {
         ...auditBase(event, context),
         outcome: 'vended',
@@ -219,14 +239,14 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     if (action === 'clip') {
       const result = await deps.media.clipUrl(input);
       metrics.addMetric('ClipUrls', MetricUnit.Count, 1);
-      logger.info('Clip URL vended', {
+      audit.info('Clip URL vended', {
         audit: { ...auditBase(event, context), outcome: 'vended', principal, ...clipAudit(result) },
       });
       return jsonResponse(200, toClipBody(result), responseContext);
     }
     const result = await deps.media.images(input);
     metrics.addMetric('ImagesVended', MetricUnit.Count, 1);
-    logger.info('Images vended', {
+    audit.info('Images vended', {
       audit: { ...auditBase(event, context), outcome: 'vended', principal, ...imagesAudit(result) },
     });
     return jsonResponse(200, toImagesBody(result), responseContext);
@@ -250,7 +270,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     switch (route.action) {
       case 'list': {
         const streams = await listPlayableStreams(core, caller, timeLeft(context));
-        logger.info('Streams listed', {
+        audit.info('Streams listed', {
           audit: { ...auditBase(event, context), outcome: 'listed', principal, count: streams.length },
         });
         return jsonResponse(200, { streams: streams.map(toStreamBody) }, responseContext);
@@ -264,8 +284,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-    .use(correlationId(logger))
+    .use(injectLambdaContext([logger, audit], { logEvent: false, resetKeys: true }))
+    .use(correlationId([logger, audit]))
     .use(publishMetrics(metrics))
     .use(refusals(auditRefusal))
     .use(httpErrors({ allowedOrigins }))

@@ -1,33 +1,48 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ROUTES, type Route } from '../contract';
+import { routesOf, type Route } from '../contract';
 import { MethodNotAllowedError, NotFoundRouteError } from './http-errors';
 
-/** The contract's routes by API Gateway resource template (`event.resource`), then by method. */
-const ROUTES_BY_RESOURCE = new Map<string, ReadonlyMap<string, Route>>();
-for (const route of ROUTES) {
-  const methods = new Map(ROUTES_BY_RESOURCE.get(route.resource));
-  methods.set(route.method, route);
-  ROUTES_BY_RESOURCE.set(route.resource, methods);
+export interface Router<R extends Route> {
+  /** Whether `resource` is one of these routes' resource templates (safe to log as it is). */
+  isKnownRoute(resource: string | undefined): boolean;
+  /**
+   * The route of an event, by its resource template and method. API Gateway answers unknown routes and
+   * methods and the preflights itself; these errors answer them only when the function is invoked directly.
+   */
+  matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): R;
 }
 
-/** Whether `resource` is one of the API's resource templates (safe to log as it is). */
-export function isKnownRoute(resource: string | undefined): boolean {
-  return resource !== undefined && ROUTES_BY_RESOURCE.has(resource);
+/** Routing of one function's routes (of the contract) by API Gateway resource template, then by method. */
+export function createRouter<R extends Route>(routes: readonly R[]): Router<R> {
+  const byResource = new Map<string, ReadonlyMap<string, R>>();
+  for (const route of routes) {
+    const methods = new Map(byResource.get(route.resource));
+    methods.set(route.method, route);
+    byResource.set(route.resource, methods);
+  }
+  return {
+    isKnownRoute: (resource) => resource !== undefined && byResource.has(resource),
+    matchRoute(event) {
+      const methods = byResource.get(event.resource);
+      if (!methods) throw new NotFoundRouteError('No such route.');
+      const route = methods.get(event.httpMethod.toUpperCase());
+      if (!route) {
+        throw new MethodNotAllowedError(
+          'This method is not allowed on this route.',
+          [...methods.keys()].join(', '),
+        );
+      }
+      return route;
+    },
+  };
 }
 
 /**
- * The route of an event, by its resource template and method. API Gateway answers unknown routes and
- * methods and the preflights itself; these errors answer them only when the function is invoked directly.
+ * The routes of the vend and media functions (one handler, which answers only those of the function it
+ * `serves`); the admin function's are not among them.
  */
-export function matchRoute(event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>): Route {
-  const methods = ROUTES_BY_RESOURCE.get(event.resource);
-  if (!methods) throw new NotFoundRouteError('No such route.');
-  const route = methods.get(event.httpMethod.toUpperCase());
-  if (!route) {
-    throw new MethodNotAllowedError(
-      'This method is not allowed on this route.',
-      [...methods.keys()].join(', '),
-    );
-  }
-  return route;
-}
+const vendRouter = createRouter([...routesOf('vend'), ...routesOf('media')]);
+
+export const isKnownRoute: Router<Route>['isKnownRoute'] = (resource) => vendRouter.isKnownRoute(resource);
+export const matchRoute = (event: Pick<APIGatewayProxyEvent, 'resource' | 'httpMethod'>) =>
+  vendRouter.matchRoute(event);

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbGrantStore } from '../adapters/grants/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
 import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
@@ -8,10 +7,10 @@ import { createSharedEndpointCache } from '../adapters/kvs/shared-endpoint-cache
 import { createAdmissionTable } from '../adapters/admission/admission-table';
 import { createDynamoDbActivityTracker } from '../adapters/admission/activity-tracker';
 import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
-import { createDynamoDbSessionCounter } from '../adapters/admission/session-counter';
 import { createAdmission, type RateLimiter } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
-import { UpstreamUnavailableError } from '../core/errors';
+import { secretLoader } from '../adapters/signing-secret';
+import { createDynamoDbSessionLog } from '../adapters/sessions/dynamodb-session-log';
 import type { GrantStore } from '../core/ports';
 import { ANSWER_TIME_MS, type Config } from './config';
 import type { VendHandlerDeps } from './create-handler';
@@ -24,7 +23,11 @@ const SHARED_ENDPOINT_METRICS = {
   invalidated: 'SharedEndpointInvalidations',
 } as const;
 
-/** What both functions (vend and media) build from their configuration at cold start. */
+/**
+ * What both functions (vend and media) build from their configuration at cold start. Both read grants
+ * through the same store, so both honour the control epoch (a change made through the admin API counts
+ * from the next request) and revocations.
+ */
 export interface FunctionWiring {
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -61,11 +64,12 @@ export function wireFunction(config: Config): FunctionWiring {
       : config.jwt.keySource.kind === 'secret'
         ? { secret: config.jwt.keySource.secret }
         : {
-            secret: secretLoader(
-              config.jwt.keySource.arn,
-              config.region,
-              'The token signing secret is unavailable.',
-            ),
+            secret: secretLoader({
+              secretId: config.jwt.keySource.arn,
+              region: config.region,
+              unavailable: 'The token signing secret is unavailable.',
+              dependency: 'signing-secret',
+            }),
           }),
   });
 
@@ -76,7 +80,15 @@ export function wireFunction(config: Config): FunctionWiring {
           region: config.region,
           ...(config.grants.source.endpoint !== undefined ? { endpoint: config.grants.source.endpoint } : {}),
           cacheTtlMs: config.grants.cacheTtlSeconds * 1000,
-          onInvalidRecord: (principal) => logger.warn('Ignored an invalid grant record', { principal }),
+          // Field names and issues only, never values: a record may hold anything an operator typed.
+          // Which record, and why: the operator fixes it with `npm run admin -- grant get/put`.
+          onInvalidRecord: (record) =>
+            logger.warn('Ignored an invalid grant record', {
+              principal: record.principal,
+              grantId: record.grantId ?? null,
+              reason: record.problems.join('; '),
+              problems: record.problems,
+            }),
         })
       : createStaticGrantStore(loadGrantsFile(config.grants.source.path));
 
@@ -105,6 +117,16 @@ export function wireFunction(config: Config): FunctionWiring {
       metrics.addMetric(hit ? 'EndpointCacheHits' : 'EndpointCacheMisses', MetricUnit.Count, 1),
     onKvsError: () => metrics.addMetric('KvsErrors', MetricUnit.Count, 1),
   });
+
+  const sessionsConfig = config.sessions;
+  const sessionLog = sessionsConfig
+    ? createDynamoDbSessionLog({
+        tableName: sessionsConfig.tableName,
+        region: config.region,
+        ...(config.dynamoDbEndpoint !== undefined ? { endpoint: config.dynamoDbEndpoint } : {}),
+        timeoutMs: sessionsConfig.timeoutMs,
+      })
+    : undefined;
 
   const admission = config.admission;
   const admissionTable = admission
@@ -137,14 +159,14 @@ export function wireFunction(config: Config): FunctionWiring {
             clock: { now: () => Date.now() },
             timeoutMs: admission.timeoutMs,
           }),
-          ...(admission.sessionCap > 0
-            ? {
-                sessions: {
-                  counter: createDynamoDbSessionCounter({ table: admissionTable }),
-                  maxPerUser: admission.sessionCap,
-                },
-              }
-            : {}),
+        }
+      : {}),
+    ...(sessionLog
+      ? {
+          sessions: {
+            log: sessionLog,
+            ...(admission && admission.sessionCap > 0 ? { capPerUser: admission.sessionCap } : {}),
+          },
         }
       : {}),
     logger,
@@ -153,27 +175,11 @@ export function wireFunction(config: Config): FunctionWiring {
     allowedOrigins: config.http.allowedOrigins,
     maxBodyBytes: config.http.maxBodyBytes,
     liveMaxFragments: config.playback.liveMaxFragments,
-    // KVS starts a session's clock when it answers, at worst at the end of the retry budget.
-    sessionStartSlackMs: config.kvs.retryBudgetMs,
-    // Room to give a session slot back (one admission table call) and to answer, before Lambda's timeout.
-    answerMarginMs: (admission?.timeoutMs ?? 0) + ANSWER_TIME_MS,
+    // KVS starts a session's clock when it answers: at worst once the session record is written and the
+    // retry budget is spent.
+    sessionStartSlackMs: config.kvs.retryBudgetMs + (sessionsConfig?.timeoutMs ?? 0),
+    // Room to take a session's record back (one session log call) and to answer, before Lambda's timeout.
+    answerMarginMs: (sessionsConfig?.timeoutMs ?? 0) + ANSWER_TIME_MS,
   };
   return { logger, metrics, deps, ...(rateLimiter ? { rateLimiter } : {}) };
-}
-
-/**
- * A secret from Secrets Manager, fetched on first use (callers cache it and may ask again now and then
- * for rotation). The client module loads only in deployments that use it.
- */
-export function secretLoader(secretId: string, region: string, unavailable: string): () => Promise<string> {
-  let client: SecretsManagerClient | undefined;
-  return async () => {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
-    client ??= new sdk.SecretsManagerClient({ region });
-    const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
-    if (typeof output.SecretString !== 'string' || output.SecretString === '') {
-      throw new UpstreamUnavailableError(unavailable);
-    }
-    return output.SecretString;
-  };
 }

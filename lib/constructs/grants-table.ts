@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../../lambda/adapters/grants/grants-table';
 
 /**
  * What the grant helpers need of a table: its name, ARN and key. A `dynamodb.Table` is one, and so is an
@@ -55,7 +56,9 @@ export interface GrantsTableProps {
 
 /**
  * The grants table: one item per principal and grant, partition key `principal` (`user:<sub>`,
- * `group:<name>`, `partner:<apiKeyId>`), sort key `grantId`. On demand, with point-in-time recovery.
+ * `group:<name>`, `partner:<apiKeyId>`), sort key `grantId`; beside them each principal's revocation and
+ * the control item (`lambda/adapters/grants/grants-table.ts`). On demand, with point-in-time recovery;
+ * revocations that end expire through the `ttl` attribute.
  */
 export class GrantsTable extends Construct {
   public readonly table: dynamodb.Table;
@@ -63,8 +66,9 @@ export class GrantsTable extends Construct {
   constructor(scope: Construct, id: string, props: GrantsTableProps = {}) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'principal', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'grantId', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: GRANTS_TABLE_KEY.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: GRANTS_TABLE_KEY.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: GRANTS_TABLE_TTL_ATTRIBUTE,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       ...(props.encryptionKey

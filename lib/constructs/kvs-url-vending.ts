@@ -25,6 +25,8 @@ import { GrantsTable } from './grants-table';
 import { VendMonitoring } from './monitoring';
 import { PartnerAccess, partnerProblems, type Partner } from './partner-access';
 import { AdmissionTable } from './admission-table';
+import { AdminFunction } from './admin-function';
+import { SessionsTable } from './sessions-table';
 import { EndpointCacheTable } from './endpoint-cache-table';
 import { VendApi } from './vend-api';
 import { MediaStorage } from './media-storage';
@@ -112,7 +114,7 @@ export interface KvsUrlVendingProps {
   readonly timeout?: Duration;
   /**
    * Stage-wide throttle (requests per second and burst), above every partner's plan.
-   * @default { rateLimit: 100, burstLimit: 200 }
+   * @default STAGE_THROTTLE of the contract: { rateLimit: 100, burstLimit: 200 }
    */
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /**
@@ -142,6 +144,12 @@ export interface KvsUrlVendingProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * The time of the synthesis, against which partners' previous keys are compared (a key past its date is
+   * left out of the template).
+   * @default - now
+   */
+  readonly now?: Date;
   /**
    * Admission in the function (caller limit, stream share, session cap), its state kept in a table of its
    * own; `enabled: false` leaves both out. Settings left out keep the function's defaults: 5/s with a
@@ -199,6 +207,10 @@ export class KvsUrlVending extends Construct {
   public readonly mediaStorage?: MediaStorage;
   public readonly grantsTable: dynamodb.Table;
   public readonly admissionTable?: dynamodb.Table;
+  /** The session log: one item per vend, read by the session cap and the admin API. */
+  public readonly sessionsTable: dynamodb.Table;
+  /** The admin API's function: the only one that writes grants and revocations. */
+  public readonly adminFunction: AdminFunction;
   public readonly endpointCacheTable?: dynamodb.Table;
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
@@ -239,6 +251,9 @@ export class KvsUrlVending extends Construct {
     this.vendFunction.grantGrantsTable(this.grantsTable);
     this.vendFunction.grantStreamPlayback(props.streamArnPatterns);
     if (props.jwtSecret) this.vendFunction.grantJwtSecret(props.jwtSecret);
+    const sessions = new SessionsTable(this, 'Sessions');
+    this.sessionsTable = sessions.table;
+    this.vendFunction.grantSessionsTable(this.sessionsTable);
     const { enabled: admission = true, ...admissionSettings } = props.admission ?? {};
     if (admission) {
       this.admissionTable = new AdmissionTable(this, 'Admission').table;
@@ -283,9 +298,16 @@ export class KvsUrlVending extends Construct {
       if (this.admissionTable) this.mediaFunction.grantAdmissionTable(this.admissionTable);
     }
 
+    this.adminFunction = new AdminFunction(this, 'Admin', { logRetention });
+    this.adminFunction.grantGrantsTable(this.grantsTable);
+    this.adminFunction.grantSessionsTable(this.sessionsTable, sessions.indexArns);
+
     const vendApi = new VendApi(this, 'Api', {
-      handler: this.function,
-      ...(this.mediaFunction ? { mediaHandler: this.mediaFunction.function } : {}),
+      handlers: {
+        vend: this.function,
+        admin: this.adminFunction.function,
+        ...(this.mediaFunction ? { media: this.mediaFunction.function } : {}),
+      },
       ...(props.allowedOrigins ? { allowedOrigins: props.allowedOrigins } : {}),
       ...(props.stageThrottle
         ? {
@@ -304,6 +326,7 @@ export class KvsUrlVending extends Construct {
       grantsTable: this.grantsTable,
       partners: props.partners ?? [],
       logRetention,
+      ...(props.now ? { now: props.now } : {}),
     });
     this.partnerApiKeys = this.partnerAccess.apiKeys;
 

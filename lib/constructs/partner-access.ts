@@ -1,10 +1,11 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Construct } from 'constructs';
+import { STACK_MANAGED } from '../../lambda/contract';
 import type { GrantRecord } from '../../lambda/adapters/grants/grant-records';
 import { TABLE_KEY_WRITE_ACTIONS, tableKeyStatement, type TableReference } from './grants-table';
 
@@ -38,7 +39,20 @@ export interface Partner {
    * @default 1
    */
   readonly keyVersion?: number;
+  /**
+   * A rotation with overlap: the key of this earlier version keeps working, with the partner's grants,
+   * until `until` (RFC 3339), beside the key of `keyVersion`. Its grants are written with `notAfter` at
+   * that date at the latest, so the function refuses the old key from then on; the first synth after the
+   * date leaves the old key out (the deploy deletes it and its grants) and warns.
+   */
+  readonly previousKey?: PreviousKey;
   readonly grants: readonly PartnerGrantRecord[];
+}
+
+export interface PreviousKey {
+  readonly keyVersion: number;
+  /** RFC 3339: the old key works until then. */
+  readonly until: string;
 }
 
 export interface PartnerAccessProps {
@@ -47,6 +61,11 @@ export interface PartnerAccessProps {
   readonly partners: readonly Partner[];
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The time of the synthesis, against which a previous key's `until` is compared.
+   * @default - now
+   */
+  readonly now?: Date;
 }
 
 /** Something wrong with a list of partners: where (relative to the list) and what. */
@@ -132,6 +151,8 @@ function grantConstructId(grantId: string): string {
  */
 export class PartnerAccess extends Construct {
   public readonly apiKeys: Record<string, apigateway.IApiKey> = {};
+  /** The keys still working beside the new ones during a rotation with overlap, by partner name. */
+  public readonly previousApiKeys: Record<string, apigateway.IApiKey> = {};
   public readonly usagePlans: Record<string, apigateway.UsagePlan> = {};
 
   constructor(scope: Construct, id: string, props: PartnerAccessProps) {
@@ -168,12 +189,25 @@ export class PartnerAccess extends Construct {
     const keyUse = tableKeyStatement(this, props.grantsTable, TABLE_KEY_WRITE_ACTIONS);
     if (keyUse) writerRole.addToPolicy(keyUse);
 
+    const now = (props.now ?? new Date()).getTime();
     for (const partner of props.partners) {
       const keyVersion = partner.keyVersion ?? 1;
-      const apiKey = new apigateway.ApiKey(this, `${partner.name}KeyV${keyVersion}`, {
-        description: `API key of partner ${partner.name}`,
-        enabled: true,
-      });
+      const keys: { version: number; until?: number }[] = [{ version: keyVersion }];
+      const previous = partner.previousKey;
+      if (previous) {
+        const until = Date.parse(previous.until);
+        if (now < until) {
+          keys.push({ version: previous.keyVersion, until });
+        } else {
+          Annotations.of(this).addWarningV2(
+            'kvs-url-vending:previousKeyPassed',
+            `partners ${partner.name}: the previous key (keyVersion ${previous.keyVersion}) was to work until ` +
+              `${previous.until}, which has passed. The function refuses it already (its grants end then); ` +
+              'this template no longer holds it, so this deploy deletes that key and its grants. Remove ' +
+              'previousKey from the configuration.',
+          );
+        }
+      }
       const plan = new apigateway.UsagePlan(this, `${partner.name}Plan`, {
         name: `${Stack.of(this).stackName}-${partner.name}`,
         description: `Usage plan of partner ${partner.name}`,
@@ -182,34 +216,50 @@ export class PartnerAccess extends Construct {
         // The stage names its API: CDK takes the API id from it.
         apiStages: [{ stage: props.api.deploymentStage }],
       });
-      plan.addApiKey(apiKey);
-      this.apiKeys[partner.name] = apiKey;
       this.usagePlans[partner.name] = plan;
 
-      // `<name>KeyV<n>Grants` ends in neither a digit nor `Plan`: it cannot be another partner's key or plan.
-      const writers = new Construct(this, `${partner.name}KeyV${keyVersion}Grants`);
-      for (const grant of partner.grants) {
-        const key = { principal: `partner:${apiKey.keyId}`, grantId: grant.grantId };
-        const item = marshall({ ...grant, ...key }, { removeUndefinedValues: true });
-        const put = putItem(
-          props.grantsTable.tableName,
-          item,
-          `${partner.name}/keyV${keyVersion}/${grant.grantId}`,
-        );
-        const writer = new cr.AwsCustomResource(writers, grantConstructId(grant.grantId), {
-          resourceType: 'Custom::PartnerGrant',
-          onCreate: put,
-          onUpdate: put,
-          onDelete: {
-            service: 'DynamoDB',
-            action: 'deleteItem',
-            parameters: { TableName: props.grantsTable.tableName, Key: marshall(key) },
-          },
-          role: writerRole,
-          logGroup: writerLogs,
-          installLatestAwsSdk: false,
+      for (const key of keys) {
+        const apiKey = new apigateway.ApiKey(this, `${partner.name}KeyV${key.version}`, {
+          description:
+            key.until === undefined
+              ? `API key of partner ${partner.name}`
+              : `Previous API key of partner ${partner.name}, until ${new Date(key.until).toISOString()}`,
+          enabled: true,
         });
-        writer.node.addDependency(writerRole);
+        plan.addApiKey(apiKey);
+        if (key.until === undefined) this.apiKeys[partner.name] = apiKey;
+        else this.previousApiKeys[partner.name] = apiKey;
+
+        // `<name>KeyV<n>Grants` ends in neither a digit nor `Plan`: it cannot be another partner's key or plan.
+        const writers = new Construct(this, `${partner.name}KeyV${key.version}Grants`);
+        for (const grant of partner.grants) {
+          const record = key.until === undefined ? grant : endingBy(grant, key.until);
+          const itemKey = { principal: `partner:${apiKey.keyId}`, grantId: grant.grantId };
+          // Marked as the stack's: the admin API shows it and refuses to change it.
+          const item = marshall(
+            { ...record, ...itemKey, managedBy: STACK_MANAGED },
+            { removeUndefinedValues: true },
+          );
+          const put = putItem(
+            props.grantsTable.tableName,
+            item,
+            `${partner.name}/keyV${key.version}/${grant.grantId}`,
+          );
+          const writer = new cr.AwsCustomResource(writers, grantConstructId(grant.grantId), {
+            resourceType: 'Custom::PartnerGrant',
+            onCreate: put,
+            onUpdate: put,
+            onDelete: {
+              service: 'DynamoDB',
+              action: 'deleteItem',
+              parameters: { TableName: props.grantsTable.tableName, Key: marshall(itemKey) },
+            },
+            role: writerRole,
+            logGroup: writerLogs,
+            installLatestAwsSdk: false,
+          });
+          writer.node.addDependency(writerRole);
+        }
       }
     }
 
@@ -246,4 +296,12 @@ function putItem(tableName: string, item: Record<string, unknown>, writerName: s
     physicalResourceId: cr.PhysicalResourceId.of(`partner-grant:${writerName}`),
     logging: cr.Logging.withDataHidden(),
   };
+}
+
+/** A grant of a previous key: it ends at the key's date at the latest. */
+function endingBy(grant: PartnerGrantRecord, until: number): PartnerGrantRecord {
+  const own = grant.notAfter === undefined ? undefined : Date.parse(grant.notAfter);
+  return own !== undefined && own <= until
+    ? grant
+    : { ...grant, notAfter: new Date(until).toISOString().replace(/\.000Z$/, 'Z') };
 }

@@ -9,27 +9,31 @@ import {
   edgeAnswerHeaders,
   edgeCorsHeaders,
   edgeErrorBody,
+  FUNCTIONS,
   GATEWAY_RESPONSES,
   pathParametersOf,
   preflightHeaders,
   requestModelSchema,
   ROUTES,
   ROUTING_ANSWERS,
+  STAGE_THROTTLE,
   statusOf,
   CORS,
   type BodySchema,
   type EdgeAnswer,
+  type FunctionName,
   type GatewayResponseType,
   type Route,
 } from '../../lambda/contract';
 
 export interface VendApiProps {
-  readonly handler: lambda.IFunction;
   /**
-   * The media function (clips and images): the routes the contract gives it (`FUNCTION_OF_ACTION`).
-   * @default - none: the API has no clip or images routes
+   * The function behind each route (the contract's `FUNCTION_OF_ACTION`). Without a media function the
+   * API has no clip or images routes.
    */
-  readonly mediaHandler?: lambda.IFunction;
+  readonly handlers: Readonly<Record<Exclude<FunctionName, 'media'>, lambda.IFunction>> & {
+    readonly media?: lambda.IFunction;
+  };
   /**
    * Exact origins allowed to call the user routes from a browser.
    * @default - none: no CORS preflight, no CORS headers
@@ -104,8 +108,8 @@ export class VendApi extends Construct {
         : { cloudWatchRole: false }),
       deployOptions: {
         stageName: props.stageName ?? 'prod',
-        throttlingRateLimit: props.throttlingRateLimit ?? 100,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        throttlingRateLimit: props.throttlingRateLimit ?? STAGE_THROTTLE.rateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? STAGE_THROTTLE.burstLimit,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
@@ -141,15 +145,18 @@ export class VendApi extends Construct {
     // The stack names its own output; an extra unnamed one would only duplicate it.
     this.api.node.tryRemoveChild('Endpoint');
 
-    const integration = new apigateway.LambdaIntegration(props.handler, {
-      proxy: true,
-      allowTestInvoke: false,
-    });
-    const mediaIntegration = props.mediaHandler
-      ? new apigateway.LambdaIntegration(props.mediaHandler, { proxy: true, allowTestInvoke: false })
-      : undefined;
+    const integrations = new Map<FunctionName, apigateway.LambdaIntegration>();
+    for (const name of FUNCTIONS) {
+      const handler = props.handlers[name];
+      if (handler) {
+        integrations.set(
+          name,
+          new apigateway.LambdaIntegration(handler, { proxy: true, allowTestInvoke: false }),
+        );
+      }
+    }
     const integrationOf = (route: (typeof ROUTES)[number]): apigateway.LambdaIntegration | undefined =>
-      FUNCTION_OF_ACTION[route.action] === 'media' ? mediaIntegration : integration;
+      integrations.get(FUNCTION_OF_ACTION[route.action]);
     const routes = ROUTES.filter((route) => integrationOf(route) !== undefined);
     const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
@@ -173,17 +180,23 @@ export class VendApi extends Construct {
 
     for (const route of routes) {
       const parameters = pathParametersOf(route.resource);
+      const credentials = CREDENTIALS[route.credentials];
+      const requestParameters = {
+        ...Object.fromEntries(parameters.map((name) => [`method.request.path.${name}`, true])),
+        ...Object.fromEntries(
+          (route.queryParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
+        ),
+      };
       this.api.root.resourceForPath(route.resource).addMethod(route.method, integrationOf(route), {
-        apiKeyRequired: CREDENTIALS[route.credentials].apiKeyRequired,
-        authorizationType: apigateway.AuthorizationType.NONE,
+        apiKeyRequired: credentials.apiKeyRequired,
+        // AWS_IAM: API Gateway checks the Signature Version 4 and the caller's execute-api:Invoke
+        // permission before the function runs, and hands the function the caller's IAM identity.
+        authorizationType:
+          credentials.authorizationType === 'AWS_IAM'
+            ? apigateway.AuthorizationType.IAM
+            : apigateway.AuthorizationType.NONE,
         requestValidator: validator,
-        ...(parameters.length > 0
-          ? {
-              requestParameters: Object.fromEntries(
-                parameters.map((name) => [`method.request.path.${name}`, true]),
-              ),
-            }
-          : {}),
+        ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
         ...(route.requestBody ? { requestModels: { 'application/json': modelOf(route.requestBody) } } : {}),
       });
     }
@@ -250,7 +263,7 @@ export class VendApi extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'User routes authenticate in the function (JWT verified against the configured issuer with an algorithm allow-list), partner routes with API keys and usage plans; an API Gateway authorizer would duplicate the JWT check.',
+        'User routes authenticate in the function (JWT verified against the configured issuer with an algorithm allow-list), partner routes with API keys and usage plans, admin routes with AWS_IAM; an API Gateway authorizer would duplicate the JWT check.',
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',

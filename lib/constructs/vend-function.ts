@@ -11,6 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { JwtAlgorithm } from '../../lambda/adapters/jwt-verifier';
 import { CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA, VEND_BUNDLE_ALIASES } from '../vend-bundling';
+import { CONTROL_ITEM_KEY } from '../../lambda/adapters/grants/grants-table';
 import { TABLE_KEY_READ_ACTIONS, tableKeyStatement, type TableReference } from './grants-table';
 
 /** The repository root, where `lambda/`, `package-lock.json` and `node_modules` live. */
@@ -22,8 +23,32 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
  */
 export const GROUPS_CLAIM_NAME = /^[^\s,]{1,256}$/;
 
-/** The newest Node.js runtime aws-cdk-lib offers (Middy 6 and the handler need 22 or newer). */
-const VEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** The newest Node.js runtime aws-cdk-lib offers (Middy 6 and the handlers need 22 or newer). */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * How the stack bundles its functions (the vend function, the admin function): one minified ES module
+ * with its source map, the AWS SDK inside (pinned versions, tree-shaken) but for the credential providers
+ * a Lambda function never reaches (see vend-bundling.ts).
+ */
+export function deployedBundling(): nodejs.BundlingOptions {
+  return {
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    target: 'node22',
+    format: nodejs.OutputFormat.ESM,
+    mainFields: ['module', 'main'],
+    externalModules: [...CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA],
+    esbuildArgs: Object.fromEntries(
+      Object.entries(VEND_BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
+    ),
+    // CommonJS dependencies (jsonwebtoken) call require() on Node built-ins.
+    banner:
+      "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
+    logLevel: nodejs.LogLevel.ERROR,
+  };
+}
 
 export interface VendFunctionProps {
   /** JWT `iss` the function accepts. */
@@ -182,7 +207,7 @@ export class VendFunction extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: VEND_RUNTIME,
+      runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
@@ -198,24 +223,7 @@ export class VendFunction extends Construct {
         props.description !== undefined
           ? `kvs-url-vending: ${props.description}`
           : 'Vends short-lived KVS HLS/DASH playback URLs to authorized callers',
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // The SDK goes into the bundle (pinned versions, tree-shaken), except the credential providers a
-        // Lambda function never reaches (see vend-bundling.ts).
-        externalModules: [...CREDENTIAL_PROVIDERS_NEVER_LOADED_IN_LAMBDA],
-        esbuildArgs: Object.fromEntries(
-          Object.entries(VEND_BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
-        ),
-        // CommonJS dependencies (jsonwebtoken) call require() on Node built-ins.
-        banner:
-          "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);",
-        logLevel: nodejs.LogLevel.ERROR,
-      },
+      bundling: deployedBundling(),
     });
     if (props.reservedConcurrency !== undefined) {
       Annotations.of(this.function).addWarningV2(
@@ -236,13 +244,23 @@ export class VendFunction extends Construct {
   }
 
   /**
-   * Lets the function read grants from `table` (Query on the base table only, and decryption through
-   * DynamoDB with its customer managed key if it has one) and points it there.
+   * Lets the function read grants from `table` (Query on the base table only; GetItem only of the control
+   * item, whose epoch it reads on every vend; decryption through DynamoDB with its customer managed key if
+   * it has one) and points it there.
    */
   public grantGrantsTable(table: TableReference): void {
     this.function.addEnvironment('GRANTS_TABLE_NAME', table.tableName);
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONTROL_ITEM_KEY.principal] },
+        },
+      }),
     );
     const keyUse = tableKeyStatement(this, table, TABLE_KEY_READ_ACTIONS);
     if (keyUse) this.role.addToPolicy(keyUse);
@@ -258,6 +276,21 @@ export class VendFunction extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+
+  /**
+   * Lets the function record every vend in the session log `table` (PutItem, and DeleteItem of a record
+   * whose vend failed) and count a caller's outstanding sessions for the session cap (Query on the table
+   * itself, never its indexes), and points it there.
+   */
+  public grantSessionsTable(table: TableReference): void {
+    this.function.addEnvironment('SESSIONS_TABLE_NAME', table.tableName);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
         resources: [table.tableArn],
       }),
     );

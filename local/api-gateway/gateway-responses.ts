@@ -99,3 +99,22 @@ export function sendPreflight(
   });
   response.end();
 }
+
+/**
+ * A request to an AWS_IAM route that API Gateway refused (`iam-authorization.ts`): the gateway response
+ * that serves it in AWS, as the stack customises it (401 or 403 in the service's error shape, no data),
+ * with API Gateway's error type; never the request's credentials.
+ */
+export function sendIamRefusal(
+  response: ServerResponse,
+  refusal: { readonly errorType: string; readonly responseType: GatewayResponseType },
+  request: EdgeRequest,
+): void {
+  const answer = GATEWAY_RESPONSES[refusal.responseType];
+  sendJson(response, statusOf(answer), edgeErrorBody(answer, request.requestId), {
+    ...edgeAnswerHeaders(answer),
+    ...corsHeaders(EDGE_ORIGIN_POLICY.gatewayResponse, request),
+    'x-amzn-RequestId': request.requestId,
+    'x-amzn-ErrorType': refusal.errorType,
+  });
+}

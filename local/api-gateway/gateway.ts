@@ -1,11 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { GatewayResponseType } from '../../lambda/contract';
-import { sendGatewayResponse, sendPreflight, sendRoutingAnswer, type EdgeRequest } from './gateway-responses';
+import { STAGE_THROTTLE, type FunctionName, type GatewayResponseType } from '../../lambda/contract';
+import {
+  sendGatewayResponse,
+  sendIamRefusal,
+  sendPreflight,
+  sendRoutingAnswer,
+  type EdgeRequest,
+} from './gateway-responses';
+import { authorizeIamRequest, type IamIdentity } from './iam-authorization';
 import { buildLambdaContext, buildProxyEvent, newRequestId } from './proxy-event';
 import { createRequestValidator, mediaType } from './request-validator';
 import { resolveRequest } from './routes';
-import { UsagePlanMeter, type LocalPartner } from './usage-plan';
+import { TokenBucket, UsagePlanMeter, type LocalPartner } from './usage-plan';
 
 /** What the gateway invokes: the function's instance pool, or a handler in this process (tests). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -21,13 +28,21 @@ export interface GatewayOptions {
    * answers carry CORS headers only when there are some. Default none.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * The stage throttle (requests per second and burst over the whole API), as the stack sets it: beyond
+   * it, API Gateway's THROTTLED 429. Default the stack's default (`STAGE_THROTTLE` of the contract).
+   */
+  stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 export interface Gateway {
   /** Answers one API request as API Gateway (REST, Lambda proxy integration) would. */
   handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
-  /** Installs the handler once its environment is ready; API calls before that answer 500. */
-  setHandler(handler: ProxyHandler): void;
+  /**
+   * Installs the handler of a function once its environment is ready (calls of its routes before that
+   * answer 500); without a name, the handler of every function that has none of its own (tests).
+   */
+  setHandler(handler: ProxyHandler, fn?: FunctionName): void;
   /** Sets the configured origins (known once the API listens). */
   setAllowedOrigins(origins: readonly string[]): void;
 }
@@ -46,10 +61,13 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
 export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const meter = new UsagePlanMeter(now);
+  const stageBucket = new TokenBucket(options.stageThrottle ?? STAGE_THROTTLE, now);
   const partnersByKey = new Map(options.partners.map((partner) => [partner.apiKey, partner]));
   const validBody = createRequestValidator();
   let allowedOrigins = options.allowedOrigins ?? [];
-  let handler: ProxyHandler | undefined;
+  const handlers = new Map<FunctionName, ProxyHandler>();
+  // Set without a function name: every function's routes go to it unless one has its own (tests).
+  let defaultHandler: ProxyHandler | undefined;
 
   const handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const requestId = newRequestId();
@@ -58,6 +76,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     const origin = headerValue(request, 'origin');
     const edge: EdgeRequest = { requestId, allowedOrigins, ...(origin !== undefined ? { origin } : {}) };
     const refuse = (type: GatewayResponseType): void => sendGatewayResponse(response, type, edge);
+    // The stage throttle comes first: every method of the stage counts, MOCK ones included.
+    if (!stageBucket.take()) {
+      request.resume();
+      return refuse('THROTTLED');
+    }
 
     const body = await readBody(request);
     if (body === 'too-large') return refuse('REQUEST_TOO_LARGE');
@@ -74,6 +97,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const { match } = resolution;
 
+    let iam: IamIdentity | undefined;
+    // AWS_IAM is checked before anything else of the method (its API key, its request validator): an
+    // unsigned or badly signed request learns nothing about the route, and never reaches the function.
+    if (match.route.awsIam) {
+      const rawPath = (request.url ?? '/').split('?')[0]!;
+      const outcome = await authorizeIamRequest(request, rawPath, url.searchParams, body, now());
+      if (!outcome.ok) return sendIamRefusal(response, outcome.refusal, edge);
+      iam = outcome.identity;
+    }
+
     let apiKey: { value: string; id: string } | undefined;
     if (match.route.apiKeyRequired) {
       const presented = headerValue(request, 'x-api-key');
@@ -88,6 +121,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return refuse('BAD_REQUEST_BODY');
     }
 
+    const handler = handlers.get(match.route.function) ?? defaultHandler;
     if (!handler) return refuse('DEFAULT_5XX');
     const event = buildProxyEvent({
       request,
@@ -98,8 +132,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       requestId,
       receivedAt,
       ...(apiKey ? { apiKey } : {}),
+      ...(iam ? { iam } : {}),
     });
-    const context = buildLambdaContext(requestId, options.functionTimeoutMs ?? 10_000, now);
+    const context = buildLambdaContext(
+      requestId,
+      options.functionTimeoutMs ?? 10_000,
+      now,
+      match.route.function,
+    );
 
     let result: unknown;
     try {
@@ -114,8 +154,9 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     handle,
-    setHandler(next) {
-      handler = next;
+    setHandler(next, fn) {
+      if (fn !== undefined) handlers.set(fn, next);
+      else defaultHandler = next;
     },
     setAllowedOrigins(origins) {
       allowedOrigins = [...origins];

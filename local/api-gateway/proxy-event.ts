@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { FunctionName } from '../../lambda/contract';
 import { MEDIA_FUNCTION_MEMORY_MB } from '../../lambda/vend/media-config';
+import type { IamIdentity } from './iam-authorization';
 import type { RouteMatch } from './routes';
 
 const LOCAL_STAGE = 'local';
@@ -17,6 +19,36 @@ export const LOCAL_FUNCTION = {
   logGroupName: '/aws/lambda/kvs-url-vending-local-vend',
 } as const;
 
+/** The local admin function, likewise. */
+export const LOCAL_ADMIN_FUNCTION = {
+  functionName: 'kvs-url-vending-local-admin',
+  functionVersion: '$LATEST',
+  /** As deployed (the admin function's 256 MB). */
+  memorySizeMb: 256,
+  logGroupName: '/aws/lambda/kvs-url-vending-local-admin',
+} as const;
+
+/** The local media function (clips and images), named as Lambda would name it. */
+export const LOCAL_MEDIA_FUNCTION = {
+  functionName: 'kvs-url-vending-local-media',
+  functionVersion: '$LATEST',
+  memorySizeMb: MEDIA_FUNCTION_MEMORY_MB,
+  logGroupName: '/aws/lambda/kvs-url-vending-local-media',
+} as const;
+
+export const LOCAL_FUNCTIONS: Readonly<Record<FunctionName, FunctionIdentityOf>> = {
+  vend: LOCAL_FUNCTION,
+  media: LOCAL_MEDIA_FUNCTION,
+  admin: LOCAL_ADMIN_FUNCTION,
+};
+
+export interface FunctionIdentityOf {
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly memorySizeMb: number;
+  readonly logGroupName: string;
+}
+
 export interface ProxyEventInput {
   request: IncomingMessage;
   match: RouteMatch;
@@ -28,6 +60,8 @@ export interface ProxyEventInput {
   receivedAt: number;
   /** Set on partner routes once the key was accepted. */
   apiKey?: { value: string; id: string };
+  /** Set on AWS_IAM routes once the signature was accepted: the caller's IAM identity. */
+  iam?: IamIdentity;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -92,6 +126,7 @@ export function buildProxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
       domainName: request.headers.host ?? '127.0.0.1',
       protocol: `HTTP/${request.httpVersion}`,
       ...(input.apiKey ? { apiKey: input.apiKey } : {}),
+      ...(input.iam ? { iam: input.iam } : {}),
     }),
   };
 }
@@ -112,6 +147,8 @@ export interface RequestContextInput {
   readonly protocol?: string;
   /** Set on partner routes once API Gateway accepted the key. */
   readonly apiKey?: { readonly value: string | null; readonly id: string | null };
+  /** Set on AWS_IAM routes once API Gateway accepted the signature. */
+  readonly iam?: IamIdentity;
 }
 
 /**
@@ -130,11 +167,11 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
     extendedRequestId: input.requestId,
     httpMethod: input.method,
     identity: {
-      accessKey: null,
-      accountId: null,
+      accessKey: input.iam?.accessKey ?? null,
+      accountId: input.iam?.accountId ?? null,
       apiKey: input.apiKey?.value ?? null,
       apiKeyId: input.apiKey?.id ?? null,
-      caller: null,
+      caller: input.iam?.caller ?? null,
       clientCert: null,
       cognitoAuthenticationProvider: null,
       cognitoAuthenticationType: null,
@@ -142,9 +179,9 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
       cognitoIdentityPoolId: null,
       principalOrgId: null,
       sourceIp: input.sourceIp,
-      user: null,
+      user: input.iam?.user ?? null,
       userAgent: input.userAgent,
-      userArn: null,
+      userArn: input.iam?.userArn ?? null,
     },
     path: `/${stage}${input.path}`,
     protocol: input.protocol ?? 'HTTP/1.1',
@@ -157,28 +194,19 @@ export function proxyRequestContext(input: RequestContextInput): APIGatewayProxy
   };
 }
 
-/** The local media function (clips and images), named as Lambda would name it. */
-export const LOCAL_MEDIA_FUNCTION = {
-  functionName: 'kvs-url-vending-local-media',
-  functionVersion: '$LATEST',
-  memorySizeMb: MEDIA_FUNCTION_MEMORY_MB,
-  logGroupName: '/aws/lambda/kvs-url-vending-local-media',
-} as const;
-
-/** A Lambda context for one invocation of `identity` (default the vend function); the deadline mirrors the function timeout. */
+/**
+ * A Lambda context for one invocation of a function (by name, or by its identity; default the vend
+ * function); the deadline mirrors the function timeout.
+ */
 export function buildLambdaContext(
   requestId: string,
   timeoutMs: number,
   now: () => number,
-  identity: {
-    readonly functionName: string;
-    readonly functionVersion: string;
-    readonly memorySizeMb: number;
-    readonly logGroupName: string;
-  } = LOCAL_FUNCTION,
+  fn: FunctionName | FunctionIdentityOf = 'vend',
 ): Context {
   const deadline = now() + timeoutMs;
-  const { functionName, functionVersion, memorySizeMb, logGroupName } = identity;
+  const { functionName, functionVersion, memorySizeMb, logGroupName } =
+    typeof fn === 'string' ? LOCAL_FUNCTIONS[fn] : fn;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

@@ -4,15 +4,24 @@ import {
   ROUTES as CONTRACT_ROUTES,
   ROUTING_ANSWERS,
   type BodySchema,
+  type Credentials,
   type EdgeAnswer,
+  functionOf,
+  type FunctionName,
+  type HttpMethod,
 } from '../../lambda/contract';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: HttpMethod;
   /** The API Gateway resource template, e.g. `/v1/streams/{streamName}/playback-url`. */
   resource: string;
+  credentials: Credentials;
   /** Partner routes require an API key (and count against its usage plan). */
   apiKeyRequired: boolean;
+  /** Admin routes require AWS Signature Version 4 (API Gateway's AWS_IAM authorization). */
+  awsIam: boolean;
+  /** The function the route's integration invokes. */
+  function: FunctionName;
   /** Browsers hold the route's credentials: its resource answers preflights. */
   browsers: boolean;
   /** The body API Gateway's request validator checks against its model. */
@@ -25,13 +34,16 @@ export interface Route {
  * The methods of the REST API, as deployed: the contract's routes (`lambda/contract/routes.ts`;
  * docs/ARCHITECTURE.md, "Where the contract lives").
  */
-const ROUTES: readonly Route[] = CONTRACT_ROUTES.map(({ method, resource, credentials, requestBody }) => ({
-  method,
-  resource,
-  apiKeyRequired: CREDENTIALS[credentials].apiKeyRequired,
-  browsers: CREDENTIALS[credentials].browsers,
-  parameters: pathParametersOf(resource),
-  ...(requestBody ? { requestBody } : {}),
+const ROUTES: readonly Route[] = CONTRACT_ROUTES.map((contract) => ({
+  method: contract.method,
+  resource: contract.resource,
+  credentials: contract.credentials,
+  apiKeyRequired: CREDENTIALS[contract.credentials].apiKeyRequired,
+  awsIam: CREDENTIALS[contract.credentials].authorizationType === 'AWS_IAM',
+  function: functionOf(contract),
+  browsers: CREDENTIALS[contract.credentials].browsers,
+  parameters: pathParametersOf(contract.resource),
+  ...(contract.requestBody ? { requestBody: contract.requestBody } : {}),
 }));
 
 /** Every resource of the API (each route's resource and the ones above it), with the routes it has. */

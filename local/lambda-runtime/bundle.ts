@@ -18,6 +18,8 @@ const REPO_ROOT = resolve(__dirname, '..', '..');
 /** Git-ignored, next to the identity provider's signing key. */
 export const DEFAULT_BUNDLE_DIR = join(REPO_ROOT, '.local', 'lambda');
 const HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'vend', 'handler.ts');
+/** The admin function's handler module (bundled the same way). */
+export const ADMIN_HANDLER_ENTRY = join(REPO_ROOT, 'lambda', 'admin', 'handler.ts');
 const INSTANCE_ENTRY = join(__dirname, 'instance.ts');
 /** Builds of other sources than the current one are removed once unused for this long. */
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;

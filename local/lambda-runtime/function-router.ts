@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { FUNCTION_OF_ACTION, ROUTES, type FunctionName } from '../../lambda/contract';
+import { functionOf, ROUTES, type FunctionName } from '../../lambda/contract';
 import { buildLambdaContext } from '../api-gateway/proxy-event';
 import type { FunctionIdentity } from './instance-pool';
 
@@ -10,8 +10,11 @@ export interface LocalFunction {
   readonly timeoutMs: number;
 }
 
+/** The functions of the vend handler (`lambda/vend/create-handler.ts`); the admin function has a pool of its own. */
+type VendHandlerFunction = Exclude<FunctionName, 'admin'>;
+
 const FUNCTION_OF_RESOURCE = new Map<string, FunctionName>(
-  ROUTES.map((route) => [route.resource, FUNCTION_OF_ACTION[route.action]]),
+  ROUTES.map((route) => [route.resource, functionOf(route)]),
 );
 
 /**
@@ -20,11 +23,12 @@ const FUNCTION_OF_RESOURCE = new Map<string, FunctionName>(
  * memory and timeout).
  */
 export function routeToFunctions(
-  functions: Readonly<Record<FunctionName, LocalFunction>>,
+  functions: Readonly<Record<VendHandlerFunction, LocalFunction>>,
   now: () => number = Date.now,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<unknown> {
   return (event, context) => {
-    const target = functions[FUNCTION_OF_RESOURCE.get(event.resource) ?? 'vend'];
+    const fn = FUNCTION_OF_RESOURCE.get(event.resource);
+    const target = functions[fn === 'media' ? 'media' : 'vend'];
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     return target.handler(event, buildLambdaContext(requestId, target.timeoutMs, now, target.identity));
   };

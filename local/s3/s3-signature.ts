@@ -4,23 +4,23 @@
  * @smithy/signature-v4, the signer of the AWS SDKs, over exactly what the caller signed, and compared in
  * constant time. Failures throw the S3Error that S3 answers.
  */
-import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import {
+  NodeSha256,
+  parseAmzDate,
+  parseScope,
+  sameSecret,
+  SigV4Error,
+  signedHeaderValues,
+  single,
+  verifyAuthorizationHeader,
+  type Credentials,
+  type SignedRequest,
+} from '../sigv4/signature-v4';
 import { S3Error } from './s3-error';
 
-export interface S3Credentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
-
-/** A request as it arrived: its path still percent-encoded, its query decoded. */
-export interface SignedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: Readonly<Record<string, string | readonly string[]>>;
-  readonly headers: IncomingHttpHeaders;
-}
+export type S3Credentials = Credentials;
+export type { SignedRequest };
 
 export interface VerifyOptions {
   readonly credentials: S3Credentials;
@@ -44,22 +44,6 @@ const MAX_EXPIRES_SECONDS = 604_800;
 const MAX_SKEW_MS = 15 * 60_000;
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
 const signatureDoesNotMatch = (accessKeyId: string): S3Error =>
   new S3Error(
     403,
@@ -79,47 +63,6 @@ const invalidAccessKey = (accessKeyId: string): S3Error =>
       AWSAccessKeyId: accessKeyId,
     },
   );
-
-function single(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : value?.join(',');
-}
-
-function parseAmzDate(value: string | undefined): Date | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? '');
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s] = match;
-  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function sameSecret(expected: string, provided: string): boolean {
-  return expected.length === provided.length && timingSafeEqual(Buffer.from(expected), Buffer.from(provided));
-}
-
-interface Scope {
-  readonly accessKeyId: string;
-  readonly date: string;
-  readonly region: string;
-  readonly service: string;
-}
-
-function parseScope(credential: string): Scope | undefined {
-  const match = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(credential);
-  if (!match) return undefined;
-  const [, accessKeyId, date, region, service] = match as unknown as [string, string, string, string, string];
-  return { accessKeyId, date, region, service };
-}
-
-/** The headers the caller signed, as they arrived; a signed header that is missing fails the signature. */
-function signedHeaders(request: SignedRequest, names: readonly string[], accessKeyId: string) {
-  const headers: Record<string, string> = {};
-  for (const name of names) {
-    const value = single(request.headers[name]);
-    if (value === undefined) throw signatureDoesNotMatch(accessKeyId);
-    headers[name] = value;
-  }
-  return headers;
-}
 
 /**
  * S3 refuses a request that carries `x-amz-*` headers its signature does not cover: they change what the
@@ -244,7 +187,7 @@ export async function verifyPresignedRequest(request: SignedRequest, options: Ve
       path: request.path,
       query: query as Record<string, string | string[]>,
       headers: {
-        ...signedHeaders(request, names, scope.accessKeyId),
+        ...signedHeaderValues(request, names, () => signatureDoesNotMatch(scope.accessKeyId)),
         ...(payloadHeader.length > 0 ? { 'x-amz-content-sha256': UNSIGNED_PAYLOAD } : {}),
       },
     },
@@ -269,96 +212,84 @@ export async function verifyPresignedRequest(request: SignedRequest, options: Ve
   }
 }
 
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([a-z0-9;_.-]+),\s*Signature=([0-9a-f]{64})$/;
-
 /**
  * Checks an Authorization header signature. Returns the payload hash the caller signed
  * (`x-amz-content-sha256`): a hex digest the body must match, `UNSIGNED-PAYLOAD`, or a streaming mode.
  */
 export async function verifyHeaderSignature(request: SignedRequest, options: VerifyOptions): Promise<string> {
-  const match = AUTHORIZATION.exec(single(request.headers.authorization) ?? '');
-  if (!match) {
-    throw new S3Error(
-      400,
-      'AuthorizationHeaderMalformed',
-      'The authorization header is malformed; it must be AWS4-HMAC-SHA256 with Credential, SignedHeaders and Signature.',
-    );
-  }
-  const [, credential, signedHeaderList, signature] = match as unknown as [string, string, string, string];
-  const scope = parseScope(credential);
-  if (!scope) {
-    throw new S3Error(
-      400,
-      'AuthorizationHeaderMalformed',
-      'The authorization header is malformed; bad Credential.',
-    );
-  }
-  if (scope.accessKeyId !== options.credentials.accessKeyId) throw invalidAccessKey(scope.accessKeyId);
-  if (scope.region !== options.region || scope.service !== 's3') {
-    throw new S3Error(
-      400,
-      'AuthorizationHeaderMalformed',
-      `The authorization header is malformed; the scope '${scope.region}/${scope.service}' is wrong; expecting '${options.region}/s3'`,
-    );
-  }
-  const amzDate = single(request.headers['x-amz-date']);
-  const signingDate = parseAmzDate(amzDate);
-  if (!signingDate) {
-    throw new S3Error(403, 'AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
-  }
-  if (!amzDate?.startsWith(scope.date)) throw signatureDoesNotMatch(scope.accessKeyId);
-  if (Math.abs(options.now - signingDate.getTime()) > MAX_SKEW_MS) {
-    throw new S3Error(
-      403,
-      'RequestTimeTooSkewed',
-      'The difference between the request time and the current time is too large.',
-      {
-        RequestTime: amzDate,
-        ServerTime: new Date(options.now).toISOString().replace(/\.\d{3}/, ''),
-        MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
+  try {
+    const verified = await verifyAuthorizationHeader(request, {
+      service: 's3',
+      region: options.region,
+      secretOf: (accessKeyId) =>
+        accessKeyId === options.credentials.accessKeyId ? options.credentials.secretAccessKey : undefined,
+      now: options.now,
+      maxSkewMs: MAX_SKEW_MS,
+      // S3 signs the path as sent, without encoding it a second time.
+      uriEscapePath: false,
+      allowSecurityToken: true,
+      checkSignedHeaders: (names) => refuseUnsignedAmzHeaders(request, names),
+      payloadHash: () => {
+        const payloadHash = single(request.headers['x-amz-content-sha256']);
+        if (payloadHash === undefined) {
+          throw new S3Error(
+            400,
+            'InvalidRequest',
+            'Missing required header for this request: x-amz-content-sha256',
+          );
+        }
+        return payloadHash;
       },
-    );
+    });
+    return verified.payloadHash;
+  } catch (error) {
+    if (!(error instanceof SigV4Error)) throw error;
+    throw s3ErrorOf(error, options);
   }
-  const payloadHash = single(request.headers['x-amz-content-sha256']);
-  if (payloadHash === undefined) {
-    throw new S3Error(
-      400,
-      'InvalidRequest',
-      'Missing required header for this request: x-amz-content-sha256',
-    );
+}
+
+/** A signature failure in S3's words. */
+function s3ErrorOf(error: SigV4Error, options: VerifyOptions): S3Error {
+  const failure = error.failure;
+  switch (failure.kind) {
+    case 'missing':
+    case 'incomplete':
+      if (failure.kind === 'incomplete' && failure.missing.includes('X-Amz-Date')) {
+        return new S3Error(
+          403,
+          'AccessDenied',
+          'AWS authentication requires a valid Date or x-amz-date header',
+        );
+      }
+      return new S3Error(
+        400,
+        'AuthorizationHeaderMalformed',
+        'The authorization header is malformed; it must be AWS4-HMAC-SHA256 with Credential, SignedHeaders and Signature.',
+      );
+    case 'unknown-key':
+    case 'security-token':
+      return invalidAccessKey(failure.accessKeyId);
+    case 'scope':
+      return new S3Error(
+        400,
+        'AuthorizationHeaderMalformed',
+        `The authorization header is malformed; the scope '${failure.region}/${failure.service}' is wrong; expecting '${options.region}/s3'`,
+      );
+    case 'skewed':
+      return new S3Error(
+        403,
+        'RequestTimeTooSkewed',
+        'The difference between the request time and the current time is too large.',
+        {
+          RequestTime: failure.signedAt
+            .toISOString()
+            .replace(/[-:]/g, '')
+            .replace(/\.\d{3}/, ''),
+          ServerTime: new Date(options.now).toISOString().replace(/\.\d{3}/, ''),
+          MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
+        },
+      );
+    case 'mismatch':
+      return signatureDoesNotMatch(failure.accessKeyId);
   }
-  const names = signedHeaderList.split(';');
-  if (!names.includes('host')) throw signatureDoesNotMatch(scope.accessKeyId);
-  refuseUnsignedAmzHeaders(request, names);
-  // The signer takes the payload hash from this header; when the caller did not sign it, it still is the
-  // hash of the canonical request, but not one of its headers.
-  const payloadHeader = names.includes('x-amz-content-sha256') ? [] : ['x-amz-content-sha256'];
-  const signed = await signer(options).sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname: single(request.headers.host) ?? '',
-      path: request.path,
-      query: request.query as Record<string, string | string[]>,
-      headers: {
-        ...signedHeaders(request, names, scope.accessKeyId),
-        ...(payloadHeader.length > 0 ? { 'x-amz-content-sha256': payloadHash } : {}),
-      },
-    },
-    {
-      signingDate,
-      signingRegion: scope.region,
-      signingService: 's3',
-      signableHeaders: new Set(names),
-      unsignableHeaders: new Set(payloadHeader),
-    },
-  );
-  const authorization = String(signed.headers.authorization ?? '');
-  const expected = /Signature=([0-9a-f]{64})/.exec(authorization)?.[1] ?? '';
-  const expectedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1];
-  if (expectedHeaders !== signedHeaderList || !sameSecret(expected, signature)) {
-    throw signatureDoesNotMatch(scope.accessKeyId);
-  }
-  return payloadHash;
 }

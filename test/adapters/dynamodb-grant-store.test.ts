@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
+  UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -13,7 +15,9 @@ import { UpstreamUnavailableError } from '../../lambda/core/errors';
 import {
   createDynamoDbGrantStore,
   type DynamoDbGrantStoreOptions,
+  type InvalidRecord,
 } from '../../lambda/adapters/grants/dynamodb-grant-store';
+import { CONTROL_ITEM_KEY } from '../../lambda/adapters/grants/grants-table';
 
 const dynalite = createRequire(__filename)('dynalite') as (options: { createTableMs: number }) => Server;
 
@@ -42,6 +46,7 @@ describe('DynamoDB grant store against dynalite', () => {
   let endpoint: string;
   let admin: DynamoDBClient;
   let queries: number;
+  let gets: number;
 
   const store = (overrides: Partial<DynamoDbGrantStoreOptions> = {}) =>
     createDynamoDbGrantStore({
@@ -58,6 +63,7 @@ describe('DynamoDB grant store against dynalite', () => {
     server = dynalite({ createTableMs: 0 });
     server.on('request', (req: { headers: Record<string, string | undefined> }) => {
       if (req.headers['x-amz-target']?.endsWith('.Query')) queries += 1;
+      if (req.headers['x-amz-target']?.endsWith('.GetItem')) gets += 1;
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -109,6 +115,134 @@ describe('DynamoDB grant store against dynalite', () => {
 
   beforeEach(() => {
     queries = 0;
+    gets = 0;
+  });
+
+  const bumpEpoch = () =>
+    admin.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: marshall(CONTROL_ITEM_KEY),
+        UpdateExpression: 'ADD epoch :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+    );
+
+  describe('freshness: the control epoch', () => {
+    it('reads the epoch once per call (one GetItem) and serves the cache while it stays', async () => {
+      const s = store();
+      await s.grantsFor(['user:bob', 'user:nobody']);
+      await s.grantsFor(['user:bob', 'user:nobody']);
+      await s.accessFor!(['user:bob']);
+      expect(gets).toBe(3);
+      expect(queries).toBe(2);
+    });
+
+    it('reloads what it cached, within the TTL, once the epoch moved: a change counts from the next call', async () => {
+      const s = store({ cacheTtlMs: 3_600_000 });
+      expect((await s.grantsFor(['user:epoch'])).map((g) => g.grantId)).toEqual([]);
+      await admin.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall(record('user:epoch', 'given')) }),
+      );
+      // Without the epoch moving, the cache still answers (as a write around the admin API would find).
+      expect(await s.grantsFor(['user:epoch'])).toEqual([]);
+      await bumpEpoch();
+      expect((await s.grantsFor(['user:epoch'])).map((g) => g.grantId)).toEqual(['given']);
+      await admin.send(
+        new DeleteItemCommand({
+          TableName: TABLE,
+          Key: marshall({ principal: 'user:epoch', grantId: 'given' }),
+        }),
+      );
+      await bumpEpoch();
+      expect(await s.grantsFor(['user:epoch'])).toEqual([]);
+    });
+
+    it('does not read the epoch when asked not to (the cache TTL alone then decides)', async () => {
+      const s = store({ epochCheck: false });
+      await s.grantsFor(['user:bob']);
+      await s.grantsFor(['user:bob']);
+      expect(gets).toBe(0);
+      expect(queries).toBe(1);
+    });
+  });
+
+  describe('revocations', () => {
+    it("reads a principal's revocation with its grants, in the same Query", async () => {
+      await admin.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: marshall({
+            principal: 'user:revoked',
+            grantId: '#revocation',
+            revokedAt: '2026-11-25T12:00:00Z',
+            revokedBy: 'arn:aws:iam::123456789012:user/ops',
+            reason: 'shared account',
+            until: '2027-01-01T00:00:00Z',
+            ttl: 1798848000,
+          }),
+        }),
+      );
+      await admin.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall(record('user:revoked', 'own')) }),
+      );
+      const access = await store().accessFor!(['user:revoked', 'user:bob']);
+      expect(queries).toBe(2);
+      expect(access.grants.map((g) => g.grantId)).toEqual(['own', 'backyard']);
+      expect(access.revocations).toEqual([
+        {
+          principal: 'user:revoked',
+          revokedAt: Date.UTC(2026, 10, 25, 12),
+          revokedBy: 'arn:aws:iam::123456789012:user/ops',
+          reason: 'shared account',
+          until: Date.UTC(2027, 0, 1),
+        },
+      ]);
+    });
+
+    it('reads a revocation it cannot parse as in force, without an end, and reports it', async () => {
+      await admin.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: marshall({ principal: 'user:garbled', grantId: '#revocation', revokedAt: 'yesterday' }),
+        }),
+      );
+      const invalid: InvalidRecord[] = [];
+      const access = await store({ onInvalidRecord: (item) => invalid.push(item) }).accessFor!([
+        'user:garbled',
+      ]);
+      expect(access.revocations).toEqual([{ principal: 'user:garbled', revokedAt: 0 }]);
+      expect(invalid).toEqual([
+        { principal: 'user:garbled', grantId: '#revocation', problems: [expect.any(String) as unknown] },
+      ]);
+    });
+
+    it("sets aside a grant's metadata (version, who wrote it, the stack's mark): it grants nothing", async () => {
+      await admin.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: marshall(
+            record('partner:stack', 'managed', {
+              version: 3,
+              updatedAt: '2026-11-25T12:00:00Z',
+              updatedBy: 'arn:aws:iam::123456789012:user/ops',
+              managedBy: 'stack',
+            }),
+          ),
+        }),
+      );
+      const grants = await store().grantsFor(['partner:stack']);
+      expect(grants).toEqual([
+        {
+          principal: 'partner:stack',
+          grantId: 'managed',
+          streams: ['front-door'],
+          playbackModes: ['LIVE'],
+          protocols: ['HLS'],
+          maxExpiresInSeconds: 300,
+        },
+      ]);
+    });
   });
 
   it('reads the grants of each principal, typed as the domain model', async () => {
@@ -167,15 +301,22 @@ describe('DynamoDB grant store against dynalite', () => {
     expect(queries).toBe(4);
   });
 
-  it('skips records that fail validation and reports them', async () => {
-    const invalid: string[] = [];
-    const grants = await store({
-      onInvalidRecord: (principal, reason) => invalid.push(`${principal} ${reason}`),
-    }).grantsFor(['user:carol']);
+  it('skips records that fail validation and reports each: principal, grantId and the fields at fault, never a value', async () => {
+    const invalid: InvalidRecord[] = [];
+    const grants = await store({ onInvalidRecord: (record) => invalid.push(record) }).grantsFor([
+      'user:carol',
+    ]);
     expect(grants.map((g) => g.grantId)).toEqual(['good']);
-    expect(invalid).toHaveLength(2);
-    expect(invalid.join('\n')).toMatch(/protocols\.0/);
-    expect(invalid.join('\n')).toMatch(/unknown field notafter/);
+    expect(invalid).toEqual([
+      {
+        principal: 'user:carol',
+        grantId: 'bad',
+        problems: [expect.stringMatching(/^protocols\.0: expected one of HLS, DASH$/) as unknown],
+      },
+      { principal: 'user:carol', grantId: 'typo', problems: ['notafter: unknown field'] },
+    ]);
+    // The offending values (RTSP, the date) appear nowhere in what is reported.
+    expect(JSON.stringify(invalid)).not.toMatch(/RTSP|2020-01-01/);
   });
 
   it('accepts string sets where lists are expected', async () => {
@@ -208,9 +349,9 @@ describe('DynamoDB grant store against dynalite', () => {
         },
       }),
     );
-    const grants = await store({ onInvalidRecord: (_principal, reason) => invalid.push(reason) }).grantsFor([
-      'user:producer',
-    ]);
+    const grants = await store({
+      onInvalidRecord: (record) => invalid.push(...record.problems),
+    }).grantsFor(['user:producer']);
     expect(grants.map((g) => [g.grantId, g.producerTimestamps])).toEqual([['bool', true]]);
     expect(invalid.join('\n')).toMatch(/producerTimestamps/);
   });

@@ -44,7 +44,7 @@ describe('grant records: capabilities', () => {
       { ...player, capabilities: ['PLAY', 'DOWNLOAD'] },
       /capabilities\.1: expected one of PLAY, CLIP, IMAGES/,
     ],
-    ['no capability at all', { ...player, capabilities: [] }, /capabilities: must be at least 1 item/],
+    ['no capability at all', { ...player, capabilities: [] }, /capabilities: must hold at least 1 item/],
     ['capabilities as a string', { ...player, capabilities: 'PLAY,CLIP' }, /capabilities: expected array/],
     [
       'PLAY without playback modes',
@@ -56,7 +56,7 @@ describe('grant records: capabilities', () => {
       { ...downloader, playbackModes: ['LIVE'] },
       /playbackModes: allowed only when the grant allows PLAY/,
     ],
-    ['a misspelt field', { ...downloader, capability: ['CLIP'] }, /unknown field capability/],
+    ['a misspelt field', { ...downloader, capability: ['CLIP'] }, /capability: unknown field/],
   ])('refuses %s, naming the field', (_, record, message) => {
     expect(() => parseGrantRecord(record)).toThrow(GrantRecordError);
     expect(() => parseGrantRecord(record)).toThrow(message);

@@ -8,9 +8,7 @@ import {
   gcraStep,
   gcraTimes,
   giveBackGcra,
-  openSession,
   recordActivity,
-  releaseSession,
   retryAfterSeconds,
   type ActivityTracker,
   type AdmissionOptions,
@@ -194,27 +192,7 @@ describe('GCRA arithmetic', () => {
   });
 });
 
-describe('session and activity sets', () => {
-  it('prunes ended sessions and opens below the cap', () => {
-    expect(openSession([NOW - 1, NOW + 10, NOW + 5], NOW + 7, 3, NOW)).toEqual({
-      opened: true,
-      next: [NOW + 5, NOW + 7, NOW + 10],
-    });
-    expect(openSession([NOW + 10, NOW + 5], NOW + 7, 2, NOW)).toEqual({
-      opened: false,
-      next: [NOW + 5, NOW + 10],
-    });
-  });
-
-  it('opens a session that is already over without holding a slot', () => {
-    expect(openSession([], NOW, 1, NOW)).toEqual({ opened: true, next: [] });
-  });
-
-  it('releases exactly one matching session', () => {
-    expect(releaseSession([NOW + 5, NOW + 5, NOW + 9], NOW + 5, NOW)).toEqual([NOW + 5, NOW + 9]);
-    expect(releaseSession([NOW + 5], NOW + 6, NOW)).toEqual([NOW + 5]);
-  });
-
+describe('activity sets', () => {
   it('counts members within the window, this one included, and forgets the idle ones', () => {
     const seen = { 'user:a': NOW - 9_999, 'user:b': NOW - 10_000, 'user:c': NOW - 1 };
     expect(recordActivity(seen, 'user:c', NOW, 10_000, 200)).toEqual({

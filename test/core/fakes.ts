@@ -1,4 +1,4 @@
-import type { Caller, Grant, SessionUrlRequest } from '../../lambda/core/model';
+import type { Caller, Grant, PrincipalAccess, Revocation, SessionUrlRequest } from '../../lambda/core/model';
 import type { GrantStore, KvsPort } from '../../lambda/core/ports';
 
 export const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -18,13 +18,22 @@ export function grant(overrides: Partial<Grant> = {}): Grant {
 
 export const alice: Caller = { kind: 'user', id: 'alice', principals: ['user:alice'] };
 
-/** A grant store that answers like a real one: only the grants of the principals asked for. */
+/** A grant store that answers like a real one: only the grants and revocations of the principals asked for. */
 export class FakeGrantStore implements GrantStore {
   readonly calls: (readonly string[])[] = [];
-  constructor(private readonly grants: readonly Grant[]) {}
+  constructor(
+    private readonly grants: readonly Grant[],
+    readonly revocations: Revocation[] = [],
+  ) {}
   grantsFor(principals: readonly string[]): Promise<readonly Grant[]> {
     this.calls.push(principals);
     return Promise.resolve(this.grants.filter((item) => principals.includes(item.principal)));
+  }
+  async accessFor(principals: readonly string[]): Promise<PrincipalAccess> {
+    return {
+      grants: await this.grantsFor(principals),
+      revocations: this.revocations.filter((item) => principals.includes(item.principal)),
+    };
   }
 }
 

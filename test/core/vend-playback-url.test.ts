@@ -1,4 +1,5 @@
-import type { Admission, SessionCounter } from '../../lambda/core/admission';
+import type { Admission } from '../../lambda/core/admission';
+import type { SessionLog, SessionRecord } from '../../lambda/core/sessions';
 import { ForbiddenError, InvalidRequestError, RateLimitedError } from '../../lambda/core/errors';
 import type { KvsPort } from '../../lambda/core/ports';
 import { vendPlaybackUrl } from '../../lambda/core/vend-playback-url';
@@ -146,65 +147,166 @@ describe('vendPlaybackUrl', () => {
     expect(admit).not.toHaveBeenCalled();
   });
 
-  describe('session cap', () => {
-    class MemorySessions implements SessionCounter {
-      readonly open = new Map<string, number[]>();
-      tryOpen(principal: string, expiresAt: number, max: number): Promise<boolean> {
-        const live = (this.open.get(principal) ?? []).filter((at) => at > NOW);
-        if (live.length >= max) return Promise.resolve(false);
-        this.open.set(principal, [...live, expiresAt]);
+  describe('session log and session cap', () => {
+    /** The session log in memory, as the DynamoDB one behaves: a cap counts the outstanding records. */
+    class MemorySessionLog implements SessionLog {
+      readonly records: SessionRecord[] = [];
+      constructor(private readonly now = NOW) {}
+      open(session: SessionRecord, cap?: number): Promise<boolean> {
+        const outstanding = this.records.filter(
+          (record) => record.principal === session.principal && record.expiresAt > this.now,
+        );
+        if (cap !== undefined && outstanding.length >= cap) return Promise.resolve(false);
+        this.records.push(session);
         return Promise.resolve(true);
       }
-      release(principal: string, expiresAt: number): Promise<void> {
-        const live = this.open.get(principal) ?? [];
-        const index = live.indexOf(expiresAt);
-        if (index >= 0) live.splice(index, 1);
+      discard(session: SessionRecord): Promise<void> {
+        const index = this.records.indexOf(session);
+        if (index >= 0) this.records.splice(index, 1);
         return Promise.resolve();
       }
     }
 
+    it('records every vend (who, what, when, from where; never the URL) before KVS is called', async () => {
+      const { deps, kvs } = setup([grant({ principal: 'group:staff', maxExpiresInSeconds: 600 })]);
+      const log = new MemorySessionLog();
+      const staff = { ...alice, principals: ['user:alice', 'group:staff'] };
+      const result = await vendPlaybackUrl(
+        { ...deps, sessions: { log } },
+        {
+          caller: staff,
+          streamName: 'front-door',
+          body: { playbackMode: 'ON_DEMAND', start: '2026-11-25T11:00:00Z', end: '2026-11-25T11:10:00Z' },
+          origin: { requestId: 'req-1', sourceIp: '198.51.100.7', userAgent: 'ExamplePlayer/1.0' },
+        },
+      );
+      expect(log.records).toEqual([
+        {
+          principal: 'user:alice',
+          grantPrincipal: 'group:staff',
+          stream: 'front-door',
+          protocol: 'HLS',
+          playbackMode: 'ON_DEMAND',
+          start: Date.parse('2026-11-25T11:00:00Z'),
+          end: Date.parse('2026-11-25T11:10:00Z'),
+          expiresAt: result.expiresAt,
+          createdAt: NOW + 750,
+          requestId: 'req-1',
+          sourceIp: '198.51.100.7',
+          userAgent: 'ExamplePlayer/1.0',
+        },
+      ]);
+      expect(JSON.stringify(log.records)).not.toContain('SessionToken');
+      expect(kvs.sessionRequests).toHaveLength(1);
+    });
+
     it('counts each vend until its expiresAt and refuses past the cap with 429 before KVS', async () => {
       const { deps, kvs } = setup();
-      const counter = new MemorySessions();
-      const sessions = { counter, maxPerUser: 2 };
+      const log = new MemorySessionLog();
+      const sessions = { log, capPerUser: 2 };
       const input = { caller: alice, streamName: 'front-door', body: {} };
       const first = await vendPlaybackUrl({ ...deps, sessions }, input);
       await vendPlaybackUrl({ ...deps, sessions }, input);
       const error = await errorOf(vendPlaybackUrl({ ...deps, sessions }, input));
       expect(error).toBeInstanceOf(RateLimitedError);
       expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
-      expect(counter.open.get('user:alice')).toEqual([first.expiresAt, first.expiresAt]);
+      expect(log.records.map((record) => record.expiresAt)).toEqual([first.expiresAt, first.expiresAt]);
       expect(kvs.sessionRequests).toHaveLength(2);
     });
 
-    it('gives the slot back when KVS fails, so a failed vend does not count', async () => {
+    it('takes the record back when KVS fails, so a failed vend does not count', async () => {
       const { deps } = setup();
-      const counter = new MemorySessions();
+      const log = new MemorySessionLog();
       const failingKvs: KvsPort = {
         getSessionUrl: () => Promise.reject(new Error('KVS down')),
         listStreamNames: () => Promise.resolve([]),
       };
       const error = await errorOf(
         vendPlaybackUrl(
-          { ...deps, kvs: failingKvs, sessions: { counter, maxPerUser: 1 } },
+          { ...deps, kvs: failingKvs, sessions: { log, capPerUser: 1 } },
           { caller: alice, streamName: 'front-door', body: {} },
         ),
       );
       expect(error.message).toBe('KVS down');
-      expect(counter.open.get('user:alice')).toEqual([]);
+      expect(log.records).toEqual([]);
     });
 
-    it('does not cap partners (their usage plan and caller limit apply instead)', async () => {
+    it('does not cap partners (their usage plan and caller limit apply instead), but records them', async () => {
       const partner = { kind: 'partner' as const, id: 'k1', principals: ['partner:k1'] };
       const { deps } = setup([grant({ principal: 'partner:k1' })]);
-      const counter = new MemorySessions();
-      const sessions = { counter, maxPerUser: 1 };
+      const log = new MemorySessionLog();
+      const sessions = { log, capPerUser: 1 };
       const input = { caller: partner, streamName: 'front-door', body: {} };
       await vendPlaybackUrl({ ...deps, sessions }, input);
       await expect(vendPlaybackUrl({ ...deps, sessions }, input)).resolves.toMatchObject({
         stream: 'front-door',
       });
-      expect(counter.open.size).toBe(0);
+      expect(log.records.map((record) => record.principal)).toEqual(['partner:k1', 'partner:k1']);
+    });
+
+    it('records nothing for a refused vend', async () => {
+      const { deps } = setup();
+      const log = new MemorySessionLog();
+      await expect(
+        vendPlaybackUrl({ ...deps, sessions: { log } }, { caller: alice, streamName: 'backyard', body: {} }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      expect(log.records).toEqual([]);
+    });
+  });
+
+  describe('revocations', () => {
+    const revoked = (principal: string, until?: number) => ({
+      principal,
+      revokedAt: NOW - HOUR_MS,
+      ...(until !== undefined ? { until } : {}),
+    });
+
+    it('refuses a revoked user with the same 403 as a request no grant allows, before KVS and the session log', async () => {
+      const store = new FakeGrantStore([grant()], [revoked('user:alice')]);
+      const kvs = new FakeKvs();
+      const error = await errorOf(
+        vendPlaybackUrl(
+          { grants: store, kvs, clock: { now: () => NOW } },
+          { caller: alice, streamName: 'front-door', body: {} },
+        ),
+      );
+      const unGranted = await errorOf(
+        vendPlaybackUrl(
+          { grants: new FakeGrantStore([]), kvs, clock: { now: () => NOW } },
+          { caller: alice, streamName: 'front-door', body: {} },
+        ),
+      );
+      expect(error).toBeInstanceOf(ForbiddenError);
+      expect(error.message).toBe(unGranted.message);
+      expect(kvs.sessionRequests).toEqual([]);
+    });
+
+    it("stops what a revoked group grants, while the member's own grants still count", async () => {
+      const staff = { ...alice, principals: ['user:alice', 'group:staff'] };
+      const grants = [
+        grant({ principal: 'group:staff', grantId: 'all', streams: ['*'] }),
+        grant({ principal: 'user:alice', grantId: 'own', streams: ['front-door'] }),
+      ];
+      const store = new FakeGrantStore(grants, [revoked('group:staff')]);
+      const deps = { grants: store, kvs: new FakeKvs(), clock: { now: () => NOW } };
+      await expect(
+        vendPlaybackUrl(deps, { caller: staff, streamName: 'backyard', body: {} }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        vendPlaybackUrl(deps, { caller: staff, streamName: 'front-door', body: {} }),
+      ).resolves.toMatchObject({ grantPrincipal: 'user:alice' });
+    });
+
+    it('counts a revocation until its end only', async () => {
+      const store = new FakeGrantStore([grant()], [revoked('user:alice', NOW + 1000)]);
+      const deps = { grants: store, kvs: new FakeKvs() };
+      const input = { caller: alice, streamName: 'front-door', body: {} };
+      await expect(vendPlaybackUrl({ ...deps, clock: { now: () => NOW } }, input)).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
+      await expect(
+        vendPlaybackUrl({ ...deps, clock: { now: () => NOW + 1000 } }, input),
+      ).resolves.toMatchObject({ stream: 'front-door' });
     });
   });
 });

@@ -127,6 +127,7 @@ describe('parseConfig', () => {
     });
     const tuned = parseConfig({
       ...base,
+      SESSIONS_TABLE_NAME: 'sessions',
       ADMISSION_TABLE_NAME: 'admission',
       ADMISSION_CALLER_RATE_PER_SECOND: '2',
       ADMISSION_CALLER_BURST: '3',
@@ -144,6 +145,23 @@ describe('parseConfig', () => {
       sessionCap: 4,
       timeoutMs: 250,
     });
+  });
+
+  it('records sessions with SESSIONS_TABLE_NAME, and refuses a session cap without it (the cap counts those records)', () => {
+    expect(parseConfig(base).sessions).toBeUndefined();
+    expect(parseConfig({ ...base, SESSIONS_TABLE_NAME: 'sessions' }).sessions).toEqual({
+      tableName: 'sessions',
+      timeoutMs: 500,
+    });
+    expect(
+      parseConfig({ ...base, SESSIONS_TABLE_NAME: 'sessions', SESSIONS_TIMEOUT_MS: '250' }).sessions,
+    ).toEqual({ tableName: 'sessions', timeoutMs: 250 });
+    expect(() =>
+      parseConfig({ ...base, ADMISSION_TABLE_NAME: 'admission', ADMISSION_SESSION_CAP: '2' }),
+    ).toThrow(/ADMISSION_SESSION_CAP needs SESSIONS_TABLE_NAME/);
+    expect(() => parseConfig({ ...base, SESSIONS_TABLE_NAME: 's', SESSIONS_TIMEOUT_MS: '10' })).toThrow(
+      /SESSIONS_TIMEOUT_MS must be an integer from 50 to 10000/,
+    );
   });
 
   it('refuses a stream limit that could exceed the KVS quota of 25 per second', () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { sessionsTableDefinition } from '../../local/dynamodb';
 import jwt from 'jsonwebtoken';
 import type { VendHandler } from '../../lambda/vend/create-handler';
 import {
@@ -19,6 +20,7 @@ const saved = { ...process.env };
 beforeAll(async () => {
   dynamo = await startDynalite();
   await createAdmissionTableSchema(dynamo.admin, 'limits');
+  await dynamo.admin.send(new CreateTableCommand(sessionsTableDefinition('sessions')));
   for (const name of ['JWT_JWKS_URL', 'JWT_SECRET_ARN', 'GRANTS_TABLE_NAME', 'AWS_SESSION_TOKEN'])
     delete process.env[name];
   Object.assign(process.env, {
@@ -36,6 +38,7 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     ADMISSION_TABLE_NAME: 'limits',
     ADMISSION_SESSION_CAP: '3',
+    SESSIONS_TABLE_NAME: 'sessions',
   });
   handler = ((await import('../../lambda/vend/handler')) as { handler: VendHandler }).handler;
 });
@@ -63,6 +66,9 @@ describe('the handler module with admission configured', () => {
     expect(keys).toEqual(
       expect.arrayContaining(['caller#user:alice', 'stream#front-door', 'stream#front-door#user:alice']),
     );
+    // The session was recorded (the cap counts it) before KVS, and taken back when KVS failed.
+    const sessions = await dynamo.admin.send(new ScanCommand({ TableName: 'sessions' }));
+    expect(sessions.Items).toEqual([]);
   });
 
   it('never touches the table for a request no grant allows', async () => {

@@ -107,21 +107,47 @@ describe("API Gateway's gateway responses", () => {
     },
   );
 
-  it('answers a request no method takes with 404 NOT_FOUND, bearer token or not (IncompleteSignature), never 403', () => {
+  it('answers an admin route without an AWS signature, or with a bearer token (IncompleteSignature), 401 in the error shape, never 404', () => {
     // API Gateway's MissingAuthenticationToken and IncompleteSignature (an Authorization header that is not
-    // an AWS signature, as every user request carries) both land on this one gateway response; it can say
-    // "not found" for sure only because no method of the API takes AWS_IAM credentials.
+    // an AWS signature, as every user request carries) both land on this one gateway response. The admin
+    // routes (AWS_IAM) reach it; a request no method takes does not: a MOCK `ANY` answers it first (404/405).
     const response = responses.find(
       (candidate) => candidate.ResponseType === 'MISSING_AUTHENTICATION_TOKEN',
     )!;
 
-    expect(response.StatusCode).toBe('404');
-    expect(JSON.parse(response.ResponseTemplates['application/json']!)).toMatchObject({
-      error: { code: 'NOT_FOUND', requestId: '$context.requestId' },
+    expect(response.StatusCode).toBe('401');
+    expect(JSON.parse(response.ResponseTemplates['application/json']!)).toEqual({
+      error: {
+        code: 'UNAUTHENTICATED',
+        message: 'This route takes requests signed with AWS Signature Version 4 only.',
+        requestId: '$context.requestId',
+      },
     });
     expect(response.ResponseParameters['gatewayresponse.header.Cache-Control']).toBe("'no-store'");
+    expect(response.ResponseParameters['gatewayresponse.header.WWW-Authenticate']).toBe("'AWS4-HMAC-SHA256'");
     expect(methods.length).toBeGreaterThan(0);
-    expect(methods.filter((method) => method.properties.AuthorizationType !== 'NONE')).toEqual([]);
+    const iamMethods = methods.filter((method) => method.properties.AuthorizationType !== 'NONE');
+    expect(iamMethods.map((method) => `${method.httpMethod} ${method.path}`).sort()).toEqual(
+      ROUTES.filter((route) => route.credentials === 'awsIam')
+        .map((route) => `${route.method} ${route.resource}`)
+        .sort(),
+    );
+    for (const method of iamMethods) expect(method.properties.AuthorizationType).toBe('AWS_IAM');
+    // Every other method of an admin resource is a MOCK: an unsigned request to an admin path gets 401,
+    // 404 or 405, never data.
+    for (const method of methods.filter((m) => m.path.startsWith('/admin/') && m.httpMethod === 'ANY')) {
+      expect(method.integration.Type).toBe('MOCK');
+    }
+  });
+
+  it('answers the other AWS_IAM refusals 403 in the error shape: a bad signature, expired credentials, a policy that denies, an unknown access key', () => {
+    for (const type of ['INVALID_SIGNATURE', 'EXPIRED_TOKEN', 'ACCESS_DENIED', 'DEFAULT_4XX'] as const) {
+      const response = responses.find((candidate) => candidate.ResponseType === type)!;
+      expect(response.StatusCode).toBe('403');
+      expect(JSON.parse(response.ResponseTemplates['application/json']!)).toMatchObject({
+        error: { code: 'FORBIDDEN', requestId: '$context.requestId' },
+      });
+    }
   });
 
   it('sends Retry-After when throttled and the ApiKey challenge for a missing partner key', () => {
@@ -214,6 +240,20 @@ describe('preflights', () => {
       expect(response!.ResponseParameters).toEqual(
         quoted(preflightHeaders(routeMethods), 'method.response.header.'),
       );
+      // The headers every answer carries (README, "Headers"), preflights included.
+      expect(response!.ResponseParameters).toMatchObject({
+        'method.response.header.Cache-Control': "'no-store'",
+        'method.response.header.Pragma': "'no-cache'",
+        'method.response.header.X-Content-Type-Options': "'nosniff'",
+      });
+      expect(method.properties.MethodResponses).toEqual([
+        expect.objectContaining({
+          ResponseParameters: expect.objectContaining({
+            'method.response.header.Pragma': true,
+            'method.response.header.X-Content-Type-Options': true,
+          }) as unknown,
+        }),
+      ]);
       // No fixed Access-Control-Allow-Origin (CDK's own preflight sends its first origin to anyone).
       expect(response!.ResponseTemplates['application/json']).toContain(
         ORIGINS.map((origin) => `$origin == "${origin}"`).join(' || '),

@@ -9,7 +9,7 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { parseGrantRecord } from '../../lambda/adapters/grants/grant-records';
+import { parseGrantRecord, parseStoredGrant } from '../../lambda/adapters/grants/grant-records';
 import { startDynalite, type RunningDynalite } from '../admission/support/admission-table';
 import type { ResourceJson, TemplateJson } from './cfn-spec';
 import {
@@ -117,13 +117,16 @@ async function awsResourceCreated(_id: string, resource: ResourceJson, physicalI
   if (resource.Type !== 'AWS::DynamoDB::Table') return;
   const properties = resource.Properties as Pick<
     CreateTableCommandInput,
-    'KeySchema' | 'AttributeDefinitions'
+    'KeySchema' | 'AttributeDefinitions' | 'GlobalSecondaryIndexes'
   >;
   await db.admin.send(
     new CreateTableCommand({
       TableName: physicalId,
       KeySchema: properties.KeySchema,
       AttributeDefinitions: properties.AttributeDefinitions,
+      ...(properties.GlobalSecondaryIndexes
+        ? { GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes }
+        : {}),
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
@@ -189,7 +192,12 @@ async function storedGrants(deployment: Deployment) {
   )!;
   const output = await db.admin.send(new ScanCommand({ TableName: deployment.physicalIds[tableId]! }));
   return (output.Items ?? [])
-    .map((item) => parseGrantRecord(unmarshall(item)))
+    .map((item) => {
+      // Read as the vend function reads it; every record a deploy writes is marked as the stack's.
+      const stored = parseStoredGrant(unmarshall(item));
+      expect(stored.metadata.managedBy).toBe('stack');
+      return stored.grant;
+    })
     .sort((a, b) => `${a.principal}#${a.grantId}`.localeCompare(`${b.principal}#${b.grantId}`));
 }
 

@@ -52,8 +52,15 @@ const logicalId = (type: string, props: Record<string, unknown> = {}): string =>
   return found[0]!;
 };
 const grantsTableId = logicalId('AWS::DynamoDB::Table', {
-  Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'principal', KeyType: 'HASH' }]) },
+  Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'grantId', KeyType: 'RANGE' }]) },
 });
+const sessionsTableId = logicalId('AWS::DynamoDB::Table', {
+  Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'sessionKey', KeyType: 'RANGE' }]) },
+});
+const adminFunctions = find('AWS::Lambda::Function', {
+  Properties: { Description: Match.stringLikeRegexp('^Admin API of kvs-url-vending') },
+});
+const [adminFunctionId, adminFunction] = Object.entries(adminFunctions)[0]!;
 const admissionTableId = logicalId('AWS::DynamoDB::Table', {
   Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
   Metadata: { 'aws:cdk:path': Match.stringLikeRegexp('/Admission/') },
@@ -101,6 +108,7 @@ describe('vend function', () => {
       ALLOWED_ORIGINS: (config.allowedOrigins as string[]).join(','),
       GRANTS_TABLE_NAME: ref(grantsTableId),
       ADMISSION_TABLE_NAME: ref(admissionTableId),
+      SESSIONS_TABLE_NAME: ref(sessionsTableId),
       ENDPOINT_CACHE_TABLE_NAME: ref(endpointCacheTableId),
       POWERTOOLS_SERVICE_NAME: 'kvs-url-vending',
       POWERTOOLS_METRICS_NAMESPACE: 'KvsUrlVending',
@@ -190,6 +198,103 @@ describe('vend function', () => {
   });
 });
 
+describe('admin function', () => {
+  it('is the only function with the admin handler, on the same runtime and architecture, traced, with its own retained log group', () => {
+    expect(Object.keys(adminFunctions)).toHaveLength(1);
+    expect(adminFunction.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 10,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) as unknown } },
+    });
+    const logGroupId = (adminFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(logGroupId).not.toBe(
+      (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+    );
+    expect(allResources[logGroupId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { RetentionInDays: 30 },
+    });
+  });
+
+  it('is configured through the environment variables of lambda/admin/config.ts', () => {
+    expect((adminFunction.Properties.Environment as { Variables: unknown }).Variables).toEqual({
+      GRANTS_TABLE_NAME: ref(grantsTableId),
+      SESSIONS_TABLE_NAME: ref(sessionsTableId),
+      POWERTOOLS_SERVICE_NAME: 'kvs-url-vending-admin',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('is its own bundle, without the JWT verifier or the KVS clients, and refuses a request that carries no IAM identity', () => {
+    const assetHash = (adminFunction.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    const manifest = JSON.parse(
+      readFileSync(path.join(outdir, `${stack.artifactId}.assets.json`), 'utf8'),
+    ) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const assetDir = path.join(outdir, manifest.files[assetHash]!.source.path);
+    const code = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+    expect(code.includes('GetHLSStreamingSessionURL')).toBe(false);
+    expect(code.includes('JsonWebTokenError')).toBe(false);
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(path.join(assetDir, 'index.mjs')).href)});
+      const response = await handler({
+        httpMethod: 'GET', path: '/admin/v1/principals/user%3Aalice/grants',
+        resource: '/admin/v1/principals/{principal}/grants', headers: {}, multiValueHeaders: {},
+        requestContext: { requestId: 'bundle-test', identity: { sourceIp: '192.0.2.1' } },
+        body: null, isBase64Encoded: false, pathParameters: { principal: 'user:alice' }, queryStringParameters: null,
+      }, { awsRequestId: 'bundle-test', functionName: 'admin', getRemainingTimeInMillis: () => 5000 });
+      process.stdout.write('\\n' + JSON.stringify(response));
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        GRANTS_TABLE_NAME: 'grants',
+        SESSIONS_TABLE_NAME: 'sessions',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+      encoding: 'utf8',
+    });
+    const lines = output.split('\n').filter((line) => line.trim() !== '');
+    const response = JSON.parse(lines.at(-1)!) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'FORBIDDEN' } });
+  });
+
+  it('validates the grant body against a closed schema with its required fields', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Name: 'GrantRequest',
+      Schema: Match.objectLike({
+        type: 'object',
+        additionalProperties: false,
+        // playbackModes and protocols: required with PLAY only, which the function checks.
+        required: ['streams', 'maxExpiresInSeconds'],
+        properties: Match.objectLike({
+          capabilities: {
+            type: 'array',
+            items: { type: 'string', enum: ['PLAY', 'CLIP', 'IMAGES'] },
+          },
+          playbackModes: {
+            type: 'array',
+            items: { type: 'string', enum: ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'] },
+          },
+          callerLimit: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { ratePerSecond: { type: 'number' }, burst: { type: 'integer' } },
+            required: ['ratePerSecond', 'burst'],
+          },
+        }),
+      }),
+    });
+  });
+});
+
 describe('IAM', () => {
   const statementsOfRole = (roleId: string): PolicyStatement[] => {
     const policies = find('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)] } });
@@ -198,7 +303,7 @@ describe('IAM', () => {
       .Statement;
   };
 
-  it('gives the vend function exactly: its logs, the grants table (Query), the admission and endpoint cache tables (GetItem, UpdateItem), KVS playback on the configured streams, ListStreams, X-Ray', () => {
+  it('gives the vend function exactly: its logs, the grants table (Query, and GetItem of the control item only), the admission and endpoint cache tables (GetItem, UpdateItem), the session log (write, count), KVS playback on the configured streams, ListStreams, X-Ray', () => {
     const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const statements = statementsOfRole(roleId);
     const logGroupId = (vendFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -210,6 +315,17 @@ describe('IAM', () => {
           Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
         },
         { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] },
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#control'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+          Resource: { 'Fn::GetAtt': [sessionsTableId, 'Arn'] },
+        },
         {
           Effect: 'Allow',
           Action: [
@@ -240,13 +356,51 @@ describe('IAM', () => {
     expect(json).not.toContain('kms:');
   });
 
-  it('attaches no managed policy to the vend function role and lets only Lambda assume it', () => {
-    const roleId = (vendFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
-    const role = allResources[roleId]!;
-    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
-    ]);
+  it('attaches no managed policy to any function role and lets only Lambda assume them', () => {
+    for (const fn of [vendFunction, allResources[mediaFunctionId]!, adminFunction]) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      const role = allResources[roleId]!;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown }).Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    }
+  });
+
+  it('gives the admin function exactly: its logs, the grants table (read, put, delete; update of the control item only), the session log and its indexes (Query), X-Ray', () => {
+    const roleId = (adminFunction.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const logGroupId = (adminFunction.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    const sessionsArn = { 'Fn::GetAtt': [sessionsTableId, 'Arn'] };
+    const index = (name: string) => ({ 'Fn::Join': ['', [sessionsArn, `/index/${name}`]] });
+    expect(permissionsOf(statementsOfRole(roleId))).toEqual(
+      permissionsOf([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] },
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#control'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: [sessionsArn, index('byStream'), index('byGrantPrincipal')],
+        },
+        { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+      ]),
+    );
+    const json = JSON.stringify(statementsOfRole(roleId));
+    expect(json).not.toContain('kinesisvideo');
+    expect(json).not.toContain('secretsmanager');
   });
 
   it('lets the partner grant writer only put and delete items of the grants table, and write its logs', () => {
@@ -329,6 +483,13 @@ describe('media function (clips and images)', () => {
           Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
         },
         { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] } },
+        // The control epoch, as the vend function reads it: a revoked caller gets no clip or image either.
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: { 'Fn::GetAtt': [grantsTableId, 'Arn'] },
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#control'] } },
+        },
         {
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -420,6 +581,35 @@ describe('grants table', () => {
     });
   });
 
+  it('lets revocations that end expire through ttl', () => {
+    expect(allResources[grantsTableId]!.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'ttl',
+      Enabled: true,
+    });
+  });
+
+  it('has a sessions table keyed by caller and session, with its stream and grant-principal indexes, items expiring at their end', () => {
+    const index = (name: string, key: string) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: key, KeyType: 'HASH' },
+        { AttributeName: 'sessionKey', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(allResources[sessionsTableId]!.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'principal', KeyType: 'HASH' },
+        { AttributeName: 'sessionKey', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [index('byStream', 'stream'), index('byGrantPrincipal', 'grantPrincipal')],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
   it.each([
     ['admission', () => admissionTableId],
     ['endpoint cache', () => endpointCacheTableId],
@@ -477,18 +667,26 @@ describe('REST API', () => {
       CONTRACT_ROUTES.map((route) => ({
         route: `${route.method} ${route.resource}`,
         apiKeyRequired: route.credentials === 'apiKey',
-        authorizationType: 'NONE',
+        // Admin routes: API Gateway checks SigV4 and the caller's IAM policy before the function runs.
+        authorizationType: route.credentials === 'awsIam' ? 'AWS_IAM' : 'NONE',
       })).sort((a, b) => a.route.localeCompare(b.route)),
     );
+    expect(
+      routes.filter((route) => route.authorizationType === 'AWS_IAM').map((route) => route.route),
+    ).toEqual(routes.map((route) => route.route).filter((route) => route.includes(' /admin/v1/')));
   });
 
-  it('sends every route to the function the contract names for it, through the Lambda proxy integration', () => {
-    const functionIds = { vend: vendFunctionId, media: mediaFunctionId };
+  it('sends every route to the function the contract names for it (FUNCTION_OF_ACTION), through the Lambda proxy integration', () => {
+    const functionIds = { vend: vendFunctionId, media: mediaFunctionId, admin: adminFunctionId };
     for (const { route, integration } of routes) {
       const contract = CONTRACT_ROUTES.find((item) => `${item.method} ${item.resource}` === route)!;
       expect(integration.Type).toBe('AWS_PROXY');
       expect(integration.IntegrationHttpMethod).toBe('POST');
-      expect(JSON.stringify(integration.Uri)).toContain(functionIds[FUNCTION_OF_ACTION[contract.action]]);
+      const expected = functionIds[FUNCTION_OF_ACTION[contract.action]];
+      expect(JSON.stringify(integration.Uri)).toContain(expected);
+      for (const other of Object.values(functionIds).filter((id) => id !== expected)) {
+        expect(JSON.stringify(integration.Uri)).not.toContain(other);
+      }
     }
     // One invoke permission per route, scoped to that route, and no test-invoke permissions.
     for (const [name, id] of Object.entries(functionIds)) {
@@ -505,13 +703,12 @@ describe('REST API', () => {
   it('validates the playback request body against a closed schema and requires the stream name', () => {
     const post = routes.filter(({ route }) => route.startsWith('POST') && route.endsWith('/playback-url'));
     expect(post).toHaveLength(2);
+    const playbackModel = logicalId('AWS::ApiGateway::Model', {
+      Properties: { Name: PLAYBACK_URL_REQUEST.name },
+    });
     for (const { method } of post) {
       expect(method.RequestParameters).toEqual({ 'method.request.path.streamName': true });
-      expect(method.RequestModels).toEqual({
-        'application/json': {
-          Ref: logicalId('AWS::ApiGateway::Model', { Properties: { Name: PLAYBACK_URL_REQUEST.name } }),
-        },
-      });
+      expect(method.RequestModels).toEqual({ 'application/json': { Ref: playbackModel } });
       expect(method.RequestValidatorId).toEqual({ Ref: logicalId('AWS::ApiGateway::RequestValidator') });
     }
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
@@ -712,9 +909,17 @@ describe('operations', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('outputs the API URL, the grants table name and partner key ids, never a key value', () => {
+  it('outputs the API URL, the table names, what operators need execute-api:Invoke on, and partner key ids, never a key value', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'GrantsTableName', 'PartnerKeyIdexamplepartner']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'AdminInvokeArn',
+      'ApiUrl',
+      'GrantsTableName',
+      'PartnerKeyIdexamplepartner',
+      'SessionsTableName',
+    ]);
+    expect(outputs.SessionsTableName!.Value).toEqual({ Ref: sessionsTableId });
+    expect(JSON.stringify(outputs.AdminInvokeArn!.Value)).toMatch(/execute-api:.*\/\*\/admin\/v1\/\*"/);
     expect(outputs.GrantsTableName!.Value).toEqual({ Ref: grantsTableId });
     expect(outputs.PartnerKeyIdexamplepartner!.Value).toEqual({ Ref: logicalId('AWS::ApiGateway::ApiKey') });
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('.execute-api.');

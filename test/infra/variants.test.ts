@@ -106,13 +106,15 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     );
   });
 
-  it('has no admission table and no admission permissions, and still the shared endpoint cache', () => {
+  it('has no admission table and no admission permissions, and still the shared endpoint cache and the sessions table', () => {
     const tables = template.findResources('AWS::DynamoDB::Table');
     const paths = Object.values(tables).map(
       (table) => (table as { Metadata: Record<string, string> }).Metadata['aws:cdk:path'],
     );
-    expect(paths).toHaveLength(2);
+    // Grants, sessions and the endpoint cache.
+    expect(paths).toHaveLength(3);
     expect(paths.some((path) => path?.includes('/Admission/'))).toBe(false);
+    expect(paths.some((path) => path?.includes('/Sessions/'))).toBe(true);
     const cacheId = Object.keys(tables).find((id) =>
       (tables[id] as { Metadata: Record<string, string> }).Metadata['aws:cdk:path']?.includes(
         '/EndpointCache/',
@@ -122,14 +124,19 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
     expect(vendFunction.Properties.Environment.Variables).toMatchObject({
       ENDPOINT_CACHE_TABLE_NAME: { Ref: cacheId },
     });
-    // Item writes on the endpoint cache table only.
-    const writes = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
-      (
-        policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }
-      ).Properties.PolicyDocument.Statement.filter((statement) =>
-        JSON.stringify(statement.Action).includes('dynamodb:UpdateItem'),
-      ),
-    );
+    // Item updates of the vend and media functions: on the endpoint cache table only. (The admin function
+    // updates the control item of the grants table.)
+    const writes = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => !/AdminRole/.test(id))
+      .flatMap(([, policy]) =>
+        (
+          policy as {
+            Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+          }
+        ).Properties.PolicyDocument.Statement.filter((statement) =>
+          JSON.stringify(statement.Action).includes('dynamodb:UpdateItem'),
+        ),
+      );
     expect(writes.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [cacheId, 'Arn'] }]);
   });
 
@@ -145,8 +152,12 @@ describe('HS256 secret, no WAF, no partners, no CORS, no admission, no deletion 
 
   it("leaves API Gateway's account-wide CloudWatch role alone when told to", () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    // The roles of the vend and media functions, nothing else.
-    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(2);
+    // The roles of the vend, media and admin functions, nothing else.
+    expect(Object.keys(template.findResources('AWS::IAM::Role')).sort()).toEqual([
+      expect.stringMatching(/AdminRole/) as unknown,
+      expect.stringMatching(/MediaRole/) as unknown,
+      expect.stringMatching(/VendRole/) as unknown,
+    ]);
   });
 
   it('has no alarm topic when no email is configured, and still four alarms', () => {
@@ -469,5 +480,80 @@ describe('customer managed KMS keys on the grants table and the signing secret',
         }),
       ),
     );
+  });
+});
+
+describe('a partner key rotated with overlap (previousKey)', () => {
+  const partnerWith = (previousKey: { keyVersion: number; until: string }) => ({
+    name: 'example-partner',
+    rateLimit: 5,
+    burstLimit: 10,
+    quota: { limit: 10000, period: 'DAY' },
+    keyVersion: 2,
+    previousKey,
+    grants: [
+      {
+        grantId: 'front-door-live',
+        streams: ['front-door'],
+        playbackModes: ['LIVE'],
+        protocols: ['HLS', 'DASH'],
+        maxExpiresInSeconds: 300,
+        notAfter: '2099-06-01T00:00:00Z',
+      },
+    ],
+  });
+  /** The item each grant writer puts, as the template holds it (a JSON string with the key id in it). */
+  const grantItems = (template: Template) =>
+    Object.values(template.findResources('Custom::PartnerGrant')).map((resource) =>
+      JSON.stringify((resource as { Properties: { Create: unknown } }).Properties.Create),
+    );
+  const warningsOf = (stack: Stack) =>
+    Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('previous key'))
+      .map((entry) => entry.entry.data as string);
+
+  it('keeps the old key working beside the new one until its date: both on the usage plan, the old grants ending then', () => {
+    const { stack } = synthApp({
+      overrides: { partners: [partnerWith({ keyVersion: 1, until: '2099-01-01T00:00:00Z' })] },
+    });
+    const template = Template.fromStack(stack);
+    const keys = template.findResources('AWS::ApiGateway::ApiKey');
+    expect(Object.keys(keys).sort()).toEqual([
+      expect.stringMatching(/examplepartnerKeyV1/) as unknown,
+      expect.stringMatching(/examplepartnerKeyV2/) as unknown,
+    ]);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 2);
+    const outputs = template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['PartnerKeyIdexamplepartner', 'PartnerPreviousKeyIdexamplepartner']),
+    );
+    // The new key's grant as configured; the old key's ends at the key's date, before the grant's own.
+    const items = grantItems(template);
+    expect(items).toHaveLength(2);
+    expect(items.filter((item) => item.includes('2099-06-01T00:00:00Z'))).toHaveLength(1);
+    expect(items.filter((item) => item.includes('2099-01-01T00:00:00'))).toHaveLength(1);
+    expect(items.every((item) => item.includes('\\"managedBy\\":{\\"S\\":\\"stack\\"}'))).toBe(true);
+    expect(warningsOf(stack)).toEqual([]);
+  });
+
+  it('drops the old key once its date has passed, and says so at synth', () => {
+    const { stack } = synthApp({
+      overrides: { partners: [partnerWith({ keyVersion: 1, until: '2020-01-01T00:00:00Z' })] },
+    });
+    const template = Template.fromStack(stack);
+    expect(Object.keys(template.findResources('AWS::ApiGateway::ApiKey'))).toEqual([
+      expect.stringMatching(/examplepartnerKeyV2/) as unknown,
+    ]);
+    expect(grantItems(template)).toHaveLength(1);
+    const warnings = warningsOf(stack);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/keyVersion 1\) was to work until 2020-01-01T00:00:00Z, which has passed/);
+    expect(warnings[0]).toMatch(/this deploy deletes that key and its grants/);
+  });
+
+  it('refuses a previous key that is not older than the current one', () => {
+    expect(() =>
+      synthApp({ overrides: { partners: [partnerWith({ keyVersion: 2, until: '2099-01-01T00:00:00Z' })] } }),
+    ).toThrow(/previousKey\.keyVersion.*must be below keyVersion \(2\)/s);
   });
 });

@@ -1,6 +1,8 @@
 import {
   ERROR_STATUS,
   GATEWAY_RESPONSES,
+  GRANT_ID_PATTERN,
+  PRINCIPAL_PATTERN,
   ROUTES,
   ROUTING_ANSWERS,
   statusOf,
@@ -71,10 +73,42 @@ describe('openapi.yaml', () => {
     expect(documented.sort()).toEqual(defined.sort());
   });
 
-  it("documents each request body of the contract with its fields' types, enumerations, ranges and defaults", () => {
+  it("documents each request body of the contract with its fields' types, enumerations, ranges, patterns, defaults and required fields", () => {
+    /** A field of the contract in JSON Schema's words (descriptions are for people, not compared). */
     const expected = (field: FieldSchema): Json => {
-      const { type, ...rest } = field;
-      return { type, ...rest, ...('enum' in field ? { enum: [...field.enum] } : {}) };
+      switch (field.type) {
+        case 'array':
+          return { type: 'array', items: expected(field.items), minItems: field.minItems };
+        case 'object':
+          return {
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(
+              Object.entries(field.fields).map(([name, inner]) => [name, expected(inner)]),
+            ),
+            required: [...field.required],
+          };
+        default: {
+          const { description: _, ...rest } = field as FieldSchema & { description?: string };
+          return { ...rest, ...('enum' in field ? { enum: [...field.enum] } : {}) };
+        }
+      }
+    };
+    /** The documented schema, `$ref`s followed and descriptions dropped at every level. */
+    const documented = (node: Json): Json => {
+      const { $ref: _, description: __, ...own } = node;
+      const { description: ___, ...referenced } = resolve(node);
+      const merged: Json = { ...referenced, ...own };
+      if (merged.items) merged.items = documented(merged.items as Json);
+      if (merged.properties) {
+        merged.properties = Object.fromEntries(
+          Object.entries(merged.properties as Record<string, Json>).map(([name, inner]) => [
+            name,
+            documented(inner),
+          ]),
+        );
+      }
+      return merged;
     };
     for (const route of ROUTES) {
       const operation = document.paths[route.resource]![route.method.toLowerCase()]!;
@@ -83,21 +117,16 @@ describe('openapi.yaml', () => {
         continue;
       }
       const body = resolve(operation.requestBody!);
-      const schema = resolve((body.content as Record<string, { schema: Json }>)['application/json']!.schema);
-      const properties = Object.fromEntries(
-        Object.entries(schema.properties as Record<string, Json>).map(([name, property]) => {
-          // A $ref'd enumeration may carry the field's own default beside it.
-          const { $ref: _, description: __, ...own } = property;
-          const { description: ___, ...referenced } = resolve(property);
-          return [name, { ...referenced, ...own }];
-        }),
+      const schema = documented(
+        (body.content as Record<string, { schema: Json }>)['application/json']!.schema,
       );
+      const required = route.requestBody.required ?? [];
 
       // A body with required fields is itself required; one without is optional (an empty body is `{}`).
-      expect(body.required).toBe(route.requestBody.required !== undefined);
-      expect(schema.required).toEqual(route.requestBody.required);
+      expect(body.required).toBe(required.length > 0);
       expect(schema.additionalProperties).toBe(false);
-      expect(properties).toEqual(
+      expect(schema.required ?? []).toEqual([...required]);
+      expect(schema.properties).toEqual(
         Object.fromEntries(
           Object.entries(route.requestBody.fields).map(([name, field]) => [name, expected(field)]),
         ),
@@ -105,10 +134,26 @@ describe('openapi.yaml', () => {
     }
   });
 
-  it('documents the stream name path parameter with the pattern the function checks', () => {
-    const parameter = document.components.parameters.StreamName as { schema: { pattern: string } };
+  it('documents the path parameters with the patterns the functions check', () => {
+    const pattern = (name: string) =>
+      (document.components.parameters[name] as { schema: { pattern: string } }).schema.pattern;
 
-    expect(parameter.schema.pattern).toBe(STREAM_NAME_PATTERN.source);
+    expect(pattern('StreamName')).toBe(STREAM_NAME_PATTERN.source);
+    expect(pattern('Principal')).toBe(PRINCIPAL_PATTERN.source);
+    expect(pattern('GrantId')).toBe(GRANT_ID_PATTERN.source);
+  });
+
+  it('documents the query parameters each route reads', () => {
+    for (const route of ROUTES) {
+      const operation = document.paths[route.resource]![route.method.toLowerCase()]! as {
+        parameters?: Json[];
+      };
+      const query = (operation.parameters ?? [])
+        .map((parameter) => resolve(parameter))
+        .filter((parameter) => parameter.in === 'query')
+        .map((parameter) => parameter.name);
+      expect(query).toEqual([...(route.queryParameters ?? [])]);
+    }
   });
 
   it('lists every answer API Gateway and WAF give without the function, as the contract table does', () => {
@@ -162,8 +207,8 @@ describe('openapi.yaml', () => {
 
   it('documents, for each operation, the status of every edge answer it can get', () => {
     const missing: string[] = [];
-    // Answers any operation can get; unknown paths and methods are not operations (and with no route taking
-    // AWS signatures, MISSING_AUTHENTICATION_TOKEN is only theirs).
+    // Answers any operation can get; unknown paths and methods are not operations. MISSING_AUTHENTICATION_TOKEN
+    // and DEFAULT_4XX (an unknown access key) are the AWS_IAM routes'.
     const anyOperation = Object.entries(GATEWAY_RESPONSES).filter(
       ([name]) =>
         ![
@@ -191,6 +236,13 @@ describe('openapi.yaml', () => {
           : []),
         ...(route.requestBody
           ? ([['BAD_REQUEST_BODY', GATEWAY_RESPONSES.BAD_REQUEST_BODY]] as [string, EdgeAnswer][])
+          : []),
+        // The admin routes (AWS_IAM): unsigned or a bearer token, and an access key AWS does not know.
+        ...(route.credentials === 'awsIam'
+          ? ([
+              ['MISSING_AUTHENTICATION_TOKEN', GATEWAY_RESPONSES.MISSING_AUTHENTICATION_TOKEN],
+              ['DEFAULT_4XX', GATEWAY_RESPONSES.DEFAULT_4XX],
+            ] as [string, EdgeAnswer][])
           : []),
       ];
       for (const [name, answer] of expected) {

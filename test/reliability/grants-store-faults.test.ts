@@ -17,13 +17,15 @@ describe('vending while the grants store is down or slow', () => {
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
-    table = await startLocalDynamoDb({ port: 0 });
+    table = await startLocalDynamoDb({ port: 0, sessionsTableName: 'faults-sessions' });
     await proxy.start();
     proxy.targetPort = table.port;
     env = await startGuardedStack({
       env: {
         DYNAMODB_ENDPOINT: proxy.endpoint,
         GRANTS_TABLE_NAME: table.tableName,
+        // The session log on the same server: the vend records the session there.
+        SESSIONS_TABLE_NAME: table.sessionsTableName!,
         // Every request goes to the table, so an outage shows at once instead of after the cache TTL.
         GRANTS_CACHE_TTL_SECONDS: '0',
         POWERTOOLS_METRICS_DISABLED: 'true',
@@ -81,7 +83,7 @@ describe('vending while the grants store is down or slow', () => {
   });
 
   it('table server back on the same port: service resumes without a restart', async () => {
-    table = await startLocalDynamoDb({ port: table.port });
+    table = await startLocalDynamoDb({ port: table.port, sessionsTableName: 'faults-sessions' });
 
     const answers = await requests();
 

@@ -11,18 +11,17 @@ import { AdmissionUnavailableError } from '../../core/admission';
 import type { Clock } from '../../core/ports';
 
 /**
- * The admission table: the DynamoDB table behind admission (caller limits, stream shares, session caps).
+ * The admission table: the DynamoDB table behind admission (caller limits, stream shares).
  *
  * Schema (a table of its own):
  * - partition key `pk` (S): `caller#<principal>`, `stream#<name>`, `stream#<name>#<principal>`,
- *   `active#<name>`, `sessions#<principal>`;
+ *   `active#<name>`;
  * - `ttl` (N, epoch seconds): the table's TTL attribute; set to when the item no longer matters, so idle
  *   items expire by themselves;
  * - rate limits (`rate-limiter.ts`): `tat` and `qtat` (N, epoch ms), changed by single conditional
  *   writes with no read;
- * - stream activity (`activity-tracker.ts`): one attribute `m:<principal>` (N, epoch ms) per caller;
- * - session caps (`session-counter.ts`): `expiries` (L of N) and `v` (N), a version incremented by every
- *   write, each write conditional on the version read (optimistic concurrency).
+ * - stream activity (`activity-tracker.ts`): one attribute `m:<principal>` (N, epoch ms) per caller.
+ * The session cap counts the session log's records (the sessions table), not items of this table.
  */
 export interface AdmissionTableOptions {
   tableName: string;

@@ -1,50 +1,39 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { Grant } from '../../core/model';
 import {
-  CAPABILITIES,
-  MAX_EXPIRES_SECONDS,
-  MIN_EXPIRES_SECONDS,
-  PLAYBACK_MODES,
-  PROTOCOLS,
+  GRANT_ID_PATTERN,
+  GRANT_REQUEST,
+  PRINCIPAL_PATTERN,
+  STACK_MANAGED,
+  type GrantRequestBody,
 } from '../../contract';
+import { bodySchemaOf, issueDetails } from '../../core/body-schema';
+import type { ValidationDetail } from '../../core/errors';
+import type { Grant } from '../../core/model';
 
-/** A grant record that cannot be trusted. The message names the record and field, never other data. */
+/**
+ * A grant record that cannot be trusted. The message names the record and its fields, never their
+ * values; `details` lists each problem (field and issue).
+ */
 export class GrantRecordError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly details: readonly ValidationDetail[] = [],
+  ) {
     super(message);
     this.name = 'GrantRecordError';
   }
 }
 
-const PRINCIPAL = /^(user|group|partner):[^\s]{1,512}$/;
-/** An exact stream name, or a prefix (possibly empty: every stream) followed by `*`. */
-const STREAM_PATTERN = /^(?:[a-zA-Z0-9_.-]{1,256}|[a-zA-Z0-9_.-]{0,255}\*)$/;
-const GRANT_ID = /^[\x21-\x7e]{1,256}$/;
-
-// Strict: a misspelt optional field (say `notafter`) would otherwise be dropped and widen the grant.
-const grantRecordFields = z.strictObject({
-  principal: z.string().check(z.regex(PRINCIPAL, 'must be user:<sub>, group:<name> or partner:<apiKeyId>')),
-  grantId: z.optional(z.string().check(z.regex(GRANT_ID, 'must be 1-256 printable characters'))),
-  streams: z
-    .array(z.string().check(z.regex(STREAM_PATTERN, 'must be a stream name or a prefix ending in *')))
-    .check(z.minLength(1)),
-  // Absent: PLAY only, so that records written before capabilities existed keep their meaning.
-  capabilities: z.optional(z.array(z.enum(CAPABILITIES)).check(z.minLength(1))),
-  // Required with PLAY, refused without it (below): they say how a stream is played.
-  playbackModes: z.optional(z.array(z.enum(PLAYBACK_MODES)).check(z.minLength(1))),
-  protocols: z.optional(z.array(z.enum(PROTOCOLS)).check(z.minLength(1))),
-  maxExpiresInSeconds: z.int().check(z.gte(MIN_EXPIRES_SECONDS), z.lte(MAX_EXPIRES_SECONDS)),
-  archiveWindowSeconds: z.optional(z.int().check(z.gte(0))),
-  notAfter: z.optional(z.iso.datetime({ offset: true })),
-  callerLimit: z.optional(
-    z.strictObject({
-      ratePerSecond: z.number().check(z.positive(), z.lte(10_000)),
-      burst: z.int().check(z.gte(1), z.lte(10_000)),
-    }),
-  ),
-  // A boolean, never a string: "false" must not read as consent.
-  producerTimestamps: z.optional(z.boolean()),
+/**
+ * The key of a grant record, then what it grants: the contract's GRANT_REQUEST, the body the admin API
+ * takes, so that what the admin API accepts is exactly what the function reads.
+ */
+const grantRecordFields = bodySchemaOf(GRANT_REQUEST, {
+  principal: z
+    .string()
+    .check(z.regex(PRINCIPAL_PATTERN, 'must be user:<sub>, group:<name> or partner:<apiKeyId>')),
+  grantId: z.optional(z.string().check(z.regex(GRANT_ID_PATTERN, 'must be 1-256 printable characters'))),
 });
 
 const grantRecordSchema = grantRecordFields.check(
@@ -62,7 +51,34 @@ const grantRecordSchema = grantRecordFields.check(
 );
 
 /** A grant record as stored: a DynamoDB item once unmarshalled, or one entry of a grants file. */
-export type GrantRecord = z.output<typeof grantRecordSchema>;
+export type GrantRecord = GrantRequestBody & {
+  readonly principal: string;
+  readonly grantId?: string;
+} & Required<Pick<GrantRequestBody, 'streams' | 'maxExpiresInSeconds'>>;
+
+/**
+ * What the admin API and the stack keep on a stored grant beside its record: never part of what it
+ * grants, so the function sets it aside before validating the record.
+ */
+export interface GrantMetadata {
+  /** Incremented by every write of the admin API; 0 for a record written otherwise. */
+  readonly version: number;
+  /** RFC 3339, by the admin API. */
+  readonly updatedAt?: string;
+  /** The IAM principal (ARN) that wrote it through the admin API. */
+  readonly updatedBy?: string;
+  /** `stack`: a partner grant of `cdk.json`, written and deleted by deploys only. */
+  readonly managedBy?: typeof STACK_MANAGED;
+}
+
+export const GRANT_METADATA_ATTRIBUTES = ['version', 'updatedAt', 'updatedBy', 'managedBy'] as const;
+
+const metadataSchema = z.object({
+  version: z.optional(z.int().check(z.gte(0))),
+  updatedAt: z.optional(z.string()),
+  updatedBy: z.optional(z.string()),
+  managedBy: z.optional(z.literal(STACK_MANAGED)),
+});
 
 /**
  * Validates one stored grant record (DynamoDB item after unmarshalling, or one entry of a grants file)
@@ -76,40 +92,62 @@ export function parseGrantRecord(input: unknown, label = 'grant record'): Grant 
 export function validateGrantRecord(input: unknown, label = 'grant record'): GrantRecord {
   const result = grantRecordSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.map(String).join('.');
-      const text = describeIssue(issue);
-      return path ? `${path}: ${text}` : text;
-    });
-    throw new GrantRecordError(`Invalid ${label}: ${problems.join('; ')}`);
+    const details = result.error.issues.flatMap(issueDetails);
+    throw new GrantRecordError(
+      `Invalid ${label}: ${details.map((detail) => `${detail.field}: ${detail.issue}`).join('; ')}`,
+      details,
+    );
   }
-  return result.data;
+  return result.data as GrantRecord;
+}
+
+/** A grant as the grants table holds it: the record, what it grants, and its metadata. */
+export interface StoredGrant {
+  readonly record: GrantRecord;
+  readonly grant: Grant;
+  readonly metadata: GrantMetadata;
+}
+
+/**
+ * Reads one item of the grants table: its metadata set aside, then the record validated as the function
+ * reads it. Throws GrantRecordError.
+ */
+export function parseStoredGrant(
+  item: Readonly<Record<string, unknown>>,
+  label = 'grant record',
+): StoredGrant {
+  const record: Record<string, unknown> = {};
+  const attributes: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if ((GRANT_METADATA_ATTRIBUTES as readonly string[]).includes(name)) attributes[name] = value;
+    else record[name] = value instanceof Set ? [...(value as Set<unknown>)] : value;
+  }
+  const parsed = metadataSchema.safeParse(attributes);
+  if (!parsed.success) {
+    const details = parsed.error.issues.flatMap(issueDetails);
+    throw new GrantRecordError(
+      `Invalid ${label}: ${details.map((detail) => `${detail.field}: ${detail.issue}`).join('; ')}`,
+      details,
+    );
+  }
+  const valid = validateGrantRecord(record, label);
+  const { version, updatedAt, updatedBy, managedBy } = parsed.data;
+  return {
+    record: valid,
+    grant: toGrant(valid),
+    metadata: {
+      version: version ?? 0,
+      ...(updatedAt !== undefined ? { updatedAt } : {}),
+      ...(updatedBy !== undefined ? { updatedBy } : {}),
+      ...(managedBy !== undefined ? { managedBy } : {}),
+    },
+  };
 }
 
 /** Validates an array of grant records (the grants file and the local seed). Throws on the first bad one. */
 export function parseGrantRecords(input: unknown): Grant[] {
   if (!Array.isArray(input)) throw new GrantRecordError('Grant records must be a JSON array.');
   return input.map((record, index) => parseGrantRecord(record, `grant record #${index}`));
-}
-
-/** zod/mini ships no message locale; say what is wrong without echoing the offending value. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field ${issue.keys.join(', ')}`;
-    case 'invalid_type':
-      return `expected ${issue.expected}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map(String).join(', ')}`;
-    case 'too_small':
-      return `must be at least ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
-    case 'too_big':
-      return `must be at most ${String(issue.maximum)}`;
-    case 'invalid_format':
-      return issue.format === 'regex' ? issue.message : `must be a valid ${issue.format}`;
-    default:
-      return issue.message;
-  }
 }
 
 function toGrant(record: GrantRecord): Grant {
@@ -125,7 +163,14 @@ function toGrant(record: GrantRecord): Grant {
       ? { archiveWindowSeconds: record.archiveWindowSeconds }
       : {}),
     ...(record.notAfter !== undefined ? { notAfter: Date.parse(record.notAfter) } : {}),
-    ...(record.callerLimit !== undefined ? { callerLimit: { ...record.callerLimit } } : {}),
+    ...(record.callerLimit !== undefined
+      ? {
+          callerLimit: {
+            ratePerSecond: record.callerLimit.ratePerSecond!,
+            burst: record.callerLimit.burst!,
+          },
+        }
+      : {}),
     ...(record.producerTimestamps !== undefined ? { producerTimestamps: record.producerTimestamps } : {}),
   };
 }

@@ -1,8 +1,8 @@
 /**
- * Admission of the vend path: the caller limit (a rate limit per caller), the stream share (each
- * caller's fair share of a per-stream limit kept below the KVS session-URL quota), and an optional
- * session cap.
- * Pure: the shared state lives behind the `RateLimiter`, `ActivityTracker` and `SessionCounter` ports
+ * Admission of the vend path: the caller limit (a rate limit per caller) and the stream share (each
+ * caller's fair share of a per-stream limit kept below the KVS session-URL quota). The session cap
+ * counts the session log's records (`lambda/core/sessions.ts`).
+ * Pure: the shared state lives behind the `RateLimiter` and `ActivityTracker` ports
  * (DynamoDB in AWS and in the local stack), so every Lambda instance sees the same buckets.
  */
 import { RateLimitedError } from '../errors';
@@ -22,7 +22,6 @@ export const admissionKeys = {
   stream: (streamName: string) => `stream#${streamName}`,
   streamShare: (streamName: string, principal: string) => `stream#${streamName}#${principal}`,
   streamActivity: (streamName: string) => `active#${streamName}`,
-  sessions: (principal: string) => `sessions#${principal}`,
 } as const;
 
 /** The part of a grant that can override the default caller limit. */

@@ -26,14 +26,6 @@ export interface ActivityTracker {
   touch(key: string, member: string, windowMs: number, deadline: number): Promise<number>;
 }
 
-/** Live sessions per principal; a session counts until its `expiresAt`. */
-export interface SessionCounter {
-  /** Opens a session when fewer than `max` are live. `expiresAt` is epoch ms. */
-  tryOpen(principal: string, expiresAt: number, max: number): Promise<boolean>;
-  /** Gives back a slot opened by `tryOpen` whose vend failed afterwards. */
-  release(principal: string, expiresAt: number): Promise<void>;
-}
-
 /**
  * The admission table failed or timed out. It is an UpstreamUnavailableError so that, left
  * alone, it maps to 503 (fail closed); a caller that prefers to fail open catches this class.

@@ -1,6 +1,6 @@
 /**
- * Sessions and activity: small sets of the admission table, pruned on every write. Pure functions of a
- * stored set and the time.
+ * Activity: a small set of the admission table, pruned on every write. Pure functions of a stored set and
+ * the time.
  */
 
 /**
@@ -8,36 +8,6 @@
  * bound, which only makes each stream share smaller.
  */
 export const MAX_TRACKED_CALLERS = 200;
-
-export interface SessionsOutcome {
-  readonly opened: boolean;
-  /** Live expiries (epoch ms), ascending, to store. */
-  readonly next: readonly number[];
-}
-
-export function openSession(
-  expiries: readonly number[],
-  expiresAt: number,
-  max: number,
-  now: number,
-): SessionsOutcome {
-  if (!Number.isInteger(max) || max < 1) throw new RangeError(`max must be a positive integer, got ${max}`);
-  const live = expiries.filter((expiry) => expiry > now).sort((a, b) => a - b);
-  if (live.length >= max) return { opened: false, next: live };
-  // A session that is already over holds no slot.
-  const next = expiresAt > now ? [...live, expiresAt].sort((a, b) => a - b) : live;
-  return { opened: true, next };
-}
-
-export function releaseSession(
-  expiries: readonly number[],
-  expiresAt: number,
-  now: number,
-): readonly number[] {
-  const live = expiries.filter((expiry) => expiry > now).sort((a, b) => a - b);
-  const index = live.indexOf(expiresAt);
-  return index < 0 ? live : [...live.slice(0, index), ...live.slice(index + 1)];
-}
 
 export interface ActivityOutcome {
   readonly count: number;

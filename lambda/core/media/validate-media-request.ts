@@ -8,7 +8,7 @@ import {
   type ImageFormat,
   type TimestampSource,
 } from '../../contract';
-import { bodySchemaOf, toDetails } from '../body-schema';
+import { bodySchemaOf, issueDetails } from '../body-schema';
 import { InvalidRequestError, type ValidationDetail } from '../errors';
 import type { Clock } from '../ports';
 
@@ -51,7 +51,14 @@ function parseBody<S extends BodySchema>(
     .filter((field) => (body as Record<string, unknown>)[field] === undefined)
     .map((field) => ({ field, issue: 'required' }));
   const parsed = parser.safeParse(body);
-  const details = [...missing, ...(parsed.success ? [] : parsed.error.issues.flatMap(toDetails))];
+  // A missing required field is said once, as `required` (the schema's own issue for it says the same).
+  const missingNames = new Set(missing.map((detail) => detail.field));
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.filter(
+        (issue) => !(issue.path.length === 1 && missingNames.has(String(issue.path[0]))),
+      );
+  const details = [...missing, ...issues.flatMap(issueDetails)];
   if (details.length > 0 || !parsed.success) throw new InvalidRequestError(INVALID_MESSAGE, details);
   return parsed.data;
 }

@@ -6,8 +6,9 @@ import {
 } from '../../contract';
 import { callerKey, type MediaAdmission } from '../admission';
 import { ForbiddenError } from '../errors';
-import type { Caller } from '../model';
-import type { Clock, GrantStore } from '../ports';
+import type { Caller, Revocation } from '../model';
+import { accessOf, type Clock, type GrantStore } from '../ports';
+import { applyRevocations } from '../revocations';
 import { assertStreamName } from '../vend-playback-url';
 import { authorizeMedia, mediaUrlSeconds, type MediaDecision } from './authorize-media';
 import { collectImages } from './images';
@@ -134,12 +135,14 @@ export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<C
   const { settings, clock } = deps;
   assertStreamName(input.streamName);
   const request = validateClipRequest(input.body, clock, settings.maxClipSeconds);
-  const grants = await deps.grants.grantsFor(input.caller.principals);
+  const access = await accessOf(deps.grants, input.caller.principals);
   const now = clock.now();
+  // A revoked caller is refused here, as for playback; a revoked group's grants stop counting.
+  const caller = revokedOrNot(input.caller, access.revocations, now);
   const requestedSeconds = Math.min(request.expiresInSeconds, settings.clipUrlMaxSeconds);
   const decision = authorizeMedia({
-    caller: input.caller,
-    grants,
+    caller,
+    grants: access.grants,
     scope: {
       streamName: input.streamName,
       capability: 'CLIP',
@@ -150,7 +153,7 @@ export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<C
     requestedSeconds,
     urlMadeBy: now + settings.budgetMs,
   });
-  await deps.admission?.admit('clip', input.caller, input.streamName);
+  await deps.admission?.admit('clip', caller, input.streamName);
 
   const range: ArchiveRange = {
     streamName: input.streamName,
@@ -158,7 +161,7 @@ export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<C
     start: request.start,
     end: request.end,
   };
-  const identity = { owner: callerKey(input.caller), range };
+  const identity = { owner: callerKey(caller), range };
   const lifetimeMs = deps.store.objectLifetimeMs;
   // Only a clip of settled footage is complete, so only such a clip is looked up and stored for reuse.
   const settled = request.end <= now - CLIP_SETTLED_SECONDS * 1000;
@@ -215,11 +218,12 @@ export async function vendImages(deps: MediaDeps, input: MediaInput): Promise<Im
   const { settings, clock } = deps;
   assertStreamName(input.streamName);
   const request = validateImagesRequest(input.body);
-  const grants = await deps.grants.grantsFor(input.caller.principals);
+  const access = await accessOf(deps.grants, input.caller.principals);
   const now = clock.now();
+  const caller = revokedOrNot(input.caller, access.revocations, now);
   const decision = authorizeMedia({
-    caller: input.caller,
-    grants,
+    caller,
+    grants: access.grants,
     scope: {
       streamName: input.streamName,
       capability: 'IMAGES',
@@ -230,7 +234,7 @@ export async function vendImages(deps: MediaDeps, input: MediaInput): Promise<Im
     requestedSeconds: settings.imageUrlSeconds,
     urlMadeBy: now + settings.budgetMs,
   });
-  await deps.admission?.admit('images', input.caller, input.streamName);
+  await deps.admission?.admit('images', caller, input.streamName);
 
   const images = await collectImages(deps.kvs, input.streamName, request, {
     clock,
@@ -308,4 +312,14 @@ async function mapLimited<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** The caller as its revocations leave it; a revoked caller gets the very refusal of an ungranted request. */
+function revokedOrNot(caller: Caller, revocations: readonly Revocation[], now: number): Caller {
+  try {
+    return applyRevocations(caller, revocations, now);
+  } catch (error) {
+    if (error instanceof ForbiddenError) throw new ForbiddenError('No grant allows this request.');
+    throw error;
+  }
 }

@@ -284,7 +284,7 @@ describe('vendClipUrl', () => {
         { field: 'start', issue: 'required' },
         { field: 'end', issue: 'required' },
         { field: 'extra', issue: 'unknown field' },
-        { field: 'expiresInSeconds', issue: 'must be at least 60' },
+        { field: 'expiresInSeconds', issue: 'must be an integer from 60 to 43200' },
       ]),
     );
     expect(future.details).toEqual([
@@ -412,7 +412,7 @@ describe('vendImages', () => {
       }),
     )) as InvalidRequestError;
 
-    expect(error.details).toEqual([{ field: 'intervalSeconds', issue: 'must be at least 1' }]);
+    expect(error.details).toEqual([{ field: 'intervalSeconds', issue: 'must be an integer from 1 to 300' }]);
     const fixed = (await errorOf(
       vendImages(deps, {
         caller: alice,
@@ -424,6 +424,61 @@ describe('vendImages', () => {
       { field: 'end', issue: 'must be at most 3600 seconds after start' },
       { field: 'height', issue: 'width and height go together (both or neither)' },
     ]);
+  });
+});
+
+describe('revocations', () => {
+  const start = NOW - 30 * MINUTE_MS;
+  const revoked = (principal: string) => ({ principal, revokedAt: NOW - HOUR_MS });
+  const imagesBody = { start: iso(start), end: iso(start + 4_000), intervalSeconds: 1 };
+
+  function revokedSetup(grants: readonly Grant[], principals: readonly string[]) {
+    const setupResult = setup(grants);
+    const store = new FakeGrantStore(grants, principals.map(revoked));
+    return { ...setupResult, deps: { ...setupResult.deps, grants: store } };
+  }
+
+  it('refuses a revoked user clips and images with the 403 of an ungranted request, before admission, the store and KVS', async () => {
+    const { deps, kvs, store, admitted } = revokedSetup([mediaGrant()], ['user:alice']);
+    const unGranted = await errorOf(
+      vendClipUrl(
+        { ...deps, grants: new FakeGrantStore([]) },
+        { caller: alice, streamName: 'front-door', body: clipBody(start, start + 3_999) },
+      ),
+    );
+
+    const clip = await errorOf(
+      vendClipUrl(deps, { caller: alice, streamName: 'front-door', body: clipBody(start, start + 3_999) }),
+    );
+    const images = await errorOf(
+      vendImages(deps, { caller: alice, streamName: 'front-door', body: imagesBody }),
+    );
+
+    expect(clip).toBeInstanceOf(ForbiddenError);
+    expect(images).toBeInstanceOf(ForbiddenError);
+    expect(clip.message).toBe(unGranted.message);
+    expect(admitted).toEqual([]);
+    expect(store.calls).toEqual([]);
+    expect(kvs.calls).toEqual([]);
+  });
+
+  it("stops the clips and images a revoked group grants, while the member's own grants still count", async () => {
+    const staff: Caller = { ...alice, principals: ['user:alice', 'group:staff'] };
+    const grants = [
+      mediaGrant({ principal: 'group:staff', grantId: 'all', streams: ['*'] }),
+      mediaGrant({ principal: 'user:alice', grantId: 'own', streams: ['front-door'] }),
+    ];
+    const { deps } = revokedSetup(grants, ['group:staff']);
+
+    await expect(
+      vendImages(deps, { caller: staff, streamName: 'backyard', body: imagesBody }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      vendClipUrl(deps, { caller: staff, streamName: 'backyard', body: clipBody(start, start + 3_999) }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      vendImages(deps, { caller: staff, streamName: 'front-door', body: imagesBody }),
+    ).resolves.toMatchObject({ grantPrincipal: 'user:alice' });
   });
 });
 

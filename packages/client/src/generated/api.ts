@@ -124,6 +124,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/principals/{principal}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+            };
+            cookie?: never;
+        };
+        /** A principal's grants (the stack's partner grants marked `managedBy`), and its revocation. */
+        get: operations["listGrants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/principals/{principal}/grants/{grantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+                /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
+                grantId: components["parameters"]["GrantId"];
+            };
+            cookie?: never;
+        };
+        /** One grant, its version in `ETag`. */
+        get: operations["getGrant"];
+        /**
+         * Create (`If-None-Match: *`) or replace (`If-Match` with the version read) a grant.
+         * @description Validated as the vend function reads grant records: a record it would skip is refused with details. Every change is audited (the IAM principal, before and after) and counts on every instance of the vend function from its next request. Partner grants of `cdk.json` are the stack's: refused.
+         */
+        put: operations["putGrant"];
+        post?: never;
+        /** Delete a grant (with `If-Match`, only the version read). */
+        delete: operations["deleteGrant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/principals/{principal}/revocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Revoke a principal, optionally with a reason and an end.
+         * @description `user:` and `partner:`: the caller is refused entirely (vends and lists, the same 403 as any other refusal); `group:`: what that group's grants allow stops, its members keep their own grants. Counts on every instance from its next request. Sessions minted before end at their `expiresAt`, which no one can shorten: the answer says when the last of them ends (`sessionsEndBy`).
+         */
+        put: operations["revokePrincipal"];
+        post?: never;
+        /** Lift a principal's revocation. */
+        delete: operations["unrevokePrincipal"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The outstanding sessions of a stream, or of a principal, those ending first first.
+         * @description Exactly one of `stream` and `principal`. For `user:` and `partner:`, the sessions that caller holds; for `group:`, those the group's grants allowed.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/partner/v1/streams/{streamName}/clip-url": {
         parameters: {
             query?: never;
@@ -343,13 +434,116 @@ export interface components {
             /** Format: date-time */
             notAfter?: string;
         };
+        /** @description `playbackModes` and `protocols` are required when the grant allows PLAY (no `capabilities` means PLAY only) and refused when it does not. */
+        GrantRequest: {
+            streams: string[];
+            /** @description What the grant allows. Absent, PLAY only. */
+            capabilities?: components["schemas"]["Capability"][];
+            playbackModes?: ("LIVE" | "LIVE_REPLAY" | "ON_DEMAND")[];
+            protocols?: ("HLS" | "DASH")[];
+            maxExpiresInSeconds: number;
+            /** @description How far back archived playback may start. Absent, no limit beyond KVS retention. */
+            archiveWindowSeconds?: number;
+            /**
+             * Format: date-time
+             * @description The grant stops working then.
+             */
+            notAfter?: string;
+            callerLimit?: {
+                ratePerSecond: number;
+                burst: number;
+            };
+            /** @description Consent to producer timestamps under an archive window (README, "Grants"). */
+            producerTimestamps?: boolean;
+        };
+        /** @description A grant as stored: its record, its version (0 for a record written without the admin API), who changed it last, and `managedBy: stack` for a partner grant of `cdk.json`. A stored record the vend function would skip shows `invalid` (fields and issues) instead of what it grants. */
+        StoredGrant: {
+            principal: string;
+            grantId: string;
+            streams?: string[];
+            capabilities?: components["schemas"]["Capability"][];
+            playbackModes?: components["schemas"]["PlaybackMode"][];
+            protocols?: components["schemas"]["Protocol"][];
+            maxExpiresInSeconds?: number;
+            archiveWindowSeconds?: number;
+            /** Format: date-time */
+            notAfter?: string;
+            callerLimit?: Record<string, never>;
+            producerTimestamps?: boolean;
+            version: number;
+            /** Format: date-time */
+            updatedAt?: string;
+            /** @description The IAM principal (ARN) that changed it last. */
+            updatedBy?: string;
+            /** @constant */
+            managedBy?: "stack";
+            invalid?: {
+                field: string;
+                issue: string;
+            }[];
+        };
+        GrantList: {
+            principal: string;
+            grants: components["schemas"]["StoredGrant"][];
+            revocation: components["schemas"]["Revocation"] | null;
+        };
+        RevocationRequest: {
+            reason?: string;
+            /**
+             * Format: date-time
+             * @description The revocation ends by itself then (in the future). Absent, until lifted.
+             */
+            until?: string;
+        };
+        Revocation: {
+            principal: string;
+            /** Format: date-time */
+            revokedAt: string;
+            /** @description The IAM principal (ARN) that revoked. */
+            revokedBy: string;
+            reason?: string;
+            /** Format: date-time */
+            until?: string;
+            inForce: boolean;
+        };
+        Revoked: {
+            revocation: components["schemas"]["Revocation"];
+            /** @description Sessions minted before the revocation and still running. */
+            outstandingSessions: number;
+            /** @description When the last of them ends (null when none is outstanding). */
+            sessionsEndBy: string | null;
+        };
+        Session: {
+            /** @description The caller, `user:<sub>` or `partner:<apiKeyId>`. */
+            principal: string;
+            /** @description The principal of the grant that allowed it. */
+            grantPrincipal: string;
+            stream: string;
+            protocol: components["schemas"]["Protocol"];
+            playbackMode: components["schemas"]["PlaybackMode"];
+            /** Format: date-time */
+            start?: string;
+            /** Format: date-time */
+            end?: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            requestId: string;
+            sourceIp?: string;
+            userAgent?: string;
+        };
+        SessionList: {
+            sessions: components["schemas"]["Session"][];
+            nextToken?: string;
+        };
         StreamList: {
             streams: components["schemas"]["PlayableStream"][];
         };
         Error: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "STREAM_NOT_FOUND" | "NO_MEDIA" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "STREAM_NOT_PLAYABLE" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_ERROR" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+                code: "INVALID_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "STREAM_NOT_FOUND" | "NO_MEDIA" | "GRANT_NOT_FOUND" | "REVOCATION_NOT_FOUND" | "MANAGED_BY_STACK" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "STREAM_NOT_PLAYABLE" | "PRECONDITION_REQUIRED" | "RATE_LIMITED" | "INTERNAL" | "UPSTREAM_ERROR" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
                 message: string;
                 /** @description Correlates the answer with the logs; empty in AWS WAF's answers (fixed text). */
                 requestId: string;
@@ -361,6 +555,133 @@ export interface components {
         };
     };
     responses: {
+        /** @description The principal's grants, and its revocation (null when it has none). */
+        GrantList: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GrantList"];
+            };
+        };
+        /** @description The grant (200 read or replaced, 201 created); `ETag` is its version. */
+        Grant: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["StoredGrant"];
+            };
+        };
+        /** @description The grant as it was. */
+        GrantDeleted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    deleted: components["schemas"]["StoredGrant"];
+                };
+            };
+        };
+        /** @description The revocation, and when the sessions minted before it end. */
+        Revoked: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Revoked"];
+            };
+        };
+        /** @description The revocation lifted. */
+        RevocationLifted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    lifted: components["schemas"]["Revocation"];
+                };
+            };
+        };
+        /** @description Outstanding sessions (never their URLs). */
+        SessionList: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["SessionList"];
+            };
+        };
+        /** @description API Gateway refused the request before the function ran: no AWS Signature Version 4 (unsigned, or a JWT or an API key instead: `x-amzn-ErrorType` `MissingAuthenticationTokenException` or `IncompleteSignatureException`). Never a 404, never data. */
+        AdminUnauthenticated: {
+            headers: {
+                /** @description `AWS4-HMAC-SHA256`: sign the request with AWS Signature Version 4. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description API Gateway refused the request before the function ran: a signature that does not match or has expired (5 minutes), expired credentials, an access key AWS does not know, or an IAM policy without `execute-api:Invoke` on the route. `x-amzn-ErrorType` names API Gateway's error (`InvalidSignatureException`, `ExpiredTokenException`, `UnrecognizedClientException`, `AccessDeniedException`). Never data. */
+        AdminForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No grant of this id under this principal. */
+        GrantNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The principal is not revoked. */
+        RevocationNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A partner grant of `cdk.json`, written by deploys only. */
+        ManagedByStack: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `If-Match` names another version than the stored one (`ETag` gives the current one), or `If-None-Match: *` met an existing grant. */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A PUT needs `If-Match` (replace that version) or `If-None-Match: *` (create). */
+        PreconditionRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Streams the caller may play. */
         StreamList: {
             headers: {
@@ -555,8 +876,28 @@ export interface components {
     parameters: {
         /** @description KVS stream name (URL-encoded). */
         StreamName: string;
+        /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+        Principal: string;
+        /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
+        GrantId: string;
+        /** @description The version to replace or delete, as `ETag` gave it (`"3"`); 412 when it moved on. */
+        IfMatch: string;
+        /** @description `*`: create a grant that must not exist yet (412 when it does). */
+        IfNoneMatch: "*";
     };
     requestBodies: {
+        /** @description What the grant allows: a grant record without `principal` and `grantId` (both in the path). Unknown fields are rejected. */
+        GrantRequest: {
+            content: {
+                "application/json": components["schemas"]["GrantRequest"];
+            };
+        };
+        /** @description Both fields optional. */
+        RevocationRequest: {
+            content: {
+                "application/json": components["schemas"]["RevocationRequest"];
+            };
+        };
         /** @description Every field is optional; unknown fields are rejected. At most 8 KiB. */
         PlaybackUrlRequest: {
             content: {
@@ -577,6 +918,8 @@ export interface components {
         };
     };
     headers: {
+        /** @description The grant's version, as `If-Match` takes it back. */
+        ETag: string;
         /** @description Always `no-store`. */
         CacheControl: "no-store";
         /** @description Correlates the answer with the service's logs. */
@@ -736,6 +1079,195 @@ export interface operations {
             429: components["responses"]["PartnerRateLimited"];
             500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    listGrants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["GrantList"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    getGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+                /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
+                grantId: components["parameters"]["GrantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Grant"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["GrantNotFound"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    putGrant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version to replace or delete, as `ETag` gave it (`"3"`); 412 when it moved on. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*`: create a grant that must not exist yet (412 when it does). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+                /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
+                grantId: components["parameters"]["GrantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["GrantRequest"];
+        responses: {
+            200: components["responses"]["Grant"];
+            201: components["responses"]["Grant"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            409: components["responses"]["ManagedByStack"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    deleteGrant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version to replace or delete, as `ETag` gave it (`"3"`); 412 when it moved on. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+                /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
+                grantId: components["parameters"]["GrantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["GrantDeleted"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["GrantNotFound"];
+            409: components["responses"]["ManagedByStack"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    revokePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+            };
+            cookie?: never;
+        };
+        requestBody?: components["requestBodies"]["RevocationRequest"];
+        responses: {
+            200: components["responses"]["Revoked"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    unrevokePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                principal: components["parameters"]["Principal"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RevocationLifted"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["RevocationNotFound"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["UpstreamUnavailable"];
+            504: components["responses"]["UpstreamTimeout"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                stream?: string;
+                principal?: string;
+                limit?: number;
+                /** @description The `nextToken` of the previous page. */
+                nextToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["SessionList"];
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
             503: components["responses"]["UpstreamUnavailable"];
             504: components["responses"]["UpstreamTimeout"];
         };
