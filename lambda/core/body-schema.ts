@@ -6,6 +6,19 @@ import * as z from 'zod/mini';
 import type { BodyOf, BodySchema, FieldSchema } from '../contract';
 import type { ValidationDetail } from './errors';
 
+/**
+ * An RFC 3339 timestamp with an offset. RFC 3339 (section 5.6) allows a lowercase `t` and `z`, which zod's
+ * ISO check does not: they are uppercased first (the rest of a timestamp is digits and punctuation), so
+ * `2026-12-02t04:05:10z` reads as `2026-12-02T04:05:10Z`.
+ */
+const TIMESTAMP = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value: string) => value.toUpperCase()),
+  ),
+  z.iso.datetime({ offset: true }),
+);
+
 /** The zod schema of one field of the contract. */
 export function fieldSchema(field: FieldSchema): z.ZodMiniType {
   switch (field.type) {
@@ -35,7 +48,7 @@ export function fieldSchema(field: FieldSchema): z.ZodMiniType {
       if ('enum' in field) return z.enum(field.enum);
       if ('pattern' in field) return z.string().check(z.regex(new RegExp(field.pattern), field.description));
       if ('maxLength' in field) return z.string().check(z.maxLength(field.maxLength));
-      return z.iso.datetime({ offset: true });
+      return TIMESTAMP;
   }
 }
 

@@ -1,6 +1,8 @@
 import {
   CAPABILITIES,
+  type Capability,
   MAX_EXPIRES_SECONDS,
+  MIN_CLIP_URL_SECONDS,
   MIN_EXPIRES_SECONDS,
   PLAYBACK_MODES,
   PROTOCOLS,
@@ -8,7 +10,8 @@ import {
 } from '../contract';
 import { failureOf } from './errors';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
-import { capabilitiesOf, grantHasCapability } from './capabilities';
+import { capabilitiesOf } from './capabilities';
+import { mediaUrlSeconds } from './media/authorize-media';
 import type { Caller, Grant, PlayableStream } from './model';
 import { accessOf, type Clock, type GrantStore, type KvsPort } from './ports';
 import { applyRevocations } from './revocations';
@@ -19,6 +22,17 @@ export interface ListDeps {
   readonly clock: Clock;
   /** As for vending: the KVS retry budget, by which a session must end before a grant's notAfter. */
   readonly sessionStartSlackMs?: number;
+  /** The deployment's cap of clip URLs (CLIP_URL_MAX_SECONDS), where known: `clipUrlMaxSeconds` is held to it. */
+  readonly clipUrlMaxSeconds?: number;
+}
+
+/** A grant as the listing sees it: what it can still give now. */
+interface ListedGrant {
+  readonly grant: Grant;
+  /** PLAY while a session of the shortest KVS length still fits; CLIP and IMAGES while a URL of a minute does. */
+  readonly capabilities: ReadonlySet<Capability>;
+  readonly sessionSeconds: number;
+  readonly urlSeconds: number;
 }
 
 /**
@@ -27,9 +41,11 @@ export interface ListDeps {
  * not already say); prefix grants are expanded with the active streams KVS lists under the prefix.
  * Several grants on one stream are merged: union of capabilities, of modes and protocols (of the grants
  * that allow PLAY), the longest expiry, and the most generous archive window and end date (absent means
- * unlimited). A grant advertises only the session
- * it can still give: its maximum, shortened to end before its notAfter, and nothing at all once that is
- * below the shortest KVS session. A revoked caller is refused, and a revoked group's grants do not count.
+ * unlimited). A grant advertises only what it can still give: PLAY and its session (`maxExpiresInSeconds`,
+ * its maximum shortened to end before its notAfter) while that is at least the shortest KVS session; CLIP
+ * and IMAGES while a URL of MIN_CLIP_URL_SECONDS still fits (`clipUrlMaxSeconds`, the longest clip URL,
+ * also held to the deployment's cap where known). A grant that can give nothing is not listed. A revoked
+ * caller is refused, and a revoked group's grants do not count.
  */
 export async function listPlayableStreams(
   deps: ListDeps,
@@ -43,16 +59,25 @@ export async function listPlayableStreams(
   const principals = new Set(applyRevocations(caller, access.revocations, now).principals);
   const stored = access.grants;
   const sessionStartsBy = now + (deps.sessionStartSlackMs ?? 0);
-  const live = stored
+  const live: ListedGrant[] = stored
     .filter((grant) => principals.has(grant.principal))
-    .map((grant) => ({
-      ...grant,
-      maxExpiresInSeconds: sessionLifetimeSeconds(grant, MAX_EXPIRES_SECONDS, sessionStartsBy),
-    }))
-    .filter((grant) => grant.maxExpiresInSeconds >= MIN_EXPIRES_SECONDS);
+    .map((grant) => {
+      const sessionSeconds = sessionLifetimeSeconds(grant, MAX_EXPIRES_SECONDS, sessionStartsBy);
+      const urlSeconds = Math.min(
+        mediaUrlSeconds(grant, MAX_EXPIRES_SECONDS, sessionStartsBy),
+        deps.clipUrlMaxSeconds ?? MAX_EXPIRES_SECONDS,
+      );
+      const capabilities = new Set(
+        capabilitiesOf(grant).filter((capability) =>
+          capability === 'PLAY' ? sessionSeconds >= MIN_EXPIRES_SECONDS : urlSeconds >= MIN_CLIP_URL_SECONDS,
+        ),
+      );
+      return { grant, capabilities, sessionSeconds, urlSeconds };
+    })
+    .filter((listed) => listed.capabilities.size > 0);
 
   const prefixes = new Set<string>();
-  for (const grant of live) {
+  for (const { grant } of live) {
     for (const pattern of grant.streams) if (pattern.endsWith('*')) prefixes.add(pattern.slice(0, -1));
   }
   const listed = await Promise.all(
@@ -66,14 +91,14 @@ export async function listPlayableStreams(
   );
   const namesByPrefix = new Map(listed);
 
-  const merged = new Map<string, Grant[]>();
-  const add = (name: string, grant: Grant): void => {
+  const merged = new Map<string, ListedGrant[]>();
+  const add = (name: string, grant: ListedGrant): void => {
     const list = merged.get(name) ?? [];
     if (!list.includes(grant)) list.push(grant);
     merged.set(name, list);
   };
   for (const grant of live) {
-    for (const pattern of grant.streams) {
+    for (const pattern of grant.grant.streams) {
       if (!pattern.endsWith('*')) {
         if (STREAM_NAME_PATTERN.test(pattern)) add(pattern, grant);
         continue;
@@ -90,13 +115,14 @@ export async function listPlayableStreams(
     .map(([stream, grants]) => mergeGrants(stream, grants));
 }
 
-function mergeGrants(stream: string, grants: readonly Grant[]): PlayableStream {
-  const capabilities = new Set(grants.flatMap((grant) => capabilitiesOf(grant)));
-  const players = grants.filter((grant) => grantHasCapability(grant, 'PLAY'));
-  const modes = new Set(players.flatMap((grant) => grant.playbackModes));
-  const protocols = new Set(players.flatMap((grant) => grant.protocols));
-  const windows = grants.map((grant) => grant.archiveWindowSeconds);
-  const ends = grants.map((grant) => grant.notAfter);
+function mergeGrants(stream: string, listed: readonly ListedGrant[]): PlayableStream {
+  const capabilities = new Set(listed.flatMap((grant) => [...grant.capabilities]));
+  const players = listed.filter((grant) => grant.capabilities.has('PLAY'));
+  const clippers = listed.filter((grant) => grant.capabilities.has('CLIP'));
+  const modes = new Set(players.flatMap(({ grant }) => grant.playbackModes));
+  const protocols = new Set(players.flatMap(({ grant }) => grant.protocols));
+  const windows = listed.map(({ grant }) => grant.archiveWindowSeconds);
+  const ends = listed.map(({ grant }) => grant.notAfter);
   const archiveWindowSeconds = windows.includes(undefined) ? undefined : Math.max(...(windows as number[]));
   const notAfter = ends.includes(undefined) ? undefined : Math.max(...(ends as number[]));
   return {
@@ -104,7 +130,12 @@ function mergeGrants(stream: string, grants: readonly Grant[]): PlayableStream {
     capabilities: CAPABILITIES.filter((capability) => capabilities.has(capability)),
     playbackModes: PLAYBACK_MODES.filter((mode) => modes.has(mode)),
     protocols: PROTOCOLS.filter((protocol) => protocols.has(protocol)),
-    maxExpiresInSeconds: Math.max(...grants.map((grant) => grant.maxExpiresInSeconds)),
+    ...(players.length > 0
+      ? { maxExpiresInSeconds: Math.max(...players.map((grant) => grant.sessionSeconds)) }
+      : {}),
+    ...(clippers.length > 0
+      ? { clipUrlMaxSeconds: Math.max(...clippers.map((grant) => grant.urlSeconds)) }
+      : {}),
     ...(archiveWindowSeconds !== undefined ? { archiveWindowSeconds } : {}),
     ...(notAfter !== undefined ? { notAfter } : {}),
   };

@@ -147,7 +147,10 @@ export interface PlayableStream {
   readonly capabilities: readonly Capability[];
   readonly playbackModes: readonly PlaybackMode[];
   readonly protocols: readonly Protocol[];
-  readonly maxExpiresInSeconds: number;
+  /** The longest playback session: only where PLAY is listed. */
+  readonly maxExpiresInSeconds?: number;
+  /** The longest clip URL: only where CLIP is listed. */
+  readonly clipUrlMaxSeconds?: number;
   readonly archiveWindowSeconds?: number;
   /** Epoch ms. */
   readonly notAfter?: number;

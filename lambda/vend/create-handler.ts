@@ -323,7 +323,8 @@ function toStreamBody(stream: PlayableStream): Record<string, unknown> {
     capabilities: stream.capabilities,
     playbackModes: stream.playbackModes,
     protocols: stream.protocols,
-    maxExpiresInSeconds: stream.maxExpiresInSeconds,
+    ...(stream.maxExpiresInSeconds !== undefined ? { maxExpiresInSeconds: stream.maxExpiresInSeconds } : {}),
+    ...(stream.clipUrlMaxSeconds !== undefined ? { clipUrlMaxSeconds: stream.clipUrlMaxSeconds } : {}),
     ...(stream.archiveWindowSeconds !== undefined
       ? { archiveWindowSeconds: stream.archiveWindowSeconds }
       : {}),

@@ -11,6 +11,7 @@ import {
   NoMediaError,
   RateLimitedError,
   StreamNotFoundError,
+  StreamNotPlayableError,
 } from '../../lambda/core/errors';
 import { makeClip } from '../../lambda/core/media/make-clip';
 import type { ArchiveRange, KvsMediaPort } from '../../lambda/core/media/ports';
@@ -57,6 +58,8 @@ describe('KVS media adapter against the KVS emulator', () => {
       streams: [
         { name: 'front-door', retentionHours: 24, media: 'fixture' },
         { name: 'retried', retentionHours: 24, media: 'fixture', duplicateEvery: 3 },
+        { name: 'no-retention', retentionHours: 0, media: 'fixture' },
+        { name: 'mjpeg', retentionHours: 24, media: 'fixture', codecId: 'V_MJPEG' },
         {
           name: 'own-footage',
           retentionHours: 24,
@@ -206,6 +209,22 @@ describe('KVS media adapter against the KVS emulator', () => {
         makeClip(kvs, range(START + 60_000, START + 70_000), { clock, deadline: deadline(), maxBytes: 1e8 }),
       ),
     ).toBeInstanceOf(NoMediaError);
+  });
+
+  it('answers STREAM_NOT_PLAYABLE for a stream without data retention, as playback does, and names MP4 clips for an unsupported codec', async () => {
+    const start = START - 30 * MINUTE_MS;
+    const options = { clock, deadline: deadline(), maxBytes: 1e8 };
+
+    const noRetention = await caught(
+      makeClip(kvs, range(start, start + 10_000, { streamName: 'no-retention' }), options),
+    );
+    const mjpeg = await caught(makeClip(kvs, range(start, start + 10_000, { streamName: 'mjpeg' }), options));
+
+    expect(noRetention).toBeInstanceOf(StreamNotPlayableError);
+    expect(noRetention.message).toMatch(/does not retain data/);
+    expect(mjpeg).toBeInstanceOf(StreamNotPlayableError);
+    expect(mjpeg.message).toMatch(/cannot be made into an MP4 clip/);
+    expect(mjpeg.message).not.toMatch(/HLS|DASH/);
   });
 
   it('retries throttling within the deadline, then answers 429', async () => {

@@ -30,6 +30,32 @@ describe('listPlayableStreams', () => {
     expect(kvs.listedPrefixes).toEqual([]);
   });
 
+  it('lists streams of clip- and images-only grants, and of grants with under 300 s left that need no session', async () => {
+    const kvs = new FakeKvs();
+    const store = new FakeGrantStore([
+      grant({ grantId: 'i', streams: ['porch'], capabilities: ['IMAGES'], playbackModes: [], protocols: [] }),
+      grant({
+        grantId: 'c',
+        streams: ['shed'],
+        capabilities: ['CLIP', 'PLAY'],
+        notAfter: NOW + 120_000,
+      }),
+    ]);
+    const streams = await listPlayableStreams({ grants: store, kvs, clock }, alice);
+    expect(streams).toEqual([
+      { stream: 'porch', capabilities: ['IMAGES'], playbackModes: [], protocols: [] },
+      {
+        stream: 'shed',
+        // Too little time left for a playback session (300 s at least): the listing does not offer PLAY.
+        capabilities: ['CLIP'],
+        clipUrlMaxSeconds: 120,
+        playbackModes: [],
+        protocols: [],
+        notAfter: NOW + 120_000,
+      },
+    ]);
+  });
+
   it('expands prefix grants with the streams KVS lists, once per prefix', async () => {
     const kvs = new FakeKvs(['site-a', 'site-a-1', 'site-ab', 'site-b-1']);
     const store = new FakeGrantStore([

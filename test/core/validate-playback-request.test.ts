@@ -1,5 +1,13 @@
 import { InvalidRequestError } from '../../lambda/core/errors';
 import { validatePlaybackRequest } from '../../lambda/core/validate-playback-request';
+import { validateClipRequest, validateImagesRequest } from '../../lambda/core/media/validate-media-request';
+import {
+  CLIP_URL_REQUEST,
+  IMAGES_REQUEST,
+  PLAYBACK_URL_REQUEST,
+  requestModelSchema,
+} from '../../lambda/contract';
+import Ajv from 'ajv-draft-04';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const clock = { now: () => NOW };
@@ -54,6 +62,22 @@ describe('validatePlaybackRequest', () => {
       maxFragments: 5000,
       expiresInSeconds: 43200,
     });
+  });
+
+  it('accepts the lowercase t and z RFC 3339 allows (section 5.6) in every body, and in the request models', () => {
+    const start = '2026-11-25t10:00:00z';
+    const end = '2026-11-25t10:00:30.500z';
+    const epoch = { start: Date.parse('2026-11-25T10:00:00Z'), end: Date.parse('2026-11-25T10:00:30.500Z') };
+
+    expect(validatePlaybackRequest({ playbackMode: 'ON_DEMAND', start, end }, clock)).toMatchObject(epoch);
+    expect(validateClipRequest({ start, end }, clock, 300)).toMatchObject(epoch);
+    expect(validateImagesRequest({ start, end, intervalSeconds: 10 })).toMatchObject(epoch);
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validate(requestModelSchema(PLAYBACK_URL_REQUEST), { start, end })).toBe(true);
+    expect(ajv.validate(requestModelSchema(CLIP_URL_REQUEST), { start, end })).toBe(true);
+    expect(ajv.validate(requestModelSchema(IMAGES_REQUEST), { start, end, intervalSeconds: 10 })).toBe(true);
+    // Still a timestamp: no offset, or a lowercase word, is refused.
+    expect(fieldsOf({ playbackMode: 'ON_DEMAND', start: '2026-11-25t10:00:00', end })).toEqual(['start']);
   });
 
   it('accepts HLS-only fields with HLS', () => {

@@ -8,7 +8,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import type { ImageError } from '../../contract';
 import type { DomainError } from '../../core/errors';
-import { InvalidRequestError, UpstreamError } from '../../core/errors';
+import { InvalidRequestError, StreamNotPlayableError, UpstreamError } from '../../core/errors';
 import type {
   ArchiveRange,
   FragmentInfo,
@@ -246,13 +246,20 @@ export function createKvsMediaAdapter(options: KvsMediaAdapterOptions): KvsMedia
 
 /**
  * The domain error of a failed media call: as for session URLs (`toDomainError`), except that a refused
- * range is about the clip or images asked for, not about playback parameters.
+ * range is about the clip or images asked for, not about playback parameters, and an unsupported media
+ * type is about clips and images, not HLS/DASH.
  */
 function toMediaError(error: unknown): DomainError {
   const failure = error instanceof BudgetExhaustedError ? error.lastError : error;
-  if ((failure as { name?: string } | undefined)?.name === 'InvalidArgumentException') {
+  const name = (failure as { name?: string } | undefined)?.name;
+  if (name === 'InvalidArgumentException') {
     return new InvalidRequestError(
       'Kinesis Video Streams rejected the range (for example a range outside the retained media).',
+    );
+  }
+  if (name === 'UnsupportedStreamMediaTypeException') {
+    return new StreamNotPlayableError(
+      'The stream cannot be made into an MP4 clip or images: its media type is not supported (UnsupportedStreamMediaType).',
     );
   }
   return toDomainError(error);

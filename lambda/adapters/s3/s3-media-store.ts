@@ -37,8 +37,9 @@ interface S3ErrorLike {
 
 /**
  * Clips and images in an S3 bucket, handed out by presigned GET URLs. Keys are never logged nor answered:
- * a clip's key is an HMAC of its caller and range under a secret of the deployment (so the same caller
- * asking for the same range finds its clip again, and no one else can name it), an image's is random.
+ * a reusable clip's key is an HMAC of its caller and range under a secret of the deployment (so the same
+ * caller asking for the same range finds its clip again, and no one else can name it); a one-off clip's
+ * (footage not yet settled) and an image's are random.
  * Objects carry no public access of their own: the bucket is private and a URL is the only way in.
  */
 export function createS3MediaStore(options: S3MediaStoreOptions): MediaStore {
@@ -108,8 +109,9 @@ export function createS3MediaStore(options: S3MediaStoreOptions): MediaStore {
       }
     },
 
-    async putClip(clip, body, footage): Promise<StoredClip> {
-      const key = await clipKey(clip);
+    async putClip(clip, body, footage, { reusable }): Promise<StoredClip> {
+      // A one-off clip gets a random key: findClip, which derives the identity's key, never meets it.
+      const key = reusable ? await clipKey(clip) : `${prefix}clips/${randomBytes(32).toString('hex')}.mp4`;
       try {
         await client.send(
           new PutObjectCommand({

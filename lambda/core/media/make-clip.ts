@@ -50,7 +50,12 @@ export async function makeClip(
     .filter((fragment) => !seen.has(fragment.producerTimestamp) && seen.add(fragment.producerTimestamp));
   const first = fragments[0];
   const last = fragments[fragments.length - 1];
-  if (!first || !last) throw new NoMediaError('The stream has no media in this range.');
+  if (!first || !last) {
+    // ListFragments answers an empty list where GetClip would say why there is nothing to clip (a stream
+    // without data retention: 422 as for playback; no fragments: 404): ask it, so the answer is the same.
+    await kvs.getClip(range, options.deadline);
+    throw new NoMediaError('The stream has no media in this range.');
+  }
   const tooLarge = (): InvalidRequestError =>
     new InvalidRequestError(
       `This range holds more than ${Math.floor(options.maxBytes / MB)} MB of media, more than one clip may: ask for a shorter range.`,

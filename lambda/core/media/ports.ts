@@ -87,7 +87,16 @@ export interface MediaStore {
   readonly objectLifetimeMs: number;
   /** The clip this caller already has for this range, if it is still stored. */
   findClip(clip: ClipIdentity): Promise<StoredClip | undefined>;
-  putClip(clip: ClipIdentity, body: Uint8Array, footage: { start: number; end: number }): Promise<StoredClip>;
+  /**
+   * Stores a clip. `reusable`: under its identity's key, where `findClip` finds it again; otherwise under a
+   * one-off key nothing looks up (a clip of footage still arriving must not be handed out as complete).
+   */
+  putClip(
+    clip: ClipIdentity,
+    body: Uint8Array,
+    footage: { start: number; end: number },
+    options: { reusable: boolean },
+  ): Promise<StoredClip>;
   /** Stores one image, given as KVS sends it (base64). */
   putImage(base64: string, contentType: string): Promise<StoredObject>;
   /** A presigned GET URL of the object, valid `expiresInSeconds`; `fileName` makes it a download. */

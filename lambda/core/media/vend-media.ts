@@ -92,6 +92,14 @@ const CONTENT_TYPES: Readonly<Record<ImageFormat, string>> = { JPEG: 'image/jpeg
 /** Image uploads run this many at a time. */
 const UPLOAD_CONCURRENCY = 8;
 
+/**
+ * How long after a moment its footage is taken to be all in the archive (ingestion, a producer's
+ * buffering and retries). A clip is stored for reuse only when its range ended at least this long before
+ * it was made: a range reaching later (possible with producer timestamps, or just now) may still gain
+ * fragments, so its clip is made every time and stored under a one-off key.
+ */
+export const CLIP_SETTLED_SECONDS = 60;
+
 /** `20261125T120000Z`: a timestamp for a file name. */
 function compactTime(epochMs: number): string {
   return new Date(epochMs)
@@ -120,7 +128,8 @@ function settleUrlSeconds(
  * Vends a download URL of a clip. The order is the security contract, as for playback: stream name,
  * body (with the longest clip), grants and capability (CLIP, the archive window, producer timestamps,
  * time left before notAfter), admission; only then the store and KVS. The same clip asked again by the
- * same caller is served from the stored object while it outlives the URL; never another caller's.
+ * same caller is served from the stored object while it outlives the URL; never another caller's, and
+ * never one whose range ended less than CLIP_SETTLED_SECONDS before it was made (it may lack footage).
  */
 export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<ClipUrlResult> {
   const { settings, clock } = deps;
@@ -154,7 +163,9 @@ export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<C
   };
   const identity = { owner: callerKey(caller), range };
   const lifetimeMs = deps.store.objectLifetimeMs;
-  const found = await deps.store.findClip(identity);
+  // Only a clip of settled footage is complete, so only such a clip is looked up and stored for reuse.
+  const settled = request.end <= now - CLIP_SETTLED_SECONDS * 1000;
+  const found = settled ? await deps.store.findClip(identity) : undefined;
   // A stored clip is reused only while it outlives the URL about to be made.
   const reusable =
     found !== undefined && found.storedAt + lifetimeMs >= now + settings.budgetMs + requestedSeconds * 1000;
@@ -167,7 +178,12 @@ export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<C
       deadline: now + settings.budgetMs,
       maxBytes: settings.maxClipBytes,
     });
-    stored = await deps.store.putClip(identity, clip.bytes, { start: clip.start, end: clip.end });
+    stored = await deps.store.putClip(
+      identity,
+      clip.bytes,
+      { start: clip.start, end: clip.end },
+      { reusable: settled },
+    );
   }
 
   const madeAt = clock.now();

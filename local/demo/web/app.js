@@ -168,10 +168,20 @@ async function loadStreams() {
 
 function describeGrant() {
   const entry = grants.get($('streams').value);
-  $('grant').textContent = entry
-    ? `allowed: ${entry.playbackModes.join(', ')} over ${entry.protocols.join(', ')}, ` +
-      `sessions up to ${entry.maxExpiresInSeconds} s; capabilities: ${entry.capabilities.join(', ')}`
-    : '';
+  if (!entry) {
+    $('grant').textContent = '';
+    return;
+  }
+  const parts = [];
+  if (entry.maxExpiresInSeconds !== undefined) {
+    parts.push(
+      `allowed: ${entry.playbackModes.join(', ')} over ${entry.protocols.join(', ')}, ` +
+        `sessions up to ${entry.maxExpiresInSeconds} s`,
+    );
+  }
+  if (entry.clipUrlMaxSeconds !== undefined) parts.push(`clip URLs up to ${entry.clipUrlMaxSeconds} s`);
+  parts.push(`capabilities: ${entry.capabilities.join(', ')}`);
+  $('grant').textContent = parts.join('; ');
 }
 
 function chosenStream() {

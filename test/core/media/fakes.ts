@@ -43,8 +43,13 @@ export class FakeKvsMedia implements KvsMediaPort {
 
   constructor(
     private readonly from: number,
-    private readonly to: number,
+    private to: number,
   ) {}
+
+  /** More media is ingested: the archive now reaches `to`. */
+  extendTo(to: number): void {
+    this.to = to;
+  }
 
   private fragmentsOf(range: ArchiveRange): FragmentInfo[] {
     const fragments: FragmentInfo[] = [];
@@ -94,6 +99,7 @@ export class FakeMediaStore implements MediaStore {
   readonly objects = new Map<string, StoredClip | StoredObject>();
   objectLifetimeMs = 24 * 3_600_000;
   private images = 0;
+  private oneOff = 0;
 
   constructor(private readonly now: () => number) {}
 
@@ -110,10 +116,11 @@ export class FakeMediaStore implements MediaStore {
     clip: ClipIdentity,
     body: Uint8Array,
     footage: { start: number; end: number },
+    options: { reusable: boolean },
   ): Promise<StoredClip> {
     this.calls.push('putClip');
     const stored = {
-      key: this.keyOf(clip),
+      key: options.reusable ? this.keyOf(clip) : `clips/one-off/${(this.oneOff += 1)}`,
       bytes: body.length,
       contentType: 'video/mp4',
       storedAt: this.now(),

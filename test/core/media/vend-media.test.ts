@@ -6,7 +6,12 @@ import {
   StreamNotFoundError,
 } from '../../../lambda/core/errors';
 import type { Caller, Grant } from '../../../lambda/core/model';
-import { vendClipUrl, vendImages, type MediaDeps } from '../../../lambda/core/media/vend-media';
+import {
+  CLIP_SETTLED_SECONDS,
+  vendClipUrl,
+  vendImages,
+  type MediaDeps,
+} from '../../../lambda/core/media/vend-media';
 import { vendPlaybackUrl } from '../../../lambda/core/vend-playback-url';
 import { alice, FakeGrantStore, FakeKvs, grant, HOUR_MS, NOW } from '../fakes';
 import { inspectMp4 } from '../../support/mp4';
@@ -97,9 +102,9 @@ describe('vendClipUrl', () => {
     const { deps, store } = setup();
     const bodies: Uint8Array[] = [];
     const putClip = store.putClip.bind(store);
-    store.putClip = (clip, body, footage) => {
+    store.putClip = (clip, body, footage, options) => {
       bodies.push(body);
-      return putClip(clip, body, footage);
+      return putClip(clip, body, footage, options);
     };
 
     await vendClipUrl(deps, {
@@ -144,6 +149,40 @@ describe('vendClipUrl', () => {
 
     expect(later.reused).toBe(false);
     expect(store.calls.filter((call) => call === 'putClip')).toHaveLength(2);
+  });
+
+  it('never reuses a clip whose range reached past now minus the ingestion margin: it may be truncated', async () => {
+    const { deps, kvs, store, advance } = setup([mediaGrant({ producerTimestamps: true })]);
+    // Producer timestamps may ask for a range that ends in the future: the clip holds what exists so far.
+    const body = clipBody(NOW - 10_000, NOW + 230_000, { timestampSource: 'PRODUCER' });
+
+    const first = await vendClipUrl(deps, { caller: alice, streamName: 'front-door', body });
+    advance(MINUTE_MS);
+    kvs.extendTo(NOW + 30_000);
+    const again = await vendClipUrl(deps, { caller: alice, streamName: 'front-door', body });
+
+    expect(first.reused).toBe(false);
+    expect(again.reused).toBe(false);
+    // The second clip holds what was ingested since; the first one, stored under a one-off key, stays unread.
+    expect(again.end).toBeGreaterThan(first.end);
+    expect(store.calls.filter((call) => call === 'findClip')).toEqual([]);
+    expect(store.calls.filter((call) => call === 'putClip')).toHaveLength(2);
+    expect(new Set([...store.objects.keys()]).size).toBe(2);
+  });
+
+  it(`reuses a clip whose range ended ${CLIP_SETTLED_SECONDS} s before it was made, not one ending later`, async () => {
+    const { deps, store } = setup();
+    const settled = clipBody(NOW - CLIP_SETTLED_SECONDS * 1000 - 6_000, NOW - CLIP_SETTLED_SECONDS * 1000);
+    const recent = clipBody(NOW - CLIP_SETTLED_SECONDS * 1000 - 5_000, NOW - CLIP_SETTLED_SECONDS * 1000 + 1);
+
+    await vendClipUrl(deps, { caller: alice, streamName: 'front-door', body: settled });
+    const settledAgain = await vendClipUrl(deps, { caller: alice, streamName: 'front-door', body: settled });
+    await vendClipUrl(deps, { caller: alice, streamName: 'front-door', body: recent });
+    const recentAgain = await vendClipUrl(deps, { caller: alice, streamName: 'front-door', body: recent });
+
+    expect(settledAgain.reused).toBe(true);
+    expect(recentAgain.reused).toBe(false);
+    expect(store.calls.filter((call) => call === 'putClip')).toHaveLength(3);
   });
 
   it("ends the URL before the grant's notAfter, and within the grant's maximum", async () => {

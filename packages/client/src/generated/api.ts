@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Make an MP4 clip of a past window and vend a short-lived download URL for it.
-         * @description Needs a grant with the `CLIP` capability covering the stream and the window (its archive window and `notAfter` apply as to ON_DEMAND). The service calls KVS GetClip (in parts when the range exceeds one call's limits), joins the parts into one MP4, stores it in the stack's private bucket (objects expire within a day) and answers a presigned S3 GET URL. A range longer than the configured longest clip (300 s by default) is refused with 400 naming it. The same clip asked again by the same caller while its stored copy lives is served from it, never across callers.
+         * @description Needs a grant with the `CLIP` capability covering the stream and the window (its archive window and `notAfter` apply as to ON_DEMAND). The service calls KVS GetClip (in parts when the range exceeds one call's limits), joins the parts into one MP4, stores it in the stack's private bucket (objects expire within a day) and answers a presigned S3 GET URL. A range longer than the configured longest clip (300 s by default) is refused with 400 naming it. The same clip asked again by the same caller while its stored copy lives is served from it, never across callers, and only when the range ended at least 60 s before the clip was made (a range reaching later may still gain footage: made anew every time).
          */
         post: operations["createClipUrl"];
         delete?: never;
@@ -229,7 +229,7 @@ export interface paths {
         put?: never;
         /**
          * Make an MP4 clip of a past window and vend a short-lived download URL for it.
-         * @description Needs a grant with the `CLIP` capability covering the stream and the window (its archive window and `notAfter` apply as to ON_DEMAND). The service calls KVS GetClip (in parts when the range exceeds one call's limits), joins the parts into one MP4, stores it in the stack's private bucket (objects expire within a day) and answers a presigned S3 GET URL. A range longer than the configured longest clip (300 s by default) is refused with 400 naming it. The same clip asked again by the same caller while its stored copy lives is served from it, never across callers.
+         * @description Needs a grant with the `CLIP` capability covering the stream and the window (its archive window and `notAfter` apply as to ON_DEMAND). The service calls KVS GetClip (in parts when the range exceeds one call's limits), joins the parts into one MP4, stores it in the stack's private bucket (objects expire within a day) and answers a presigned S3 GET URL. A range longer than the configured longest clip (300 s by default) is refused with 400 naming it. The same clip asked again by the same caller while its stored copy lives is served from it, never across callers, and only when the range ended at least 60 s before the clip was made (a range reaching later may still gain footage: made anew every time).
          */
         post: operations["createPartnerClipUrl"];
         delete?: never;
@@ -422,12 +422,14 @@ export interface components {
         };
         PlayableStream: {
             stream: string;
-            /** @description What the caller's grants allow on the stream. `playbackModes` and `protocols` are those of the grants with PLAY (empty when none has it). */
+            /** @description What the caller's grants can still give on the stream: PLAY while a session of 300 s fits before a grant's `notAfter`, CLIP and IMAGES while a URL of 60 s does. `playbackModes` and `protocols` are those of the grants listed with PLAY (empty when none is). */
             capabilities: components["schemas"]["Capability"][];
             playbackModes: components["schemas"]["PlaybackMode"][];
             protocols: components["schemas"]["Protocol"][];
-            /** @description The longest session the caller's grants can still give on this stream; shorter as a grant's `notAfter` nears. */
-            maxExpiresInSeconds: number;
+            /** @description Present only with PLAY: the longest playback session the caller's grants can still give on this stream; shorter as a grant's `notAfter` nears. Clip URLs are capped apart (`clipUrlMaxSeconds`). */
+            maxExpiresInSeconds?: number;
+            /** @description Present only with CLIP: the longest clip URL the caller's grants can still give on this stream (a grant's maximum, shortened to end before its `notAfter`). The deployment's `CLIP_URL_MAX_SECONDS` (900 s by default) caps what a clip-url request answers further. */
+            clipUrlMaxSeconds?: number;
             archiveWindowSeconds?: number;
             /** Format: date-time */
             notAfter?: string;
