@@ -37,7 +37,7 @@ export type FieldSchema =
       readonly maximum?: number;
       readonly default?: number;
     }
-  | { readonly type: 'number'; readonly exclusiveMinimum: number; readonly maximum: number }
+  | { readonly type: 'number'; readonly minimum: number; readonly maximum: number }
   | { readonly type: 'array'; readonly items: FieldSchema; readonly minItems: number }
   | {
       readonly type: 'object';
@@ -106,6 +106,9 @@ export const PLAYBACK_URL_REQUEST = {
 
 export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
 
+/** The slowest `callerLimit.ratePerSecond` a grant may set: one request a day. */
+export const MIN_RATE_PER_SECOND = 1 / 86_400;
+
 /** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. */
 export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s]{1,512}$/;
 /** A grant's id within its principal (the grants table's sort key): printable ASCII, no space. */
@@ -145,7 +148,9 @@ export const GRANT_REQUEST = {
     callerLimit: {
       type: 'object',
       fields: {
-        ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+        // At least one request a day: a slower rate is no limit anyone means, and its emission interval
+        // would overflow what the admission table holds (DynamoDB numbers stay within 1E-130..9.9E+125).
+        ratePerSecond: { type: 'number', minimum: MIN_RATE_PER_SECOND, maximum: 10_000 },
         burst: { type: 'integer', minimum: 1, maximum: 10_000 },
       },
       required: ['ratePerSecond', 'burst'],

@@ -424,6 +424,52 @@ describe('the admin API and CLI against the local stack', () => {
     expect(unreachable.out).toBe('');
   });
 
+  /** One admin request signed as the CLI signs it locally; the answer as received. */
+  const api = (
+    method: string,
+    path: string,
+    request: { body?: unknown; headers?: Record<string, string> } = {},
+  ): ReturnType<ReturnType<typeof signedFetch>> =>
+    signedFetch({
+      api: new URL(env.stack.apiUrl),
+      region: 'us-east-1',
+      credentials: LOCAL_OPERATOR.credentials,
+    })(method, path, request);
+  const helgaGrant = {
+    streams: ['front-door'],
+    playbackModes: ['LIVE'],
+    protocols: ['HLS'],
+    maxExpiresInSeconds: 300,
+  };
+
+  it('refuses a caller limit slower than one request a day with 400 details, never a 500', async () => {
+    for (const ratePerSecond of [1e-130, 1e-200, 5e-324]) {
+      const put = await api('PUT', '/admin/v1/principals/user%3Ahelga/grants/slow', {
+        body: { ...helgaGrant, callerLimit: { ratePerSecond, burst: 1 } },
+        headers: { 'if-none-match': '*' },
+      });
+      expect(put).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'INVALID_REQUEST',
+            details: [
+              { field: 'callerLimit.ratePerSecond', issue: expect.stringContaining('at least') as unknown },
+            ],
+          },
+        },
+      });
+    }
+    const daily = await api('PUT', '/admin/v1/principals/user%3Ahelga/grants/daily', {
+      body: { ...helgaGrant, callerLimit: { ratePerSecond: 1 / 86_400, burst: 1 } },
+      headers: { 'if-none-match': '*' },
+    });
+    expect(daily).toMatchObject({
+      status: 201,
+      body: { callerLimit: { ratePerSecond: 1 / 86_400, burst: 1 } },
+    });
+  });
+
   it('logs an invalid grant record it skips with its grantId and the reason, and serves the caller as without it', async () => {
     const client = new DynamoDBClient({
       endpoint: env.stack.dynamoDbEndpoint,
