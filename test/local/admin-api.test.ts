@@ -168,29 +168,37 @@ describe('the admin API and CLI against the local stack', () => {
       protocols: ['HLS'],
       maxExpiresInSeconds: 300,
     };
-    expect((await admin(['grant', 'put', 'user:dora', '-'], JSON.stringify(grant))).code).toBe(0);
+    const created = await admin(['grant', 'put', 'user:dora', '-'], JSON.stringify(grant));
+    expect(created.code).toBe(0);
+    // Versions come from a table-wide counter: each write's is larger than the one before.
+    const v1 = Number(/now version (\d+)\)/.exec(created.out)?.[1]);
+    expect(v1).toBeGreaterThan(0);
 
     // A second create of the same grant, and a replace of a version that is no longer current, are refused.
     const again = await admin(['grant', 'put', 'user:dora', '-'], JSON.stringify(grant));
     expect(again.code).toBe(1);
     expect(again.err).toBe(
-      'admin: 412 PRECONDITION_FAILED: The grant exists (version 1): replace it with If-Match. To replace it, put the grant with "version": 1 (grant get shows it).\n',
+      `admin: 412 PRECONDITION_FAILED: The grant exists (version ${v1}): replace it with If-Match. To replace it, put the grant with "version": ${v1} (grant get shows it).\n`,
     );
     const first = await admin(
       ['grant', 'put', 'user:dora', '-'],
-      JSON.stringify({ ...grant, version: 1, maxExpiresInSeconds: 600 }),
+      JSON.stringify({ ...grant, version: v1, maxExpiresInSeconds: 600 }),
     );
     expect(first.code).toBe(0);
+    const v2 = Number(/now version (\d+)\)/.exec(first.out)?.[1]);
+    expect(v2).toBeGreaterThan(v1);
     const stale = await admin(
       ['grant', 'put', 'user:dora', '-'],
-      JSON.stringify({ ...grant, version: 1, protocols: ['DASH'] }),
+      JSON.stringify({ ...grant, version: v1, protocols: ['DASH'] }),
     );
     expect(stale.code).toBe(1);
     expect(stale.err).toMatch(
-      /^admin: 412 PRECONDITION_FAILED: The grant is at version 2: .* Someone changed it meanwhile/,
+      new RegExp(
+        `^admin: 412 PRECONDITION_FAILED: The grant is at version ${v2}: .* Someone changed it meanwhile`,
+      ),
     );
     expect(await adminJson(['grant', 'get', 'user:dora', 'dora-backyard'])).toMatchObject({
-      version: 2,
+      version: v2,
       protocols: ['HLS'],
       maxExpiresInSeconds: 600,
     });
@@ -200,7 +208,7 @@ describe('the admin API and CLI against the local stack', () => {
       [900, 1200].map((seconds) =>
         admin(
           ['grant', 'put', 'user:dora', '-'],
-          JSON.stringify({ ...grant, version: 2, maxExpiresInSeconds: seconds }),
+          JSON.stringify({ ...grant, version: v2, maxExpiresInSeconds: seconds }),
         ),
       ),
     );
@@ -239,12 +247,15 @@ describe('the admin API and CLI against the local stack', () => {
         ) as unknown,
       });
     }
-    expect(changes[0]).toMatchObject({ before: null, after: { version: 1, maxExpiresInSeconds: 300 } });
+    expect(changes[0]).toMatchObject({ before: null, after: { version: v1, maxExpiresInSeconds: 300 } });
     expect(changes[1]).toMatchObject({
-      before: { version: 1, maxExpiresInSeconds: 300 },
-      after: { version: 2, maxExpiresInSeconds: 600 },
+      before: { version: v1, maxExpiresInSeconds: 300 },
+      after: { version: v2, maxExpiresInSeconds: 600 },
     });
-    expect(changes[3]).toMatchObject({ before: { version: 3 }, after: null });
+    expect(changes[2]).toMatchObject({ before: { version: v2 } });
+    const v3 = (changes[2]!.after as { version: number }).version;
+    expect(v3).toBeGreaterThan(v2);
+    expect(changes[3]).toMatchObject({ before: { version: v3 }, after: null });
   });
 
   it("shows the stack's partner grants and refuses to change or delete them", async () => {
@@ -468,6 +479,40 @@ describe('the admin API and CLI against the local stack', () => {
       status: 201,
       body: { callerLimit: { ratePerSecond: 1 / 86_400, burst: 1 } },
     });
+  });
+
+  it('never gives a grant key a version it had before: a stale If-Match fails after a delete and re-create', async () => {
+    const path = '/admin/v1/principals/user%3Aivan/grants/ivan-door';
+    const created = await api('PUT', path, { body: helgaGrant, headers: { 'if-none-match': '*' } });
+    expect(created.status).toBe(201);
+    // Operator A reads the grant; operator B deletes it and creates it again.
+    const seenByA = (await api('GET', path)).headers.get('etag')!;
+    expect(seenByA).toBe(created.headers.get('etag'));
+    expect((await api('DELETE', path, { headers: { 'if-match': seenByA } })).status).toBe(200);
+    const recreated = await api('PUT', path, {
+      body: { ...helgaGrant, protocols: ['DASH'] },
+      headers: { 'if-none-match': '*' },
+    });
+    expect(recreated.status).toBe(201);
+    const current = recreated.headers.get('etag')!;
+    expect(current).not.toBe(seenByA);
+
+    // A's stale version neither replaces nor deletes B's grant.
+    const stale = await api('PUT', path, {
+      body: { ...helgaGrant, maxExpiresInSeconds: 600 },
+      headers: { 'if-match': seenByA },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.headers.get('etag')).toBe(current);
+    expect((await api('DELETE', path, { headers: { 'if-match': seenByA } })).status).toBe(412);
+    // If-None-Match: * still refuses a grant that exists.
+    expect((await api('PUT', path, { body: helgaGrant, headers: { 'if-none-match': '*' } })).status).toBe(
+      412,
+    );
+    expect((await api('GET', path)).body).toMatchObject({ protocols: ['DASH'], maxExpiresInSeconds: 300 });
+    const replaced = await api('PUT', path, { body: helgaGrant, headers: { 'if-match': current } });
+    expect(replaced.status).toBe(200);
+    expect([seenByA, current]).not.toContain(replaced.headers.get('etag'));
   });
 
   it('logs an invalid grant record it skips with its grantId and the reason, and serves the caller as without it', async () => {
