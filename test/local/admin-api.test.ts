@@ -515,6 +515,33 @@ describe('the admin API and CLI against the local stack', () => {
     expect([seenByA, current]).not.toContain(replaced.headers.get('etag'));
   });
 
+  it('If-Match compares strongly: a weak tag never matches (412), an unquoted one is malformed (400)', async () => {
+    const path = '/admin/v1/principals/user%3Ajude/grants/jude-door';
+    const created = await api('PUT', path, { body: helgaGrant, headers: { 'if-none-match': '*' } });
+    expect(created.status).toBe(201);
+    const tag = created.headers.get('etag')!;
+    const version = tag.replaceAll('"', '');
+
+    const weak = await api('PUT', path, {
+      body: { ...helgaGrant, maxExpiresInSeconds: 600 },
+      headers: { 'if-match': `W/${tag}` },
+    });
+    expect(weak).toMatchObject({ status: 412, body: { error: { code: 'PRECONDITION_FAILED' } } });
+    expect((await api('DELETE', path, { headers: { 'if-match': `W/${tag}` } })).status).toBe(412);
+    for (const malformed of [version, `"${version}`, `W/${version}`]) {
+      const answer = await api('PUT', path, {
+        body: { ...helgaGrant, maxExpiresInSeconds: 600 },
+        headers: { 'if-match': malformed },
+      });
+      expect(answer).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ field: 'If-Match' }] } },
+      });
+    }
+    expect((await api('GET', path)).body).toMatchObject({ maxExpiresInSeconds: 300 });
+    expect((await api('DELETE', path, { headers: { 'if-match': tag } })).status).toBe(200);
+  });
+
   it('logs an invalid grant record it skips with its grantId and the reason, and serves the caller as without it', async () => {
     const client = new DynamoDBClient({
       endpoint: env.stack.dynamoDbEndpoint,
