@@ -108,8 +108,13 @@ export function formatGrantList(list: Record<string, unknown>): string {
 export function formatRevocation(answer: Record<string, unknown>): string {
   const revocation = (answer.revocation ?? {}) as Record<string, unknown>;
   const outstanding = Number(answer.outstandingSessions ?? 0);
+  const principal = text(revocation.principal);
+  // A group's revocation takes its grants away; its members still hold their own and other groups' grants.
+  const effect = principal.startsWith('group:')
+    ? "its grants allow nothing from now on; its members keep their own grants and other groups' grants."
+    : 'every vend and list is refused from now on.';
   return [
-    `Revoked ${text(revocation.principal)}${revocation.until ? ` until ${text(revocation.until)}` : ''}: every vend and list is refused from now on.`,
+    `Revoked ${principal}${revocation.until ? ` until ${text(revocation.until)}` : ''}: ${effect}`,
     outstanding === 0
       ? 'No session of it is outstanding.'
       : `${outstanding} session(s) minted before are still outstanding; a KVS session URL cannot be revoked, the last ends at ${text(answer.sessionsEndBy)}.`,
