@@ -1,8 +1,25 @@
 /** The admin CLI's output for people: tables and sentences. Scripts use --json instead. */
 
+/** C0 and C1 controls and DEL: a terminal acts on them (ANSI escapes, new lines) rather than showing them. */
+const CONTROLS = /\p{Cc}/gu;
+const escapeControl = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** Text from the API as the terminal shows it: every control character escaped (`\u001b`), so one line. */
+export function escapeControls(value: string): string {
+  return value.replace(CONTROLS, escapeControl);
+}
+
+/**
+ * A value as JSON for the terminal: JSON.stringify escapes C0 controls but writes DEL and C1 controls as
+ * they are; these are escaped too (`\u0085`), so the JSON parses to the same value.
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, escapeControl);
+}
+
 /** Rows as an aligned table under a header (empty cells as `-`). */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const cells = [header, ...rows].map((row) => row.map((cell) => (cell === '' ? '-' : cell)));
+  const cells = [header, ...rows].map((row) => row.map((cell) => (cell === '' ? '-' : escapeControls(cell))));
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
   return cells
     .map((row) =>
@@ -17,7 +34,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 const text = (value: unknown): string => {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return value.map(text).join(',');
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return escapeControls(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 };
@@ -38,7 +55,7 @@ export function formatGrant(grant: Record<string, unknown>): string {
     rows.push([
       'invalid',
       (grant.invalid as { field?: string; issue?: string }[])
-        .map((detail) => `${detail.field ?? '?'}: ${detail.issue ?? '?'}`)
+        .map((detail) => `${text(detail.field ?? '?')}: ${text(detail.issue ?? '?')}`)
         .join('; '),
     ]);
   } else {

@@ -109,9 +109,13 @@ export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
 /** The slowest `callerLimit.ratePerSecond` a grant may set: one request a day. */
 export const MIN_RATE_PER_SECOND = 1 / 86_400;
 
-/** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. */
-export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s]{1,512}$/;
-/** A grant's id within its principal (the grants table's sort key): printable ASCII, no space. */
+/**
+ * `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. No white space
+ * and no control character (`\p{Cc}`: C0, DEL, C1; `\s` leaves out NUL, ESC, DEL and U+0085), so a principal can be
+ * printed and logged as it is.
+ */
+export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s\p{Cc}]{1,512}$/u;
+/** A grant's id within its principal (the grants table's sort key): printable ASCII, no space, no control. */
 export const GRANT_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
 /**
  * Grant ids starting with this are the service's own items beside a principal's grants (its revocation):

@@ -542,6 +542,52 @@ describe('the admin API and CLI against the local stack', () => {
     expect((await api('DELETE', path, { headers: { 'if-match': tag } })).status).toBe(200);
   });
 
+  it('refuses principals and grant ids with control characters (C0, DEL, C1), and the CLI prints stored text escaped', async () => {
+    for (const control of ['\u001b', '\u0000', '\u007f', '\u0085', '\u009b']) {
+      const principal = encodeURIComponent(`user:kim${control}`);
+      const put = await api('PUT', `/admin/v1/principals/${principal}/grants/kim`, {
+        body: helgaGrant,
+        headers: { 'if-none-match': '*' },
+      });
+      expect(put).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ field: 'principal' }] } },
+      });
+      const revoke = await api('PUT', `/admin/v1/principals/${principal}/revocation`, { body: {} });
+      expect(revoke.status).toBe(400);
+      const sessions = await signedFetch({
+        api: new URL(env.stack.apiUrl),
+        region: 'us-east-1',
+        credentials: LOCAL_OPERATOR.credentials,
+      })('GET', '/admin/v1/sessions', { query: { principal: `user:kim${control}` } });
+      expect(sessions.status).toBe(400);
+      const grantId = encodeURIComponent(`kim${control}`);
+      const badId = await api('PUT', `/admin/v1/principals/user%3Akim/grants/${grantId}`, {
+        body: helgaGrant,
+        headers: { 'if-none-match': '*' },
+      });
+      expect(badId).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ field: 'grantId' }] } },
+      });
+    }
+
+    // A reason is free text: stored as given, printed escaped, one line.
+    expect(
+      (await admin(['revoke', 'user:kim', '--reason', 'gone\u001b[2J\nuser:kim is not revoked\u0085'])).code,
+    ).toBe(0);
+    const listed = await admin(['grant', 'list', 'user:kim']);
+    expect(listed.out).toMatch(
+      /^user:kim is revoked since \S+: gone\\u001b\[2J\\u000auser:kim is not revoked\\u0085\nuser:kim has no grants\.\n$/,
+    );
+    const asJson = await admin(['grant', 'list', 'user:kim', '--json']);
+    expect(asJson.out).not.toMatch(/(?!\n)\p{Cc}/u);
+    expect(JSON.parse(asJson.out)).toMatchObject({
+      revocation: { reason: 'gone\u001b[2J\nuser:kim is not revoked\u0085' },
+    });
+    expect((await admin(['unrevoke', 'user:kim'])).code).toBe(0);
+  });
+
   it('logs an invalid grant record it skips with its grantId and the reason, and serves the caller as without it', async () => {
     const client = new DynamoDBClient({
       endpoint: env.stack.dynamoDbEndpoint,
