@@ -170,10 +170,10 @@ describe('parseConfig', () => {
     ],
     ['a timeout beyond API Gateway', withOverrides({ timeoutSeconds: 30 }), /kvsUrlVending\.timeoutSeconds/],
     [
-      // Keys 2 s + grants 1.5 s + admission 3 x 0.5 s + session cap 0.5 s, and the margin to answer.
+      // Keys 2 s + grants 1.5 s + admission 1.5 s and 1 s give-back grace + session log 2 x 0.5 s, and 0.25 s to answer.
       "a timeout the function's own waits before KVS can use up",
       withOverrides({ timeoutSeconds: 6 }),
-      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(9\.25 s at worst\)/,
+      /kvsUrlVending\.timeoutSeconds: must leave time for KVS after the function's other waits \(7\.25 s at worst\)/,
     ],
     [
       'a WAF flag that is not a boolean',

@@ -6,7 +6,7 @@ import {
 } from '../../contract';
 import { callerKey, type MediaAdmission } from '../admission';
 import { ForbiddenError } from '../errors';
-import type { Caller } from '../model';
+import type { Caller, Revocation } from '../model';
 import { accessOf, type Clock, type GrantStore } from '../ports';
 import { applyRevocations } from '../revocations';
 import { assertStreamName } from '../vend-playback-url';
@@ -129,7 +129,7 @@ export async function vendClipUrl(deps: MediaDeps, input: MediaInput): Promise<C
   const access = await accessOf(deps.grants, input.caller.principals);
   const now = clock.now();
   // A revoked caller is refused here, as for playback; a revoked group's grants stop counting.
-  const caller = applyRevocations(input.caller, access.revocations, now);
+  const caller = revokedOrNot(input.caller, access.revocations, now);
   const requestedSeconds = Math.min(request.expiresInSeconds, settings.clipUrlMaxSeconds);
   const decision = authorizeMedia({
     caller,
@@ -204,7 +204,7 @@ export async function vendImages(deps: MediaDeps, input: MediaInput): Promise<Im
   const request = validateImagesRequest(input.body);
   const access = await accessOf(deps.grants, input.caller.principals);
   const now = clock.now();
-  const caller = applyRevocations(input.caller, access.revocations, now);
+  const caller = revokedOrNot(input.caller, access.revocations, now);
   const decision = authorizeMedia({
     caller,
     grants: access.grants,
@@ -296,4 +296,14 @@ async function mapLimited<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** The caller as its revocations leave it; a revoked caller gets the very refusal of an ungranted request. */
+function revokedOrNot(caller: Caller, revocations: readonly Revocation[], now: number): Caller {
+  try {
+    return applyRevocations(caller, revocations, now);
+  } catch (error) {
+    if (error instanceof ForbiddenError) throw new ForbiddenError('No grant allows this request.');
+    throw error;
+  }
 }
