@@ -7,6 +7,7 @@ import { WARNING_IDS } from './kvs-regions';
 import { JWT_ALGORITHMS, JWT_ALGORITHMS_BY_KEY, type JwtAlgorithm } from '../lambda/adapters/jwt-verifier';
 import { MAX_CLIP_URL_SECONDS, MIN_CLIP_URL_SECONDS } from '../lambda/contract';
 import { KVS_SESSION_URL_QUOTA_PER_STREAM } from '../lambda/core/model';
+import { STAGE_THROTTLE } from '../lambda/contract';
 import {
   ADMISSION_DEFAULTS,
   DEFAULT_KVS_RETRY_BUDGET_MS,
@@ -173,7 +174,7 @@ const configSchema = z
     timeoutSeconds: z.int().min(6).max(29).default(10),
     stageThrottle: z
       .strictObject({ rateLimit: z.number().positive(), burstLimit: z.int().min(1) })
-      .default({ rateLimit: 100, burstLimit: 200 }),
+      .default({ ...STAGE_THROTTLE }),
     waf: z
       .strictObject({
         enabled: z.boolean(),

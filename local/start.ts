@@ -6,9 +6,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   loadStreamConfigs,
   startKvsEmulator,
+  StreamConfigError,
   type EmulatorOptions,
   type RunningEmulator,
 } from '@kvs-url-vending/kvs-emulator';
+import { STAGE_THROTTLE } from '../lambda/contract';
 import {
   MEDIA_FUNCTION_TIMEOUT_SECONDS,
   MEDIA_KEY_PREFIX,
@@ -75,6 +77,11 @@ export interface LocalStackOptions {
    * `http://localhost:5173`): exact origins, as the function's ALLOWED_ORIGINS takes them.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * The stage throttle of the API (requests per second, burst); beyond it API Gateway's THROTTLED 429.
+   * Default the stack's (`STAGE_THROTTLE` of the contract: 100 per second, a burst of 200).
+   */
+  stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Instances of the function at most; beyond, API Gateway answers 500 as in AWS. Default 50. */
   lambdaConcurrency?: number;
   /** The function's timeout: an invocation still running then fails, and its instance is discarded. Default 10 s, as deployed. */
@@ -108,6 +115,8 @@ export interface LocalStack {
   emulator: RunningEmulator;
   /** Whether the function runs with admission (caller limit, stream share, session cap). */
   admission: boolean;
+  /** The stage throttle the local API applies. */
+  stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins the function gives CORS headers: the local API's own, then those asked for. */
   allowedOrigins: readonly string[];
   /** The admin function as Lambda runs it (the admin API's routes, signed with the local credentials). */
@@ -188,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.stageThrottle ? { stageThrottle: options.stageThrottle } : {}),
       jwks: () => jwksDocument(signingKey),
       mintToken: ({ sub, groups, ttlSeconds }) =>
         mintToken(signingKey, { sub, groups, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) }),
@@ -379,6 +389,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       emulator,
       s3: { endpoint: s3.endpoint, bucket: s3.bucket, clientConfig: s3.clientConfig },
       admission: dynamoDb.admissionTableName !== undefined,
+      stageThrottle: options.stageThrottle ?? STAGE_THROTTLE,
       allowedOrigins,
       adminLambda: { bundle: adminBundle, stats: () => adminPool.stats() },
       lambda: {
@@ -451,6 +462,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   if (sessionLifetimeScale !== undefined && !(sessionLifetimeScale > 0 && sessionLifetimeScale <= 1)) {
     throw new Error(`KVS_SESSION_LIFETIME_SCALE must be greater than 0 and at most 1, got "${scale}".`);
   }
+  const stageThrottle = stageThrottleFromEnvironment(env);
   const streamsFile = env.KVS_STREAMS_FILE;
   let streams;
   if (streamsFile) {
@@ -463,6 +475,7 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   return {
     admission: env.LOCAL_ADMISSION !== '0',
     ...(concurrency ? { lambdaConcurrency: Number(concurrency) } : {}),
+    ...(stageThrottle ? { stageThrottle } : {}),
     ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
     ...(streams || sessionLifetimeScale !== undefined
       ? {
@@ -475,6 +488,26 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv): LocalStackOption
   };
 }
 
+/**
+ * LOCAL_STAGE_RATE_LIMIT (requests per second, a positive number) and LOCAL_STAGE_BURST_LIMIT (a whole
+ * number of at least 1), as the stack's `stageThrottle` takes them; either alone keeps the other's default.
+ */
+function stageThrottleFromEnvironment(
+  env: NodeJS.ProcessEnv,
+): { rateLimit: number; burstLimit: number } | undefined {
+  const rate = env.LOCAL_STAGE_RATE_LIMIT;
+  const burst = env.LOCAL_STAGE_BURST_LIMIT;
+  if (!rate && !burst) return undefined;
+  const rateLimit = rate ? Number(rate) : STAGE_THROTTLE.rateLimit;
+  if (!(Number.isFinite(rateLimit) && rateLimit > 0)) {
+    throw new Error(`LOCAL_STAGE_RATE_LIMIT must be a number of requests per second above 0, got "${rate}".`);
+  }
+  if (burst && !/^[1-9]\d*$/.test(burst)) {
+    throw new Error(`LOCAL_STAGE_BURST_LIMIT must be a whole number of at least 1, got "${burst}".`);
+  }
+  return { rateLimit, burstLimit: burst ? Number(burst) : STAGE_THROTTLE.burstLimit };
+}
+
 async function main(): Promise<void> {
   // The AWS SDK's notice that its releases from January 2027 need Node.js 22: the lockfile keeps versions
   // that run on Node.js 20, so on every start it would only be noise (the maintainers' documented opt-out).
@@ -483,7 +516,13 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack({ s3Dir: DEFAULT_S3_DIR, ...optionsFromEnvironment(process.env) });
   } catch (error) {
-    process.stderr.write(`npm start: ${(error as Error).message}\n`);
+    const streamsFile = process.env.KVS_STREAMS_FILE;
+    // A stream of the file the emulator could not serve (its media, found only when it loads): name the file.
+    const message =
+      error instanceof StreamConfigError && streamsFile
+        ? `KVS_STREAMS_FILE ${streamsFile}: ${error.message}`
+        : (error as Error).message;
+    process.stderr.write(`npm start: ${message}\n`);
     process.exit(1);
   }
   const partner = stack.partners[0];
@@ -502,6 +541,7 @@ async function main(): Promise<void> {
     `  S3              ${stack.s3.endpoint}  (bucket ${stack.s3.bucket}, objects in .local/s3, kept a day)`,
     `  CORS origins    ${stack.allowedOrigins.join(', ')}  (ALLOWED_ORIGINS adds yours)`,
     `  admission       ${stack.admission ? 'on (LOCAL_ADMISSION=0 turns it off)' : 'off'}`,
+    `  stage throttle  ${stack.stageThrottle.rateLimit} requests/s, burst ${stack.stageThrottle.burstLimit} (LOCAL_STAGE_RATE_LIMIT, LOCAL_STAGE_BURST_LIMIT)`,
   ];
   const sessionLifetimeScale = process.env.KVS_SESSION_LIFETIME_SCALE;
   if (sessionLifetimeScale) {
@@ -544,8 +584,18 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Ctrl-C sends SIGINT to every process of the terminal's group; a process manager or `kill <pid>` sends
+  // SIGTERM to npm alone, which passes it on to its script (`exec` makes this process that script, with no
+  // shell or tsx in between to swallow it); closing the terminal sends SIGHUP.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  // Whoever started the stack (npm, tsx) may end without passing anything on (npm dies of SIGHUP or
+  // SIGKILL): an orphaned stack would keep its ports, so it stops when its parent is gone.
+  const parent = process.ppid;
+  const orphanCheck = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanCheck);
+    shutdown('parent process exited');
+  }, 500).unref();
 }
 
 if (require.main === module) {

@@ -69,4 +69,18 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     timeoutMs: 240_000,
     run: async (options) => (await import('./clip')).runClip(options),
   },
+  {
+    id: 'fleet-many-streams',
+    title: '9. Many streams across the fleet',
+    nodeFlags: [],
+    timeoutMs: 600_000,
+    run: async (options) => (await import('./fleet-many-streams')).runFleetManyStreams(options),
+  },
+  {
+    id: 'admission-overhead',
+    title: '10. Latency admission adds (warm)',
+    nodeFlags: [],
+    timeoutMs: 180_000,
+    run: async (options) => (await import('./admission-overhead')).runAdmissionOverhead(options),
+  },
 ];

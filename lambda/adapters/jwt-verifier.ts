@@ -262,7 +262,7 @@ function createKeySet(
     const key = keys.get(kid);
     // Never loaded: no token can be judged, valid or not. Say so (503) rather than blame the caller.
     if (!key && lastSuccessAt === Number.NEGATIVE_INFINITY)
-      throw new UpstreamUnavailableError(KEYS_UNAVAILABLE);
+      throw new UpstreamUnavailableError(KEYS_UNAVAILABLE, 'token-keys');
     if (!key) return fail();
     if (key.alg !== undefined && key.alg !== header.alg) return fail();
     if (!key.usableFor.includes(header.alg)) return fail();
@@ -342,7 +342,7 @@ function createSecretSource(secret: string | (() => Promise<string>), clock: Clo
     } catch {
       // A stale secret beats locking every caller out while the secret store is unreachable.
       if (cached) return cached.value;
-      throw new UpstreamUnavailableError(KEYS_UNAVAILABLE);
+      throw new UpstreamUnavailableError(KEYS_UNAVAILABLE, 'signing-secret');
     }
   };
 }

@@ -479,7 +479,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-    .use(correlationId(logger))
+    .use(correlationId([logger]))
     .use(refusals(auditRefusal))
     .use({
       // A failed precondition carries the current version, so a client can retry without a second read.

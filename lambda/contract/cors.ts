@@ -1,3 +1,5 @@
+import { UNCACHEABLE_HEADERS } from './headers';
+
 /**
  * Cross-origin access for browsers, on the routes whose credentials browsers hold (`CREDENTIALS`), and
  * only for the exact origins a deployment configures. API Gateway answers the preflights (MOCK methods of
@@ -27,6 +29,6 @@ export function preflightHeaders(methods: readonly string[]): Record<string, str
     'Access-Control-Allow-Headers': CORS.allowHeaders.join(','),
     'Access-Control-Max-Age': String(CORS.maxAgeSeconds),
     Vary: 'Origin',
-    'Cache-Control': 'no-store',
+    ...UNCACHEABLE_HEADERS,
   };
 }

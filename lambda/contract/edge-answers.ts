@@ -1,5 +1,6 @@
 import { CORS } from './cors';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors';
+import { UNCACHEABLE_HEADERS } from './headers';
 import { MAX_REQUEST_BODY_BYTES } from './request-bodies';
 
 /**
@@ -157,6 +158,14 @@ export const WAF_ANSWERS = {
 /** The request id of a WAF answer: WAF's bodies are fixed text and cannot carry one. */
 export const WAF_REQUEST_ID = '';
 
+/**
+ * The stage throttle's default: a token bucket over the whole stage, refilled at `rateLimit` requests per
+ * second and holding `burstLimit`; beyond it API Gateway answers THROTTLED. The stack sets it (cdk.json
+ * `stageThrottle` overrides it) and the local API applies it (LOCAL_STAGE_RATE_LIMIT and
+ * LOCAL_STAGE_BURST_LIMIT override it for `npm start`).
+ */
+export const STAGE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
 /** The status of an edge answer: its code's. */
 export function statusOf(answer: EdgeAnswer): number {
   return ERROR_STATUS[answer.code];
@@ -173,9 +182,7 @@ export function edgeErrorBody(answer: EdgeAnswer, requestId: string): ErrorBody 
  */
 export function edgeAnswerHeaders(answer: EdgeAnswer): Record<string, string> {
   return {
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
+    ...UNCACHEABLE_HEADERS,
     ...(answer.retryAfterSeconds !== undefined ? { 'Retry-After': String(answer.retryAfterSeconds) } : {}),
     ...(answer.challenge !== undefined ? { 'WWW-Authenticate': answer.challenge } : {}),
   };

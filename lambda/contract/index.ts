@@ -6,6 +6,7 @@
 export * from './admin';
 export * from './cors';
 export * from './errors';
+export * from './headers';
 export * from './media';
 export * from './playback';
 export * from './request-bodies';

@@ -11,10 +11,20 @@ export function fieldSchema(field: FieldSchema): z.ZodMiniType {
   switch (field.type) {
     case 'boolean':
       return z.boolean();
-    case 'integer':
-      return field.maximum === undefined
-        ? z.int().check(z.gte(field.minimum))
-        : z.int().check(z.gte(field.minimum), z.lte(field.maximum));
+    case 'integer': {
+      // One check, so one detail per field that names the contract's range only (zod's own integer type
+      // would add a second one naming its safe-integer bound). A number out of range in any way, including
+      // the Infinity that JSON.parse makes of a literal past a double (1e400), gets the same detail.
+      const { minimum } = field;
+      const maximum = field.maximum ?? Number.MAX_SAFE_INTEGER;
+      const range =
+        field.maximum === undefined ? `of at least ${minimum}` : `from ${minimum} to ${field.maximum}`;
+      return z.custom<number>(
+        (value) =>
+          typeof value === 'number' && Number.isInteger(value) && value >= minimum && value <= maximum,
+        { error: `must be an integer ${range}` },
+      );
+    }
     case 'number':
       return z.number().check(z.gte(field.minimum), z.lte(field.maximum));
     case 'array':

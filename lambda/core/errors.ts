@@ -93,11 +93,58 @@ export class UpstreamError extends DomainError {
   readonly code = 'UPSTREAM_ERROR';
 }
 
+/**
+ * The dependencies a vend waits on, as the audit line of a 503 or 504 names them (`dependency`), so that an
+ * operator can tell which one failed or missed its deadline: the identity provider's key set (`token-keys`),
+ * the HS256 secret (`signing-secret`), the grants table (`grants`), the admission table's limits
+ * (`admission`) and session cap (`sessions`), Kinesis Video Streams (`kvs`). The fleet's endpoint cache is
+ * not one: it fails open to KVS and never refuses a vend. Stable values: dashboards and alarms key on them.
+ */
+export const DEPENDENCIES = [
+  'token-keys',
+  'signing-secret',
+  'grants',
+  'admission',
+  'sessions',
+  'kvs',
+] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
+
 /** KVS, the grants store or the key set is down. */
 export class UpstreamUnavailableError extends DomainError {
   readonly code = 'UPSTREAM_UNAVAILABLE';
+  constructor(
+    message: string,
+    /** Which dependency, for the audit line only (never the body). Set where it is known. */
+    public dependency?: Dependency,
+  ) {
+    super(message);
+  }
 }
 
 export class UpstreamTimeoutError extends DomainError {
   readonly code = 'UPSTREAM_TIMEOUT';
+  constructor(
+    message: string,
+    /** Which dependency, for the audit line only (never the body). Set where it is known. */
+    public dependency?: Dependency,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A rejection handler that names `dependency` on an upstream failure that names none yet (an adapter that
+ * knows better has named it already) and rethrows every error as it was.
+ */
+export function failureOf(dependency: Dependency): (error: unknown) => never {
+  return (error: unknown) => {
+    if (
+      (error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError) &&
+      error.dependency === undefined
+    ) {
+      error.dependency = dependency;
+    }
+    throw error;
+  };
 }

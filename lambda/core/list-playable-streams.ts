@@ -6,6 +6,7 @@ import {
   PROTOCOLS,
   STREAM_NAME_PATTERN,
 } from '../contract';
+import { failureOf } from './errors';
 import { matchesStreamPattern, sessionLifetimeSeconds } from './authorize-playback';
 import { capabilitiesOf, grantHasCapability } from './capabilities';
 import type { Caller, Grant, PlayableStream } from './model';
@@ -36,7 +37,7 @@ export async function listPlayableStreams(
   /** As for vending (`VendInput.timeLeftMs`): bounds the ListStreams calls. */
   timeLeftMs?: () => number,
 ): Promise<PlayableStream[]> {
-  const access = await accessOf(deps.grants, caller.principals);
+  const access = await accessOf(deps.grants, caller.principals).catch(failureOf('grants'));
   const now = deps.clock.now();
   // A revoked caller is refused (403, as a vend is); a revoked group's grants are not listed.
   const principals = new Set(applyRevocations(caller, access.revocations, now).principals);
@@ -57,7 +58,9 @@ export async function listPlayableStreams(
   const listed = await Promise.all(
     [...prefixes].map(async (prefix) => {
       const budgetMs = timeLeftMs?.();
-      const names = await deps.kvs.listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined);
+      const names = await deps.kvs
+        .listStreamNames(prefix, budgetMs !== undefined ? { budgetMs } : undefined)
+        .catch(failureOf('kvs'));
       return [prefix, names] as const;
     }),
   );

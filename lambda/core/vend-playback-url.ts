@@ -1,7 +1,13 @@
 import { MIN_EXPIRES_SECONDS, STREAM_NAME_PATTERN } from '../contract';
 import { callerKey, type Admission } from './admission';
 import { authorizePlayback, sessionLifetimeSeconds } from './authorize-playback';
-import { ForbiddenError, InvalidRequestError, RateLimitedError, UpstreamTimeoutError } from './errors';
+import {
+  failureOf,
+  ForbiddenError,
+  InvalidRequestError,
+  RateLimitedError,
+  UpstreamTimeoutError,
+} from './errors';
 import {
   DEFAULT_LIVE_MAX_FRAGMENTS,
   KVS_DEFAULT_MAX_FRAGMENTS,
@@ -88,7 +94,7 @@ function sessionMaxFragments(request: PlaybackRequest, liveMaxFragments: number)
 export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise<VendResult> {
   assertStreamName(input.streamName);
   const request = validatePlaybackRequest(input.body, deps.clock);
-  const access = await accessOf(deps.grants, input.caller.principals);
+  const access = await accessOf(deps.grants, input.caller.principals).catch(failureOf('grants'));
   const slackMs = deps.sessionStartSlackMs ?? 0;
   const now = deps.clock.now();
   // A revoked caller is refused here, as one without a grant; a revoked group's grants stop counting.
@@ -102,11 +108,9 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     sessionStartSlackMs: slackMs,
   });
   if (deps.admission) {
-    await deps.admission.admit({
-      caller,
-      streamName: input.streamName,
-      grants: decision.allowingGrants,
-    });
+    await deps.admission
+      .admit({ caller, streamName: input.streamName, grants: decision.allowingGrants })
+      .catch(failureOf('admission'));
   }
   // Admission took time: settle the lifetime against the grant's notAfter now. KVS may start the session
   // as late as `slackMs` from here (the session record's write, then the KVS retry budget).
@@ -122,7 +126,10 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
     : undefined;
   if (deps.sessions && session) {
     const cap = caller.kind === 'user' ? deps.sessions.capPerUser : undefined;
-    if (!(await deps.sessions.log.open(session, cap !== undefined && cap > 0 ? cap : undefined))) {
+    const opened = await deps.sessions.log
+      .open(session, cap !== undefined && cap > 0 ? cap : undefined)
+      .catch(failureOf('sessions'));
+    if (!opened) {
       throw new RateLimitedError('Too many playback sessions open at once.', SESSION_CAP_RETRY_AFTER_SECONDS);
     }
   }
@@ -143,7 +150,9 @@ export async function vendPlaybackUrl(deps: VendDeps, input: VendInput): Promise
   }
   let url: string;
   try {
-    url = await deps.kvs.getSessionUrl(sessionRequest, budgetMs !== undefined ? { budgetMs } : undefined);
+    url = await deps.kvs
+      .getSessionUrl(sessionRequest, budgetMs !== undefined ? { budgetMs } : undefined)
+      .catch(failureOf('kvs'));
   } catch (error) {
     // No session was minted: its record goes (best effort: one left behind ends at its expiresAt).
     if (deps.sessions && session) await deps.sessions.log.discard(session).catch(() => undefined);

@@ -218,6 +218,14 @@ export function parseConfig(env: Env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
   }
+  // Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; it beats every other level (Powertools
+  // applies it, and Lambda itself drops the JSON lines below it), so above INFO it would drop the audit lines.
+  const lambdaLogLevel = read('AWS_LAMBDA_LOG_LEVEL')?.toUpperCase();
+  if (lambdaLogLevel !== undefined && !['TRACE', 'DEBUG', 'INFO'].includes(lambdaLogLevel)) {
+    throw new ConfigError(
+      "AWS_LAMBDA_LOG_LEVEL (the application log level of Lambda's logging controls) must be TRACE, DEBUG or INFO: above INFO it drops the audit lines.",
+    );
+  }
 
   const admissionTable = read('ADMISSION_TABLE_NAME');
   let admission: AdmissionConfig | undefined;

@@ -12,7 +12,7 @@ import {
 } from '../contract';
 import type { Admission } from '../core/admission';
 import { callerFromApiKeyId, callerFromClaims, DEFAULT_GROUPS_CLAIMS } from '../core/caller';
-import { ExpiredTokenError } from '../core/errors';
+import { ExpiredTokenError, failureOf } from '../core/errors';
 import { listPlayableStreams } from '../core/list-playable-streams';
 import type { ClipUrlResult, ImagesResult, MediaInput } from '../core/media/vend-media';
 import { DEFAULT_LIVE_MAX_FRAGMENTS, type Caller, type PlayableStream, type VendResult } from '../core/model';
@@ -96,6 +96,13 @@ const HTTP_METHOD = /^[A-Z]{1,16}$/;
  */
 export function createHandler(deps: VendHandlerDeps): VendHandler {
   const logger = deps.logger ?? new Logger();
+  /**
+   * The audit lines (vended, listed, refused) at INFO whatever the function's log level, so a level
+   * chosen to quiet the rest never drops them; SILENT, which asks for no output at all, silences them too.
+   * AWS_LAMBDA_LOG_LEVEL would still win (Powertools and Lambda both apply it): the configuration refuses
+   * one above INFO.
+   */
+  const audit = logger.createChild({ logLevel: logger.getLevelName() === 'SILENT' ? 'SILENT' : 'INFO' });
   const metrics = deps.metrics ?? new Metrics();
   const clock = deps.clock ?? { now: () => Date.now() };
   const groupsClaims = deps.groupsClaims ?? DEFAULT_GROUPS_CLAIMS;
@@ -125,7 +132,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     const { event, status, code } = refusal;
     const known = facts.get(event) ?? {};
     const stream = event.pathParameters?.streamName;
-    const audit = {
+    const line = {
       ...auditBase(event, refusal.context),
       outcome: 'refused',
       status,
@@ -134,9 +141,10 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
       // Only a valid stream name goes into a log line: anything else is the caller's free text.
       ...(stream !== undefined && STREAM_NAME_PATTERN.test(stream) ? { stream } : {}),
       ...(refusal.errorName !== undefined ? { errorName: refusal.errorName } : {}),
+      ...(refusal.dependency !== undefined ? { dependency: refusal.dependency } : {}),
     };
-    if (status >= 500) logger.error('Request refused', { audit });
-    else logger.warn('Request refused', { audit });
+    if (status >= 500) audit.error('Request refused', { audit: line });
+    else audit.warn('Request refused', { audit: line });
     const refusalMetric = metrics.singleMetric();
     refusalMetric.addDimension('StatusCode', String(status));
     refusalMetric.addMetric('Refusals', MetricUnit.Count, 1);
@@ -161,7 +169,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
    */
   const verifyBearer = async (event: APIGatewayProxyEvent): Promise<Readonly<Record<string, unknown>>> => {
     try {
-      return await deps.verifier.verify(bearerToken(event));
+      // The verifier names the key set or the secret it waited on; any other verifier's outage is its keys'.
+      return await deps.verifier.verify(bearerToken(event)).catch(failureOf('token-keys'));
     } catch (error) {
       if (error instanceof ExpiredTokenError) callerFromClaims(error.claims, groupsClaims);
       throw error;
@@ -191,7 +200,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     });
     metrics.addMetric('Vends', MetricUnit.Count, 1);
     // The URL carries a bearer token: it goes to the caller and nowhere else.
-    logger.info('Playback URL vended', {
+    audit.info('Playback URL vended', {
       audit: {
         ...auditBase(event, context),
         outcome: 'vended',
@@ -230,14 +239,14 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     if (action === 'clip') {
       const result = await deps.media.clipUrl(input);
       metrics.addMetric('ClipUrls', MetricUnit.Count, 1);
-      logger.info('Clip URL vended', {
+      audit.info('Clip URL vended', {
         audit: { ...auditBase(event, context), outcome: 'vended', principal, ...clipAudit(result) },
       });
       return jsonResponse(200, toClipBody(result), responseContext);
     }
     const result = await deps.media.images(input);
     metrics.addMetric('ImagesVended', MetricUnit.Count, 1);
-    logger.info('Images vended', {
+    audit.info('Images vended', {
       audit: { ...auditBase(event, context), outcome: 'vended', principal, ...imagesAudit(result) },
     });
     return jsonResponse(200, toImagesBody(result), responseContext);
@@ -261,7 +270,7 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
     switch (route.action) {
       case 'list': {
         const streams = await listPlayableStreams(core, caller, timeLeft(context));
-        logger.info('Streams listed', {
+        audit.info('Streams listed', {
           audit: { ...auditBase(event, context), outcome: 'listed', principal, count: streams.length },
         });
         return jsonResponse(200, { streams: streams.map(toStreamBody) }, responseContext);
@@ -275,8 +284,8 @@ export function createHandler(deps: VendHandlerDeps): VendHandler {
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-    .use(correlationId(logger))
+    .use(injectLambdaContext([logger, audit], { logEvent: false, resetKeys: true }))
+    .use(correlationId([logger, audit]))
     .use(publishMetrics(metrics))
     .use(refusals(auditRefusal))
     .use(httpErrors({ allowedOrigins }))

@@ -1,12 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createKvsMediaAdapter } from '../adapters/kvs/media-adapter';
 import { createS3MediaStore } from '../adapters/s3/s3-media-store';
+import { secretLoader } from '../adapters/signing-secret';
 import { createMediaAdmission } from '../core/admission';
 import { vendClipUrl, vendImages, type MediaDeps } from '../core/media/vend-media';
 import { parseConfig } from './config';
 import { createHandler } from './create-handler';
 import { MEDIA_KEY_PREFIX, MEDIA_OBJECT_EXPIRY_DAYS, parseMediaConfig } from './media-config';
-import { secretLoader, wireFunction } from './wiring';
+import { wireFunction } from './wiring';
 
 // Everything below runs once per cold start: a bad setting fails here, and clients are reused.
 const config = parseConfig(process.env);
@@ -21,7 +22,11 @@ const store = createS3MediaStore({
   keySecret:
     mediaConfig.keySecret.kind === 'secret'
       ? mediaConfig.keySecret.secret
-      : secretLoader(mediaConfig.keySecret.arn, config.region, 'The media key secret is unavailable.'),
+      : secretLoader({
+          secretId: mediaConfig.keySecret.arn,
+          region: config.region,
+          unavailable: 'The media key secret is unavailable.',
+        }),
   objectLifetimeMs: MEDIA_OBJECT_EXPIRY_DAYS * 24 * 60 * 60 * 1000,
   callTimeoutMs: mediaConfig.settings.budgetMs,
 });

@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ApiError } from '../contract';
+import { UpstreamTimeoutError, UpstreamUnavailableError, type Dependency } from '../core/errors';
 import { errorResponse, type ResponseContext } from './responses';
 import { header } from './http-request';
 
@@ -27,10 +28,10 @@ export function responseContextOf(
 }
 
 /** Every log line of the invocation carries the request id as its correlation id. */
-export function correlationId(logger: Logger): HttpMiddleware {
+export function correlationId(loggers: readonly Logger[]): HttpMiddleware {
   return {
     before: (request) => {
-      logger.setCorrelationId(requestIdOf(request.event, request.context));
+      for (const logger of loggers) logger.setCorrelationId(requestIdOf(request.event, request.context));
     },
   };
 }
@@ -76,6 +77,8 @@ export interface Refusal {
   readonly code: string;
   /** The class name of an error that is not an API error (a 500). */
   readonly errorName?: string;
+  /** The dependency that failed or missed its deadline, for a 503 or 504 that knows it. */
+  readonly dependency?: Dependency;
 }
 
 /**
@@ -97,6 +100,10 @@ export function refusals(onRefusal: (refusal: Refusal) => void): HttpMiddleware 
       code: errorCodeOf(request.response?.body),
       ...(error !== undefined && !(error instanceof ApiError)
         ? { errorName: error instanceof Error ? error.name : typeof error }
+        : {}),
+      ...((error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError) &&
+      error.dependency !== undefined
+        ? { dependency: error.dependency }
         : {}),
     });
   };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ApiError, CORS, ERROR_STATUS, type ErrorBody } from '../contract';
+import { ApiError, CORS, ERROR_STATUS, UNCACHEABLE_HEADERS, type ErrorBody } from '../contract';
 import { InvalidRequestError, RateLimitedError, UnauthenticatedError } from '../core/errors';
 import { MethodNotAllowedError } from './http-errors';
 
@@ -36,9 +36,7 @@ export interface ResponseContext {
 export function responseHeaders(context: ResponseContext): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
+    ...UNCACHEABLE_HEADERS,
     'X-Request-Id': context.requestId,
   };
   if (isAllowedOrigin(context)) {

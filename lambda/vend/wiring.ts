@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbGrantStore } from '../adapters/grants/dynamodb-grant-store';
 import { createJwtVerifier } from '../adapters/jwt-verifier';
 import { createKvsAdapter } from '../adapters/kvs/kvs-adapter';
@@ -10,8 +9,8 @@ import { createDynamoDbActivityTracker } from '../adapters/admission/activity-tr
 import { createDynamoDbRateLimiter } from '../adapters/admission/rate-limiter';
 import { createAdmission, type RateLimiter } from '../core/admission';
 import { createStaticGrantStore, loadGrantsFile } from '../adapters/grants/static-grant-store';
+import { secretLoader } from '../adapters/signing-secret';
 import { createDynamoDbSessionLog } from '../adapters/sessions/dynamodb-session-log';
-import { UpstreamUnavailableError } from '../core/errors';
 import type { GrantStore } from '../core/ports';
 import { ANSWER_TIME_MS, type Config } from './config';
 import type { VendHandlerDeps } from './create-handler';
@@ -65,11 +64,12 @@ export function wireFunction(config: Config): FunctionWiring {
       : config.jwt.keySource.kind === 'secret'
         ? { secret: config.jwt.keySource.secret }
         : {
-            secret: secretLoader(
-              config.jwt.keySource.arn,
-              config.region,
-              'The token signing secret is unavailable.',
-            ),
+            secret: secretLoader({
+              secretId: config.jwt.keySource.arn,
+              region: config.region,
+              unavailable: 'The token signing secret is unavailable.',
+              dependency: 'signing-secret',
+            }),
           }),
   });
 
@@ -182,21 +182,4 @@ export function wireFunction(config: Config): FunctionWiring {
     answerMarginMs: (sessionsConfig?.timeoutMs ?? 0) + ANSWER_TIME_MS,
   };
   return { logger, metrics, deps, ...(rateLimiter ? { rateLimiter } : {}) };
-}
-
-/**
- * A secret from Secrets Manager, fetched on first use (callers cache it and may ask again now and then
- * for rotation). The client module loads only in deployments that use it.
- */
-export function secretLoader(secretId: string, region: string, unavailable: string): () => Promise<string> {
-  let client: SecretsManagerClient | undefined;
-  return async () => {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
-    client ??= new sdk.SecretsManagerClient({ region });
-    const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
-    if (typeof output.SecretString !== 'string' || output.SecretString === '') {
-      throw new UpstreamUnavailableError(unavailable);
-    }
-    return output.SecretString;
-  };
 }

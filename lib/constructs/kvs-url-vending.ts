@@ -114,7 +114,7 @@ export interface KvsUrlVendingProps {
   readonly timeout?: Duration;
   /**
    * Stage-wide throttle (requests per second and burst), above every partner's plan.
-   * @default { rateLimit: 100, burstLimit: 200 }
+   * @default STAGE_THROTTLE of the contract: { rateLimit: 100, burstLimit: 200 }
    */
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /**

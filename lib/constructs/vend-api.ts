@@ -16,6 +16,7 @@ import {
   requestModelSchema,
   ROUTES,
   ROUTING_ANSWERS,
+  STAGE_THROTTLE,
   statusOf,
   CORS,
   type BodySchema,
@@ -107,8 +108,8 @@ export class VendApi extends Construct {
         : { cloudWatchRole: false }),
       deployOptions: {
         stageName: props.stageName ?? 'prod',
-        throttlingRateLimit: props.throttlingRateLimit ?? 100,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        throttlingRateLimit: props.throttlingRateLimit ?? STAGE_THROTTLE.rateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? STAGE_THROTTLE.burstLimit,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { FunctionName, GatewayResponseType } from '../../lambda/contract';
+import { STAGE_THROTTLE, type FunctionName, type GatewayResponseType } from '../../lambda/contract';
 import {
   sendGatewayResponse,
   sendIamRefusal,
@@ -12,7 +12,7 @@ import { authorizeIamRequest, type IamIdentity } from './iam-authorization';
 import { buildLambdaContext, buildProxyEvent, newRequestId } from './proxy-event';
 import { createRequestValidator, mediaType } from './request-validator';
 import { resolveRequest } from './routes';
-import { UsagePlanMeter, type LocalPartner } from './usage-plan';
+import { TokenBucket, UsagePlanMeter, type LocalPartner } from './usage-plan';
 
 /** What the gateway invokes: the function's instance pool, or a handler in this process (tests). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -28,6 +28,11 @@ export interface GatewayOptions {
    * answers carry CORS headers only when there are some. Default none.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * The stage throttle (requests per second and burst over the whole API), as the stack sets it: beyond
+   * it, API Gateway's THROTTLED 429. Default the stack's default (`STAGE_THROTTLE` of the contract).
+   */
+  stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 export interface Gateway {
@@ -56,6 +61,7 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
 export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const meter = new UsagePlanMeter(now);
+  const stageBucket = new TokenBucket(options.stageThrottle ?? STAGE_THROTTLE, now);
   const partnersByKey = new Map(options.partners.map((partner) => [partner.apiKey, partner]));
   const validBody = createRequestValidator();
   let allowedOrigins = options.allowedOrigins ?? [];
@@ -70,6 +76,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     const origin = headerValue(request, 'origin');
     const edge: EdgeRequest = { requestId, allowedOrigins, ...(origin !== undefined ? { origin } : {}) };
     const refuse = (type: GatewayResponseType): void => sendGatewayResponse(response, type, edge);
+    // The stage throttle comes first: every method of the stage counts, MOCK ones included.
+    if (!stageBucket.take()) {
+      request.resume();
+      return refuse('THROTTLED');
+    }
 
     const body = await readBody(request);
     if (body === 'too-large') return refuse('REQUEST_TOO_LARGE');

@@ -12,6 +12,10 @@ import { requestModelSchema, type BodySchema } from '../../lambda/contract';
  * no `Content-Type` at all (API Gateway then assumes JSON); another content type has no model, so the
  * body is not validated and the function answers it. An empty body passes (every field is optional; that
  * API Gateway agrees cannot be checked without an AWS account: README, "Deploy to AWS").
+ *
+ * A numeric literal past a double (`1e400`) is a JSON number like any other, and an integer in JSON Schema's
+ * sense (no fractional part), so it passes the model's `integer` here as in API Gateway, although
+ * `JSON.parse` makes it Infinity; the function then refuses it as out of range.
  */
 export function createRequestValidator(): (
   request: IncomingMessage,

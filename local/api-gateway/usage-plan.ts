@@ -15,6 +15,34 @@ export interface LocalPartner {
   usagePlan: UsagePlan;
 }
 
+/**
+ * A token bucket as API Gateway throttles: it holds up to `burstLimit` tokens, refilled at `rateLimit` per
+ * second; a request takes one, and none left means throttled. Time comes from the injected clock.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly limit: { readonly rateLimit: number; readonly burstLimit: number },
+    private readonly now: () => number,
+  ) {
+    this.tokens = limit.burstLimit;
+    this.updatedAt = now();
+  }
+
+  /** Takes a token if there is one. */
+  take(): boolean {
+    const now = this.now();
+    const elapsedSeconds = Math.max(0, now - this.updatedAt) / 1000;
+    this.tokens = Math.min(this.limit.burstLimit, this.tokens + elapsedSeconds * this.limit.rateLimit);
+    this.updatedAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 export type UsageVerdict = 'allowed' | 'throttled' | 'quota-exceeded';
 
 const DAY_MS = 86_400_000;
@@ -24,7 +52,7 @@ const DAY_MS = 86_400_000;
  * per calendar period (UTC). Time comes from the injected clock so tests do not depend on speed.
  */
 export class UsagePlanMeter {
-  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
   private readonly quotas = new Map<string, { window: string; used: number }>();
 
   constructor(private readonly now: () => number) {}
@@ -32,13 +60,12 @@ export class UsagePlanMeter {
   consume(partner: LocalPartner): UsageVerdict {
     const plan = partner.usagePlan;
     const now = this.now();
-    const bucket = this.buckets.get(partner.apiKeyId) ?? { tokens: plan.burstLimit, updatedAt: now };
-    const elapsedSeconds = Math.max(0, now - bucket.updatedAt) / 1000;
-    bucket.tokens = Math.min(plan.burstLimit, bucket.tokens + elapsedSeconds * plan.rateLimit);
-    bucket.updatedAt = now;
-    this.buckets.set(partner.apiKeyId, bucket);
-    if (bucket.tokens < 1) return 'throttled';
-    bucket.tokens -= 1;
+    let bucket = this.buckets.get(partner.apiKeyId);
+    if (!bucket) {
+      bucket = new TokenBucket(plan, this.now);
+      this.buckets.set(partner.apiKeyId, bucket);
+    }
+    if (!bucket.take()) return 'throttled';
 
     if (plan.quota) {
       const window = quotaWindow(now, plan.quota.period);

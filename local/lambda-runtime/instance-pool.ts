@@ -79,6 +79,15 @@ interface Instance {
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
+/** API Gateway's request id of a proxy event (`requestContext.requestId`), if the event is one. */
+function apiRequestIdOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const requestContext = (event as { requestContext?: unknown }).requestContext;
+  if (typeof requestContext !== 'object' || requestContext === null) return undefined;
+  const requestId = (requestContext as { requestId?: unknown }).requestId;
+  return typeof requestId === 'string' && requestId !== '' ? requestId : undefined;
+}
+
 /**
  * The local function as Lambda runs it: a pool of instances (worker threads), each loading the bundled
  * handler in its own init phase, each running one invocation at a time. An invocation takes an idle
@@ -134,7 +143,10 @@ export class InstancePool {
       if (this.instances.size >= this.options.concurrency) {
         this.throttles += 1;
         this.record('local.throttle', {
-          requestId: context.awsRequestId,
+          // The id the refused client got (API Gateway's, in its body and x-amzn-RequestId): the function
+          // never ran, so no line of its own names the request. Lambda's invocation id besides.
+          requestId: apiRequestIdOf(event) ?? context.awsRequestId,
+          awsRequestId: context.awsRequestId,
           reason: 'ConcurrentInvocationLimitExceeded',
           concurrency: this.options.concurrency,
         });

@@ -219,3 +219,25 @@ describe('validatePlaybackRequest', () => {
     ).toEqual(['start', 'end', 'containerFormat']);
   });
 });
+
+describe('integer fields: one detail per field, in the contract range, never an internal bound', () => {
+  it.each([
+    ['maxFragments', 1e308, 'must be an integer from 1 to 5000'],
+    ['maxFragments', 0, 'must be an integer from 1 to 5000'],
+    ['maxFragments', 2.5, 'must be an integer from 1 to 5000'],
+    ['maxFragments', '10', 'must be an integer from 1 to 5000'],
+    ['maxFragments', Number.MAX_SAFE_INTEGER + 2, 'must be an integer from 1 to 5000'],
+    // JSON.parse('1e400') is Infinity: a JSON number all the same, out of range like any other.
+    ['expiresInSeconds', JSON.parse('1e400') as number, 'must be an integer from 300 to 43200'],
+    ['expiresInSeconds', -JSON.parse('1e400'), 'must be an integer from 300 to 43200'],
+    ['expiresInSeconds', 1e308, 'must be an integer from 300 to 43200'],
+  ])('%s: %p', (field, value, issue) => {
+    expect(detailsOf({ [field]: value })).toEqual([{ field, issue }]);
+  });
+
+  it('no detail names 9007199254740991', () => {
+    const details = JSON.stringify(detailsOf({ maxFragments: 1e308, expiresInSeconds: -1e308 }));
+    expect(details).not.toContain('9007199254740991');
+    expect(JSON.parse(details)).toHaveLength(2);
+  });
+});

@@ -183,7 +183,7 @@ const CASES: readonly Case[] = [
     code: 'UPSTREAM_UNAVAILABLE',
     request: { headers: json, body: '{}' },
     deps: { grants: downGrants },
-    audit: alice,
+    audit: { ...alice, dependency: 'grants' },
   },
   {
     name: 'the grants store down, listing',
@@ -191,7 +191,7 @@ const CASES: readonly Case[] = [
     code: 'UPSTREAM_UNAVAILABLE',
     request: { resource: '/v1/streams', method: 'GET', headers: json },
     deps: { grants: downGrants },
-    audit: { principal: 'user:alice', route: 'GET /v1/streams' },
+    audit: { principal: 'user:alice', route: 'GET /v1/streams', dependency: 'grants' },
   },
   {
     name: 'the token keys never loaded',
@@ -199,7 +199,7 @@ const CASES: readonly Case[] = [
     code: 'UPSTREAM_UNAVAILABLE',
     request: { headers: json, body: '{}' },
     deps: { verifier: keysDown },
-    audit: { stream: 'front-door' },
+    audit: { stream: 'front-door', dependency: 'token-keys' },
   },
   {
     name: 'KVS too slow',
@@ -207,7 +207,7 @@ const CASES: readonly Case[] = [
     code: 'UPSTREAM_TIMEOUT',
     request: { headers: json, body: '{}' },
     deps: { kvs: failingKvs(new UpstreamTimeoutError('Kinesis Video Streams did not answer in time.')) },
-    audit: alice,
+    audit: { ...alice, dependency: 'kvs' },
   },
   {
     name: 'a bug',

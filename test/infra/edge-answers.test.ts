@@ -240,6 +240,20 @@ describe('preflights', () => {
       expect(response!.ResponseParameters).toEqual(
         quoted(preflightHeaders(routeMethods), 'method.response.header.'),
       );
+      // The headers every answer carries (README, "Headers"), preflights included.
+      expect(response!.ResponseParameters).toMatchObject({
+        'method.response.header.Cache-Control': "'no-store'",
+        'method.response.header.Pragma': "'no-cache'",
+        'method.response.header.X-Content-Type-Options': "'nosniff'",
+      });
+      expect(method.properties.MethodResponses).toEqual([
+        expect.objectContaining({
+          ResponseParameters: expect.objectContaining({
+            'method.response.header.Pragma': true,
+            'method.response.header.X-Content-Type-Options': true,
+          }) as unknown,
+        }),
+      ]);
       // No fixed Access-Control-Allow-Origin (CDK's own preflight sends its first origin to anyone).
       expect(response!.ResponseTemplates['application/json']).toContain(
         ORIGINS.map((origin) => `$origin == "${origin}"`).join(' || '),

@@ -300,6 +300,14 @@ describe('local API Gateway adapter', () => {
         ...lowerCase(preflightHeaders(['POST'])),
         'access-control-allow-origin': 'http://localhost:9999',
       });
+      // The headers every answer carries (README, "Headers"), preflights included.
+      for (const answer of [vend, other]) {
+        expect(answer.headers).toMatchObject({
+          'cache-control': 'no-store',
+          pragma: 'no-cache',
+          'x-content-type-options': 'nosniff',
+        });
+      }
       expect(other.status).toBe(204);
       expect(other.headers['access-control-allow-methods']).toBe('GET,OPTIONS');
       expect(other.headers['access-control-allow-origin']).toBeUndefined();

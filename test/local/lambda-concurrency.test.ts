@@ -19,7 +19,7 @@ const auditLines = (env: GuardedStack): AuditLine[] =>
 
 interface SystemLine {
   type: string;
-  record: { instanceId?: string; status?: string; metrics?: { durationMs: number } };
+  record: { instanceId?: string; requestId?: string; status?: string; metrics?: { durationMs: number } };
 }
 
 /** Lines of the vend function only: the media and admin functions' instances are `media-instance-<n>`, `admin-instance-<n>`. */
@@ -174,5 +174,27 @@ describe('the local function beyond its concurrency', () => {
     expect(after.status).toBe(200);
     expect(env.stack.lambda.stats()).toMatchObject({ instances: 2, throttles: 1 });
     expect(systemLines(env, 'local.throttle')).toHaveLength(1);
+  });
+
+  it('names in each throttle line the request id the refused client got (body and x-amzn-RequestId)', async () => {
+    env.stack.emulator.setFaults({ latencyMs: { GetHLSStreamingSessionURL: 600 } });
+    const token = env.token('alice');
+    const before = systemLines(env, 'local.throttle').length;
+
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => env.send({ path: VEND, token, json: {} })),
+    );
+
+    const refused = answers.filter((answer) => answer.status === 500);
+    expect(refused.length).toBeGreaterThanOrEqual(4);
+    const clientIds = refused.map((answer) => {
+      const id = String(answer.headers['x-amzn-requestid']);
+      expect((answer.json as { error: { requestId: string } }).error.requestId).toBe(id);
+      return id;
+    });
+    const logged = systemLines(env, 'local.throttle')
+      .slice(before)
+      .map((line) => line.record.requestId);
+    expect(logged.sort()).toEqual(clientIds.sort());
   });
 });

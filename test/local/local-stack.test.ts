@@ -70,6 +70,46 @@ describe('local stack over HTTP (every route, both auth kinds, every error code)
     return response;
   };
 
+  it('checks in the order the README gives: validator, credentials, body, stream name', async () => {
+    const invalidName = vendPath('bad name!');
+    const codeOf = async (path: string, options: Parameters<typeof call>[1]): Promise<[number, string]> => {
+      const response = await checked(VEND, path, options);
+      return [response.status, errorOf(response).code];
+    };
+    // The request validator (API Gateway) before the credentials (the function).
+    expect(await codeOf(invalidName, { body: { protocol: 'FLV' } })).toEqual([400, 'INVALID_REQUEST']);
+    // The credentials before the body's media type and the stream name.
+    expect(await codeOf(invalidName, { body: 'x', headers: { 'content-type': 'text/plain' } })).toEqual([
+      401,
+      'UNAUTHENTICATED',
+    ]);
+    // The body's media type before the stream name.
+    expect(
+      await codeOf(invalidName, {
+        token: tokens.alice!,
+        body: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    ).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    // The stream name before the grants.
+    expect(await codeOf(invalidName, { token: tokens.bob!, body: {} })).toEqual([400, 'INVALID_REQUEST']);
+  });
+
+  it('passes 1e400 (Infinity once parsed) through the request validator as a JSON number, as API Gateway would, and the function names the field once', async () => {
+    for (const [field, literal, issue] of [
+      ['expiresInSeconds', '1e400', 'must be an integer from 300 to 43200'],
+      ['maxFragments', '1e308', 'must be an integer from 1 to 5000'],
+    ] as const) {
+      const response = await checked(VEND, vendPath('front-door'), {
+        token: tokens.alice!,
+        body: `{"${field}":${literal}}`,
+      });
+      expect(response.status).toBe(400);
+      // Details come from the function only: the validator's 400 has none.
+      expect((response.body as { error: { details?: unknown } }).error.details).toEqual([{ field, issue }]);
+    }
+  });
+
   describe('users (bearer JWT)', () => {
     it('lists the streams of a user grant', async () => {
       const response = await checked(LIST, '/v1/streams', { token: tokens.alice });

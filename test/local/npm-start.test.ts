@@ -144,6 +144,28 @@ describe('npm start', () => {
     }
   });
 
+  it("names KVS_STREAMS_FILE and the entry when an entry's media is not an MP4 file, and exits 1", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'npm-start-media-'));
+    try {
+      const streamsFile = join(scratch, 'streams.json');
+      writeFileSync(
+        streamsFile,
+        JSON.stringify([
+          { name: 'fine', retentionHours: 1 },
+          { name: 'passwd', retentionHours: 1, media: { source: '/etc/passwd' } },
+        ]),
+      );
+      const run = startProcess({ KVS_STREAMS_FILE: streamsFile });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(
+        `KVS_STREAMS_FILE ${streamsFile}: streams[1]: /etc/passwd is not an MP4 file with a movie header (moov)`,
+      );
+      expect(run.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     ['LOCAL_LAMBDA_CONCURRENCY', 'many', 'LOCAL_LAMBDA_CONCURRENCY must be a whole number of at least 1'],
     ['KVS_STREAMS_FILE', '/nonexistent/streams.json', 'KVS_STREAMS_FILE /nonexistent/streams.json: ENOENT'],

@@ -15,7 +15,13 @@ function isLoopback(request: IncomingMessage): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
-/** Answers one request under `/_admin/`; anyone but a loopback caller gets 403. */
+/**
+ * A Host naming the loopback interface, with any port. A page of another site whose DNS name was rebound
+ * to 127.0.0.1 reaches the emulator from a loopback address, but under its own name.
+ */
+const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
+
+/** Answers one request under `/_admin/`; anyone but a loopback caller, to a loopback Host, gets 403. */
 export async function handleAdmin(
   dependencies: { readonly state: EmulatorState; readonly counters: Counters },
   request: IncomingMessage,
@@ -24,6 +30,14 @@ export async function handleAdmin(
   headers: Record<string, string>,
 ): Promise<void> {
   if (!isLoopback(request)) return sendJson(response, 403, { message: 'Admin is loopback only.' }, headers);
+  if (!LOOPBACK_HOST.test(request.headers.host ?? '')) {
+    return sendJson(
+      response,
+      403,
+      { message: 'Admin answers only requests to localhost, 127.0.0.1 or [::1].' },
+      headers,
+    );
+  }
   const { state, counters } = dependencies;
   const method = request.method ?? 'GET';
   if (path === '/_admin/counters' && method === 'GET')

@@ -4,7 +4,13 @@
  */
 export { startKvsEmulator, type EmulatorOptions, type RunningEmulator } from './start-emulator';
 export { createManualClock, type ManualClock } from './manual-clock';
-export { loadStreamConfigs, parseStreamConfigs, type StreamConfig, type StreamMedia } from './stream-config';
+export {
+  loadStreamConfigs,
+  parseStreamConfigs,
+  StreamConfigError,
+  type StreamConfig,
+  type StreamMedia,
+} from './stream-config';
 export { DEFAULT_QUOTAS, type Quotas } from './quotas';
 export { DEFAULT_LIMITS, type Limits } from './limits';
 export type { Faults } from './faults';

@@ -11,7 +11,7 @@ import { createRequestListener } from './server';
 import { SessionTokens } from './session-token';
 import { StillRenderer } from './still-renderer';
 import type { LocalCredentials } from './sigv4-verifier';
-import { loadStreamConfigs, type StreamConfig } from './stream-config';
+import { loadStreamConfigs, StreamConfigError, type StreamConfig } from './stream-config';
 import { configuredStream, type EmulatedStream } from './stream-registry';
 
 export interface EmulatorOptions {
@@ -100,8 +100,14 @@ export async function startKvsEmulator(options: EmulatorOptions = {}): Promise<R
   const configs = options.streams ?? loadStreamConfigs();
   const startupMs = Math.floor(clock() / 1000) * 1000;
   const streams = new Map<string, EmulatedStream>();
-  for (const config of configs) {
-    streams.set(config.name, configuredStream(config, await load(config.media), region, startupMs));
+  for (const [index, config] of configs.entries()) {
+    let clip;
+    try {
+      clip = await load(config.media);
+    } catch (error) {
+      throw new StreamConfigError(index, (error as Error).message);
+    }
+    streams.set(config.name, configuredStream(config, clip, region, startupMs));
   }
 
   let port = 0;

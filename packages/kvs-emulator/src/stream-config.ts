@@ -25,8 +25,16 @@ export const DEFAULT_STREAMS_FILE = resolve(__dirname, '..', 'streams.json');
 
 const NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
 
+/** A stream definition the emulator cannot serve: its message names the entry (`streams[<index>]: ...`). */
+export class StreamConfigError extends Error {
+  constructor(index: number, message: string) {
+    super(`streams[${index}]: ${message}`);
+    this.name = 'StreamConfigError';
+  }
+}
+
 function fail(index: number, message: string): never {
-  throw new Error(`streams[${index}]: ${message}`);
+  throw new StreamConfigError(index, message);
 }
 
 function optionalNonNegative(value: unknown, index: number, field: string): number | undefined {

@@ -245,7 +245,7 @@ describe('vendClipUrl', () => {
         { field: 'start', issue: 'required' },
         { field: 'end', issue: 'required' },
         { field: 'extra', issue: 'unknown field' },
-        { field: 'expiresInSeconds', issue: 'must be at least 60' },
+        { field: 'expiresInSeconds', issue: 'must be an integer from 60 to 43200' },
       ]),
     );
     expect(future.details).toEqual([
@@ -373,7 +373,7 @@ describe('vendImages', () => {
       }),
     )) as InvalidRequestError;
 
-    expect(error.details).toEqual([{ field: 'intervalSeconds', issue: 'must be at least 1' }]);
+    expect(error.details).toEqual([{ field: 'intervalSeconds', issue: 'must be an integer from 1 to 300' }]);
     const fixed = (await errorOf(
       vendImages(deps, {
         caller: alice,

@@ -14,6 +14,7 @@ const ENTRY = join(PACKAGE_DIR, 'src', 'index.ts');
 const PUBLIC_VALUES = [
   'DEFAULT_LIMITS',
   'DEFAULT_QUOTAS',
+  'StreamConfigError',
   'createManualClock',
   'loadStreamConfigs',
   'parseStreamConfigs',
