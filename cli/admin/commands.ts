@@ -5,7 +5,14 @@ import {
   PRINCIPAL_PATTERN,
   SESSIONS_PAGE_SIZE,
 } from '../../lambda/contract';
-import { formatGrant, formatGrantList, formatRevocation, formatSessions } from './format';
+import {
+  escapeControls,
+  formatGrant,
+  formatGrantList,
+  formatRevocation,
+  formatSessions,
+  jsonForTerminal,
+} from './format';
 import type { ApiResponse, SignedFetch } from './signed-fetch';
 
 /** A failure of a command: one line for people, and the exit status. */
@@ -89,8 +96,11 @@ function failure(
     .map((detail) => `${detail.field ?? '?'}: ${detail.issue ?? '?'}`)
     .join('; ');
   const extra = hint?.(code);
+  // What the API said, escaped: the terminal shows it, never acts on it.
   return new CommandError(
-    `${response.status}${code ? ` ${code}` : ''}: ${message}${details ? ` (${details})` : ''}${extra ? ` ${extra}` : ''}`,
+    escapeControls(
+      `${response.status}${code ? ` ${code}` : ''}: ${message}${details ? ` (${details})` : ''}${extra ? ` ${extra}` : ''}`,
+    ),
   );
 }
 
@@ -136,8 +146,7 @@ export function grantFromFile(
 export async function runCommand(command: ParsedCommand, context: CommandContext): Promise<void> {
   const { fetch, json, out } = context;
   const [first, second] = command.positionals;
-  const print = (value: unknown, text: () => string): void =>
-    out(json ? JSON.stringify(value, null, 2) : text());
+  const print = (value: unknown, text: () => string): void => out(json ? jsonForTerminal(value) : text());
 
   switch (command.name) {
     case 'grant put': {
@@ -167,10 +176,10 @@ export async function runCommand(command: ParsedCommand, context: CommandContext
         });
       }
       const view = response.body as Record<string, unknown>;
-      print(
-        view,
-        () =>
+      print(view, () =>
+        escapeControls(
           `${response.status === 201 ? 'Created' : 'Replaced'} grant ${grant.grantId} of ${principal} (now version ${String(view.version)}).`,
+        ),
       );
       return;
     }
@@ -204,9 +213,10 @@ export async function runCommand(command: ParsedCommand, context: CommandContext
       });
       if (response.status !== 200) throw failure(response);
       const deleted = (response.body as { deleted: Record<string, unknown> }).deleted;
-      print(
-        response.body,
-        () => `Deleted grant ${grantId} of ${principal} (it was version ${String(deleted.version)}).`,
+      print(response.body, () =>
+        escapeControls(
+          `Deleted grant ${grantId} of ${principal} (it was version ${String(deleted.version)}).`,
+        ),
       );
       return;
     }

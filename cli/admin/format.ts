@@ -1,8 +1,25 @@
 /** The admin CLI's output for people: tables and sentences. Scripts use --json instead. */
 
+/** C0 and C1 controls and DEL: a terminal acts on them (ANSI escapes, new lines) rather than showing them. */
+const CONTROLS = /\p{Cc}/gu;
+const escapeControl = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** Text from the API as the terminal shows it: every control character escaped (`\u001b`), so one line. */
+export function escapeControls(value: string): string {
+  return value.replace(CONTROLS, escapeControl);
+}
+
+/**
+ * A value as JSON for the terminal: JSON.stringify escapes C0 controls but writes DEL and C1 controls as
+ * they are; these are escaped too (`\u0085`), so the JSON parses to the same value.
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, escapeControl);
+}
+
 /** Rows as an aligned table under a header (empty cells as `-`). */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const cells = [header, ...rows].map((row) => row.map((cell) => (cell === '' ? '-' : cell)));
+  const cells = [header, ...rows].map((row) => row.map((cell) => (cell === '' ? '-' : escapeControls(cell))));
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
   return cells
     .map((row) =>
@@ -17,7 +34,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 const text = (value: unknown): string => {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return value.map(text).join(',');
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return escapeControls(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 };
@@ -38,7 +55,7 @@ export function formatGrant(grant: Record<string, unknown>): string {
     rows.push([
       'invalid',
       (grant.invalid as { field?: string; issue?: string }[])
-        .map((detail) => `${detail.field ?? '?'}: ${detail.issue ?? '?'}`)
+        .map((detail) => `${text(detail.field ?? '?')}: ${text(detail.issue ?? '?')}`)
         .join('; '),
     ]);
   } else {
@@ -108,8 +125,13 @@ export function formatGrantList(list: Record<string, unknown>): string {
 export function formatRevocation(answer: Record<string, unknown>): string {
   const revocation = (answer.revocation ?? {}) as Record<string, unknown>;
   const outstanding = Number(answer.outstandingSessions ?? 0);
+  const principal = text(revocation.principal);
+  // A group's revocation takes its grants away; its members still hold their own and other groups' grants.
+  const effect = principal.startsWith('group:')
+    ? "its grants allow nothing from now on; its members keep their own grants and other groups' grants."
+    : 'every vend and list is refused from now on.';
   return [
-    `Revoked ${text(revocation.principal)}${revocation.until ? ` until ${text(revocation.until)}` : ''}: every vend and list is refused from now on.`,
+    `Revoked ${principal}${revocation.until ? ` until ${text(revocation.until)}` : ''}: ${effect}`,
     outstanding === 0
       ? 'No session of it is outstanding.'
       : `${outstanding} session(s) minted before are still outstanding; a KVS session URL cannot be revoked, the last ends at ${text(answer.sessionsEndBy)}.`,

@@ -93,9 +93,19 @@ function grantIdOf(event: APIGatewayProxyEvent): string {
   return grantId;
 }
 
-/** `"3"`, `W/"3"` or `3`: the version an `If-Match` names. */
+/**
+ * The version an `If-Match` names: one strong entity tag, `"3"`. If-Match compares strongly (RFC 9110,
+ * 13.1.1), so a weak tag (`W/"3"`) never matches: 412, whatever is stored. Anything else (`3`, `"3`, a
+ * list) is malformed: 400 naming the header.
+ */
 function parseVersion(value: string): number {
-  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value.trim());
+  const text = value.trim();
+  if (/^W\/"\d{1,15}"$/.test(text)) {
+    throw new PreconditionFailedError(
+      'If-Match compares strongly: a weak entity tag (W/"…") never matches. Give the ETag as read ("3").',
+    );
+  }
+  const match = /^"(\d{1,15})"$/.exec(text);
   if (!match) {
     throw new InvalidRequestError(INVALID_REQUEST, [
       { field: GRANT_VERSION_HEADERS.ifMatch, issue: 'must name one version, as the ETag gives it ("3")' },

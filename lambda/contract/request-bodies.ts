@@ -37,7 +37,7 @@ export type FieldSchema =
       readonly maximum?: number;
       readonly default?: number;
     }
-  | { readonly type: 'number'; readonly exclusiveMinimum: number; readonly maximum: number }
+  | { readonly type: 'number'; readonly minimum: number; readonly maximum: number }
   | { readonly type: 'array'; readonly items: FieldSchema; readonly minItems: number }
   | {
       readonly type: 'object';
@@ -106,9 +106,16 @@ export const PLAYBACK_URL_REQUEST = {
 
 export type PlaybackUrlRequestBody = BodyOf<typeof PLAYBACK_URL_REQUEST>;
 
-/** `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. */
-export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s]{1,512}$/;
-/** A grant's id within its principal (the grants table's sort key): printable ASCII, no space. */
+/** The slowest `callerLimit.ratePerSecond` a grant may set: one request a day. */
+export const MIN_RATE_PER_SECOND = 1 / 86_400;
+
+/**
+ * `user:<sub>`, `group:<name>` or `partner:<apiKeyId>`: whom a grant or a revocation is for. No white space
+ * and no control character (`\p{Cc}`: C0, DEL, C1; `\s` leaves out NUL, ESC, DEL and U+0085), so a principal can be
+ * printed and logged as it is.
+ */
+export const PRINCIPAL_PATTERN = /^(user|group|partner):[^\s\p{Cc}]{1,512}$/u;
+/** A grant's id within its principal (the grants table's sort key): printable ASCII, no space, no control. */
 export const GRANT_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
 /**
  * Grant ids starting with this are the service's own items beside a principal's grants (its revocation):
@@ -145,7 +152,9 @@ export const GRANT_REQUEST = {
     callerLimit: {
       type: 'object',
       fields: {
-        ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+        // At least one request a day: a slower rate is no limit anyone means, and its emission interval
+        // would overflow what the admission table holds (DynamoDB numbers stay within 1E-130..9.9E+125).
+        ratePerSecond: { type: 'number', minimum: MIN_RATE_PER_SECOND, maximum: 10_000 },
         burst: { type: 'integer', minimum: 1, maximum: 10_000 },
       },
       required: ['ratePerSecond', 'burst'],

@@ -39,7 +39,7 @@ export function fieldSchema(field: FieldSchema): z.ZodMiniType {
       );
     }
     case 'number':
-      return z.number().check(z.gt(field.exclusiveMinimum), z.lte(field.maximum));
+      return z.number().check(z.gte(field.minimum), z.lte(field.maximum));
     case 'array':
       return z.array(fieldSchema(field.items)).check(z.minLength(field.minItems));
     case 'object':

@@ -159,3 +159,37 @@ describe('static grant store', () => {
     expect(() => loadGrantsFile(invalid)).toThrow(/invalid\.json: Invalid grant record #0: protocols\.0/);
   });
 });
+
+describe('the numbers a grant record holds', () => {
+  const limited = (ratePerSecond: number) => ({ ...alice, callerLimit: { ratePerSecond, burst: 1 } });
+  const detailsOf = (record: unknown) => {
+    try {
+      parseGrantRecord(record);
+    } catch (error) {
+      if (error instanceof GrantRecordError) return error.details;
+      throw error;
+    }
+    return [];
+  };
+
+  it('refuses a caller limit slower than one request a day, with the field named', () => {
+    for (const rate of [1e-130, 1e-200, 5e-324, 1 / 86_400 / 2]) {
+      expect(detailsOf(limited(rate))).toEqual([
+        { field: 'callerLimit.ratePerSecond', issue: expect.stringContaining('at least') as string },
+      ]);
+    }
+    expect(parseGrantRecord(limited(1 / 86_400)).callerLimit).toEqual({
+      ratePerSecond: 1 / 86_400,
+      burst: 1,
+    });
+  });
+
+  it('holds no number outside DynamoDB’s range (1E-130 to 9.9E+125 in magnitude)', () => {
+    expect(detailsOf({ ...alice, archiveWindowSeconds: 1e200 })).toEqual([
+      expect.objectContaining({ field: 'archiveWindowSeconds' }),
+    ]);
+    expect(detailsOf(limited(1e200))).toEqual([
+      expect.objectContaining({ field: 'callerLimit.ratePerSecond' }),
+    ]);
+  });
+});

@@ -220,14 +220,28 @@ describe('effective caller limit', () => {
   it('takes the most generous override among the grants that allow the request', () => {
     const grants = [
       { callerLimit: { ratePerSecond: 1, burst: 50 } },
-      {},
       { callerLimit: { ratePerSecond: 3, burst: 2 } },
       { callerLimit: { ratePerSecond: 3, burst: 4 } },
     ];
     expect(effectiveCallerLimit(grants, fallback)).toEqual({ ratePerSecond: 3, burst: 4 });
   });
 
-  it('lets an override be stricter than the default', () => {
+  it('counts a grant without callerLimit as the default: a stingy group grant lowers no one', () => {
+    const stingyGroup = { callerLimit: { ratePerSecond: 0.01, burst: 1 } };
+    expect(effectiveCallerLimit([stingyGroup, {}], fallback)).toEqual(fallback);
+    expect(effectiveCallerLimit([{}, stingyGroup], fallback)).toEqual(fallback);
+    // A grant that raises the limit still wins over one without.
+    expect(
+      effectiveCallerLimit([{}, { callerLimit: { ratePerSecond: 8, burst: 2 } }, stingyGroup], fallback),
+    ).toEqual({ ratePerSecond: 8, burst: 2 });
+    // Same rate as the default, larger burst: the larger burst.
+    expect(effectiveCallerLimit([{ callerLimit: { ratePerSecond: 5, burst: 20 } }, {}], fallback)).toEqual({
+      ratePerSecond: 5,
+      burst: 20,
+    });
+  });
+
+  it('lets an override be stricter than the default when every allowing grant sets one', () => {
     expect(effectiveCallerLimit([{ callerLimit: { ratePerSecond: 0.5, burst: 1 } }], fallback)).toEqual({
       ratePerSecond: 0.5,
       burst: 1,

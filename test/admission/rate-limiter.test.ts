@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AdmissionUnavailableError, type RateLimit, type RateLimiter } from '../../lambda/core/admission';
+import { GRANT_REQUEST } from '../../lambda/contract';
 import { UpstreamUnavailableError } from '../../lambda/core/errors';
 import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
 import {
@@ -162,6 +163,26 @@ describe('DynamoDB rate limit (GCRA) shared by instances (dynalite)', () => {
     expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
     const after = store.db.operations();
     expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(1);
+  });
+
+  it('takes the extremes a grant may set (GRANT_REQUEST callerLimit) in DynamoDB: no 503', async () => {
+    const [a] = instances(1);
+    const fields = GRANT_REQUEST.fields.callerLimit.fields;
+    const extremes: RateLimit[] = [
+      { ratePerSecond: fields.ratePerSecond.minimum, burst: fields.burst.minimum },
+      { ratePerSecond: fields.ratePerSecond.minimum, burst: fields.burst.maximum },
+      { ratePerSecond: fields.ratePerSecond.maximum, burst: fields.burst.maximum },
+    ];
+    for (const extreme of extremes) {
+      const key = freshKey();
+      for (let i = 0; i < Math.min(extreme.burst, 3); i += 1) {
+        expect((await a!.take(key, extreme, soon())).allowed).toBe(true);
+      }
+    }
+    const slowest = freshKey();
+    const daily = extremes[0]!;
+    expect((await a!.take(slowest, daily, soon())).allowed).toBe(true);
+    expect(await a!.take(slowest, daily, soon())).toMatchObject({ allowed: false });
   });
 
   it('keeps separate limits per key', async () => {

@@ -168,29 +168,37 @@ describe('the admin API and CLI against the local stack', () => {
       protocols: ['HLS'],
       maxExpiresInSeconds: 300,
     };
-    expect((await admin(['grant', 'put', 'user:dora', '-'], JSON.stringify(grant))).code).toBe(0);
+    const created = await admin(['grant', 'put', 'user:dora', '-'], JSON.stringify(grant));
+    expect(created.code).toBe(0);
+    // Versions come from a table-wide counter: each write's is larger than the one before.
+    const v1 = Number(/now version (\d+)\)/.exec(created.out)?.[1]);
+    expect(v1).toBeGreaterThan(0);
 
     // A second create of the same grant, and a replace of a version that is no longer current, are refused.
     const again = await admin(['grant', 'put', 'user:dora', '-'], JSON.stringify(grant));
     expect(again.code).toBe(1);
     expect(again.err).toBe(
-      'admin: 412 PRECONDITION_FAILED: The grant exists (version 1): replace it with If-Match. To replace it, put the grant with "version": 1 (grant get shows it).\n',
+      `admin: 412 PRECONDITION_FAILED: The grant exists (version ${v1}): replace it with If-Match. To replace it, put the grant with "version": ${v1} (grant get shows it).\n`,
     );
     const first = await admin(
       ['grant', 'put', 'user:dora', '-'],
-      JSON.stringify({ ...grant, version: 1, maxExpiresInSeconds: 600 }),
+      JSON.stringify({ ...grant, version: v1, maxExpiresInSeconds: 600 }),
     );
     expect(first.code).toBe(0);
+    const v2 = Number(/now version (\d+)\)/.exec(first.out)?.[1]);
+    expect(v2).toBeGreaterThan(v1);
     const stale = await admin(
       ['grant', 'put', 'user:dora', '-'],
-      JSON.stringify({ ...grant, version: 1, protocols: ['DASH'] }),
+      JSON.stringify({ ...grant, version: v1, protocols: ['DASH'] }),
     );
     expect(stale.code).toBe(1);
     expect(stale.err).toMatch(
-      /^admin: 412 PRECONDITION_FAILED: The grant is at version 2: .* Someone changed it meanwhile/,
+      new RegExp(
+        `^admin: 412 PRECONDITION_FAILED: The grant is at version ${v2}: .* Someone changed it meanwhile`,
+      ),
     );
     expect(await adminJson(['grant', 'get', 'user:dora', 'dora-backyard'])).toMatchObject({
-      version: 2,
+      version: v2,
       protocols: ['HLS'],
       maxExpiresInSeconds: 600,
     });
@@ -200,7 +208,7 @@ describe('the admin API and CLI against the local stack', () => {
       [900, 1200].map((seconds) =>
         admin(
           ['grant', 'put', 'user:dora', '-'],
-          JSON.stringify({ ...grant, version: 2, maxExpiresInSeconds: seconds }),
+          JSON.stringify({ ...grant, version: v2, maxExpiresInSeconds: seconds }),
         ),
       ),
     );
@@ -239,12 +247,15 @@ describe('the admin API and CLI against the local stack', () => {
         ) as unknown,
       });
     }
-    expect(changes[0]).toMatchObject({ before: null, after: { version: 1, maxExpiresInSeconds: 300 } });
+    expect(changes[0]).toMatchObject({ before: null, after: { version: v1, maxExpiresInSeconds: 300 } });
     expect(changes[1]).toMatchObject({
-      before: { version: 1, maxExpiresInSeconds: 300 },
-      after: { version: 2, maxExpiresInSeconds: 600 },
+      before: { version: v1, maxExpiresInSeconds: 300 },
+      after: { version: v2, maxExpiresInSeconds: 600 },
     });
-    expect(changes[3]).toMatchObject({ before: { version: 3 }, after: null });
+    expect(changes[2]).toMatchObject({ before: { version: v2 } });
+    const v3 = (changes[2]!.after as { version: number }).version;
+    expect(v3).toBeGreaterThan(v2);
+    expect(changes[3]).toMatchObject({ before: { version: v3 }, after: null });
   });
 
   it("shows the stack's partner grants and refuses to change or delete them", async () => {
@@ -422,6 +433,159 @@ describe('the admin API and CLI against the local stack', () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.err).toMatch(/^admin: .*\(ECONNREFUSED\)\n$/);
     expect(unreachable.out).toBe('');
+  });
+
+  /** One admin request signed as the CLI signs it locally; the answer as received. */
+  const api = (
+    method: string,
+    path: string,
+    request: { body?: unknown; headers?: Record<string, string> } = {},
+  ): ReturnType<ReturnType<typeof signedFetch>> =>
+    signedFetch({
+      api: new URL(env.stack.apiUrl),
+      region: 'us-east-1',
+      credentials: LOCAL_OPERATOR.credentials,
+    })(method, path, request);
+  const helgaGrant = {
+    streams: ['front-door'],
+    playbackModes: ['LIVE'],
+    protocols: ['HLS'],
+    maxExpiresInSeconds: 300,
+  };
+
+  it('refuses a caller limit slower than one request a day with 400 details, never a 500', async () => {
+    for (const ratePerSecond of [1e-130, 1e-200, 5e-324]) {
+      const put = await api('PUT', '/admin/v1/principals/user%3Ahelga/grants/slow', {
+        body: { ...helgaGrant, callerLimit: { ratePerSecond, burst: 1 } },
+        headers: { 'if-none-match': '*' },
+      });
+      expect(put).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'INVALID_REQUEST',
+            details: [
+              { field: 'callerLimit.ratePerSecond', issue: expect.stringContaining('at least') as unknown },
+            ],
+          },
+        },
+      });
+    }
+    const daily = await api('PUT', '/admin/v1/principals/user%3Ahelga/grants/daily', {
+      body: { ...helgaGrant, callerLimit: { ratePerSecond: 1 / 86_400, burst: 1 } },
+      headers: { 'if-none-match': '*' },
+    });
+    expect(daily).toMatchObject({
+      status: 201,
+      body: { callerLimit: { ratePerSecond: 1 / 86_400, burst: 1 } },
+    });
+  });
+
+  it('never gives a grant key a version it had before: a stale If-Match fails after a delete and re-create', async () => {
+    const path = '/admin/v1/principals/user%3Aivan/grants/ivan-door';
+    const created = await api('PUT', path, { body: helgaGrant, headers: { 'if-none-match': '*' } });
+    expect(created.status).toBe(201);
+    // Operator A reads the grant; operator B deletes it and creates it again.
+    const seenByA = (await api('GET', path)).headers.get('etag')!;
+    expect(seenByA).toBe(created.headers.get('etag'));
+    expect((await api('DELETE', path, { headers: { 'if-match': seenByA } })).status).toBe(200);
+    const recreated = await api('PUT', path, {
+      body: { ...helgaGrant, protocols: ['DASH'] },
+      headers: { 'if-none-match': '*' },
+    });
+    expect(recreated.status).toBe(201);
+    const current = recreated.headers.get('etag')!;
+    expect(current).not.toBe(seenByA);
+
+    // A's stale version neither replaces nor deletes B's grant.
+    const stale = await api('PUT', path, {
+      body: { ...helgaGrant, maxExpiresInSeconds: 600 },
+      headers: { 'if-match': seenByA },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.headers.get('etag')).toBe(current);
+    expect((await api('DELETE', path, { headers: { 'if-match': seenByA } })).status).toBe(412);
+    // If-None-Match: * still refuses a grant that exists.
+    expect((await api('PUT', path, { body: helgaGrant, headers: { 'if-none-match': '*' } })).status).toBe(
+      412,
+    );
+    expect((await api('GET', path)).body).toMatchObject({ protocols: ['DASH'], maxExpiresInSeconds: 300 });
+    const replaced = await api('PUT', path, { body: helgaGrant, headers: { 'if-match': current } });
+    expect(replaced.status).toBe(200);
+    expect([seenByA, current]).not.toContain(replaced.headers.get('etag'));
+  });
+
+  it('If-Match compares strongly: a weak tag never matches (412), an unquoted one is malformed (400)', async () => {
+    const path = '/admin/v1/principals/user%3Ajude/grants/jude-door';
+    const created = await api('PUT', path, { body: helgaGrant, headers: { 'if-none-match': '*' } });
+    expect(created.status).toBe(201);
+    const tag = created.headers.get('etag')!;
+    const version = tag.replaceAll('"', '');
+
+    const weak = await api('PUT', path, {
+      body: { ...helgaGrant, maxExpiresInSeconds: 600 },
+      headers: { 'if-match': `W/${tag}` },
+    });
+    expect(weak).toMatchObject({ status: 412, body: { error: { code: 'PRECONDITION_FAILED' } } });
+    expect((await api('DELETE', path, { headers: { 'if-match': `W/${tag}` } })).status).toBe(412);
+    for (const malformed of [version, `"${version}`, `W/${version}`]) {
+      const answer = await api('PUT', path, {
+        body: { ...helgaGrant, maxExpiresInSeconds: 600 },
+        headers: { 'if-match': malformed },
+      });
+      expect(answer).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ field: 'If-Match' }] } },
+      });
+    }
+    expect((await api('GET', path)).body).toMatchObject({ maxExpiresInSeconds: 300 });
+    expect((await api('DELETE', path, { headers: { 'if-match': tag } })).status).toBe(200);
+  });
+
+  it('refuses principals and grant ids with control characters (C0, DEL, C1), and the CLI prints stored text escaped', async () => {
+    for (const control of ['\u001b', '\u0000', '\u007f', '\u0085', '\u009b']) {
+      const principal = encodeURIComponent(`user:kim${control}`);
+      const put = await api('PUT', `/admin/v1/principals/${principal}/grants/kim`, {
+        body: helgaGrant,
+        headers: { 'if-none-match': '*' },
+      });
+      expect(put).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ field: 'principal' }] } },
+      });
+      const revoke = await api('PUT', `/admin/v1/principals/${principal}/revocation`, { body: {} });
+      expect(revoke.status).toBe(400);
+      const sessions = await signedFetch({
+        api: new URL(env.stack.apiUrl),
+        region: 'us-east-1',
+        credentials: LOCAL_OPERATOR.credentials,
+      })('GET', '/admin/v1/sessions', { query: { principal: `user:kim${control}` } });
+      expect(sessions.status).toBe(400);
+      const grantId = encodeURIComponent(`kim${control}`);
+      const badId = await api('PUT', `/admin/v1/principals/user%3Akim/grants/${grantId}`, {
+        body: helgaGrant,
+        headers: { 'if-none-match': '*' },
+      });
+      expect(badId).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ field: 'grantId' }] } },
+      });
+    }
+
+    // A reason is free text: stored as given, printed escaped, one line.
+    expect(
+      (await admin(['revoke', 'user:kim', '--reason', 'gone\u001b[2J\nuser:kim is not revoked\u0085'])).code,
+    ).toBe(0);
+    const listed = await admin(['grant', 'list', 'user:kim']);
+    expect(listed.out).toMatch(
+      /^user:kim is revoked since \S+: gone\\u001b\[2J\\u000auser:kim is not revoked\\u0085\nuser:kim has no grants\.\n$/,
+    );
+    const asJson = await admin(['grant', 'list', 'user:kim', '--json']);
+    expect(asJson.out).not.toMatch(/(?!\n)\p{Cc}/u);
+    expect(JSON.parse(asJson.out)).toMatchObject({
+      revocation: { reason: 'gone\u001b[2J\nuser:kim is not revoked\u0085' },
+    });
+    expect((await admin(['unrevoke', 'user:kim'])).code).toBe(0);
   });
 
   it('logs an invalid grant record it skips with its grantId and the reason, and serves the caller as without it', async () => {

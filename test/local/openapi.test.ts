@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ERROR_STATUS,
   GATEWAY_RESPONSES,
@@ -5,6 +7,7 @@ import {
   PRINCIPAL_PATTERN,
   ROUTES,
   ROUTING_ANSWERS,
+  SESSIONS_PAGE_SIZE,
   statusOf,
   STREAM_NAME_PATTERN,
   WAF_ANSWERS,
@@ -141,6 +144,19 @@ describe('openapi.yaml', () => {
     expect(pattern('StreamName')).toBe(STREAM_NAME_PATTERN.source);
     expect(pattern('Principal')).toBe(PRINCIPAL_PATTERN.source);
     expect(pattern('GrantId')).toBe(GRANT_ID_PATTERN.source);
+  });
+
+  it('states the sessions page size of the contract, as the README does', () => {
+    const operation = document.paths['/admin/v1/sessions']!.get! as { parameters?: Json[] };
+    expect((operation.parameters ?? []).find((parameter) => parameter.name === 'limit')).toMatchObject({
+      schema: { minimum: 1, maximum: SESSIONS_PAGE_SIZE.max, default: SESSIONS_PAGE_SIZE.default },
+    });
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const stated = [...readme.matchAll(/`limit` (?:up to|at most) (\d[\d,]*)/g)].map((match) =>
+      Number(match[1]!.replaceAll(',', '')),
+    );
+    expect(stated.length).toBeGreaterThan(0);
+    expect(stated).toEqual(stated.map(() => SESSIONS_PAGE_SIZE.max));
   });
 
   it('documents the query parameters each route reads', () => {

@@ -13,6 +13,7 @@ import type { ValidationDetail } from '../../core/errors';
 import { GrantRecordError, parseStoredGrant, type GrantRecord, type StoredGrant } from './grant-records';
 import {
   CONTROL_EPOCH_ATTRIBUTE,
+  CONTROL_GRANT_VERSION_ATTRIBUTE,
   CONTROL_ITEM_KEY,
   GRANTS_TABLE_KEY,
   REVOCATION_SORT_KEY,
@@ -59,7 +60,7 @@ export interface GrantAdminStore {
   list(principal: string): Promise<{ grants: GrantEntry[]; revocation?: RevocationItem }>;
   get(principal: string, grantId: string): Promise<GrantEntry | undefined>;
   /**
-   * Writes a grant record (validated) as the next version, when the stored one matches the precondition
+   * Writes a grant record (validated) with a new version (one no grant of the table had), when the stored one matches the precondition
    * and is not the stack's; throws GrantConflict otherwise.
    */
   put(
@@ -109,7 +110,7 @@ export function grantEntryOf(item: Readonly<Record<string, unknown>>): GrantEntr
 
 /**
  * The grants table as the admin function changes it (layout: `grants-table.ts`). Every change of a grant is
- * conditional on what was read: on its version (an attribute the admin function increments), or on its
+ * conditional on what was read: on its version (drawn from a table-wide counter on every write), or on its
  * absence for a create, and always on it not being the stack's (`managedBy`). Reads are strongly
  * consistent, so what an operator sees is what a conditional change compares with.
  */
@@ -165,6 +166,24 @@ export function createDynamoDbGrantAdminStore(options: DynamoDbGrantAdminStoreOp
     };
   };
 
+  /**
+   * The version of a write: the next value of the table's counter, never one any grant had, so a version
+   * read before a grant was deleted and created again never matches the new one.
+   */
+  const nextVersion = async (): Promise<number> => {
+    const output = await client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: marshall(CONTROL_ITEM_KEY),
+        UpdateExpression: 'ADD #version :one',
+        ExpressionAttributeNames: { '#version': CONTROL_GRANT_VERSION_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(output.Attributes?.[CONTROL_GRANT_VERSION_ATTRIBUTE]?.N);
+  };
+
   const revocationOf = (item: Record<string, unknown> | undefined): RevocationItem | undefined =>
     item ? (item as unknown as RevocationItem) : undefined;
 
@@ -202,10 +221,9 @@ export function createDynamoDbGrantAdminStore(options: DynamoDbGrantAdminStoreOp
     async put(record, precondition, by) {
       const beforeItem = await getItem(record.principal, record.grantId);
       const before = beforeItem ? grantEntryOf(beforeItem) : undefined;
-      const version = precondition.kind === 'version' ? precondition.version : before ? versionOf(before) : 0;
       const item = {
         ...record,
-        version: version + 1,
+        version: await nextVersion(),
         updatedAt: new Date(by.at).toISOString(),
         updatedBy: by.operator,
       };

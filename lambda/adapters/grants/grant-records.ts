@@ -61,7 +61,10 @@ export type GrantRecord = GrantRequestBody & {
  * grants, so the function sets it aside before validating the record.
  */
 export interface GrantMetadata {
-  /** Incremented by every write of the admin API; 0 for a record written otherwise. */
+  /**
+   * Set by every write of the admin API from a table-wide counter: it grows, and never repeats for a grant
+   * deleted and created again; 0 for a record written otherwise.
+   */
   readonly version: number;
   /** RFC 3339, by the admin API. */
   readonly updatedAt?: string;

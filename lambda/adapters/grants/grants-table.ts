@@ -8,6 +8,9 @@
  * - the item `#control` / `#control` holds `epoch` (N), incremented by the admin function after every
  *   change of a grant or a revocation: every vend reads it (one GetItem) and drops its cached grants when
  *   it moved, so a change reaches every instance from the next request;
+ * - the same item holds `grantVersion` (N), the counter the admin function draws every grant's next version
+ *   from (`ADD 1`): versions are unique across the table, so a grant deleted and created again never gets a
+ *   version it had before, and an If-Match read before the delete fails;
  * - `ttl` (N, epoch seconds): the table's TTL attribute, set on revocations that end (`until`).
  *
  * Grant ids starting with `#` (RESERVED_GRANT_ID_PREFIX of the contract) are the service's own.
@@ -17,3 +20,4 @@ export const GRANTS_TABLE_TTL_ATTRIBUTE = 'ttl';
 export const REVOCATION_SORT_KEY = '#revocation';
 export const CONTROL_ITEM_KEY = { principal: '#control', grantId: '#control' } as const;
 export const CONTROL_EPOCH_ATTRIBUTE = 'epoch';
+export const CONTROL_GRANT_VERSION_ATTRIBUTE = 'grantVersion';

@@ -30,14 +30,15 @@ export interface CallerLimitedGrant {
 }
 
 /**
- * The caller limit of a request: the most generous `callerLimit` among the grants that allow it
- * (the same rule as the session expiry, which takes the largest maximum), else the default.
+ * The caller limit of a request: the most generous limit among the grants that allow it (the same rule as
+ * the session expiry, which takes the largest maximum), where a grant without `callerLimit` gives the
+ * default: a stingy limit on one grant (a group's) never lowers what another allowing grant gives. No
+ * grant (a request not tied to grants): the default. Most generous: the higher rate, then the larger burst.
  */
 export function effectiveCallerLimit(grants: readonly CallerLimitedGrant[], fallback: RateLimit): RateLimit {
   let best: RateLimit | undefined;
   for (const grant of grants) {
-    const limit = grant.callerLimit;
-    if (!limit) continue;
+    const limit = grant.callerLimit ?? fallback;
     if (
       !best ||
       limit.ratePerSecond > best.ratePerSecond ||

@@ -129,7 +129,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
             };
             cookie?: never;
@@ -149,7 +149,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
                 /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
                 grantId: components["parameters"]["GrantId"];
@@ -176,7 +176,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
             };
             cookie?: never;
@@ -450,6 +450,7 @@ export interface components {
              */
             notAfter?: string;
             callerLimit?: {
+                /** @description Requests per second, from one a day (1/86400) to 10000; a slower rate is refused (400 INVALID_REQUEST naming callerLimit.ratePerSecond). */
                 ratePerSecond: number;
                 burst: number;
             };
@@ -664,7 +665,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `If-Match` names another version than the stored one (`ETag` gives the current one), or `If-None-Match: *` met an existing grant. */
+        /** @description `If-Match` names another version than the stored one (`ETag` gives the current one) or a weak tag (never matches), or `If-None-Match: *` met an existing grant. */
         PreconditionFailed: {
             headers: {
                 [name: string]: unknown;
@@ -876,11 +877,11 @@ export interface components {
     parameters: {
         /** @description KVS stream name (URL-encoded). */
         StreamName: string;
-        /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+        /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
         Principal: string;
         /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
         GrantId: string;
-        /** @description The version to replace or delete, as `ETag` gave it (`"3"`); 412 when it moved on. */
+        /** @description The version to replace or delete, as `ETag` gave it: one strong entity tag (`"3"`); 412 when it moved on. Compared strongly (RFC 9110): a weak tag (`W/"3"`) never matches (412); an unquoted or otherwise malformed value is 400 `INVALID_REQUEST` naming `If-Match`. */
         IfMatch: string;
         /** @description `*`: create a grant that must not exist yet (412 when it does). */
         IfNoneMatch: "*";
@@ -918,7 +919,7 @@ export interface components {
         };
     };
     headers: {
-        /** @description The grant's version, as `If-Match` takes it back. */
+        /** @description The grant's version, as `If-Match` takes it back: a number from a table-wide counter, never one the grant (or any grant) had before, even after a delete and re-create. */
         ETag: string;
         /** @description Always `no-store`. */
         CacheControl: "no-store";
@@ -1088,7 +1089,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
             };
             cookie?: never;
@@ -1111,7 +1112,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
                 /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
                 grantId: components["parameters"]["GrantId"];
@@ -1136,13 +1137,13 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version to replace or delete, as `ETag` gave it (`"3"`); 412 when it moved on. */
+                /** @description The version to replace or delete, as `ETag` gave it: one strong entity tag (`"3"`); 412 when it moved on. Compared strongly (RFC 9110): a weak tag (`W/"3"`) never matches (412); an unquoted or otherwise malformed value is 400 `INVALID_REQUEST` naming `If-Match`. */
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /** @description `*`: create a grant that must not exist yet (412 when it does). */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
                 /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
                 grantId: components["parameters"]["GrantId"];
@@ -1171,11 +1172,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version to replace or delete, as `ETag` gave it (`"3"`); 412 when it moved on. */
+                /** @description The version to replace or delete, as `ETag` gave it: one strong entity tag (`"3"`); 412 when it moved on. Compared strongly (RFC 9110): a weak tag (`W/"3"`) never matches (412); an unquoted or otherwise malformed value is 400 `INVALID_REQUEST` naming `If-Match`. */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
                 /** @description The grant's id within its principal (URL-encoded); ids starting with `#` are reserved. */
                 grantId: components["parameters"]["GrantId"];
@@ -1203,7 +1204,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
             };
             cookie?: never;
@@ -1227,7 +1228,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded). */
+                /** @description `user:<sub>`, `group:<name>` or `partner:<apiKeyId>` (URL-encoded): no white space and no control character (C0, DEL, C1: `\p{Cc}`, the pattern read with the `u` flag); 400 otherwise. */
                 principal: components["parameters"]["Principal"];
             };
             cookie?: never;
