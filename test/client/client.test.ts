@@ -107,7 +107,13 @@ describe('createClient against the local stack', () => {
     expect(download.status).toBe(200);
     expect(Buffer.from(bytes.subarray(4, 8)).toString('latin1')).toBe('ftyp');
     expect(images.images).toHaveLength(2);
-    expect([...Buffer.from(images.images[0]!.data!, 'base64').subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    // KVS may report one timestamp of a window as an error of its own (the service says so per image); the
+    // images it made are JPEGs, inline at this size.
+    const made = images.images.filter((image) => image.data !== undefined);
+    expect(made.length).toBeGreaterThanOrEqual(1);
+    for (const image of made) {
+      expect([...Buffer.from(image.data!, 'base64').subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    }
   });
 
   it('answers a clip outside the grant or over the longest clip as ApiError, naming the maximum', async () => {
