@@ -8,7 +8,6 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import dynalite from 'dynalite';
 import { STACK_MANAGED } from '../lambda/contract';
 import { parseGrantRecords } from '../lambda/adapters/grants/grant-records';
 import {
@@ -16,7 +15,7 @@ import {
   SESSIONS_BY_STREAM_INDEX,
   SESSIONS_TABLE_KEY,
 } from '../lambda/adapters/sessions/sessions-table';
-import { close, listen } from './listen';
+import { startDynamoDbServerThread } from './dynamodb-thread';
 
 const DEFAULT_GRANTS_FILE = resolve(__dirname, 'grants.json');
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -107,8 +106,8 @@ export function grantsTableDefinition(tableName: string): CreateTableCommandInpu
 }
 
 /**
- * A DynamoDB-compatible server (dynalite, in memory, in this process) with the grants table created and
- * seeded. The seed goes through the same record validation as the Lambda's grants file, so a typo in
+ * A DynamoDB-compatible server (dynalite, in memory, in a thread of its own: local/dynamodb-thread.ts)
+ * with the grants table created and seeded. The seed goes through the same record validation as the Lambda's grants file, so a typo in
  * `grants.json` stops the start instead of silently granting less.
  */
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Promise<RunningDynamoDb> {
@@ -118,8 +117,8 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   // Validated first; the raw records are what gets stored, as an operator would put them.
   const grants = parseGrantRecords(records);
 
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const port = await listen(server, options.port ?? 0, host, 'DYNAMODB_PORT');
+  const server = await startDynamoDbServerThread({ port: options.port ?? 0, host, envVar: 'DYNAMODB_PORT' });
+  const { port } = server;
   const endpoint = `http://${host}:${port}`;
   const client = new DynamoDBClient({
     region: options.region ?? 'us-east-1',
@@ -157,7 +156,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
     }
   } catch (error) {
-    await close(server);
+    await server.stop();
     throw error;
   } finally {
     client.destroy();
@@ -173,6 +172,6 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
       ? { endpointCacheTableName: options.endpointCacheTableName }
       : {}),
     seeded: grants.length,
-    stop: () => close(server),
+    stop: () => server.stop(),
   };
 }

@@ -42,6 +42,8 @@ import { DEFAULT_S3_DIR, startLocalS3, type LocalS3ClientConfig } from './s3/loc
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const ADMISSION_TABLE = 'kvs-url-vending-admission';
+/** Admission's deadline in the local stack (deployed: ADMISSION_DEFAULTS.timeoutMs); see the environment below. */
+export const LOCAL_ADMISSION_TIMEOUT_MS = 4_000;
 const SESSIONS_TABLE = 'kvs-url-vending-sessions';
 /** Instances of the admin function at most: operators' tools, a few requests at a time. */
 export const ADMIN_LAMBDA_CONCURRENCY = 10;
@@ -289,9 +291,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
         SESSIONS_TABLE_NAME: SESSIONS_TABLE,
-        // The local DynamoDB runs in this process, beside the API and the emulator: under load its answers
-        // take far longer than DynamoDB's, so the session log gets the grants store's deadline here.
+        // The local DynamoDB shares this machine's cores with the API, the emulator and every instance of
+        // the function: under a burst its answers take hundreds of milliseconds where DynamoDB's take a
+        // few, so the session log gets the grants store's deadline here, and admission a longer one than
+        // deployed (LOCAL_ADMISSION_TIMEOUT_MS). A deadline the machine and not the table runs out turns a
+        // burst into 503s, whose callers retry at once and keep the machine busy.
         SESSIONS_TIMEOUT_MS: '1500',
+        ADMISSION_TIMEOUT_MS: String(LOCAL_ADMISSION_TIMEOUT_MS),
         ...(dynamoDb.endpointCacheTableName !== undefined
           ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }
           : {}),

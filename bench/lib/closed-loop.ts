@@ -44,6 +44,8 @@ export interface ClosedLoopResult {
   readonly statuses: Readonly<Record<string, number>>;
   /** Latency of every success completed after measuring began (the slow tail included), ms. */
   readonly successLatenciesMs: readonly number[];
+  /** When each success inside the measured window completed, ms after the window opened, in order. */
+  readonly successTimesMs: readonly number[];
   /** Time callers spent waiting after a refusal, ms (summed over callers). */
   readonly waitedMs: number;
   /** Successes among the callers' first attempts (all sent at once when the run starts): the burst. */
@@ -79,6 +81,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const capMs = options.backoffCapMs ?? 2_000;
   const statuses: Record<string, number> = {};
   const successLatenciesMs: number[] = [];
+  const successTimesMs: number[] = [];
   let attempts = 0;
   let successes = 0;
   let tailSuccesses = 0;
@@ -105,8 +108,10 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     statuses[key] = (statuses[key] ?? 0) + 1;
     if (success) {
       successLatenciesMs.push(latency);
-      if (now() <= deadline) successes += 1;
-      else tailSuccesses += 1;
+      if (now() <= deadline) {
+        successes += 1;
+        successTimesMs.push(now() - measureStart);
+      } else tailSuccesses += 1;
     }
   };
 
@@ -158,6 +163,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     allSuccesses,
     statuses,
     successLatenciesMs,
+    successTimesMs,
     waitedMs,
     firstAttemptSuccesses,
     afterRetryAfter,

@@ -30,7 +30,12 @@ class MemoryLimiter implements RateLimiter {
   readonly givenBack: string[] = [];
   /** Keys whose next take fails as a store would. */
   readonly failing = new Set<string>();
+  /** Keys this limiter says it expects to refuse (as the DynamoDB one does from what it last saw). */
+  readonly expected = new Set<string>();
   constructor(private readonly clock: FakeClock) {}
+  expectsRefusal(key: string): boolean {
+    return this.expected.has(key);
+  }
   take(key: string, limit: RateLimit): Promise<RateDecision> {
     this.calls.push(key);
     if (this.failing.has(key)) return Promise.reject(new UpstreamUnavailableError('store down'));
@@ -111,7 +116,7 @@ describe('GCRA arithmetic', () => {
     expect(decisions.map((decision) => decision.retryAfterSeconds)).toEqual([0, 2, 4, 6]);
   });
 
-  it('admits every refused request that comes back when told, when nothing else comes', () => {
+  it('admits at least the burst of each crowd refused at one instant that comes back when told, when nothing else comes', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0.2, max: 50, noNaN: true }),
@@ -120,20 +125,46 @@ describe('GCRA arithmetic', () => {
         (ratePerSecond, burst, count) => {
           const rate: RateLimit = { ratePerSecond, burst };
           const burst0 = burstAt({}, rate, NOW, count);
-          const { decisions } = burst0;
           let { state } = burst0;
-          const comebacks = decisions
-            .filter((decision) => !decision.allowed && decision.retryAfterSeconds < MAX_RETRY_AFTER_SECONDS)
-            .map((decision) => NOW + decision.retryAfterSeconds * 1000)
-            .sort((a, b) => a - b);
-          for (const at of comebacks) {
-            const outcome = applyGcra(state, rate, at);
-            expect(outcome.decision.allowed).toBe(true);
-            state = outcome.next;
+          const crowds = new Map<number, number>();
+          for (const decision of burst0.decisions) {
+            if (decision.allowed || decision.retryAfterSeconds >= MAX_RETRY_AFTER_SECONDS) continue;
+            const at = NOW + decision.retryAfterSeconds * 1000;
+            crowds.set(at, (crowds.get(at) ?? 0) + 1);
+          }
+          for (const [at, size] of [...crowds].sort(([a], [b]) => a - b)) {
+            let admitted = 0;
+            for (let index = 0; index < size; index += 1) {
+              const outcome = applyGcra(state, rate, at);
+              if (outcome.decision.allowed) admitted += 1;
+              state = outcome.next;
+            }
+            // A second's places are at most twice the burst: at least half of a crowd gets in, all of it
+            // when the limit refills no more than its burst in a second.
+            expect(admitted).toBeGreaterThanOrEqual(Math.min(size, burst));
+            if (ratePerSecond <= burst) expect(admitted).toBe(size);
           }
         },
       ),
     );
+  });
+
+  it('hands out places no faster than the rate, and at most twice the burst a second', () => {
+    const stream: RateLimit = { ratePerSecond: 20, burst: 5 };
+    const { decisions } = burstAt({}, stream, NOW, 45);
+    const told = decisions.filter((decision) => !decision.allowed).map((d) => d.retryAfterSeconds);
+    const perSecond = new Map<number, number>();
+    for (const seconds of told) perSecond.set(seconds, (perSecond.get(seconds) ?? 0) + 1);
+    // 40 refused at one instant: ten a second (a queue of five a second would leave half the rate unused).
+    expect([...perSecond.values()]).toEqual([10, 10, 10, 10]);
+    const slowCaller: RateLimit = { ratePerSecond: 5, burst: 10 };
+    const caller = burstAt({}, slowCaller, NOW, 30).decisions.filter((decision) => !decision.allowed);
+    expect(caller.map((decision) => decision.retryAfterSeconds)).toEqual([
+      ...Array<number>(5).fill(1),
+      ...Array<number>(5).fill(2),
+      ...Array<number>(5).fill(3),
+      ...Array<number>(5).fill(4),
+    ]);
   });
 
   it('never lets more through in any window than burst + rate × window', () => {
@@ -268,7 +299,12 @@ describe('admission of a vend', () => {
     };
   });
 
+  /** Another principal asking for `streamName` now: a share is then less than the whole stream. */
+  const othersWaiting = (streamName: string): Promise<number> =>
+    options.activity.touch(admissionKeys.streamActivity(streamName), 'user:zoe', 10_000, clock.now() + 1_000);
+
   it('checks the caller and its share of the stream, then the stream', async () => {
+    await othersWaiting('front-door');
     await createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
 
     expect(limiter.calls).toEqual([
@@ -278,6 +314,36 @@ describe('admission of a vend', () => {
     ]);
     expect(limiter.calls).toEqual(['caller#user:alice', 'stream#front-door#user:alice', 'stream#front-door']);
     expect(limiter.givenBack).toEqual([]);
+  });
+
+  it('takes no share for a principal alone on the stream: its share is the stream limit itself', async () => {
+    await createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
+
+    expect(limiter.calls).toEqual(['caller#user:alice', 'stream#front-door']);
+  });
+
+  it('checks a caller it expects to refuse alone first: refused, nothing shared is touched', async () => {
+    const admission = createAdmission({ ...options, callerLimit: { ratePerSecond: 1, burst: 1 } });
+    await othersWaiting('front-door');
+    await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+    limiter.calls.length = 0;
+    limiter.expected.add('caller#user:alice');
+
+    await expect(admission.admit({ caller: user('alice'), streamName: 'front-door' })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/caller/) as unknown,
+    });
+    expect(limiter.calls).toEqual(['caller#user:alice']);
+    expect(limiter.givenBack).toEqual([]);
+
+    // Expected wrongly (another instance gave back): allowed, and the share and the stream follow.
+    clock.advance(1_000);
+    await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+    expect(limiter.calls.slice(1)).toEqual([
+      'caller#user:alice',
+      'stream#front-door#user:alice',
+      'stream#front-door',
+    ]);
   });
 
   it('gives back the caller and share it took when the stream refuses', async () => {
@@ -299,6 +365,7 @@ describe('admission of a vend', () => {
   it('gives back the share when the caller limit refuses, and never touches the stream', async () => {
     const admission = createAdmission({ ...options, callerLimit: { ratePerSecond: 1, burst: 1 } });
     await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+    await othersWaiting('backyard');
     limiter.calls.length = 0;
 
     await expect(admission.admit({ caller: user('alice'), streamName: 'backyard' })).rejects.toMatchObject({
@@ -313,6 +380,7 @@ describe('admission of a vend', () => {
 
   it('gives back what was taken when the store fails on another check, and fails closed', async () => {
     limiter.failing.add('stream#front-door#user:alice');
+    await othersWaiting('front-door');
 
     const failed = createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
 
@@ -323,14 +391,22 @@ describe('admission of a vend', () => {
   it('answers the longest Retry-After when both the caller and its share refuse', async () => {
     const admission = createAdmission({
       ...options,
-      callerLimit: { ratePerSecond: 0.25, burst: 1 },
-      streamLimit: { ratePerSecond: 1, burst: 1 },
+      callerLimit: { ratePerSecond: 0.25, burst: 2 },
+      streamLimit: { ratePerSecond: 2, burst: 2 },
     });
+    // Two waiting: alice's share is 1/s with a burst of 2 (MIN_SHARE_BURST).
+    await othersWaiting('front-door');
     await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+    await admission.admit({ caller: user('alice'), streamName: 'front-door' });
+    limiter.givenBack.length = 0;
+    limiter.calls.length = 0;
 
+    // Both refuse: the share has room again in a second, the caller in four.
     await expect(admission.admit({ caller: user('alice'), streamName: 'front-door' })).rejects.toMatchObject({
       retryAfterSeconds: 4,
     });
+    expect(limiter.givenBack).toEqual([]);
+    expect(limiter.calls).not.toContain('stream#front-door');
   });
 
   it('keys partners by their API key id and never by a group', async () => {
@@ -351,6 +427,7 @@ describe('admission of a vend', () => {
     const alice = user('alice');
     await admission.admit({ caller: alice, streamName: 'front-door' });
     await admission.admit({ caller: alice, streamName: 'backyard' });
+    await othersWaiting('garage');
     limiter.calls.length = 0;
 
     const refused = admission.admit({ caller: alice, streamName: 'garage' });

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AdmissionUnavailableError, type RateLimit, type RateLimiter } from '../../lambda/core/admission';
 import { GRANT_REQUEST } from '../../lambda/contract';
 import { UpstreamUnavailableError } from '../../lambda/core/errors';
-import { createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
+import { afterFailed, createDynamoDbRateLimiter } from '../../lambda/adapters/admission/rate-limiter';
 import {
   boundedKey,
   createAdmissionTable,
@@ -133,10 +133,13 @@ describe('DynamoDB rate limit (GCRA) shared by instances (dynalite)', () => {
     const key = freshKey();
     for (let i = 0; i < 5; i += 1) await a!.take(key, limit, soon());
     expect((await b!.take(key, limit, soon())).allowed).toBe(false);
+    const before = store.db.operations();
 
     await a!.giveBack(key, limit, soon());
 
+    // `b` remembers a full key: its place in the queue assumes one, fails, and a read finds the room.
     expect((await b!.take(key, limit, soon())).allowed).toBe(true);
+    expect((store.db.operations().GetItem ?? 0) - (before.GetItem ?? 0)).toBe(1);
     expect((await a!.take(key, limit, soon())).allowed).toBe(false);
   });
 
@@ -151,18 +154,44 @@ describe('DynamoDB rate limit (GCRA) shared by instances (dynalite)', () => {
     expect((await store.storedItem(key))?.tat).toBe(store.clock.current + 500);
   });
 
-  it('learns the state by reading when the store does not return it with a failed condition (dynalite)', async () => {
+  it('needs no read when a failed condition says enough (dynalite returns no item with it)', async () => {
     const [a, b] = instances(2);
     const key = freshKey();
     for (let i = 0; i < 5; i += 1) await a!.take(key, limit, soon());
     const before = store.db.operations();
 
-    // `b` has never seen the key: its idle write fails, and dynalite says nothing about why.
+    // `b` has never seen the key. Its idle write fails: the key is taken, so the busy write follows; that
+    // fails too: the room went to the requests before it, so it takes a place in the queue.
     const refused = await b!.take(key, limit, soon());
 
     expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
     const after = store.db.operations();
-    expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(1);
+    expect((after.UpdateItem ?? 0) - (before.UpdateItem ?? 0)).toBe(3);
+    expect((after.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(0);
+    // The first place: one spacing (500 ms at 2/s) after the burst's end.
+    expect(await store.storedItem(key)).toMatchObject({ qtat: store.clock.current + 5 * 500 + 500 });
+  });
+
+  it('chooses the write after a failed condition by what it rules out', () => {
+    expect(afterFailed('take-idle', {})).toBe('take-busy');
+    expect(afterFailed('take-busy', {})).toBe('queue-first');
+    expect(afterFailed('take-busy', { tat: 10, qtat: 20 })).toBe('queue-next');
+    expect(afterFailed('queue-first', {})).toBe('queue-next');
+    // Nothing left to rule out: the item is read.
+    expect(afterFailed('queue-next', {})).toBeUndefined();
+  });
+
+  it('keeps a refusal decided on a full key when room opens before its place is written', async () => {
+    const key = freshKey();
+    const fleet = instances(12);
+    // Twelve instances that have never seen the key, at once: five take the burst, the busy writes of the
+    // others fail, and each takes a place, none is refused for a lost race or goes round until its deadline.
+    const decisions = await Promise.all(fleet.map((limiter) => limiter.take(key, limit, soon())));
+
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(5);
+    const places = decisions.filter((decision) => !decision.allowed).map((d) => d.retryAfterSeconds);
+    expect(places).toHaveLength(7);
+    expect(places.every((seconds) => seconds >= 1 && seconds < 60)).toBe(true);
   });
 
   it('takes the extremes a grant may set (GRANT_REQUEST callerLimit) in DynamoDB: no 503', async () => {

@@ -56,14 +56,20 @@ export function assertValidRateLimit(limit: RateLimit): void {
 }
 
 /**
- * How far apart queued places are. `Retry-After` is in whole seconds, so callers refused together come
- * back together: a second's places must fit what the limit admits at one instant (its burst) and in one
- * second (its rate), so places are `1 s / k` apart with `k = floor(min(burst, rate × 1 s))`; a limit slower
- * than one per second gives each place whole seconds, so that rounding up never lands a caller before
- * the room of the place before it is used.
+ * How far apart queued places are: `1 s / k` with `k = floor(min(2 × burst, rate × 1 s))`. The queue never
+ * hands out more places than the limit's rate. `Retry-After` is in whole seconds, so callers refused at the
+ * same moment and given places in the same second come back at the same moment, and a limit takes only its
+ * burst at once: a queue of `burst` places a second would never crowd it, but it also runs a limit whose
+ * rate is well above its burst far below that rate (a stream limit of 20/s with a burst of 5 was used at
+ * three quarters by a hundred callers waiting as told, `npm run bench -- hot-stream`). Callers are refused
+ * at different moments as their own requests arrive, so their comebacks spread over the second; twice the
+ * burst a second keeps a busy limit close to its rate, and a crowd refused at one instant and told the same
+ * second is at most twice what the limit takes at once (half of it waits again). A limit slower than one
+ * per second gives each place whole seconds, so that rounding up never lands a caller before the room of
+ * the place before it is used.
  */
 function placeSpacingMs(intervalMs: number, burst: number): number {
-  const perSecond = Math.floor(Math.min(burst, 1000 / intervalMs));
+  const perSecond = Math.floor(Math.min(2 * burst, 1000 / intervalMs));
   return perSecond >= 1 ? 1000 / perSecond : Math.ceil(intervalMs / 1000) * 1000;
 }
 

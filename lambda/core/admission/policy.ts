@@ -89,6 +89,16 @@ export function callerKey(caller: Caller): string {
   return `${caller.kind}:${caller.id}`;
 }
 
+/**
+ * The smallest burst of a share. A share's rate is the stream's divided among the principals waiting, so
+ * their shares add up to the stream exactly; with a burst of 1 (no tolerance) every moment a caller comes
+ * back late (Retry-After is in whole seconds, and a request takes time) is lost for good, and the stream
+ * would be used below its limit by however late its callers are. A burst of 2 lets a caller that comes back
+ * up to one interval late take its place still; the long-run rate of a share stays `rate / n`, and the
+ * stream limit still caps what all shares take at once.
+ */
+export const MIN_SHARE_BURST = 2;
+
 /** How long give-backs may take past the admission's deadline. */
 export const GIVE_BACK_GRACE_MS = 1_000;
 
@@ -109,11 +119,13 @@ interface Taken extends Check {
  *
  * 1. the caller's own limit (`caller#<principal>`) and its share of the stream
  *    (`stream#<name>#<principal>`): with `n` principals asking for the stream within the stream share
- *    window, each gets `rate / n` per second and a burst of `max(1, burst / n)`; alone, a principal may use
- *    the whole stream;
+ *    window, each gets `rate / n` per second and a burst of `max(2, burst / n)` (MIN_SHARE_BURST); alone, a principal may use
+ *    the whole stream, which is the stream limit of step 2, so no share is taken then;
  * 2. once both allow it, the stream limit itself (`stream#<name>`).
  *
- * A refusal gives back what the other checks of the request took, so a refused request costs nothing. The
+ * A refusal gives back what the other checks of the request took, so a refused request costs nothing. A
+ * caller this instance last saw beyond its own limit (`RateLimiter.expectsRefusal`) is checked alone before
+ * its share: refused, it has taken nothing and touched nothing shared; allowed, the share follows. The
  * stream limit is taken only by requests within their caller limit and share: a greedy caller is refused by
  * its own keys and never holds the stream's room, not even for the moment a give-back takes, so the share
  * protects the stream for the others. Refused requests count as activity: a principal being refused is
@@ -132,14 +144,14 @@ export function createAdmission(options: AdmissionOptions): Admission {
   });
 
   /** Settles checks run together: every one allowed, or what they took given back and the refusal thrown. */
-  const all = async (checks: readonly Promise<Taken>[], deadline: number): Promise<Taken[]> => {
+  const all = async (checks: readonly Promise<Taken | undefined>[], deadline: number): Promise<Taken[]> => {
     const settled = await Promise.allSettled(checks);
     const allowed = settled.flatMap((result) =>
-      result.status === 'fulfilled' && result.value.decision.allowed ? [result.value] : [],
+      result.status === 'fulfilled' && result.value && result.value.decision.allowed ? [result.value] : [],
     );
     const failure = settled.find((result) => result.status === 'rejected');
     const refused = settled.flatMap((result) =>
-      result.status === 'fulfilled' && !result.value.decision.allowed ? [result.value] : [],
+      result.status === 'fulfilled' && result.value && !result.value.decision.allowed ? [result.value] : [],
     );
     if (failure === undefined && refused.length === 0) return allowed;
     await giveBack(allowed, deadline);
@@ -166,27 +178,35 @@ export function createAdmission(options: AdmissionOptions): Admission {
         limit: effectiveCallerLimit(request.grants ?? [], options.callerLimit),
         what: 'this caller',
       };
-      const share = options.activity
-        .touch(
-          admissionKeys.streamActivity(request.streamName),
-          principal,
-          options.streamShareWindowMs,
-          deadline,
-        )
-        .then((active) => {
-          const waiting = Math.min(Math.max(1, active), MAX_TRACKED_CALLERS);
-          const check: Check = {
-            key: admissionKeys.streamShare(request.streamName, principal),
-            limit: {
-              ratePerSecond: stream.ratePerSecond / waiting,
-              burst: Math.max(1, stream.burst / waiting),
-            },
-            what: 'this stream',
-          };
-          return take(check, deadline);
-        });
-      const first = await all([take(own, deadline), share], deadline);
+      // Alone on the stream, a principal's share is the stream limit itself, which the stream check takes
+      // next: no share is taken then (undefined), so a lone caller's requests contend for one key less.
+      const share = (): Promise<Taken | undefined> =>
+        options.activity
+          .touch(
+            admissionKeys.streamActivity(request.streamName),
+            principal,
+            options.streamShareWindowMs,
+            deadline,
+          )
+          .then((active) => {
+            const waiting = Math.min(Math.max(1, active), MAX_TRACKED_CALLERS);
+            if (waiting === 1) return undefined;
+            const check: Check = {
+              key: admissionKeys.streamShare(request.streamName, principal),
+              limit: {
+                ratePerSecond: stream.ratePerSecond / waiting,
+                burst: Math.max(MIN_SHARE_BURST, stream.burst / waiting),
+              },
+              what: 'this stream',
+            };
+            return take(check, deadline);
+          });
+      // A caller this instance last saw beyond its own limit is checked alone first: a refusal then costs
+      // one write, and the share it would have taken and given back is left alone for the others.
+      const ownFirst = limiter.expectsRefusal?.(own.key, own.limit) ?? false;
+      let taken: Taken[] = ownFirst ? await all([take(own, deadline)], deadline) : [];
       try {
+        taken = [...taken, ...(await all(ownFirst ? [share()] : [take(own, deadline), share()], deadline))];
         await all(
           [
             take(
@@ -197,7 +217,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
           deadline,
         );
       } catch (error) {
-        await giveBack(first, deadline);
+        await giveBack(taken, deadline);
         throw error;
       }
     },

@@ -13,6 +13,11 @@ export interface RateLimiter {
    * place in the key's queue. Throws AdmissionUnavailableError when the store fails or the deadline passes.
    */
   take(key: string, limit: RateLimit, deadline: number): Promise<RateDecision>;
+  /**
+   * Whether this instance expects `take` to refuse now, from what it last saw of the key (no request is
+   * made). Advice only: the take decides. A limiter that keeps nothing answers false.
+   */
+  expectsRefusal?(key: string, limit: RateLimit): boolean;
   /** Gives back a take that was allowed, when another check of the same request refused it. */
   giveBack(key: string, limit: RateLimit, deadline: number): Promise<void>;
 }
