@@ -316,10 +316,25 @@ describe('admission of a vend', () => {
     expect(limiter.givenBack).toEqual([]);
   });
 
-  it('takes no share for a principal alone on the stream: its share is the stream limit itself', async () => {
-    await createAdmission(options).admit({ caller: user('alice'), streamName: 'front-door' });
+  it('takes a share for a principal alone on the stream: its refusals queue on its own key, not the stream', async () => {
+    const admission = createAdmission({ ...options, streamLimit: { ratePerSecond: 1, burst: 1 } });
+    await admission.admit({ caller: user('solo'), streamName: 'front-door' });
+    expect(limiter.calls).toEqual(['caller#user:solo', 'stream#front-door#user:solo', 'stream#front-door']);
 
-    expect(limiter.calls).toEqual(['caller#user:alice', 'stream#front-door']);
+    // Hammering alone: refused by its share, which is the whole stream, and the stream's queue stays empty.
+    for (let i = 0; i < 20; i += 1) {
+      await expect(admission.admit({ caller: user('solo'), streamName: 'front-door' })).rejects.toMatchObject(
+        {
+          code: 'RATE_LIMITED',
+        },
+      );
+    }
+    expect(limiter.states.get('stream#front-door')?.qtat).toBeUndefined();
+    // A newcomer is told the stream's own time, not the end of the lone caller's backlog.
+    clock.advance(100);
+    await expect(admission.admit({ caller: user('bob'), streamName: 'front-door' })).rejects.toMatchObject({
+      retryAfterSeconds: 1,
+    });
   });
 
   it('checks a caller it expects to refuse alone first: refused, nothing shared is touched', async () => {

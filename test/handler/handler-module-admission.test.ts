@@ -63,8 +63,12 @@ describe('the handler module with admission configured', () => {
     expect(errorOf(response).message).toMatch(/Kinesis Video Streams/);
     const items = await dynamo.admin.send(new ScanCommand({ TableName: 'limits' }));
     const keys = (items.Items ?? []).map((item) => item.pk?.S).sort();
-    // Alone on the stream, alice is held to the stream limit itself: her share would be the same.
-    expect(keys).toEqual(['active#front-door', 'caller#user:alice', 'stream#front-door']);
+    expect(keys).toEqual([
+      'active#front-door',
+      'caller#user:alice',
+      'stream#front-door',
+      'stream#front-door#user:alice',
+    ]);
     // The session was recorded (the cap counts it) before KVS, and taken back when KVS failed.
     const sessions = await dynamo.admin.send(new ScanCommand({ TableName: 'sessions' }));
     expect(sessions.Items).toEqual([]);

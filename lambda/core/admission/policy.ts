@@ -119,8 +119,8 @@ interface Taken extends Check {
  *
  * 1. the caller's own limit (`caller#<principal>`) and its share of the stream
  *    (`stream#<name>#<principal>`): with `n` principals asking for the stream within the stream share
- *    window, each gets `rate / n` per second and a burst of `max(2, burst / n)` (MIN_SHARE_BURST); alone, a principal may use
- *    the whole stream, which is the stream limit of step 2, so no share is taken then;
+ *    window, each gets `rate / n` per second and a burst of `max(2, burst / n)` (MIN_SHARE_BURST, at most the stream's); alone, a principal may use
+ *    the whole stream;
  * 2. once both allow it, the stream limit itself (`stream#<name>`).
  *
  * A refusal gives back what the other checks of the request took, so a refused request costs nothing. A
@@ -144,14 +144,14 @@ export function createAdmission(options: AdmissionOptions): Admission {
   });
 
   /** Settles checks run together: every one allowed, or what they took given back and the refusal thrown. */
-  const all = async (checks: readonly Promise<Taken | undefined>[], deadline: number): Promise<Taken[]> => {
+  const all = async (checks: readonly Promise<Taken>[], deadline: number): Promise<Taken[]> => {
     const settled = await Promise.allSettled(checks);
     const allowed = settled.flatMap((result) =>
-      result.status === 'fulfilled' && result.value && result.value.decision.allowed ? [result.value] : [],
+      result.status === 'fulfilled' && result.value.decision.allowed ? [result.value] : [],
     );
     const failure = settled.find((result) => result.status === 'rejected');
     const refused = settled.flatMap((result) =>
-      result.status === 'fulfilled' && result.value && !result.value.decision.allowed ? [result.value] : [],
+      result.status === 'fulfilled' && !result.value.decision.allowed ? [result.value] : [],
     );
     if (failure === undefined && refused.length === 0) return allowed;
     await giveBack(allowed, deadline);
@@ -178,9 +178,10 @@ export function createAdmission(options: AdmissionOptions): Admission {
         limit: effectiveCallerLimit(request.grants ?? [], options.callerLimit),
         what: 'this caller',
       };
-      // Alone on the stream, a principal's share is the stream limit itself, which the stream check takes
-      // next: no share is taken then (undefined), so a lone caller's requests contend for one key less.
-      const share = (): Promise<Taken | undefined> =>
+      // Alone on the stream, a principal's share is the stream limit itself, and it is still taken: a lone
+      // caller over its share is refused by its own share key and queued there, so its refusals never fill
+      // the stream's queue, and a caller who arrives next is not told to wait behind them.
+      const share = (): Promise<Taken> =>
         options.activity
           .touch(
             admissionKeys.streamActivity(request.streamName),
@@ -190,12 +191,12 @@ export function createAdmission(options: AdmissionOptions): Admission {
           )
           .then((active) => {
             const waiting = Math.min(Math.max(1, active), MAX_TRACKED_CALLERS);
-            if (waiting === 1) return undefined;
             const check: Check = {
               key: admissionKeys.streamShare(request.streamName, principal),
               limit: {
                 ratePerSecond: stream.ratePerSecond / waiting,
-                burst: Math.max(MIN_SHARE_BURST, stream.burst / waiting),
+                // Never more than the stream's own burst: a lone caller's share is the stream limit.
+                burst: Math.min(stream.burst, Math.max(MIN_SHARE_BURST, stream.burst / waiting)),
               },
               what: 'this stream',
             };
