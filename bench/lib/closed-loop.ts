@@ -1,7 +1,7 @@
 /**
  * A closed-loop load generator: N callers, each sends its next request when the previous one has been
- * answered, for a fixed time. Callers behave like well-mannered clients: after a 429 they wait what
- * `Retry-After` says; after a 429 without it, or a 5xx, they back off exponentially with full jitter
+ * answered, for a fixed time. Callers behave like well-mannered clients: after a 429 or a 503 they wait what
+ * `Retry-After` says; after either without it, or another 5xx, they back off exponentially with full jitter
  * (100 ms doubling to 2 s, reset by a success). Without this a throttled side would be measured as a
  * retry storm rather than as a service.
  */
@@ -66,7 +66,8 @@ export function backoffDelayMs(
   baseMs: number,
   capMs: number,
 ): number {
-  if (outcome.status === 429 && outcome.retryAfterSeconds !== undefined && outcome.retryAfterSeconds >= 0) {
+  const says = outcome.status === 429 || outcome.status === 503;
+  if (says && outcome.retryAfterSeconds !== undefined && outcome.retryAfterSeconds >= 0) {
     return outcome.retryAfterSeconds * 1000;
   }
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, consecutiveFailures - 1));

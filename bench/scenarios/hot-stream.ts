@@ -160,7 +160,7 @@ function phaseFigures(result: PhaseResult): Figure[] {
       target: { op: '>=', value: 95 },
     },
     {
-      name: `${label}: burst admitted at once (limits allow ${result.burstAllowed})`,
+      name: `${label}: first requests admitted (at least the burst, ${result.burstAllowed}; they arrive over the time the crowd takes)`,
       value: run.firstAttemptSuccesses,
       unit: '',
       digits: 0,
@@ -231,7 +231,7 @@ export async function runHotStream(options: BenchOptions): Promise<ScenarioResul
       notes: [
         `Load average (1 min) of the machine ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores shared with other work: the figures measure the machine as much as the code when it is far above 2).`,
         `${callers} closed-loop callers for ${durationMs / 1000} s per phase at one stream each, through the local stack as npm start runs it (API Gateway stand-in, the function bundled as deployed in ${instances} instances, admission on in dynalite, the KVS emulator with the service quotas). Admission's defaults: caller limit ${CALLER.ratePerSecond}/s with a burst of ${CALLER.burst}, stream limit ${STREAM.ratePerSecond}/s with a burst of ${STREAM.burst}.`,
-        '"What the limits allow" from a standing start: burst + rate × window of the binding limit (the stream limit for many callers, the stricter of the caller and stream limits for one caller). Callers wait out Retry-After on a 429 and back off with jitter on anything else; "waiting as told" counts the attempts right after a full Retry-After wait.',
+        '"What the limits allow" from a standing start: burst + rate × window of the binding limit (the stream limit for many callers, the stricter of the caller and stream limits for one caller). Callers wait out Retry-After on a 429 or a 503 and back off with jitter on anything else; "waiting as told" counts the attempts right after a full wait of the Retry-After of a 429.',
         'The busy phase runs two processes spinning a core each beside the stack, as on a shared CI machine.',
         `Admission's deadline is the local stack's (${LOCAL_ADMISSION_TIMEOUT_MS} ms; deployed ${ADMISSION_DEFAULTS.timeoutMs} ms): dynalite shares the two cores with the instances, and under the first crowd answers in hundreds of milliseconds.`,
       ],

@@ -1,6 +1,11 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError, CORS, ERROR_STATUS, UNCACHEABLE_HEADERS, type ErrorBody } from '../contract';
-import { InvalidRequestError, RateLimitedError, UnauthenticatedError } from '../core/errors';
+import {
+  InvalidRequestError,
+  RateLimitedError,
+  UnauthenticatedError,
+  UpstreamUnavailableError,
+} from '../core/errors';
 import { MethodNotAllowedError } from './http-errors';
 
 const INTERNAL_MESSAGE = 'Something went wrong on our side.';
@@ -60,6 +65,17 @@ export function jsonResponse(
 }
 
 /**
+ * `Retry-After` of a 503 (a dependency down or past its deadline): 1 to 3 seconds, drawn per answer, so that
+ * the callers of one failed burst do not come back at the same moment and fail it again together.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = { min: 1, max: 3 } as const;
+
+function unavailableRetryAfterSeconds(random: () => number = Math.random): number {
+  const { min, max } = UNAVAILABLE_RETRY_AFTER_SECONDS;
+  return min + Math.floor(random() * (max - min + 1));
+}
+
+/**
  * The response of a failed request: `{"error": {code, message, requestId, details?}}`. Only an API
  * error's own (caller-safe) message is shown; anything else is a generic 500 INTERNAL.
  */
@@ -88,6 +104,9 @@ export function errorResponse(error: unknown, context: ResponseContext): APIGate
   if (error instanceof RateLimitedError) {
     const retryAfter = Math.max(1, Math.ceil(error.retryAfterSeconds));
     response.headers = { ...response.headers, 'Retry-After': String(retryAfter) };
+  }
+  if (error instanceof UpstreamUnavailableError) {
+    response.headers = { ...response.headers, 'Retry-After': String(unavailableRetryAfterSeconds()) };
   }
   if (error instanceof MethodNotAllowedError && error.allow) {
     response.headers = { ...response.headers, Allow: error.allow };

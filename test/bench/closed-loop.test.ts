@@ -26,6 +26,9 @@ describe('backoffDelayMs', () => {
 
   it('backs off exponentially with full jitter, capped, without Retry-After', () => {
     expect(backoffDelayMs({ status: 503 }, 1, () => 1, 100, 2000)).toBe(100);
+    // A 503 that says when to come back is waited out as told; a 500 is not (it cannot say).
+    expect(backoffDelayMs({ status: 503, retryAfterSeconds: 3 }, 1, () => 1, 100, 2000)).toBe(3000);
+    expect(backoffDelayMs({ status: 500, retryAfterSeconds: 3 }, 1, () => 1, 100, 2000)).toBe(100);
     expect(backoffDelayMs({ status: 503 }, 3, () => 1, 100, 2000)).toBe(400);
     expect(backoffDelayMs({ status: 429 }, 10, () => 1, 100, 2000)).toBe(2000);
     expect(backoffDelayMs({ status: 429 }, 3, () => 0.25, 100, 2000)).toBe(100);

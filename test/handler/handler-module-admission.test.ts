@@ -92,5 +92,7 @@ describe('the handler module with admission configured', () => {
     // Refused by the admission table, before KVS (which would say so in its own words).
     expect(errorOf(response).message).toMatch(/admission table/);
     expect(JSON.stringify(response.body)).not.toContain('SessionToken');
+    // A caller is told when to try again, 1 to 3 s, so that a failed burst does not come back as one.
+    expect(['1', '2', '3']).toContain(response.headers?.['Retry-After']);
   });
 });

@@ -119,8 +119,8 @@ interface Taken extends Check {
  *
  * 1. the caller's own limit (`caller#<principal>`) and its share of the stream
  *    (`stream#<name>#<principal>`): with `n` principals asking for the stream within the stream share
- *    window, each gets `rate / n` per second and a burst of `max(2, burst / n)` (MIN_SHARE_BURST, at most the stream's); alone, a principal may use
- *    the whole stream;
+ *    window, each gets `rate / n` per second and a burst of `max(2, burst / n)` (MIN_SHARE_BURST), never
+ *    more than the stream's; alone, a principal's share is the whole stream;
  * 2. once both allow it, the stream limit itself (`stream#<name>`).
  *
  * A refusal gives back what the other checks of the request took, so a refused request costs nothing. A

@@ -855,9 +855,10 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description KVS, the grants store or the key set is down. */
+        /** @description KVS, the grants store, the admission table, the session log or the key set is down or did not answer within its deadline. `Retry-After` is 1 to 3 seconds, drawn per answer, so that the callers of one failed burst do not all come back at once. */
         UpstreamUnavailable: {
             headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
