@@ -12,10 +12,13 @@ import {
   createSharedEndpointCache,
   type SharedEndpointEvent,
 } from '../../lambda/adapters/kvs/shared-endpoint-cache';
+import { lowerThisThreadsPriority } from '../../local/lambda-runtime/thread-priority';
 import type { CacheSide, FleetInstanceData, FromFleetInstance, ToFleetInstance } from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('bench/fleet/instance.ts runs in a worker thread of a fleet');
+// As the local stack's instances: dynalite and the emulator come first (local/lambda-runtime/thread-priority.ts).
+lowerThisThreadsPriority();
 const post = (message: FromFleetInstance): void => port.postMessage(message);
 const data = workerData as FleetInstanceData;
 /** What the fleet's cache did for the order being served (each instance serves one order at a time). */

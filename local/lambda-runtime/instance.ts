@@ -11,11 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import type { FromInstance, InstanceData, InvokeMessage, MeasureMessage, ToInstance } from './messages';
+import { lowerThisThreadsPriority } from './thread-priority';
 
 type Handler = (event: unknown, context: Context) => unknown;
 
 const port = parentPort;
 if (!port) throw new Error('instance.ts runs in a worker thread of the instance pool');
+// The services the function calls come first on this machine's cores, as on machines of their own.
+lowerThisThreadsPriority();
 const post = (message: FromInstance): void => port.postMessage(message);
 
 /**
