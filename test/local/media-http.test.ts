@@ -148,17 +148,26 @@ describe('clips and images over HTTP (local stack)', () => {
     });
 
     expect(jpeg.status).toBe(200);
-    const images = (jpeg.body as { images: { timestamp: string; data?: string }[] }).images;
+    const images = (jpeg.body as { images: { timestamp: string; data?: string; error?: string }[] }).images;
     expect(images.length).toBeGreaterThanOrEqual(4);
+    // KVS may answer one timestamp of a window with an error of its own instead of a picture (the service
+    // says so per image, and one bad timestamp never fails the request); every picture made is a JPEG.
+    const made = images.filter((image) => image.data !== undefined);
+    expect(made.length).toBeGreaterThanOrEqual(3);
     for (const image of images) {
-      const picture = Buffer.from(image.data!, 'base64');
-      expect([...picture.subarray(0, 3)]).toEqual(JPEG_START);
       expect(Date.parse(image.timestamp)).toBeGreaterThanOrEqual(Date.parse(window.start));
+      if (image.data === undefined) {
+        expect(['NO_MEDIA', 'MEDIA_ERROR']).toContain(image.error);
+        continue;
+      }
+      expect([...Buffer.from(image.data, 'base64').subarray(0, 3)]).toEqual(JPEG_START);
     }
     expect(png.status).toBe(200);
     const pngs = (png.body as { images: { data?: string }[] }).images;
     expect(pngs).toHaveLength(2);
-    const picture = Buffer.from(pngs[0]!.data!, 'base64');
+    const pngMade = pngs.find((image) => image.data !== undefined);
+    expect(pngMade).toBeDefined();
+    const picture = Buffer.from(pngMade!.data!, 'base64');
     expect([...picture.subarray(0, 4)]).toEqual(PNG_START);
     // IHDR: width and height, big-endian, right after the 8-byte signature and the chunk header.
     expect(picture.readUInt32BE(16)).toBeGreaterThan(0);
