@@ -5,9 +5,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EndpointCache } from '../../lambda/adapters/kvs/endpoint-cache';
 import { createSharedEndpointCache } from '../../lambda/adapters/kvs/shared-endpoint-cache';
 import { startDynamoDbThread } from '../fleet/dynamodb-thread';
+import { dataEndpointCounts, SIDE_LABEL } from '../fleet/sides';
 import { startFleet } from '../fleet/fleet';
 import type { CacheSide } from '../fleet/messages';
-import { startBenchEmulator, type BenchEmulator } from '../lib/emulator';
+import { startBenchEmulator } from '../lib/emulator';
 import { BENCH_CREDENTIALS, BENCH_REGION } from '../lib/handler-env';
 import { envNumber, type BenchOptions } from '../lib/options';
 import type { Figure, ScenarioResult } from '../lib/report';
@@ -33,19 +34,6 @@ interface Burst {
   /** What the fleet's endpoint cache did, summed over the burst's instances. */
   readonly events: Readonly<Record<string, number>>;
   readonly p99Ms: number;
-}
-
-const SIDE_LABEL: Record<CacheSide, string> = {
-  instance: 'per-instance cache',
-  fleet: 'fleet cache',
-};
-
-function countsOf(emulator: BenchEmulator): { calls: number; throttled: number } {
-  const counters = emulator.emulator.counters();
-  return {
-    calls: counters.GetDataEndpoint ?? 0,
-    throttled: counters['GetDataEndpoint:ClientLimitExceededException'] ?? 0,
-  };
 }
 
 /**
@@ -135,9 +123,9 @@ export async function runColdBurst(options: BenchOptions): Promise<ScenarioResul
     try {
       for (const run of runs) {
         await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-        const before = countsOf(emulator);
+        const before = dataEndpointCounts(emulator);
         const reports = await fleet.burst(run.side, run.stream, run.instances);
-        const after = countsOf(emulator);
+        const after = dataEndpointCounts(emulator);
         const errors: Record<string, number> = {};
         const events: Record<string, number> = {};
         for (const report of reports) {

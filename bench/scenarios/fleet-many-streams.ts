@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import { startDynamoDbThread } from '../fleet/dynamodb-thread';
+import { dataEndpointCounts, SIDE_LABEL } from '../fleet/sides';
 import { startFleet, type Fleet } from '../fleet/fleet';
 import type { CacheSide, VendReport } from '../fleet/messages';
 import { benchStreamNames, startBenchEmulator, type BenchEmulator } from '../lib/emulator';
@@ -37,19 +38,6 @@ interface Pass {
   readonly errors: Readonly<Record<string, number>>;
   readonly events: Readonly<Record<string, number>>;
   readonly p99Ms: number;
-}
-
-const SIDE_LABEL: Record<CacheSide, string> = {
-  instance: 'per-instance cache',
-  fleet: 'fleet cache',
-};
-
-function dataEndpointCounts(emulator: BenchEmulator): { calls: number; throttled: number } {
-  const counters = emulator.emulator.counters();
-  return {
-    calls: counters.GetDataEndpoint ?? 0,
-    throttled: counters['GetDataEndpoint:ClientLimitExceededException'] ?? 0,
-  };
 }
 
 /** Every instance vends its orders one after another (one request per instance, as in Lambda), all at once. */
