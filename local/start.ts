@@ -42,8 +42,13 @@ import { DEFAULT_S3_DIR, startLocalS3, type LocalS3ClientConfig } from './s3/loc
 export const DEFAULT_PARTNERS_FILE = resolve(__dirname, 'partners.json');
 const REGION = 'us-east-1';
 const ADMISSION_TABLE = 'kvs-url-vending-admission';
-/** Admission's deadline in the local stack (deployed: ADMISSION_DEFAULTS.timeoutMs); see the environment below. */
-export const LOCAL_ADMISSION_TIMEOUT_MS = 4_000;
+/**
+ * The deadline of a table call in the local stack: the grants store, the session log (deployed: 1500 ms and
+ * 500 ms) and admission (deployed: ADMISSION_DEFAULTS.timeoutMs); see the environment below.
+ */
+export const LOCAL_TABLE_TIMEOUT_MS = 4_000;
+/** Admission's deadline in the local stack. */
+export const LOCAL_ADMISSION_TIMEOUT_MS = LOCAL_TABLE_TIMEOUT_MS;
 const SESSIONS_TABLE = 'kvs-url-vending-sessions';
 /** Instances of the admin function at most: operators' tools, a few requests at a time. */
 export const ADMIN_LAMBDA_CONCURRENCY = 10;
@@ -293,10 +298,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         SESSIONS_TABLE_NAME: SESSIONS_TABLE,
         // The local DynamoDB shares this machine's cores with the API, the emulator and every instance of
         // the function: under a burst its answers take hundreds of milliseconds where DynamoDB's take a
-        // few, so the session log gets the grants store's deadline here, and admission a longer one than
-        // deployed (LOCAL_ADMISSION_TIMEOUT_MS). A deadline the machine and not the table runs out turns a
-        // burst into 503s, whose callers retry at once and keep the machine busy.
-        SESSIONS_TIMEOUT_MS: '1500',
+        // few, so the grants store, the session log and admission each get a longer deadline than deployed
+        // (LOCAL_TABLE_TIMEOUT_MS). A deadline the machine and not the table runs out turns a burst into
+        // 503s, whose callers retry at once and keep the machine busy.
+        GRANTS_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
+        SESSIONS_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
         ADMISSION_TIMEOUT_MS: String(LOCAL_ADMISSION_TIMEOUT_MS),
         ...(dynamoDb.endpointCacheTableName !== undefined
           ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }

@@ -1,7 +1,7 @@
 /**
  * A closed-loop load generator: N callers, each sends its next request when the previous one has been
  * answered, for a fixed time. Callers behave like well-mannered clients: after a 429 or a 503 they wait what
- * `Retry-After` says; after either without it, or another 5xx, they back off exponentially with full jitter
+ * `Retry-After-Ms` says, or else `Retry-After`; after either without it, or another 5xx, they back off exponentially with full jitter
  * (100 ms doubling to 2 s, reset by a success). Without this a throttled side would be measured as a
  * retry storm rather than as a service.
  */
@@ -9,6 +9,8 @@ export interface AttemptOutcome {
   readonly status: number;
   /** Seconds, from the `Retry-After` header. */
   readonly retryAfterSeconds?: number;
+  /** The same wait to the millisecond, from `Retry-After-Ms` when the answer has it (preferred). */
+  readonly retryAfterMs?: number;
 }
 
 export interface ClosedLoopOptions {
@@ -67,6 +69,7 @@ export function backoffDelayMs(
   capMs: number,
 ): number {
   const says = outcome.status === 429 || outcome.status === 503;
+  if (says && outcome.retryAfterMs !== undefined && outcome.retryAfterMs >= 0) return outcome.retryAfterMs;
   if (says && outcome.retryAfterSeconds !== undefined && outcome.retryAfterSeconds >= 0) {
     return outcome.retryAfterSeconds * 1000;
   }

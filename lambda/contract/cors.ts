@@ -12,7 +12,7 @@ export const CORS = {
    * Response headers a page may read besides the CORS-safelisted ones: the request id, how long to wait,
    * and the 401 challenge that tells an expired token from an invalid one.
    */
-  exposeHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate'],
+  exposeHeaders: ['X-Request-Id', 'Retry-After', 'Retry-After-Ms', 'WWW-Authenticate'],
   /** How long a browser may reuse a preflight answer. */
   maxAgeSeconds: 600,
   /** The status of a preflight answer. */

@@ -83,6 +83,8 @@ export class RateLimitedError extends DomainError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    /** The same wait to the millisecond, when the limit knows it (`Retry-After-Ms`). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

@@ -104,6 +104,12 @@ export function errorResponse(error: unknown, context: ResponseContext): APIGate
   if (error instanceof RateLimitedError) {
     const retryAfter = Math.max(1, Math.ceil(error.retryAfterSeconds));
     response.headers = { ...response.headers, 'Retry-After': String(retryAfter) };
+    // The place admission gave the request, to the millisecond: whole seconds send everyone told the same
+    // second back at its start, where a limit takes only its burst.
+    if (error.retryAfterMs !== undefined && Number.isFinite(error.retryAfterMs)) {
+      const ms = Math.min(retryAfter * 1000, Math.max(1, Math.ceil(error.retryAfterMs)));
+      response.headers['Retry-After-Ms'] = String(ms);
+    }
   }
   if (error instanceof UpstreamUnavailableError) {
     response.headers = { ...response.headers, 'Retry-After': String(unavailableRetryAfterSeconds()) };

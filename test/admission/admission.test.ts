@@ -9,6 +9,7 @@ import {
   gcraTimes,
   giveBackGcra,
   recordActivity,
+  retryAfterMs,
   retryAfterSeconds,
   type ActivityTracker,
   type AdmissionOptions,
@@ -204,7 +205,35 @@ describe('GCRA arithmetic', () => {
     expect(retryAfterSeconds(NOW + 1, limit, NOW)).toBe(1);
     expect(retryAfterSeconds(NOW + 10_000_000, limit, NOW)).toBe(MAX_RETRY_AFTER_SECONDS);
     const full = applyGcra({ tat: NOW + 500, qtat: gcraTimes(limit, NOW).latestQtat + 1 }, limit, NOW);
-    expect(full.decision).toEqual({ allowed: false, retryAfterSeconds: MAX_RETRY_AFTER_SECONDS });
+    expect(full.decision).toEqual({
+      allowed: false,
+      retryAfterSeconds: MAX_RETRY_AFTER_SECONDS,
+      retryAfterMs: MAX_RETRY_AFTER_SECONDS * 1000,
+    });
+  });
+
+  it('gives the wait to the millisecond beside the whole seconds, never longer than them', () => {
+    const times = gcraTimes(limit, NOW);
+    // The first place of a full limit: room when tat has come down to within the tolerance.
+    const tat = times.latestTat + 1_234;
+    const queued = applyGcra({ tat }, limit, NOW);
+    expect(queued.decision.retryAfterMs).toBe(1_234);
+    expect(queued.decision.retryAfterSeconds).toBe(2);
+    // Places of a crowd refused at one instant: their waits grow by the spacing, to the millisecond,
+    // where the whole seconds send several of them back at once.
+    let state = queued.next;
+    const waits = [queued.decision];
+    for (let i = 0; i < 4; i += 1) {
+      const next = applyGcra(state, limit, NOW);
+      waits.push(next.decision);
+      state = next.next;
+    }
+    for (let i = 1; i < waits.length; i += 1) {
+      expect(waits[i]!.retryAfterMs! - waits[i - 1]!.retryAfterMs!).toBeCloseTo(times.spacingMs, 0);
+      expect(waits[i]!.retryAfterMs!).toBeLessThanOrEqual(waits[i]!.retryAfterSeconds * 1000);
+    }
+    expect(new Set(waits.map((wait) => wait.retryAfterSeconds)).size).toBeLessThan(waits.length);
+    expect(retryAfterMs(NOW + 1, limit, NOW)).toBe(1);
   });
 
   it('lets a clock behind the stored tat only be stricter', () => {

@@ -190,6 +190,33 @@ describe('createClient: shapes no local answer produces', () => {
     expect((second as ApiError).retryAfterSeconds).toBeLessThanOrEqual(30);
   });
 
+  it('reads Retry-After-Ms into retryAfterMs only beside a Retry-After it does not exceed', async () => {
+    const limited = async (headers: Record<string, string>): Promise<ApiError> => {
+      const outcome: unknown = await createClient({
+        baseUrl: 'https://api.example',
+        getToken: () => 't',
+        fetch: respond(
+          429,
+          { error: { code: 'RATE_LIMITED', message: 'slow down', requestId: 'r1' } },
+          headers,
+        ),
+      })
+        .createPlaybackUrl('front-door')
+        .catch((error: unknown) => error);
+      expect(outcome).toBeInstanceOf(ApiError);
+      return outcome as ApiError;
+    };
+
+    expect(await limited({ 'retry-after': '2', 'retry-after-ms': '1250' })).toMatchObject({
+      retryAfterSeconds: 2,
+      retryAfterMs: 1250,
+    });
+    // Longer than Retry-After, not a whole number, or alone: not the service's, ignored.
+    expect((await limited({ 'retry-after': '1', 'retry-after-ms': '5000' })).retryAfterMs).toBeUndefined();
+    expect((await limited({ 'retry-after': '2', 'retry-after-ms': '1.5e3' })).retryAfterMs).toBeUndefined();
+    expect((await limited({ 'retry-after-ms': '1250' })).retryAfterMs).toBeUndefined();
+  });
+
   it('turns a network failure into NETWORK_ERROR without repeating what the platform said', async () => {
     const failing = jest.fn(() =>
       Promise.reject(new TypeError('fetch failed: https://api.example/v1/streams?SessionToken=abc')),

@@ -207,6 +207,28 @@ describe('playback session: answers that are not a URL', () => {
     });
   });
 
+  it('waits exactly what Retry-After-Ms says when the service sent it: its place, already spread', async () => {
+    const limited = new ApiError({
+      status: 429,
+      code: 'RATE_LIMITED',
+      message: 'RATE_LIMITED',
+      requestId: 'req-1',
+      retryAfterSeconds: 2,
+      retryAfterMs: 1_250,
+    });
+    // Jitter would add up to 1.5 s to a whole-second wait: random() is at its largest here.
+    const { clock, startMs, api, session } = setUp([limited], { random: () => 0.999 });
+
+    const ready = session.ready();
+    await clock.advance(1_249);
+    const before = api.calls.length;
+    await clock.advance(1);
+    await ready;
+
+    expect(before).toBe(1);
+    expect(api.secondsOfCalls(startMs)[1]).toBeCloseTo(1.25, 3);
+  });
+
   it('backs off exponentially on 5xx and network faults, capped at maxRetrySeconds', async () => {
     const failures = Array.from({ length: 8 }, (_, i) =>
       i % 2 ? apiError(0, 'NETWORK_ERROR') : apiError(503, 'UPSTREAM_UNAVAILABLE'),

@@ -30,6 +30,9 @@ describe('Retry-After of a 503', () => {
       context,
     );
     expect(limited.headers?.['Retry-After']).toBe('7');
+    // Without a wait to the millisecond (a limit that knows only seconds), no Retry-After-Ms.
+    expect(limited.headers?.['Retry-After-Ms']).toBeUndefined();
+    expect(grants.headers?.['Retry-After-Ms']).toBeUndefined();
     // A 504 (KVS slower than the retry budget) says nothing of when to retry.
     const timeout = errorResponse(
       new UpstreamTimeoutError('Kinesis Video Streams did not answer in time.'),
@@ -37,5 +40,19 @@ describe('Retry-After of a 503', () => {
     );
     expect(timeout.statusCode).toBe(504);
     expect(timeout.headers?.['Retry-After']).toBeUndefined();
+  });
+});
+
+describe('Retry-After-Ms of a 429', () => {
+  it("carries admission's wait to the millisecond beside the whole seconds, never longer than them", () => {
+    const limited = errorResponse(
+      new RateLimitedError('Too many requests for this stream; retry later.', 2, 1_234.2),
+      context,
+    );
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers).toMatchObject({ 'Retry-After': '2', 'Retry-After-Ms': '1235' });
+    // A wait that the seconds would cut short is held to them: a client honouring either waits the same.
+    const over = errorResponse(new RateLimitedError('Too many requests; retry later.', 1, 4_000), context);
+    expect(over.headers).toMatchObject({ 'Retry-After': '1', 'Retry-After-Ms': '1000' });
   });
 });

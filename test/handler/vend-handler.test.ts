@@ -527,12 +527,12 @@ describe('vend handler through the middy stack', () => {
       expect(response.headers?.['Access-Control-Allow-Origin']).toBe(ORIGIN);
     });
 
-    it('exposes the headers a page needs: the request id, Retry-After and the 401 challenge', async () => {
+    it('exposes the headers a page needs: the request id, Retry-After (also to the ms) and the 401 challenge', async () => {
       const { handler } = setupHandler();
       const response = await handler(event({ headers: { Origin: ORIGIN } }), context);
       expect(response.statusCode).toBe(401);
       expect(response.headers?.['Access-Control-Expose-Headers']).toBe(
-        'X-Request-Id, Retry-After, WWW-Authenticate',
+        'X-Request-Id, Retry-After, Retry-After-Ms, WWW-Authenticate',
       );
     });
 

@@ -272,7 +272,7 @@ describe('preflights', () => {
   it('allow the request headers the function reads and expose the ones a page needs', () => {
     expect(CORS.allowHeaders).toEqual(['Authorization', 'Content-Type']);
     expect(CORS.exposeHeaders).toEqual(
-      expect.arrayContaining(['WWW-Authenticate', 'Retry-After', 'X-Request-Id']),
+      expect.arrayContaining(['WWW-Authenticate', 'Retry-After', 'Retry-After-Ms', 'X-Request-Id']),
     );
   });
 });

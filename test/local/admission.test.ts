@@ -42,7 +42,12 @@ describe('local stack with admission on (as npm start runs it)', () => {
     expect(limited.length).toBeGreaterThan(0);
     for (const response of limited) {
       expect(errorOf(response).code).toBe('RATE_LIMITED');
-      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const seconds = Number(response.headers.get('retry-after'));
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      // The same wait to the millisecond: through the local API Gateway as the function sent it.
+      const ms = Number(response.headers.get('retry-after-ms'));
+      expect(ms).toBeGreaterThan(0);
+      expect(ms).toBeLessThanOrEqual(seconds * 1000);
       contract.assertResponse('post', '/v1/streams/{streamName}/playback-url', response);
     }
     expect(responses.every((response) => response.status === 200 || response.status === 429)).toBe(true);

@@ -331,7 +331,7 @@ describe('local API Gateway adapter', () => {
       for (const response of [gateway, mockAllowed, mockOther]) {
         expect(response.headers.vary).toBe('Origin');
         expect(response.headers['access-control-expose-headers']).toBe(
-          'X-Request-Id, Retry-After, WWW-Authenticate',
+          'X-Request-Id, Retry-After, Retry-After-Ms, WWW-Authenticate',
         );
       }
     });

@@ -317,5 +317,22 @@ describe('openapi.yaml', () => {
         },
       }),
     ).toThrow(/header Cache-Control/);
+    // A 429 needs its Retry-After; Retry-After-Ms (required: false) only where admission sent it, and then
+    // in its shape.
+    const limited = (extra: Record<string, string>) => () =>
+      contract.assertResponse('POST', '/v1/streams/{streamName}/playback-url', {
+        status: 429,
+        headers: new Headers({
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+          'x-request-id': 'r1',
+          ...extra,
+        }),
+        body: { error: { code: 'RATE_LIMITED', message: 'Too many requests.', requestId: 'r1' } },
+      });
+    expect(limited({ 'retry-after': '2' })).not.toThrow();
+    expect(limited({ 'retry-after': '2', 'retry-after-ms': '1250' })).not.toThrow();
+    expect(limited({ 'retry-after-ms': '1250' })).toThrow(/header Retry-After is missing/);
+    expect(limited({ 'retry-after': '2', 'retry-after-ms': '1.25' })).toThrow(/header Retry-After-Ms/);
   });
 });

@@ -144,11 +144,18 @@ function isConditionFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
-/** Worth another attempt: DynamoDB's throttling and server errors, and requests that never got an answer. */
-function isRetryable(error: unknown): boolean {
+/**
+ * Worth another attempt: DynamoDB's throttling and server errors, and requests that never got an answer. The
+ * deadline's own abort is told apart before this is asked (the attempt's signal). `TimeoutError` is the SDK's
+ * name for a connection reset, a broken pipe and a socket timeout alike (ECONNRESET, EPIPE, ETIMEDOUT): the
+ * first is what a server that closes an idle keep-alive connection just as it is reused gives, and it was
+ * failing admissions closed (503) with seconds of the deadline left.
+ */
+export function isRetryableTableError(error: unknown): boolean {
   const e = (error ?? {}) as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return false;
+  if (e.name === 'AbortError') return false;
   if (e.name !== undefined && RETRYABLE.has(e.name)) return true;
+  if (e.name === 'TimeoutError') return true;
   return e.$fault === 'server' || e.$metadata?.httpStatusCode === undefined;
 }
 
@@ -259,7 +266,7 @@ export function createAdmissionTable(options: AdmissionTableOptions): AdmissionT
         if (signal.aborted)
           throw new AdmissionUnavailableError('The admission table did not answer in time.');
         const delay = backoffMs(tries);
-        if (!isRetryable(error) || clock.now() + delay >= deadline) {
+        if (!isRetryableTableError(error) || clock.now() + delay >= deadline) {
           throw new AdmissionUnavailableError('The admission table is unavailable.');
         }
         await sleep(delay);

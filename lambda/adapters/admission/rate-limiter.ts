@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import {
-  MAX_RETRY_AFTER_SECONDS,
+  QUEUE_FULL,
   gcraStep,
   gcraTimes,
-  retryAfterSeconds,
+  refusalFor,
   type GcraState,
   type GcraStep,
   type GcraTimes,
@@ -148,13 +148,13 @@ export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): 
         next = undefined;
         if (step === 'queue-full') {
           memo.set(key, state);
-          return { allowed: false, retryAfterSeconds: MAX_RETRY_AFTER_SECONDS };
+          return QUEUE_FULL;
         }
         try {
           state = toState(await table.write(key, gcraWrite(step, times, lostRoom), deadline));
           memo.set(key, state);
           if (step === 'take-idle' || step === 'take-busy') return { allowed: true, retryAfterSeconds: 0 };
-          return { allowed: false, retryAfterSeconds: retryAfterSeconds(state.qtat ?? now, limit, now) };
+          return refusalFor(state.qtat ?? now, limit, now);
         } catch (error) {
           if (!(error instanceof ConditionFailedError)) throw error;
           options.onContention?.(key);
@@ -172,7 +172,7 @@ export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): 
       }
       // The key changed under every step: refused for a second rather than admitted unchecked.
       memo.delete(key);
-      return { allowed: false, retryAfterSeconds: 1 };
+      return { allowed: false, retryAfterSeconds: 1, retryAfterMs: 1000 };
     },
 
     async giveBack(key: string, limit: RateLimit, deadline: number): Promise<void> {

@@ -33,6 +33,12 @@ export interface RateDecision {
   readonly allowed: boolean;
   /** 0 when allowed; otherwise whole seconds (at least 1) until the refused request has room, for `Retry-After`. */
   readonly retryAfterSeconds: number;
+  /**
+   * Refused: the same wait to the millisecond (`Retry-After-Ms`), for a client that can wait that exactly.
+   * Callers told the same whole second would otherwise all come back at its start, and a limit takes only
+   * its burst at once.
+   */
+  readonly retryAfterMs?: number;
 }
 
 /** What is stored for one key; both absent for a key never used. */
@@ -133,11 +139,34 @@ export function gcraStep(state: GcraState, times: GcraTimes): GcraStep {
  * tolerance). Whole seconds, rounded up, 1 to the maximum.
  */
 export function retryAfterSeconds(qtat: number, limit: RateLimit, now: number): number {
+  return Math.min(
+    MAX_RETRY_AFTER_SECONDS,
+    Math.max(1, Math.ceil(retryAfterMs(qtat, limit, now) / 1000 - 1e-9)),
+  );
+}
+
+/** The wait of `retryAfterSeconds` to the millisecond: 1 ms to the maximum. */
+export function retryAfterMs(qtat: number, limit: RateLimit, now: number): number {
   const times = gcraTimes(limit, now);
   const room = qtat - times.spacingMs - (limit.burst - 1) * times.intervalMs;
-  const seconds = Math.ceil((room - now) / 1000 - 1e-9);
-  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds));
+  return Math.min(MAX_RETRY_AFTER_SECONDS * 1000, Math.max(1, Math.ceil(room - now)));
 }
+
+/** A refusal with the `Retry-After` of the queued place that ends at `qtat`. */
+export function refusalFor(qtat: number, limit: RateLimit, now: number): RateDecision {
+  return {
+    allowed: false,
+    retryAfterSeconds: retryAfterSeconds(qtat, limit, now),
+    retryAfterMs: retryAfterMs(qtat, limit, now),
+  };
+}
+
+/** The refusal of a full queue: the longest wait. */
+export const QUEUE_FULL: RateDecision = {
+  allowed: false,
+  retryAfterSeconds: MAX_RETRY_AFTER_SECONDS,
+  retryAfterMs: MAX_RETRY_AFTER_SECONDS * 1000,
+};
 
 export interface GcraOutcome {
   readonly decision: RateDecision;
@@ -165,13 +194,10 @@ export function applyGcra(state: GcraState, limit: RateLimit, now: number): Gcra
     case 'queue-next': {
       const base = step === 'queue-first' ? state.tat! : state.qtat!;
       const qtat = toMicros(base + times.spacingMs);
-      return {
-        decision: { allowed: false, retryAfterSeconds: retryAfterSeconds(qtat, limit, now) },
-        next: { ...state, qtat },
-      };
+      return { decision: refusalFor(qtat, limit, now), next: { ...state, qtat } };
     }
     case 'queue-full':
-      return { decision: { allowed: false, retryAfterSeconds: MAX_RETRY_AFTER_SECONDS }, next: state };
+      return { decision: QUEUE_FULL, next: state };
   }
 }
 

@@ -9,7 +9,7 @@ import { RateLimitedError } from '../errors';
 import type { Caller } from '../model';
 import type { Clock } from '../ports';
 import { assertValidRateLimit, type RateLimit } from './gcra';
-import { callerKey, GIVE_BACK_GRACE_MS } from './policy';
+import { callerKey, GIVE_BACK_GRACE_MS, waitMs } from './policy';
 import type { RateLimiter } from './ports';
 
 export type MediaKind = 'clip' | 'images';
@@ -67,6 +67,7 @@ export function createMediaAdmission(options: MediaAdmissionOptions): MediaAdmis
         throw new RateLimitedError(
           `Too many ${noun[kind]} asked for by this caller; retry later.`,
           own.retryAfterSeconds,
+          waitMs(own),
         );
       }
       const stream = await options.limiter.take(
@@ -80,6 +81,7 @@ export function createMediaAdmission(options: MediaAdmissionOptions): MediaAdmis
         throw new RateLimitedError(
           `Too many ${noun[kind]} asked for on this stream; retry later.`,
           stream.retryAfterSeconds,
+          waitMs(stream),
         );
       }
     },

@@ -102,6 +102,10 @@ export const MIN_SHARE_BURST = 2;
 /** How long give-backs may take past the admission's deadline. */
 export const GIVE_BACK_GRACE_MS = 1_000;
 
+/** A refusal's wait in milliseconds: its own, or its whole seconds where the limiter gave none. */
+export const waitMs = (decision: RateDecision): number =>
+  decision.retryAfterMs ?? decision.retryAfterSeconds * 1000;
+
 /** One limit a request is checked against, and what it answered. */
 interface Check {
   readonly key: string;
@@ -157,7 +161,12 @@ export function createAdmission(options: AdmissionOptions): Admission {
     await giveBack(allowed, deadline);
     if (failure) throw failure.reason;
     const retryAfterSeconds = Math.max(...refused.map((taken) => taken.decision.retryAfterSeconds));
-    throw new RateLimitedError(`Too many requests for ${refused[0]!.what}; retry later.`, retryAfterSeconds);
+    const retryAfterMs = Math.max(...refused.map((taken) => waitMs(taken.decision)));
+    throw new RateLimitedError(
+      `Too many requests for ${refused[0]!.what}; retry later.`,
+      retryAfterSeconds,
+      retryAfterMs,
+    );
   };
 
   const giveBack = async (taken: readonly Check[], deadline: number): Promise<void> => {

@@ -211,8 +211,17 @@ function retryAfterOf(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/** `Retry-After-Ms`, only beside a `Retry-After` it does not exceed (a wait in another unit is not trusted). */
+function retryAfterMsOf(response: Response, retryAfterSeconds: number | undefined): number | undefined {
+  const header = response.headers.get('retry-after-ms')?.trim();
+  if (header === undefined || retryAfterSeconds === undefined || !/^\d+$/.test(header)) return undefined;
+  const ms = Number(header);
+  return ms <= retryAfterSeconds * 1000 ? ms : undefined;
+}
+
 async function toApiError(response: Response): Promise<ApiError> {
   const retryAfterSeconds = retryAfterOf(response);
+  const retryAfterMs = retryAfterMsOf(response, retryAfterSeconds);
   const headerRequestId =
     response.headers.get('x-request-id') ?? response.headers.get('x-amzn-requestid') ?? undefined;
   const payload: unknown = await response.json().catch(() => undefined);
@@ -224,6 +233,7 @@ async function toApiError(response: Response): Promise<ApiError> {
       message: String(service.message ?? service.code),
       requestId: service.requestId ?? headerRequestId,
       retryAfterSeconds,
+      retryAfterMs,
       details: service.details,
     });
   }
@@ -235,5 +245,6 @@ async function toApiError(response: Response): Promise<ApiError> {
     message: gatewayCode ? String(gatewayMessage) : `Unexpected answer (HTTP ${response.status}).`,
     requestId: headerRequestId,
     retryAfterSeconds,
+    retryAfterMs,
   });
 }

@@ -15,6 +15,7 @@ export interface ApiErrorInit {
   message: string;
   requestId?: string | undefined;
   retryAfterSeconds?: number | undefined;
+  retryAfterMs?: number | undefined;
   details?: readonly { field: string; issue: string }[] | undefined;
 }
 
@@ -29,6 +30,11 @@ export class ApiError extends Error {
   readonly requestId: string | undefined;
   /** From `Retry-After`, when the answer carried one. */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * From `Retry-After-Ms` (the service's own 429s): the same wait to the millisecond, the moment the limit has
+   * room for the place it gave this request. Prefer it to `retryAfterSeconds` when present.
+   */
+  readonly retryAfterMs: number | undefined;
   readonly details: readonly { field: string; issue: string }[] | undefined;
 
   constructor(init: ApiErrorInit) {
@@ -37,6 +43,7 @@ export class ApiError extends Error {
     this.status = init.status;
     this.requestId = init.requestId;
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.retryAfterMs = init.retryAfterMs;
     this.details = init.details;
   }
 

@@ -207,6 +207,9 @@ export function createPlaybackSession(
     });
 
   const retryDelayMs = (error: ApiError, attempt: number): number => {
+    // The service's own place for this request, to the millisecond: already spread, and the room is there
+    // then (a wait longer than told could find it taken).
+    if (error.retryAfterMs !== undefined) return error.retryAfterMs;
     if (error.retryAfterSeconds !== undefined) {
       // As told, plus a little spread so that a crowd told the same does not come back in the same instant.
       return (

@@ -6,12 +6,15 @@ import type { AddressInfo } from 'node:net';
  * - `returnItemOnConditionFailure`: answer a failed condition as DynamoDB does when the request asks for
  *   `ReturnValuesOnConditionCheckFailure: ALL_OLD` (the item as it was, in the error), which dynalite 4
  *   ignores. The proxy reads the item from dynalite right after the refusal and adds it to the answer;
- * - `delayMs`: a store that answers, slowly.
+ * - `delayMs`: a store that answers, slowly;
+ * - `resetNext`: that many requests have their connection closed under them, unanswered, as a server does when
+ *   it closes a keep-alive connection the client has just reused (the client sees ECONNRESET, "socket hang up").
  * It counts the requests it forwards per operation, i.e. what the client under test sent.
  */
 export class DynamoDbProxy {
   returnItemOnConditionFailure = false;
   delayMs = 0;
+  resetNext = 0;
   private readonly counts: Record<string, number> = {};
   private server: Server | undefined;
   private port = 0;
@@ -34,6 +37,11 @@ export class DynamoDbProxy {
         const body = Buffer.concat(chunks);
         const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
         this.counts[operation] = (this.counts[operation] ?? 0) + 1;
+        if (this.resetNext > 0) {
+          this.resetNext -= 1;
+          req.socket.destroy();
+          return;
+        }
         setTimeout(() => {
           void this.forward(req.headers, body).then(async (answer) => {
             let payload = answer.body;

@@ -822,6 +822,7 @@ export interface components {
         RateLimited: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
+                "Retry-After-Ms": components["headers"]["RetryAfterMs"];
                 [name: string]: unknown;
             };
             content: {
@@ -928,6 +929,8 @@ export interface components {
         RequestId: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: string;
+        /** @description The same wait as `Retry-After`, to the millisecond (never longer than it): the time at which the limit that refused the request has room for the place it gave it. Sent on a 429 from the service's own admission; a client that can wait to the millisecond should prefer it, since callers told the same whole second would all come back at its start, where a limit takes only its burst. Absent from a 429 of KVS throttling, the stage throttle or the WAF rule. */
+        RetryAfterMs: string;
         /** @description The challenge of a partner route called without a valid API key. */
         ApiKeyChallenge: "ApiKey header=\"x-api-key\"";
         /** @description RFC 6750 §3. `Bearer` alone when no bearer token was sent; `Bearer error="invalid_token", error_description="The access token expired"` for a token valid in every respect but past its `exp` (refresh it); `Bearer error="invalid_token", error_description="The access token is invalid"` otherwise. The body is the same in all three cases. */
