@@ -11,6 +11,13 @@ export interface AttemptOutcome {
   readonly retryAfterSeconds?: number;
   /** The same wait to the millisecond, from `Retry-After-Ms` when the answer has it (preferred). */
   readonly retryAfterMs?: number;
+  /** What refused the attempt (a 429's limit), to break `afterRetryAfter` down by. */
+  readonly refusedBy?: string;
+}
+
+export interface RetryCount {
+  readonly attempts: number;
+  readonly successes: number;
 }
 
 export interface ClosedLoopOptions {
@@ -56,7 +63,9 @@ export interface ClosedLoopResult {
    * Attempts sent right after waiting out a 429's `Retry-After` in full (waits the deadline cut short
    * are not counted), and how many of them succeeded: whether waiting as told gets a caller in.
    */
-  readonly afterRetryAfter: { readonly attempts: number; readonly successes: number };
+  readonly afterRetryAfter: RetryCount;
+  /** `afterRetryAfter` by what refused the attempt whose wait came before (`refusedBy`, or `unknown`). */
+  readonly afterRetryAfterBy: Readonly<Record<string, RetryCount>>;
   /** 429 answers without a usable `Retry-After`. */
   readonly refusalsWithoutRetryAfter: number;
 }
@@ -94,6 +103,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   let firstAttemptSuccesses = 0;
   let refusalsWithoutRetryAfter = 0;
   const afterRetryAfter = { attempts: 0, successes: 0 };
+  const afterRetryAfterBy: Record<string, { attempts: number; successes: number }> = {};
   const warmUpEnd = now() + (options.warmUpMs ?? 0);
   const deadline = warmUpEnd + options.durationMs;
   let measureStart: number | undefined;
@@ -123,6 +133,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     let consecutiveFailures = 0;
     let first = true;
     let waitedAsTold = false;
+    let waitedFor = 'unknown';
     while (now() < deadline) {
       const sent = now();
       let outcome: AttemptOutcome;
@@ -136,8 +147,13 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       if (first && success) firstAttemptSuccesses += 1;
       first = false;
       if (waitedAsTold && measureStart !== undefined) {
+        const by = (afterRetryAfterBy[waitedFor] ??= { attempts: 0, successes: 0 });
         afterRetryAfter.attempts += 1;
-        if (success) afterRetryAfter.successes += 1;
+        by.attempts += 1;
+        if (success) {
+          afterRetryAfter.successes += 1;
+          by.successes += 1;
+        }
       }
       waitedAsTold = false;
       if (outcome.status === 429 && outcome.retryAfterSeconds === undefined) refusalsWithoutRetryAfter += 1;
@@ -152,7 +168,11 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       if (remaining <= 0) break;
       const asked = backoffDelayMs(outcome, consecutiveFailures, random, baseMs, capMs);
       const delay = Math.min(remaining, asked);
-      waitedAsTold = outcome.status === 429 && outcome.retryAfterSeconds !== undefined && delay === asked;
+      waitedAsTold =
+        outcome.status === 429 &&
+        (outcome.retryAfterSeconds !== undefined || outcome.retryAfterMs !== undefined) &&
+        delay === asked;
+      waitedFor = outcome.refusedBy ?? 'unknown';
       waitedMs += delay;
       await sleep(delay);
     }
@@ -171,6 +191,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     waitedMs,
     firstAttemptSuccesses,
     afterRetryAfter,
+    afterRetryAfterBy,
     refusalsWithoutRetryAfter,
   };
 }

@@ -77,21 +77,32 @@ function busyLoops(count: number): ChildProcess[] {
   );
 }
 
+/** Which limit a 429 names ("Too many requests for this caller / this caller's share of this stream / …"). */
+function refusingLimit(body: string): string {
+  const message = String((JSON.parse(body) as { error?: { message?: unknown } }).error?.message ?? '');
+  if (message.includes('share')) return 'share';
+  if (message.includes('this caller')) return 'caller';
+  if (message.includes('this stream')) return 'stream';
+  return 'other';
+}
+
 async function vendAttempt(url: string, token: string, wholeSeconds = false): Promise<AttemptOutcome> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: '{}',
   });
-  await response.arrayBuffer();
+  const text = await response.text();
   const header = (name: string): number | undefined => {
     const value = response.headers.get(name);
     return value !== null && Number.isFinite(Number(value)) ? Number(value) : undefined;
   };
   const retryAfterSeconds = header('retry-after');
   const retryAfterMs = wholeSeconds ? undefined : header('retry-after-ms');
+  const refusedBy = response.status === 429 ? refusingLimit(text) : undefined;
   return {
     status: response.status,
+    ...(refusedBy !== undefined ? { refusedBy } : {}),
     ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   };
@@ -267,6 +278,14 @@ export async function runHotStream(options: BenchOptions): Promise<ScenarioResul
         `Load average (1 min) of the machine ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores shared with other work: the figures measure the machine as much as the code when it is far above 2).`,
         `${callers} closed-loop callers for ${durationMs / 1000} s per phase at one stream each, through the local stack as npm start runs it (API Gateway stand-in, the function bundled as deployed in ${instances} instances, admission on in dynalite, the KVS emulator with the service quotas). Admission's defaults: caller limit ${CALLER.ratePerSecond}/s with a burst of ${CALLER.burst}, stream limit ${STREAM.ratePerSecond}/s with a burst of ${STREAM.burst}.`,
         '"What the limits allow" from a standing start: burst + rate × window of the binding limit (the stream limit for many callers, the stricter of the caller and stream limits for one caller). Callers wait out Retry-After-Ms (the wait to the millisecond), or Retry-After where it is absent, on a 429 or a 503 and back off with jitter on anything else; "waiting as told" counts the attempts right after a full wait of what a 429 said. The whole-seconds phase is the same as the first but for its callers, which read Retry-After alone, as a client that knows nothing of Retry-After-Ms does: the side the first phase is compared with, reported and not gated.',
+        `Retries after waiting as told, admitted / sent, by the limit that refused the request before the wait (caller, its share of the stream, the stream) — ${results
+          .map(
+            (result) =>
+              `${result.phase.label}: ${Object.entries(result.run.afterRetryAfterBy)
+                .map(([by, count]) => `${by} ${count.successes}/${count.attempts}`)
+                .join(', ')}`,
+          )
+          .join('; ')}.`,
         'The busy phase runs two processes spinning a core each beside the stack, as on a shared CI machine.',
         `Admission's deadline is the local stack's (${LOCAL_ADMISSION_TIMEOUT_MS} ms; deployed ${ADMISSION_DEFAULTS.timeoutMs} ms): dynalite shares the two cores with the instances, and under the first crowd answers in hundreds of milliseconds.`,
       ],
@@ -278,6 +297,7 @@ export async function runHotStream(options: BenchOptions): Promise<ScenarioResul
             successes: result.run.successes,
             allowed: result.allowed,
             afterRetryAfter: result.run.afterRetryAfter,
+            afterRetryAfterBy: result.run.afterRetryAfterBy,
             firstAttemptSuccesses: result.run.firstAttemptSuccesses,
             waitedMs: result.run.waitedMs,
           },

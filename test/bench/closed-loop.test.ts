@@ -24,6 +24,12 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs({ status: 429, retryAfterSeconds: 2 }, 1, () => 0.5, 100, 2000)).toBe(2000);
   });
 
+  it('prefers Retry-After-Ms to Retry-After when the answer has both', () => {
+    expect(
+      backoffDelayMs({ status: 429, retryAfterSeconds: 2, retryAfterMs: 1_250 }, 1, () => 0.5, 100, 2000),
+    ).toBe(1_250);
+  });
+
   it('backs off exponentially with full jitter, capped, without Retry-After', () => {
     expect(backoffDelayMs({ status: 503 }, 1, () => 1, 100, 2000)).toBe(100);
     // A 503 that says when to come back is waited out as told; a 500 is not (it cannot say).
@@ -201,6 +207,22 @@ describe('runClosedLoop, what a refusal tells the caller', () => {
     expect(result.firstAttemptSuccesses).toBe(0);
     expect(result.refusalsWithoutRetryAfter).toBe(1);
     expect(result.afterRetryAfter).toEqual({ attempts: 1, successes: 1 });
+  });
+
+  it('breaks the attempts after a full wait down by what refused the attempt before it', async () => {
+    const result = await scripted(
+      [
+        { status: 429, retryAfterMs: 300, refusedBy: 'stream' },
+        { status: 429, retryAfterSeconds: 1, retryAfterMs: 400, refusedBy: 'caller' },
+        { status: 200 },
+      ],
+      1_000,
+    );
+    expect(result.afterRetryAfter).toEqual({ attempts: 2, successes: 1 });
+    expect(result.afterRetryAfterBy).toEqual({
+      stream: { attempts: 1, successes: 0 },
+      caller: { attempts: 1, successes: 1 },
+    });
   });
 
   it('does not count an attempt after a wait the deadline cut short', async () => {

@@ -110,7 +110,7 @@ export const waitMs = (decision: RateDecision): number =>
 interface Check {
   readonly key: string;
   readonly limit: RateLimit;
-  /** Named in the refusal: "Too many requests for this caller / this stream". */
+  /** Named in the refusal: "Too many requests for this caller / this caller's share of this stream / this stream". */
   readonly what: string;
 }
 
@@ -207,7 +207,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
                 // Never more than the stream's own burst: a lone caller's share is the stream limit.
                 burst: Math.min(stream.burst, Math.max(MIN_SHARE_BURST, stream.burst / waiting)),
               },
-              what: 'this stream',
+              what: "this caller's share of this stream",
             };
             return take(check, deadline);
           });
