@@ -319,58 +319,48 @@ describe('DynamoDB rate limit when the store is slow or fails', () => {
     await expect(taking).rejects.toThrow('did not answer in time');
   });
 
-  it('waits for a slow store while the deadline allows: slow is not unavailable', async () => {
+  /** Runs `use` with a limiter whose table is dynalite behind a DynamoDbProxy the test can make misbehave. */
+  const behindProxy = async (
+    use: (limiter: RateLimiter, proxy: DynamoDbProxy) => Promise<void>,
+  ): Promise<void> => {
     const db = await startDynalite();
     const proxy = new DynamoDbProxy(db.endpoint);
     try {
       await createAdmissionTableSchema(db.admin, TABLE);
       await proxy.start();
-      proxy.delayMs = 700;
       const table = createAdmissionTable({
         tableName: TABLE,
         region: REGION,
         endpoint: proxy.endpoint,
         credentials,
       });
-      const limiter = createDynamoDbRateLimiter({ table });
+      await use(createDynamoDbRateLimiter({ table }), proxy);
+    } finally {
+      await proxy.stop();
+      await db.stop();
+    }
+  };
 
+  it('waits for a slow store while the deadline allows: slow is not unavailable', () =>
+    behindProxy(async (limiter, proxy) => {
+      proxy.delayMs = 700;
       // Slower than the 500 ms a single attempt used to get; well within this admission's deadline.
       expect(await limiter.take('caller#user:slow', limit, Date.now() + 5_000)).toEqual({
         allowed: true,
         retryAfterSeconds: 0,
       });
-    } finally {
-      await proxy.stop();
-      await db.stop();
-    }
-  });
+    }));
 
-  it('tries again when the connection is reset under a request: a reused keep-alive socket is not a store down', async () => {
-    const db = await startDynalite();
-    const proxy = new DynamoDbProxy(db.endpoint);
-    try {
-      await createAdmissionTableSchema(db.admin, TABLE);
-      await proxy.start();
-      const table = createAdmissionTable({
-        tableName: TABLE,
-        region: REGION,
-        endpoint: proxy.endpoint,
-        credentials,
-      });
-      const limiter = createDynamoDbRateLimiter({ table });
+  it('tries again when the connection is reset under a request: a reused keep-alive socket is not a store down', () =>
+    behindProxy(async (limiter, proxy) => {
       proxy.resetNext = 2;
-
       expect(await limiter.take('caller#user:reset', limit, Date.now() + 5_000)).toEqual({
         allowed: true,
         retryAfterSeconds: 0,
       });
       // The two resets and the write that went through.
       expect(proxy.operations().UpdateItem).toBe(3);
-    } finally {
-      await proxy.stop();
-      await db.stop();
-    }
-  });
+    }));
 
   it('counts a reset connection as worth another attempt, as the SDK names it outside a test sandbox', () => {
     // What @smithy/node-http-handler rejects with on ECONNRESET, EPIPE and ETIMEDOUT. Under jest the SDK wraps
