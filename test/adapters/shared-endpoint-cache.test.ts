@@ -18,10 +18,11 @@ import {
   startDynalite,
   type RunningDynalite,
 } from '../admission/support/admission-table';
+import { DynamoDbProxy } from '../admission/support/dynamodb-proxy';
 
 const TABLE = 'endpoint-cache';
 const TTL_MS = 1_500_000;
-const STREAMS = ['burst-a', 'burst-b', 'burst-c', 'lease-gone', 'table-down', 'warm'];
+const STREAMS = ['burst-a', 'burst-b', 'burst-c', 'lease-gone', 'table-down', 'warm', 'reset'];
 
 let db: RunningDynalite;
 let emulator: RunningEmulator;
@@ -190,6 +191,34 @@ describe('fleet-wide data endpoint cache, cold instances against the KVS emulato
 
     await expect(vend(instance, 'table-down')).resolves.toContain('SessionToken');
     expect(events).toEqual(['fallback']);
+  });
+});
+
+describe('fleet-wide data endpoint cache, a connection reset under a table call', () => {
+  it('sends the call once more instead of falling back to KVS without the lease', async () => {
+    const proxy = new DynamoDbProxy(db.endpoint);
+    await proxy.start();
+    try {
+      const events: SharedEndpointEvent[] = [];
+      const client = new DynamoDBClient({
+        region: REGION,
+        endpoint: proxy.endpoint,
+        credentials,
+        maxAttempts: 1,
+      });
+      clients.push(client);
+      const instance = coldInstance(sharedCache({ client }, events));
+      // The first read of the entry meets a reset (the connection closed under it, unanswered).
+      proxy.resetNext = 1;
+      const before = emulator.counters();
+      await expect(vend(instance, 'reset')).resolves.toContain('SessionToken');
+
+      expect(events).toEqual(['fetched']);
+      expect(dataEndpointCalls(before)).toBe(1);
+      expect(proxy.operations().GetItem).toBe(2);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 

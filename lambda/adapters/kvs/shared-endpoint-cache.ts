@@ -153,11 +153,32 @@ export function createSharedEndpointCache(options: SharedEndpointCacheOptions): 
   const itemKey = (key: string): Record<string, AttributeValue> => ({ pk: { S: `endpoint#${key}` } });
   const signal = (): AbortSignal => AbortSignal.timeout(options.requestTimeoutMs);
 
+  /**
+   * One table call, sent once more when its connection failed under it at once, before any answer: a
+   * keep-alive connection the table closed just as it was reused (ECONNRESET, which the SDK names
+   * TimeoutError). Without this, such a reset sent the instance to KVS without the lease (a fallback). A call
+   * that failed slowly, or answered with an error, is not sent again: the cache must not hold up a vend.
+   */
+  const send = async <T>(call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await call(signal());
+    } catch (error) {
+      const unanswered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const quick = performance.now() - started < options.requestTimeoutMs / 2;
+      if (unanswered !== undefined || !quick || (error as { name?: string }).name === 'AbortError')
+        throw error;
+      return call(signal());
+    }
+  };
+
   const read = async (key: string, consistent: boolean): Promise<Entry | undefined> => {
     try {
-      const output = await client.send(
-        new GetItemCommand({ TableName: options.tableName, Key: itemKey(key), ConsistentRead: consistent }),
-        { abortSignal: signal() },
+      const output = await send((abortSignal) =>
+        client.send(
+          new GetItemCommand({ TableName: options.tableName, Key: itemKey(key), ConsistentRead: consistent }),
+          { abortSignal },
+        ),
       );
       return toEntry(output.Item);
     } catch {
@@ -176,21 +197,23 @@ export function createSharedEndpointCache(options: SharedEndpointCacheOptions): 
     },
   ): Promise<{ written: true } | { written: false; current: Entry | undefined; told: boolean }> => {
     try {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: options.tableName,
-          Key: itemKey(key),
-          UpdateExpression: input.update,
-          ...(input.condition !== undefined ? { ConditionExpression: input.condition } : {}),
-          ExpressionAttributeNames: Object.fromEntries(input.names.map((name) => [name, NAMES[name]])),
-          ...(Object.keys(input.values).length > 0
-            ? { ExpressionAttributeValues: marshall(input.values) }
-            : {}),
-          ...(input.condition !== undefined
-            ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
-            : {}),
-        }),
-        { abortSignal: signal() },
+      await send((abortSignal) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: options.tableName,
+            Key: itemKey(key),
+            UpdateExpression: input.update,
+            ...(input.condition !== undefined ? { ConditionExpression: input.condition } : {}),
+            ExpressionAttributeNames: Object.fromEntries(input.names.map((name) => [name, NAMES[name]])),
+            ...(Object.keys(input.values).length > 0
+              ? { ExpressionAttributeValues: marshall(input.values) }
+              : {}),
+            ...(input.condition !== undefined
+              ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
+              : {}),
+          }),
+          { abortSignal },
+        ),
       );
       return { written: true };
     } catch (error) {
