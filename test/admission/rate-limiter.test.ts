@@ -362,6 +362,44 @@ describe('DynamoDB rate limit when the store is slow or fails', () => {
       expect(proxy.operations().UpdateItem).toBe(3);
     }));
 
+  it('takes the room a place finds already there instead of refusing "retry in 1 ms" (a lost race)', async () => {
+    const db = await startDynalite();
+    const proxy = new DynamoDbProxy(db.endpoint);
+    const clock = new FakeClock();
+    try {
+      await createAdmissionTableSchema(db.admin, TABLE);
+      await proxy.start();
+      const instance = () =>
+        createDynamoDbRateLimiter({
+          table: createAdmissionTable({
+            tableName: TABLE,
+            region: REGION,
+            endpoint: proxy.endpoint,
+            credentials,
+            clock,
+          }),
+        });
+      const [a, b] = [instance(), instance()];
+      for (let i = 0; i < 5; i += 1) await a.take('caller#user:race', limit, clock.now() + 60_000);
+      // `b` has never seen the key: its idle write fails, then its busy write finds the key full. While that
+      // answer is on its way the key empties (the clock moves 2 s), so the place it writes next is due at once.
+      proxy.onRequest = (operation, body) => {
+        if (operation === 'UpdateItem' && body.includes('#tat + :interval')) {
+          proxy.onRequest = undefined;
+          clock.advance(2_000);
+        }
+      };
+
+      expect(await b.take('caller#user:race', limit, clock.now() + 60_000)).toEqual({
+        allowed: true,
+        retryAfterSeconds: 0,
+      });
+    } finally {
+      await proxy.stop();
+      await db.stop();
+    }
+  });
+
   it('counts a reset connection as worth another attempt, as the SDK names it outside a test sandbox', () => {
     // What @smithy/node-http-handler rejects with on ECONNRESET, EPIPE and ETIMEDOUT. Under jest the SDK wraps
     // it (the error comes from another realm), which hides its name from the test above; in the function it

@@ -3,6 +3,7 @@ import {
   QUEUE_FULL,
   gcraStep,
   gcraTimes,
+  placeIsDue,
   refusalFor,
   type GcraState,
   type GcraStep,
@@ -154,6 +155,13 @@ export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): 
           state = toState(await table.write(key, gcraWrite(step, times, lostRoom), deadline));
           memo.set(key, state);
           if (step === 'take-idle' || step === 'take-busy') return { allowed: true, retryAfterSeconds: 0 };
+          // A place whose room is already there (the key emptied while the write was under way) would refuse
+          // a request that has room: "retry in 1 ms" for a lost race. It takes the room instead; the place it
+          // wrote stays, one spacing of the queue that nobody holds.
+          if (lostRoom && placeIsDue(state.qtat ?? now, limit, now)) {
+            next = 'take-busy';
+            continue;
+          }
           return refusalFor(state.qtat ?? now, limit, now);
         } catch (error) {
           if (!(error instanceof ConditionFailedError)) throw error;

@@ -145,6 +145,12 @@ export function retryAfterSeconds(qtat: number, limit: RateLimit, now: number): 
   );
 }
 
+/** Whether the limit already has room for the place that ends at `qtat`: the key emptied since it was full. */
+export function placeIsDue(qtat: number, limit: RateLimit, now: number): boolean {
+  const times = gcraTimes(limit, now);
+  return qtat - times.spacingMs - (limit.burst - 1) * times.intervalMs <= now;
+}
+
 /** The wait of `retryAfterSeconds` to the millisecond: 1 ms to the maximum. */
 export function retryAfterMs(qtat: number, limit: RateLimit, now: number): number {
   const times = gcraTimes(limit, now);

@@ -15,6 +15,8 @@ export class DynamoDbProxy {
   returnItemOnConditionFailure = false;
   delayMs = 0;
   resetNext = 0;
+  /** Sees each request (operation and body) before it is forwarded: a test's way to move a clock between calls. */
+  onRequest: ((operation: string, body: string) => void) | undefined;
   private readonly counts: Record<string, number> = {};
   private server: Server | undefined;
   private port = 0;
@@ -37,6 +39,7 @@ export class DynamoDbProxy {
         const body = Buffer.concat(chunks);
         const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
         this.counts[operation] = (this.counts[operation] ?? 0) + 1;
+        this.onRequest?.(operation, body.toString('utf8'));
         if (this.resetNext > 0) {
           this.resetNext -= 1;
           req.socket.destroy();
