@@ -217,7 +217,7 @@ describe('playback session: answers that are not a URL', () => {
       retryAfterMs: 1_250,
     });
     // Jitter would add up to 1.5 s to a whole-second wait: random() is at its largest here.
-    const { clock, startMs, api, session } = setUp([limited], { random: () => 0.999 });
+    const { clock, startMs, api, session, events } = setUp([limited], { random: () => 0.999 });
 
     const ready = session.ready();
     await clock.advance(1_249);
@@ -227,6 +227,21 @@ describe('playback session: answers that are not a URL', () => {
 
     expect(before).toBe(1);
     expect(api.secondsOfCalls(startMs)[1]).toBeCloseTo(1.25, 3);
+    expect(events[0]).toMatchObject({ type: 'retrying', status: 429, retryInSeconds: 1, retryInMs: 1_250 });
+  });
+
+  it('backs off exponentially on 503s that say Retry-After too, never sooner than they say', async () => {
+    const failures = Array.from({ length: 6 }, () => apiError(503, 'UPSTREAM_UNAVAILABLE', 2));
+    const { clock, startMs, api, session } = setUp(failures, { random: () => 0, maxRetrySeconds: 30 });
+
+    const ready = session.ready();
+    await clock.advance(120_000);
+    await ready;
+
+    const at = api.secondsOfCalls(startMs);
+    const gaps = at.slice(1).map((second, index) => second - at[index]!);
+    // random() = 0: half of each doubling ceiling (1, 2, 4, 8, 16 s, then maxRetrySeconds), at least the 2 s told.
+    expect(gaps).toEqual([2, 2, 2, 4, 8, 15]);
   });
 
   it('backs off exponentially on 5xx and network faults, capped at maxRetrySeconds', async () => {

@@ -23,6 +23,8 @@ export type PlaybackSessionEvent =
       type: 'waiting-for-media';
       attempt: number;
       retryInSeconds: number;
+      /** The same wait to the millisecond (what the session waits). */
+      retryInMs: number;
       /** The service's message (never a URL). */
       message: string;
       requestId?: string | undefined;
@@ -33,6 +35,8 @@ export type PlaybackSessionEvent =
       code: string;
       status: number;
       retryInSeconds: number;
+      /** The same wait to the millisecond (what the session waits). */
+      retryInMs: number;
       message: string;
       requestId?: string | undefined;
     }
@@ -207,17 +211,20 @@ export function createPlaybackSession(
     });
 
   const retryDelayMs = (error: ApiError, attempt: number): number => {
-    // The service's own place for this request, to the millisecond: already spread, and the room is there
-    // then (a wait longer than told could find it taken).
-    if (error.retryAfterMs !== undefined) return error.retryAfterMs;
-    if (error.retryAfterSeconds !== undefined) {
-      // As told, plus a little spread so that a crowd told the same does not come back in the same instant.
-      return (
-        error.retryAfterSeconds * 1000 + random() * Math.min(5_000, 1_000 + error.retryAfterSeconds * 250)
-      );
-    }
+    const told =
+      error.retryAfterMs ??
+      (error.retryAfterSeconds !== undefined
+        ? // As told, plus a little spread so that a crowd told the same does not come back in the same instant.
+          error.retryAfterSeconds * 1000 + random() * Math.min(5_000, 1_000 + error.retryAfterSeconds * 250)
+        : undefined);
+    // A refusal (429) is waited out as told: the service's own place for this request (Retry-After-Ms, to
+    // the millisecond, already spread: a longer wait could find the room taken), or Retry-After.
+    if (error.status === 429 && told !== undefined) return told;
+    // A fault (5xx, no answer) backs off exponentially, and never sooner than the service said: a 503's
+    // Retry-After is a few seconds whatever the outage's length, and every viewer retrying at that pace
+    // would keep an ailing service busy.
     const ceiling = Math.min(maxRetrySeconds * 1000, 1_000 * 2 ** attempt);
-    return ceiling / 2 + (random() * ceiling) / 2;
+    return Math.max(told ?? 0, ceiling / 2 + (random() * ceiling) / 2);
   };
 
   const noMediaDelayMs = (attempt: number): number => {
@@ -293,6 +300,7 @@ export function createPlaybackSession(
             type: 'waiting-for-media',
             attempt: attempt + 1,
             retryInSeconds: Math.round(delayMs / 1000),
+            retryInMs: Math.round(delayMs),
             message: error.message,
             requestId: error.requestId,
           });
@@ -304,6 +312,7 @@ export function createPlaybackSession(
             code: error.code,
             status: error.status,
             retryInSeconds: Math.round(delayMs / 1000),
+            retryInMs: Math.round(delayMs),
             message: error.message,
             requestId: error.requestId,
           });
