@@ -79,7 +79,8 @@ function busyLoops(count: number): ChildProcess[] {
 
 /** Which limit a 429 names ("Too many requests for this caller / this caller's share of this stream / …"). */
 function refusingLimit(body: string): string {
-  const message = String((JSON.parse(body) as { error?: { message?: unknown } }).error?.message ?? '');
+  const told = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+  const message = typeof told === 'string' ? told : '';
   if (message.includes('share')) return 'share';
   if (message.includes('this caller')) return 'caller';
   if (message.includes('this stream')) return 'stream';
