@@ -70,6 +70,31 @@ describe('clip and images limits (dynalite)', () => {
     expect(await store.storedItem(mediaAdmissionKeys.caller('images', 'user:carol'))).toBeDefined();
   });
 
+  it("keeps one caller's loop from filling the stream's queue: an attempt the stream refused counts against its caller", async () => {
+    const media = createMediaAdmission({
+      limiter: createDynamoDbRateLimiter({ table: store.instance() }),
+      clip: { caller: { ratePerSecond: 0.1, burst: 5 }, stream: { ratePerSecond: 1, burst: 2 } },
+      images: { caller: { ratePerSecond: 0.5, burst: 4 }, stream: { ratePerSecond: 2, burst: 10 } },
+      clock: store.clock,
+      timeoutMs: 5_000,
+    });
+    const [greedy, polite] = [user('greedy'), user('polite')];
+
+    const refusals: string[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      await media
+        .admit('clip', greedy, 'shed')
+        .catch((error: RateLimitedError) => refusals.push(error.message));
+    }
+    const told = await refusal(media.admit('clip', polite, 'shed'));
+
+    // Two admitted, three refused by the stream (the caller's 3rd to 5th tokens), then its own limit.
+    expect(refusals.filter((message) => message.includes('on this stream'))).toHaveLength(3);
+    expect(refusals.filter((message) => message.includes('by this caller'))).toHaveLength(7);
+    // Behind the greedy caller's three places only (it was told 11 s when each refusal gave its token back).
+    expect(told.retryAfterSeconds).toBeLessThanOrEqual(4);
+  });
+
   it('leaves the vend path’s caller limit alone', async () => {
     const limiter = createDynamoDbRateLimiter({ table: store.instance() });
     const vend = createAdmission({

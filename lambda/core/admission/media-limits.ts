@@ -9,7 +9,7 @@ import { RateLimitedError } from '../errors';
 import type { Caller } from '../model';
 import type { Clock } from '../ports';
 import { assertValidRateLimit, type RateLimit } from './gcra';
-import { callerKey, GIVE_BACK_GRACE_MS, waitMs } from './policy';
+import { callerKey, waitMs } from './policy';
 import type { RateLimiter } from './ports';
 
 export type MediaKind = 'clip' | 'images';
@@ -47,8 +47,9 @@ export interface MediaAdmission {
 
 /**
  * The caller's limit first, so that a caller over its limit never spends the stream's; then the stream's,
- * so that all callers of a stream together stay below what KVS allows for it. A refusal by the stream gives
- * the caller's take back, so a caller is not charged for a request that did not run.
+ * so that all callers of a stream together stay below what KVS allows for it. A refusal by the stream keeps
+ * the caller's take: each attempt that reaches the stream counts against the caller, so one caller's loop
+ * cannot fill the stream's queue (and every other caller's `Retry-After`) beyond what its own limit allows.
  */
 export function createMediaAdmission(options: MediaAdmissionOptions): MediaAdmission {
   for (const limits of [options.clip, options.images]) {
@@ -76,8 +77,9 @@ export function createMediaAdmission(options: MediaAdmissionOptions): MediaAdmis
         deadline,
       );
       if (!stream.allowed) {
-        const until = Math.max(deadline, options.clock.now() + GIVE_BACK_GRACE_MS);
-        await options.limiter.giveBack(ownKey, limits.caller, until).catch(() => undefined);
+        // The caller's take is kept: a request the stream refused still counts against the caller's own
+        // limit. Given back, it let one caller reach the stream with every request of a loop and fill the
+        // stream's queue, so that the next caller was told to wait behind all of them (36–39 s for a clip).
         throw new RateLimitedError(
           `Too many ${noun[kind]} asked for on this stream; retry later.`,
           stream.retryAfterSeconds,
