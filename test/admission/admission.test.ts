@@ -9,8 +9,10 @@ import {
   gcraTimes,
   giveBackGcra,
   recordActivity,
+  queueFull,
   retryAfterMs,
   retryAfterSeconds,
+  STREAM_QUEUE_SECONDS,
   type ActivityTracker,
   type AdmissionOptions,
   type GcraState,
@@ -241,6 +243,25 @@ describe('GCRA arithmetic', () => {
     expect(applyGcra({ tat: NOW + 5_000 }, limit, NOW).decision.allowed).toBe(false);
   });
 
+  it('reaches no further than a limit says its queue does', () => {
+    const short: RateLimit = { ...limit, maxQueueSeconds: 3 };
+    let state: GcraState = { tat: gcraTimes(short, NOW).latestTat + 1 };
+    const told: number[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const outcome = applyGcra(state, short, NOW);
+      told.push(outcome.decision.retryAfterSeconds);
+      state = outcome.next;
+    }
+    expect(Math.max(...told)).toBe(3);
+    expect(applyGcra(state, short, NOW).decision).toEqual({
+      allowed: false,
+      retryAfterSeconds: 3,
+      retryAfterMs: 3_000,
+    });
+    expect(() => applyGcra({}, { ...limit, maxQueueSeconds: 0 }, NOW)).toThrow(RangeError);
+    expect(() => applyGcra({}, { ...limit, maxQueueSeconds: 61 }, NOW)).toThrow(RangeError);
+  });
+
   it.each([
     [{ ratePerSecond: 0, burst: 1 }],
     [{ ratePerSecond: -1, burst: 1 }],
@@ -364,6 +385,28 @@ describe('admission of a vend', () => {
     await expect(admission.admit({ caller: user('bob'), streamName: 'front-door' })).rejects.toMatchObject({
       retryAfterSeconds: 1,
     });
+  });
+
+  it("keeps the stream's queue short: a crowd of one-shot callers never has a newcomer told more than 10 s", async () => {
+    const admission = createAdmission(options);
+    // 400 callers ask once each at the same moment and never come back.
+    const told: number[] = [];
+    for (let i = 0; i < 400; i += 1) {
+      await admission
+        .admit({ caller: user(`once-${i}`), streamName: 'front-door' })
+        .catch((error: RateLimitedError) => told.push(error.retryAfterSeconds));
+    }
+    clock.advance(300);
+    const newcomer = await admission.admit({ caller: user('newcomer'), streamName: 'front-door' }).then(
+      () => undefined,
+      (error: RateLimitedError) => error,
+    );
+
+    expect(told.length).toBeGreaterThan(300);
+    expect(Math.max(...told)).toBe(STREAM_QUEUE_SECONDS);
+    expect(newcomer?.retryAfterSeconds ?? 0).toBeLessThanOrEqual(STREAM_QUEUE_SECONDS);
+    // A caller's own queue still reaches the full minute.
+    expect(queueFull({ ratePerSecond: 1, burst: 1 }).retryAfterSeconds).toBe(MAX_RETRY_AFTER_SECONDS);
   });
 
   it('checks a caller it expects to refuse alone first: refused, nothing shared is touched', async () => {

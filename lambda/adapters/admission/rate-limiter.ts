@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import {
-  QUEUE_FULL,
   gcraStep,
   gcraTimes,
   placeIsDue,
+  queueFull,
   refusalFor,
   type GcraState,
   type GcraStep,
@@ -149,7 +149,7 @@ export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): 
         next = undefined;
         if (step === 'queue-full') {
           memo.set(key, state);
-          return QUEUE_FULL;
+          return queueFull(limit);
         }
         try {
           state = toState(await table.write(key, gcraWrite(step, times, lostRoom), deadline));

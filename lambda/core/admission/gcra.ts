@@ -27,6 +27,12 @@ export interface RateLimit {
   readonly ratePerSecond: number;
   /** How many requests may arrive at once after an idle period. */
   readonly burst: number;
+  /**
+   * How far ahead the queue of refused requests reaches, in seconds (1 to MAX_RETRY_AFTER_SECONDS, the
+   * default); a refusal beyond it is told this long and takes no place. A queue that many callers share
+   * (a stream's) is kept short: its far places are mostly callers who never came back.
+   */
+  readonly maxQueueSeconds?: number;
 }
 
 export interface RateDecision {
@@ -58,6 +64,10 @@ export function assertValidRateLimit(limit: RateLimit): void {
   }
   if (!Number.isFinite(limit.burst) || limit.burst < 1) {
     throw new RangeError(`burst must be at least 1, got ${limit.burst}`);
+  }
+  const horizon = limit.maxQueueSeconds;
+  if (horizon !== undefined && !(horizon >= 1 && horizon <= MAX_RETRY_AFTER_SECONDS)) {
+    throw new RangeError(`maxQueueSeconds must be from 1 to ${MAX_RETRY_AFTER_SECONDS}, got ${horizon}`);
   }
 }
 
@@ -104,7 +114,8 @@ export function gcraTimes(limit: RateLimit, now: number): GcraTimes {
   const intervalMs = toMicros(1000 / limit.ratePerSecond);
   const spacingMs = toMicros(placeSpacingMs(intervalMs, limit.burst));
   const toleranceMs = (limit.burst - 1) * intervalMs;
-  const latestQtat = toMicros(now + MAX_RETRY_AFTER_SECONDS * 1000 + spacingMs + toleranceMs);
+  // The place after the last one allowed has its room `queueSeconds` from now.
+  const latestQtat = toMicros(now + queueSeconds(limit) * 1000 + toleranceMs);
   return {
     intervalMs,
     spacingMs,
@@ -113,7 +124,7 @@ export function gcraTimes(limit: RateLimit, now: number): GcraTimes {
     latestTat: toMicros(now + toleranceMs),
     latestQtat,
     // Long enough for the furthest `tat` or `qtat` a write may leave; TTL only tidies the table.
-    expiresAtSeconds: Math.ceil(latestQtat / 1000) + 1,
+    expiresAtSeconds: Math.ceil((latestQtat + spacingMs) / 1000) + 1,
   };
 }
 
@@ -167,12 +178,14 @@ export function refusalFor(qtat: number, limit: RateLimit, now: number): RateDec
   };
 }
 
-/** The refusal of a full queue: the longest wait. */
-export const QUEUE_FULL: RateDecision = {
-  allowed: false,
-  retryAfterSeconds: MAX_RETRY_AFTER_SECONDS,
-  retryAfterMs: MAX_RETRY_AFTER_SECONDS * 1000,
-};
+/** How far ahead a limit's queue reaches, in seconds. */
+export const queueSeconds = (limit: RateLimit): number => limit.maxQueueSeconds ?? MAX_RETRY_AFTER_SECONDS;
+
+/** The refusal of a full queue: the queue's whole length. */
+export function queueFull(limit: RateLimit): RateDecision {
+  const seconds = queueSeconds(limit);
+  return { allowed: false, retryAfterSeconds: seconds, retryAfterMs: seconds * 1000 };
+}
 
 export interface GcraOutcome {
   readonly decision: RateDecision;
@@ -203,7 +216,7 @@ export function applyGcra(state: GcraState, limit: RateLimit, now: number): Gcra
       return { decision: refusalFor(qtat, limit, now), next: { ...state, qtat } };
     }
     case 'queue-full':
-      return { decision: QUEUE_FULL, next: state };
+      return { decision: queueFull(limit), next: state };
   }
 }
 

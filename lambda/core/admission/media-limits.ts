@@ -9,7 +9,7 @@ import { RateLimitedError } from '../errors';
 import type { Caller } from '../model';
 import type { Clock } from '../ports';
 import { assertValidRateLimit, type RateLimit } from './gcra';
-import { callerKey, waitMs } from './policy';
+import { callerKey, STREAM_QUEUE_SECONDS, waitMs } from './policy';
 import type { RateLimiter } from './ports';
 
 export type MediaKind = 'clip' | 'images';
@@ -73,7 +73,7 @@ export function createMediaAdmission(options: MediaAdmissionOptions): MediaAdmis
       }
       const stream = await options.limiter.take(
         mediaAdmissionKeys.stream(kind, streamName),
-        limits.stream,
+        { ...limits.stream, maxQueueSeconds: STREAM_QUEUE_SECONDS },
         deadline,
       );
       if (!stream.allowed) {

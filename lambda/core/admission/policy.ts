@@ -99,6 +99,14 @@ export function callerKey(caller: Caller): string {
  */
 export const MIN_SHARE_BURST = 2;
 
+/**
+ * How far ahead a stream limit's queue reaches (`RateLimit.maxQueueSeconds`). Every caller of a stream shares
+ * that queue, and a refused caller that never comes back keeps its place: with the default 60 s, a crowd of
+ * one-shot callers (a flash crowd that gives up, or many identities asking once each) had a newcomer told
+ * 60 s while a retry 300 ms later was admitted. Within their own limits, callers keep the default.
+ */
+export const STREAM_QUEUE_SECONDS = 10;
+
 /** How long give-backs may take past the admission's deadline. */
 export const GIVE_BACK_GRACE_MS = 1_000;
 
@@ -220,7 +228,11 @@ export function createAdmission(options: AdmissionOptions): Admission {
         await all(
           [
             take(
-              { key: admissionKeys.stream(request.streamName), limit: stream, what: 'this stream' },
+              {
+                key: admissionKeys.stream(request.streamName),
+                limit: { ...stream, maxQueueSeconds: STREAM_QUEUE_SECONDS },
+                what: 'this stream',
+              },
               deadline,
             ),
           ],
