@@ -296,14 +296,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ? { ADMISSION_TABLE_NAME: dynamoDb.admissionTableName }
           : {}),
         SESSIONS_TABLE_NAME: SESSIONS_TABLE,
-        // The local DynamoDB shares this machine's cores with the API, the emulator and every instance of
-        // the function: under a burst its answers take hundreds of milliseconds where DynamoDB's take a
-        // few, so the grants store, the session log and admission each get a longer deadline than deployed
-        // (LOCAL_TABLE_TIMEOUT_MS). A deadline the machine and not the table runs out turns a burst into
-        // 503s, whose callers retry at once and keep the machine busy.
-        GRANTS_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
-        SESSIONS_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
-        ADMISSION_TIMEOUT_MS: String(LOCAL_ADMISSION_TIMEOUT_MS),
         ...(dynamoDb.endpointCacheTableName !== undefined
           ? { ENDPOINT_CACHE_TABLE_NAME: dynamoDb.endpointCacheTableName }
           : {}),
@@ -425,12 +417,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
  * stack can set the function's knobs, such as POWERTOOLS_LOG_LEVEL or KVS_CALL_TIMEOUT_MS), then the
  * wiring to the local services, then `overrides` (what a test asks for).
  */
-function handlerEnvironment(
+/**
+ * The local DynamoDB shares this machine's cores with the API, the emulator and every instance of the
+ * function: under a burst its answers take hundreds of milliseconds where DynamoDB's take a few, so the grants
+ * store, the session log and admission each get a longer deadline than deployed (LOCAL_TABLE_TIMEOUT_MS). A
+ * deadline the machine and not the table runs out turns a burst into 503s, whose callers retry at once and keep
+ * the machine busy. Defaults only: the same variables from the shell win (to try the deployed deadlines).
+ */
+const LOCAL_TABLE_DEADLINES: Record<string, string> = {
+  GRANTS_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
+  SESSIONS_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
+  ADMISSION_TIMEOUT_MS: String(LOCAL_ADMISSION_TIMEOUT_MS),
+};
+
+/**
+ * A function's environment in the local stack: its defaults (LOCAL_TABLE_DEADLINES), then the shell's
+ * (`shell`, less what would point it elsewhere), then the wiring to the local services, then `overrides`.
+ */
+export function handlerEnvironment(
   wiring: Record<string, string>,
   overrides: Record<string, string>,
+  shell: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const inherited: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
+  for (const [name, value] of Object.entries(shell)) {
     if (value !== undefined) inherited[name] = value;
   }
   // A session token from the caller's shell would be signed into every KVS call of the local credentials;
@@ -450,6 +460,7 @@ function handlerEnvironment(
     // In Lambda the function runs on Node.js 22 or newer, where the AWS SDK has nothing to say about the
     // Node.js version; here every instance would print the SDK's notice about Node.js 20 once.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...LOCAL_TABLE_DEADLINES,
     ...inherited,
     ...wiring,
     ...overrides,

@@ -829,9 +829,12 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The key's usage plan (API Gateway: rate and burst with `Retry-After: 1`; the quota of the day, week or month without `Retry-After`), the stage throttle, the WAF rate rule, or the service's own limits. */
+        /** @description The key's usage plan (API Gateway: rate and burst with `Retry-After: 1`; the quota of the day, week or month without `Retry-After`), the stage throttle, the WAF rate rule, or the service's own limits (admission: `Retry-After` and `Retry-After-Ms`). */
         PartnerRateLimited: {
             headers: {
+                /** @description Seconds to wait before trying again; absent when the usage plan's quota is used up. */
+                "Retry-After"?: string;
+                "Retry-After-Ms": components["headers"]["RetryAfterMs"];
                 [name: string]: unknown;
             };
             content: {
