@@ -8,7 +8,9 @@ import { afterFailed, createDynamoDbRateLimiter } from '../../lambda/adapters/ad
 import {
   boundedKey,
   createAdmissionTable,
+  ConditionFailedError,
   isRetryableTableError,
+  type AdmissionTable,
   type AdmissionTableOptions,
 } from '../../lambda/adapters/admission/admission-table';
 import {
@@ -398,6 +400,31 @@ describe('DynamoDB rate limit when the store is slow or fails', () => {
       await proxy.stop();
       await db.stop();
     }
+  });
+
+  it('tells a request whose key changed under every step the wait the last state gives, not a second', async () => {
+    // A stream queue about 9 s deep that moves on under each write: every condition fails, each time with the
+    // item as it now is (as DynamoDB returns it). Not reproducible on dynalite at will, hence a scripted store.
+    const clock = new FakeClock();
+    const now = clock.now();
+    let qtat = now + 9_000;
+    const table: AdmissionTable = {
+      clock,
+      read: () => Promise.resolve({ tat: now + 5_000, qtat }),
+      write: () => {
+        qtat += 100;
+        return Promise.reject(new ConditionFailedError({ tat: now + 5_000, qtat }));
+      },
+      update: () => Promise.reject(new Error('not used')),
+    };
+    const stream: RateLimit = { ratePerSecond: 20, burst: 5, maxQueueSeconds: 10 };
+
+    const decision = await createDynamoDbRateLimiter({ table }).take('stream#hot', stream, now + 4_000);
+
+    expect(decision.allowed).toBe(false);
+    // Behind the queue's end (about 9.6 s), where a fixed second sent it ahead of everyone told 9–10 s.
+    expect(decision.retryAfterMs).toBeGreaterThan(9_000);
+    expect(decision.retryAfterSeconds).toBe(10);
   });
 
   it('counts a reset connection as worth another attempt, as the SDK names it outside a test sandbox', () => {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import {
+  applyGcra,
   gcraStep,
   gcraTimes,
   placeIsDue,
@@ -178,9 +179,11 @@ export function createDynamoDbRateLimiter(options: DynamoDbRateLimiterOptions): 
           }
         }
       }
-      // The key changed under every step: refused for a second rather than admitted unchecked.
+      // The key changed under every step: refused rather than admitted unchecked, and told the wait the last
+      // state seen gives (a place after the queue's end), not a second that would send it ahead of the queue.
       memo.delete(key);
-      return { allowed: false, retryAfterSeconds: 1, retryAfterMs: 1000 };
+      const last = applyGcra(state, limit, table.clock.now()).decision;
+      return last.allowed ? { allowed: false, retryAfterSeconds: 1, retryAfterMs: 1000 } : last;
     },
 
     async giveBack(key: string, limit: RateLimit, deadline: number): Promise<void> {
