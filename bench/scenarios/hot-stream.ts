@@ -153,8 +153,8 @@ async function runPhase(
  * Rounds of one request per caller at another stream before the phases: every instance has served a few
  * requests, as a fleet serving a live event has. Each instance is an isolate of its own that compiles and
  * initialises on its first requests, and here a hundred of them do that on two cores at once: with one round,
- * the first phase's first crowd met 8–66 × 503 (admission's deadline run out while the machine compiled) and a
- * p50 of 0.1–2.4 s, the later phases none; with four, none (`npm run bench -- hot-stream`, runs of this stop). A
+ * the first phase's first crowd met 5–11 × 5xx (mostly 503s: admission's deadline run out while the machine
+ * compiled) and a p50 of 0.1 s, the later phases none; with four, none (`npm run bench -- hot-stream`, runs of this stop). A
  * cold fleet's first crowd is what the cold-burst scenario measures.
  */
 const WARM_ROUNDS = 4;
@@ -299,7 +299,7 @@ export async function runHotStream(options: BenchOptions): Promise<ScenarioResul
                 .join(', ')}`,
           )
           .join('; ')}.`,
-        `Before the phases, ${WARM_ROUNDS} rounds of one request per caller at another stream: every instance has served a few requests, as a fleet serving a live event has (with one round, the first phase met 8–66 × 503 while a hundred isolates compiled on two cores; a cold fleet's first crowd is the cold-burst scenario).`,
+        `Before the phases, ${WARM_ROUNDS} rounds of one request per caller at another stream: every instance has served a few requests, as a fleet serving a live event has (with one round, the first phase met 5–11 × 5xx, mostly 503s, while a hundred isolates compiled on two cores; a cold fleet's first crowd is the cold-burst scenario).`,
         'The busy phase runs two processes spinning a core each beside the stack, as on a shared CI machine.',
         `Admission's deadline is the local stack's (${LOCAL_ADMISSION_TIMEOUT_MS} ms; deployed ${ADMISSION_DEFAULTS.timeoutMs} ms): dynalite shares the two cores with the instances, and under the first crowd answers in hundreds of milliseconds.`,
       ],
