@@ -150,32 +150,33 @@ export function gcraStep(state: GcraState, times: GcraTimes): GcraStep {
  * tolerance). Whole seconds, rounded up, 1 to the maximum.
  */
 export function retryAfterSeconds(qtat: number, limit: RateLimit, now: number): number {
-  return Math.min(
-    MAX_RETRY_AFTER_SECONDS,
-    Math.max(1, Math.ceil(retryAfterMs(qtat, limit, now) / 1000 - 1e-9)),
-  );
+  return secondsOf(retryAfterMs(qtat, limit, now));
 }
+
+/** When the limit has room for the queued place that ends at `qtat` (epoch ms). */
+function roomOf(qtat: number, limit: RateLimit, now: number): number {
+  const times = gcraTimes(limit, now);
+  return qtat - times.spacingMs - (limit.burst - 1) * times.intervalMs;
+}
+
+/** Whole seconds of a wait, rounded up, 1 to the maximum. */
+const secondsOf = (ms: number): number =>
+  Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(ms / 1000 - 1e-9)));
 
 /** Whether the limit already has room for the place that ends at `qtat`: the key emptied since it was full. */
 export function placeIsDue(qtat: number, limit: RateLimit, now: number): boolean {
-  const times = gcraTimes(limit, now);
-  return qtat - times.spacingMs - (limit.burst - 1) * times.intervalMs <= now;
+  return roomOf(qtat, limit, now) <= now;
 }
 
 /** The wait of `retryAfterSeconds` to the millisecond: 1 ms to the maximum. */
 export function retryAfterMs(qtat: number, limit: RateLimit, now: number): number {
-  const times = gcraTimes(limit, now);
-  const room = qtat - times.spacingMs - (limit.burst - 1) * times.intervalMs;
-  return Math.min(MAX_RETRY_AFTER_SECONDS * 1000, Math.max(1, Math.ceil(room - now)));
+  return Math.min(MAX_RETRY_AFTER_SECONDS * 1000, Math.max(1, Math.ceil(roomOf(qtat, limit, now) - now)));
 }
 
 /** A refusal with the `Retry-After` of the queued place that ends at `qtat`. */
 export function refusalFor(qtat: number, limit: RateLimit, now: number): RateDecision {
-  return {
-    allowed: false,
-    retryAfterSeconds: retryAfterSeconds(qtat, limit, now),
-    retryAfterMs: retryAfterMs(qtat, limit, now),
-  };
+  const ms = retryAfterMs(qtat, limit, now);
+  return { allowed: false, retryAfterSeconds: secondsOf(ms), retryAfterMs: ms };
 }
 
 /** How far ahead a limit's queue reaches, in seconds. */
